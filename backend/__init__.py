@@ -1,0 +1,1 @@
+"""Vigie server: sync API, facilitator pages and exports."""

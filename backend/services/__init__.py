@@ -1,0 +1,1 @@
+"""Plain functions holding the server's logic, testable without HTTP."""

@@ -1,0 +1,56 @@
+"""Turn the shared schema's visits and observations into table rows, and back."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, delete
+
+from backend import models
+from shared import schema
+from shared.taxonomy import current_taxonomy
+
+MULTI_VALUED = {"dimension": "dimensions", "impact": "impacts"}
+
+
+def visit_row(visit: schema.Visit, device_id: int | None = None) -> models.Visit:
+    return models.Visit(**visit.model_dump(), device_id=device_id)
+
+
+def observation_row(observation: schema.Observation, structure_id: int) -> models.Observation:
+    fields = observation.model_dump(exclude={"dimensions", "impacts"})
+    return models.Observation(**fields, structure_id=structure_id)
+
+
+def attribute_rows(observation: schema.Observation) -> list[models.ObservationAttributeValue]:
+    return [
+        models.ObservationAttributeValue(observation_id=observation.id, attribute=attribute, code=code)
+        for attribute, field in MULTI_VALUED.items()
+        for code in getattr(observation, field)
+    ]
+
+
+def save_observation(
+    session: Session, observation: schema.Observation, structure_id: int
+) -> models.Observation:
+    """Insert or replace an observation with its multi-valued attributes (caller commits)."""
+    row = session.merge(observation_row(observation, structure_id))
+    session.exec(
+        delete(models.ObservationAttributeValue).where(
+            models.ObservationAttributeValue.observation_id == observation.id  # type: ignore[arg-type]
+        )
+    )
+    session.add_all(attribute_rows(observation))
+    return row
+
+
+def observation_from_row(
+    row: models.Observation, values: list[models.ObservationAttributeValue]
+) -> schema.Observation:
+    taxonomy = current_taxonomy()
+    multi: dict[str, list[str]] = {}
+    for attribute, field in MULTI_VALUED.items():
+        # The database keeps no order; give the grid's, so a record always reads back the same.
+        order = [v.code for v in taxonomy.attribute(attribute).values]
+        codes = [v.code for v in values if v.attribute == attribute]
+        multi[field] = sorted(codes, key=lambda code: order.index(code) if code in order else len(order))
+    fields = row.model_dump(include=set(schema.Observation.model_fields) - set(multi))
+    return schema.Observation.model_validate({**fields, **multi})

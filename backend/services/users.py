@@ -1,0 +1,66 @@
+"""Web-app accounts: creation with argon2-hashed passwords."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+
+from pwdlib import PasswordHash
+from sqlmodel import Session, select
+
+from backend.models import Programme, User, UserProgramme
+
+PASSWORD_MIN_LENGTH = 10
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_hasher = PasswordHash.recommended()
+
+
+class UserRole(StrEnum):
+    ADMIN = "admin"
+    FACILITATOR = "facilitator"
+
+
+class UserError(ValueError):
+    """A user could not be created; the message is meant for the person at the keyboard."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    return _hasher.verify(password, password_hash)
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    full_name: str,
+    role: UserRole,
+    password: str,
+    programme_ids: Iterable[int] = (),
+) -> User:
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise UserError(f"Adresse e-mail invalide : « {email} ».")
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise UserError(f"Mot de passe trop court : {PASSWORD_MIN_LENGTH} caractères au minimum.")
+    if session.exec(select(User).where(User.email == email)).first() is not None:
+        raise UserError(f"Un compte existe déjà pour « {email} ».")
+    programme_ids = list(programme_ids)
+    for programme_id in programme_ids:
+        if session.get(Programme, programme_id) is None:
+            raise UserError(f"Programme {programme_id} inconnu.")
+    user = User(
+        email=email, full_name=full_name.strip(), role=role.value, password_hash=hash_password(password)
+    )
+    session.add(user)
+    session.flush()
+    assert user.id is not None
+    for programme_id in programme_ids:
+        session.add(UserProgramme(user_id=user.id, programme_id=programme_id))
+    session.commit()
+    session.refresh(user)
+    return user

@@ -1,0 +1,43 @@
+"""Server configuration, read once from the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{Path.cwd() / 'vigie.db'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual ``postgresql://`` spelling and route it to the psycopg 3 driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIGIE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=default_database_url,
+        validation_alias=AliasChoices("DATABASE_URL", "VIGIE_DATABASE_URL"),
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sql_echo: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: system packages, PostgreSQL, Python deps, lint, types, tests.
+# Arguments go to pytest (e.g. scripts/test.sh tests/shared -x).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Browser tests drive Debian's chromium; the tablet app is tested in a real window under Xvfb.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> Installing system packages: ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Database tests run on PostgreSQL too; start the local cluster if it is stopped.
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    echo "==> Starting PostgreSQL"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
+    for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+  fi
+  # If it is still down the PostgreSQL tests fail loudly: they never skip.
+fi
+
+ensure_venv "dev"
+
+echo "==> ruff"
+ruff check .
+ruff format --check .
+echo "==> mypy"
+mypy
+echo "==> pytest"
+exec pytest "$@"

@@ -1,0 +1,1 @@
+"""The contract between the tablet app and the server: taxonomy, schema, validation messages."""

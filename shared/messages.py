@@ -1,0 +1,119 @@
+"""Validation messages keyed by stable error code, in French and English.
+
+The API returns the code and the message; the tablet re-renders the message from the code in the
+observer's language, so the wording lives here once for both sides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from shared.taxonomy import Language
+
+MESSAGES: dict[str, dict[Language, str]] = {
+    # Errors raised by our own validators.
+    "unknown_code": {
+        "fr": "Code inconnu « {code} » pour « {attribute} » (grille {version}).",
+        "en": "Unknown code '{code}' for '{attribute}' (grid {version}).",
+    },
+    "duplicate_code": {
+        "fr": "Le code « {code} » est présent deux fois dans « {attribute} ».",
+        "en": "Code '{code}' appears twice in '{attribute}'.",
+    },
+    "end_before_start": {
+        "fr": "La fin ({end}) est antérieure au début ({start}).",
+        "en": "The end ({end}) is before the start ({start}).",
+    },
+    "attribute_not_applicable": {
+        "fr": "« {attribute} » ne s'applique qu'aux catégories : {categories}.",
+        "en": "'{attribute}' only applies to the categories: {categories}.",
+    },
+    "unknown_taxonomy_version": {
+        "fr": "Version de grille inconnue : « {version} ».",
+        "en": "Unknown grid version: '{version}'.",
+    },
+    "invalid_finess": {
+        "fr": "Numéro FINESS invalide : 9 chiffres attendus (reçu « {value} »).",
+        "en": "Invalid FINESS number: 9 digits expected (got '{value}').",
+    },
+    # Pydantic's own error types that observers and API clients meet most.
+    "missing": {"fr": "Champ obligatoire.", "en": "Field required."},
+    "string_too_long": {
+        "fr": "Texte trop long : {max_length} caractères au maximum.",
+        "en": "Text too long: at most {max_length} characters.",
+    },
+    "string_too_short": {
+        "fr": "Texte trop court : {min_length} caractère(s) au minimum.",
+        "en": "Text too short: at least {min_length} character(s).",
+    },
+    "too_long": {
+        "fr": "Trop d'éléments : {max_length} au maximum.",
+        "en": "Too many items: at most {max_length}.",
+    },
+    "uuid_parsing": {"fr": "Identifiant (UUID) invalide.", "en": "Invalid identifier (UUID)."},
+    "uuid_type": {"fr": "Identifiant (UUID) invalide.", "en": "Invalid identifier (UUID)."},
+    "datetime_parsing": {"fr": "Date et heure invalides.", "en": "Invalid date and time."},
+    "datetime_from_date_parsing": {"fr": "Date et heure invalides.", "en": "Invalid date and time."},
+    "datetime_type": {"fr": "Date et heure invalides.", "en": "Invalid date and time."},
+    "timezone_aware": {
+        "fr": "L'heure doit préciser son fuseau horaire.",
+        "en": "The time must carry its time zone.",
+    },
+    "int_parsing": {"fr": "Nombre entier attendu.", "en": "Whole number expected."},
+    "int_type": {"fr": "Nombre entier attendu.", "en": "Whole number expected."},
+    "greater_than": {"fr": "Valeur supérieure à {gt} attendue.", "en": "Value greater than {gt} expected."},
+    "greater_than_equal": {
+        "fr": "Valeur d'au moins {ge} attendue.",
+        "en": "Value of at least {ge} expected.",
+    },
+    "less_than_equal": {"fr": "Valeur d'au plus {le} attendue.", "en": "Value of at most {le} expected."},
+    "bool_parsing": {"fr": "Oui/non attendu.", "en": "Yes/no expected."},
+    "string_type": {"fr": "Texte attendu.", "en": "Text expected."},
+    "list_type": {"fr": "Liste attendue.", "en": "List expected."},
+    "extra_forbidden": {"fr": "Champ non prévu.", "en": "Unexpected field."},
+    "literal_error": {"fr": "Valeur non prévue.", "en": "Unexpected value."},
+    "enum": {"fr": "Valeur non prévue.", "en": "Unexpected value."},
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field, as the API returns it and the app shows it."""
+
+    field: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
+def message(error_code: str, /, language: Language = "fr", **context: Any) -> str:
+    templates = MESSAGES.get(error_code)
+    if templates is None:
+        raise KeyError(error_code)
+    return templates[language].format(**context)
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "__root__"
+
+
+def field_errors(exc: ValidationError, language: Language = "fr") -> list[FieldError]:
+    return [field_error(e, language) for e in exc.errors()]
+
+
+def field_error(
+    error: ErrorDetails, language: Language = "fr", loc_prefix: tuple[int | str, ...] = ()
+) -> FieldError:
+    code = error["type"]
+    context = dict(error.get("ctx") or {})
+    try:
+        text = message(code, language, **context)
+    except (KeyError, IndexError):
+        text = error["msg"]
+    return FieldError(field=_field_name(loc_prefix + tuple(error["loc"])), code=code, message=text)

@@ -1,0 +1,215 @@
+"""Visits and observations as both sides exchange them, with their validation rules.
+
+Validation checks codes against a taxonomy version: the current one by default, or the one
+passed as ``context={"taxonomy": ...}`` when a programme keeps an older grid.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from shared.messages import MESSAGES
+from shared.taxonomy import Taxonomy, current_taxonomy
+
+NOTE_MAX_LENGTH = 2000
+VISIT_CONTEXT_MAX_LENGTH = 1000
+NAME_MAX_LENGTH = 200
+CODE_MAX_LENGTH = 40
+
+Code = Annotated[str, Field(min_length=1, max_length=CODE_MAX_LENGTH)]
+
+
+def taxonomy_from(info: ValidationInfo) -> Taxonomy:
+    context = info.context if isinstance(info.context, dict) else {}
+    taxonomy = context.get("taxonomy")
+    return taxonomy if isinstance(taxonomy, Taxonomy) else current_taxonomy()
+
+
+def _error(error_code: str, **context: Any) -> PydanticCustomError:
+    return PydanticCustomError(error_code, MESSAGES[error_code]["fr"], context)
+
+
+def check_code(taxonomy: Taxonomy, attribute: str, code: str) -> str:
+    known = taxonomy.category_codes if attribute == "category" else taxonomy.attribute(attribute).codes
+    if code not in known:
+        raise _error("unknown_code", code=code, attribute=attribute, version=taxonomy.version)
+    return code
+
+
+def check_codes(taxonomy: Taxonomy, attribute: str, codes: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for code in codes:
+        check_code(taxonomy, attribute, code)
+        if code in seen:
+            raise _error("duplicate_code", code=code, attribute=attribute)
+        seen.add(code)
+    return codes
+
+
+def check_end_after_start(end: Any, start: Any) -> None:
+    if end is not None and start is not None and end < start:
+        raise _error("end_before_start", end=end.isoformat(), start=start.isoformat())
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+class SyncedRecord(BaseModel):
+    """Fields every record created on a tablet carries: its identity and edit history."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: UUID
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    version: int = Field(default=1, ge=1)
+    deleted: bool = False
+
+
+class Visit(SyncedRecord):
+    """A ward visit: one observer following one unit's staff for a stretch of time."""
+
+    structure_id: int = Field(gt=0)
+    unit_id: int = Field(gt=0)
+    observer_id: int = Field(gt=0)
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    observed_roles: list[Code] = Field(default_factory=list, max_length=20)
+    context_note: str | None = Field(default=None, max_length=VISIT_CONTEXT_MAX_LENGTH)
+
+    @field_validator("ended_at")
+    @classmethod
+    def _ends_after_start(cls, value: AwareDatetime | None, info: ValidationInfo) -> AwareDatetime | None:
+        check_end_after_start(value, info.data.get("started_at"))
+        return value
+
+    @field_validator("observed_roles")
+    @classmethod
+    def _known_roles(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        return check_codes(taxonomy_from(info), "role", value)
+
+    _blank_context = field_validator("context_note", mode="before")(_blank_to_none)
+
+
+class Observation(SyncedRecord):
+    """One event seen during a visit, logged with a tap and enriched afterwards."""
+
+    visit_id: UUID
+    occurred_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    category: Code
+    role: Code | None = None
+    tool: Code | None = None
+    interruption_source: Code | None = None
+    dimensions: list[Code] = Field(default_factory=list, max_length=20)
+    effect: Code | None = None
+    impacts: list[Code] = Field(default_factory=list, max_length=20)
+    severity: int | None = Field(default=None, ge=1, le=3)
+    note: str | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
+
+    _blank_note = field_validator("note", mode="before")(_blank_to_none)
+
+    @field_validator("ended_at")
+    @classmethod
+    def _ends_after_start(cls, value: AwareDatetime | None, info: ValidationInfo) -> AwareDatetime | None:
+        check_end_after_start(value, info.data.get("occurred_at"))
+        return value
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str, info: ValidationInfo) -> str:
+        return check_code(taxonomy_from(info), "category", value)
+
+    @field_validator("role", "tool", "interruption_source", "effect")
+    @classmethod
+    def _known_single(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        taxonomy = taxonomy_from(info)
+        assert info.field_name is not None
+        check_code(taxonomy, info.field_name, value)
+        applies_to = taxonomy.attribute(info.field_name).applies_to
+        category = info.data.get("category")
+        if applies_to is not None and category is not None and category not in applies_to:
+            raise _error(
+                "attribute_not_applicable", attribute=info.field_name, categories=", ".join(applies_to)
+            )
+        return value
+
+    @field_validator("dimensions", "impacts")
+    @classmethod
+    def _known_multiple(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        attribute = {"dimensions": "dimension", "impacts": "impact"}[str(info.field_name)]
+        return check_codes(taxonomy_from(info), attribute, value)
+
+    @field_validator("severity")
+    @classmethod
+    def _known_severity(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None:
+            check_code(taxonomy_from(info), "severity", str(value))
+        return value
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.occurred_at).total_seconds()
+
+
+# Which schema field carries which taxonomy attribute: the taxonomy says whether an attribute
+# takes several values, the schema must agree (checked by the tests).
+ATTRIBUTE_FIELDS: dict[str, str] = {
+    "role": "role",
+    "tool": "tool",
+    "interruption_source": "interruption_source",
+    "dimension": "dimensions",
+    "effect": "effect",
+    "impact": "impacts",
+    "severity": "severity",
+}
+
+
+class StructureType(StrEnum):
+    HOSPITAL = "hospital"
+    EHPAD = "ehpad"
+    MEDICO_SOCIAL = "medico_social"
+
+
+class ReviewStatus(StrEnum):
+    """Where a facilitator stands with an observation; owned by the facilitator, never the tablet."""
+
+    TO_REVIEW = "to_review"
+    VALIDATED = "validated"
+    TO_DISCUSS = "to_discuss"
+    SET_ASIDE = "set_aside"
+
+
+STRUCTURE_TYPE_LABELS: dict[StructureType, dict[str, str]] = {
+    StructureType.HOSPITAL: {"fr": "Établissement de santé", "en": "Hospital"},
+    StructureType.EHPAD: {"fr": "EHPAD", "en": "Nursing home (EHPAD)"},
+    StructureType.MEDICO_SOCIAL: {"fr": "Structure médico-sociale", "en": "Medico-social service"},
+}
+
+REVIEW_STATUS_LABELS: dict[ReviewStatus, dict[str, str]] = {
+    ReviewStatus.TO_REVIEW: {"fr": "À revoir", "en": "To review"},
+    ReviewStatus.VALIDATED: {"fr": "Validée", "en": "Validated"},
+    ReviewStatus.TO_DISCUSS: {"fr": "À discuter en atelier", "en": "To discuss in workshop"},
+    ReviewStatus.SET_ASIDE: {"fr": "Écartée", "en": "Set aside"},
+}
+
+
+def check_finess(value: str) -> str:
+    """FINESS numbers identify French health and social establishments: nine digits (2A/2B for Corsica)."""
+    cleaned = value.replace(" ", "")
+    head, tail = cleaned[:2], cleaned[2:]
+    if len(cleaned) != 9 or not tail.isdigit() or not (head.isdigit() or head.upper() in {"2A", "2B"}):
+        raise _error("invalid_finess", value=value)
+    return cleaned.upper()

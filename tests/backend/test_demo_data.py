@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from backend import models
+from backend.db import make_engine
+from backend.migrate import upgrade
+from backend.services.demo_data import DEMO_PASSWORD, build_demo, demo_present
+from backend.services.records import observation_from_row
+from backend.services.users import verify_password
+from shared.schema import StructureType
+
+
+def test_demo_is_a_realistic_programme(session: Session) -> None:
+    assert not demo_present(session)
+    summary = build_demo(session)
+    assert demo_present(session)
+
+    structures = session.exec(select(models.Structure)).all()
+    assert 4 <= len(structures) <= 8
+    assert {s.kind for s in structures} == {t.value for t in StructureType}
+    units = session.exec(select(models.Unit)).all()
+    assert {u.structure_id for u in units} == {s.id for s in structures}
+
+    observations = session.exec(select(models.Observation)).all()
+    assert 200 <= len(observations) <= 1000  # "a few hundred"
+    assert len(observations) == summary.observations
+    assert {o.structure_id for o in observations} == {s.id for s in structures}
+    # Every category of the grid appears, with interruptions the most frequent, as on real wards.
+    categories = Counter(o.category for o in observations)
+    assert categories.most_common(1)[0][0] == "interruption"
+    assert len(categories) == 10
+
+
+def test_demo_observations_are_valid_and_inside_their_visit(session: Session) -> None:
+    build_demo(session)
+    visits = {v.id: v for v in session.exec(select(models.Visit)).all()}
+    values = session.exec(select(models.ObservationAttributeValue)).all()
+    by_observation: dict[object, list[models.ObservationAttributeValue]] = {}
+    for value in values:
+        by_observation.setdefault(value.observation_id, []).append(value)
+    for row in session.exec(select(models.Observation)).all():
+        observation = observation_from_row(row, by_observation.get(row.id, []))  # validates against the grid
+        visit = visits[observation.visit_id]
+        assert visit.ended_at is not None
+        assert visit.started_at <= observation.occurred_at <= visit.ended_at
+        assert row.structure_id == visit.structure_id
+        if observation.ended_at is not None:
+            assert observation.ended_at - observation.occurred_at <= timedelta(minutes=10)
+
+
+def test_demo_is_the_same_for_the_same_seed(tmp_path: Path, session: Session) -> None:
+    first = build_demo(session, seed=7)
+    ids = sorted(str(o.id) for o in session.exec(select(models.Observation)).all())
+    assert first.observations == len(ids)
+    url = f"sqlite:///{tmp_path / 'again.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as other:
+        build_demo(other, seed=7)
+        assert sorted(str(o.id) for o in other.exec(select(models.Observation)).all()) == ids
+    engine.dispose()
+
+
+def test_demo_accounts_can_sign_in_and_facilitator_follows_the_programme(session: Session) -> None:
+    summary = build_demo(session)
+    users = {u.email: u for u in session.exec(select(models.User)).all()}
+    assert {u.role for u in users.values()} == {"admin", "facilitator"}
+    for user in users.values():
+        assert verify_password(DEMO_PASSWORD, user.password_hash)
+        assert DEMO_PASSWORD not in user.password_hash
+    links = session.exec(select(models.UserProgramme)).all()
+    assert [(link.programme_id) for link in links] == [summary.programme_id]

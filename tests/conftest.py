@@ -1,0 +1,108 @@
+"""Fixtures shared by the whole suite: databases of both kinds, the app, a live server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from backend.db import make_engine
+from backend.main import create_app
+from backend.migrate import upgrade
+from backend.settings import Settings
+from tests.databases import DATABASE_KINDS, empty_database
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no tables), SQLite or PostgreSQL."""
+    with empty_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def migrated_url(database_url: str) -> str:
+    upgrade(database_url)
+    return database_url
+
+
+@pytest.fixture
+def session(migrated_url: str) -> Iterator[Session]:
+    engine = make_engine(migrated_url)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture
+def client(migrated_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=migrated_url))) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where screenshots and other evidence go, kept after the run for people to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def vigie_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "backend.cli", *args]
+
+
+def wait_until_up(base_url: str, process: subprocess.Popen[Any], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server at {base_url} not up after {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``vigie serve`` process on the demo data in a fresh SQLite file, as the README starts it."""
+    workdir = tmp_path_factory.mktemp("demo-server")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "VIGIE_DATABASE_URL")}
+    subprocess.run(vigie_command("demo"), cwd=workdir, env=env, check=True, capture_output=True)
+    port = free_port()
+    log = (workdir / "server.log").open("wb")
+    process = subprocess.Popen(
+        vigie_command("serve", "--port", str(port)),
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base_url, process)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
