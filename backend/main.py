@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
-from backend.api import health, taxonomy
+from backend.api import health, sync, taxonomy
 from backend.db import make_engine
 from backend.errors import install_error_handlers
 from backend.settings import Settings, get_settings
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(taxonomy.router)
+    app.include_router(sync.router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import JSON, Column, Index, MetaData, SmallInteger, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, MetaData, SmallInteger, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.db_types import UTCDateTime, utcnow
@@ -52,6 +52,7 @@ class Structure(SQLModel, table=True):
     finess: str | None = Field(default=None, max_length=9, unique=True)
     timezone: str = Field(default="Europe/Paris", max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    server_seq: int = Field(default=0, sa_type=BigInteger, index=True)
 
 
 class Unit(SQLModel, table=True):
@@ -62,6 +63,7 @@ class Unit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     name: str = Field(max_length=NAME_MAX_LENGTH)
+    server_seq: int = Field(default=0, sa_type=BigInteger, index=True)
 
 
 class User(SQLModel, table=True):
@@ -102,6 +104,7 @@ class Device(SQLModel, table=True):
     observer_id: int = Field(foreign_key="observer.id", index=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
     label: str = Field(default="", max_length=100)
+    installation_id: UUID | None = Field(default=None, unique=True)
     token_hash: str | None = Field(default=None, max_length=128, unique=True)
     last_mutation_id: int = 0
     clock_offset_seconds: float | None = None
@@ -112,6 +115,8 @@ class Device(SQLModel, table=True):
 
 class Visit(SQLModel, table=True):
     """A ward visit, identified by the UUID the tablet gave it."""
+
+    __table_args__ = (Index("ix_visit_observer_seq", "observer_id", "server_seq"),)
 
     id: UUID = Field(primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
@@ -127,17 +132,24 @@ class Visit(SQLModel, table=True):
     version: int = 1
     deleted: bool = False
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    server_seq: int = Field(default=0, sa_type=BigInteger)
+    # Server time minus device time when the device last pushed this visit: corrects a wrong tablet clock.
+    device_clock_offset_seconds: float | None = None
 
 
 class Observation(SQLModel, table=True):
     """One observed event. Multi-valued attributes live in ``observation_attribute_value``."""
 
-    __table_args__ = (Index("ix_observation_structure_occurred", "structure_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_observation_structure_occurred", "structure_id", "occurred_at"),
+        Index("ix_observation_observer_seq", "observer_id", "server_seq"),
+    )
 
     id: UUID = Field(primary_key=True)
     visit_id: UUID = Field(foreign_key="visit.id", index=True)
-    # Copied from the visit so that per-structure filters and aggregates need no join.
+    # Copied from the visit so that per-structure aggregates and per-observer pulls need no join.
     structure_id: int = Field(foreign_key="structure.id")
+    observer_id: int = Field(foreign_key="observer.id")
     occurred_at: datetime = Field(sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     category: str = Field(max_length=CODE_MAX_LENGTH, index=True)
@@ -153,6 +165,8 @@ class Observation(SQLModel, table=True):
     deleted: bool = False
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     review_status: str = Field(default=ReviewStatus.TO_REVIEW.value, sa_type=String(20))
+    server_seq: int = Field(default=0, sa_type=BigInteger)
+    device_id: int | None = Field(default=None, foreign_key="device.id")
 
 
 class ObservationAttributeValue(SQLModel, table=True):
@@ -167,3 +181,60 @@ class ObservationAttributeValue(SQLModel, table=True):
     observation_id: UUID = Field(foreign_key="observation.id", primary_key=True, ondelete="CASCADE")
     attribute: str = Field(max_length=CODE_MAX_LENGTH, primary_key=True)
     code: str = Field(max_length=CODE_MAX_LENGTH, primary_key=True)
+
+
+class SyncState(SQLModel, table=True):
+    """The single counter behind pull cursors. Every write transaction that changes what devices
+    pull locks this row first, so sequence numbers become visible in the order they were given."""
+
+    __tablename__ = "sync_state"
+
+    id: int = Field(default=1, primary_key=True)
+    last_seq: int = Field(default=0, sa_type=BigInteger)
+
+
+class SyncMutation(SQLModel, table=True):
+    """The final result of each mutation a device pushed, replayed when the same mutation comes again."""
+
+    __tablename__ = "sync_mutation"
+
+    device_id: int = Field(foreign_key="device.id", primary_key=True)
+    mutation_id: int = Field(primary_key=True, sa_type=BigInteger)
+    entity: str = Field(max_length=20)
+    record_id: UUID | None = None
+    status: str = Field(max_length=20)
+    code: str | None = Field(default=None, max_length=60)
+    message: str | None = Field(default=None, max_length=1000)
+    details: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RecordRevision(SQLModel, table=True):
+    """A state of a visit or observation that lost a conflict: kept, never silently dropped."""
+
+    __tablename__ = "record_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity: str = Field(max_length=20)
+    record_id: UUID = Field(index=True)
+    version: int
+    device_id: int | None = Field(default=None, foreign_key="device.id")
+    reason: str = Field(max_length=40)
+    data: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EnrolmentCode(SQLModel, table=True):
+    """A short single-use code a tablet exchanges for its device token. Only its hash is kept."""
+
+    __tablename__ = "enrolment_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=128, unique=True)
+    observer_id: int = Field(foreign_key="observer.id")
+    structure_id: int = Field(foreign_key="structure.id")
+    created_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    device_id: int | None = Field(default=None, foreign_key="device.id")

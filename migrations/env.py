@@ -45,11 +45,21 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     engine: Engine = make_engine(_url())
+    sqlite = engine.dialect.name == "sqlite"
     try:
         with engine.connect() as connection:
+            if sqlite:
+                # Batch mode rebuilds tables (copy, drop, rename), which enforced foreign keys forbid.
+                # The pragma only takes effect outside a transaction, hence before the migration starts.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()  # end the implicit transaction so Alembic's own one commits the migration
             _configure(connection=connection)
             with context.begin_transaction():
                 context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left rows with dangling foreign keys: {broken[:5]}")
     finally:
         engine.dispose()
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from backend import models
 from backend.services.records import save_observation, visit_row
+from backend.services.sequence import SequenceAllocator
 from backend.services.users import UserRole, create_user
 from shared import schema
 from shared.taxonomy import current_taxonomy
@@ -175,6 +176,7 @@ def demo_present(session: Session) -> bool:
 
 def build_demo(session: Session, seed: int = 2026, today: datetime | None = None) -> DemoSummary:
     rng = random.Random(seed)
+    sequence = SequenceAllocator(session)
     ids = uuid.UUID(int=rng.getrandbits(128))  # namespace for reproducible client UUIDs
     taxonomy = current_taxonomy()
     today = (today or datetime.now(UTC)).astimezone(PARIS)
@@ -195,12 +197,19 @@ def build_demo(session: Session, seed: int = 2026, today: datetime | None = None
     counts = {"units": 0, "visits": 0, "observations": 0}
     for index, spec in enumerate(STRUCTURES):
         structure = models.Structure(
-            programme_id=programme.id, name=spec.name, kind=spec.kind.value, finess=f"99{index + 1:07d}"
+            programme_id=programme.id,
+            name=spec.name,
+            kind=spec.kind.value,
+            finess=f"99{index + 1:07d}",
+            server_seq=sequence.next(),
         )
         session.add(structure)
         session.flush()
         assert structure.id is not None
-        units = [models.Unit(structure_id=structure.id, name=name) for name in spec.units]
+        units = [
+            models.Unit(structure_id=structure.id, name=name, server_seq=sequence.next())
+            for name in spec.units
+        ]
         session.add_all(units)
         session.flush()
         counts["units"] += len(units)
@@ -230,7 +239,7 @@ def build_demo(session: Session, seed: int = 2026, today: datetime | None = None
                 created_at=started,
                 updated_at=started + duration,
             )
-            session.add(visit_row(visit))
+            session.add(visit_row(visit, server_seq=sequence.next()))
             counts["visits"] += 1
             expected = spec.rate_per_hour * duration.total_seconds() / 3600
             for event_number in range(max(1, round(rng.gauss(expected, expected / 6)))):
@@ -243,12 +252,15 @@ def build_demo(session: Session, seed: int = 2026, today: datetime | None = None
                     category,
                     occurred,
                 )
-                row = save_observation(session, observation, structure.id)
+                row = save_observation(session, observation, visit)
+                row.server_seq = sequence.next()
                 row.review_status = rng.choices(
                     [s.value for s in schema.ReviewStatus], weights=(60, 25, 10, 5)
                 )[0]
                 counts["observations"] += 1
 
+    sequence.save()
+    session.flush()
     _demo_users(session, programme.id)
     session.commit()
     return DemoSummary(

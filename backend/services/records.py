@@ -11,13 +11,15 @@ from shared.taxonomy import current_taxonomy
 MULTI_VALUED = {"dimension": "dimensions", "impact": "impacts"}
 
 
-def visit_row(visit: schema.Visit, device_id: int | None = None) -> models.Visit:
-    return models.Visit(**visit.model_dump(), device_id=device_id)
+def visit_row(visit: schema.Visit, device_id: int | None = None, server_seq: int = 0) -> models.Visit:
+    return models.Visit(**visit.model_dump(), device_id=device_id, server_seq=server_seq)
 
 
-def observation_row(observation: schema.Observation, structure_id: int) -> models.Observation:
+def observation_row(
+    observation: schema.Observation, visit: models.Visit | schema.Visit
+) -> models.Observation:
     fields = observation.model_dump(exclude={"dimensions", "impacts"})
-    return models.Observation(**fields, structure_id=structure_id)
+    return models.Observation(**fields, structure_id=visit.structure_id, observer_id=visit.observer_id)
 
 
 def attribute_rows(observation: schema.Observation) -> list[models.ObservationAttributeValue]:
@@ -29,10 +31,10 @@ def attribute_rows(observation: schema.Observation) -> list[models.ObservationAt
 
 
 def save_observation(
-    session: Session, observation: schema.Observation, structure_id: int
+    session: Session, observation: schema.Observation, visit: models.Visit | schema.Visit
 ) -> models.Observation:
     """Insert or replace an observation with its multi-valued attributes (caller commits)."""
-    row = session.merge(observation_row(observation, structure_id))
+    row = session.merge(observation_row(observation, visit))
     session.exec(
         delete(models.ObservationAttributeValue).where(
             models.ObservationAttributeValue.observation_id == observation.id  # type: ignore[arg-type]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from backend.main import create_app
+from backend.migrate import head_revision
 from backend.settings import Settings
 from shared.schema import Observation
 
@@ -10,7 +11,7 @@ from shared.schema import Observation
 def test_health_reports_the_database_and_its_schema_revision(client: TestClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "schema_revision": "0001"}
+    assert response.json() == {"status": "ok", "database": "ok", "schema_revision": head_revision()}
 
 
 def test_health_says_degraded_when_the_database_is_unreachable() -> None:

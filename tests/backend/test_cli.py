@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from backend import models
 from backend.cli import app
 from backend.db import make_engine
+from backend.migrate import head_revision
 from backend.settings import get_settings
 from tests.conftest import free_port, vigie_command, wait_until_up
 
@@ -50,7 +51,7 @@ def test_demo_then_serve_gives_a_running_server_with_its_api_listed(tmp_path: Pa
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base, server)
-        assert httpx.get(f"{base}/health").json()["schema_revision"] == "0001"
+        assert httpx.get(f"{base}/health").json()["schema_revision"] == head_revision()
         paths = httpx.get(f"{base}/openapi.json").json()["paths"]
         assert "/api/v1/taxonomy/{version}" in paths
         assert httpx.get(f"{base}/docs").status_code == 200
@@ -125,7 +126,7 @@ def test_db_upgrade_and_check(database_url: str, env_for: PointAt) -> None:
     env_for(database_url)
     upgraded = runner.invoke(app, ["db", "upgrade"])
     assert upgraded.exit_code == 0
-    assert "à la révision 0001" in upgraded.output
+    assert f"à la révision {head_revision()}" in upgraded.output
     assert runner.invoke(app, ["db", "check"]).exit_code == 0
     assert "base" in runner.invoke(app, ["db", "downgrade", "base"]).output
 

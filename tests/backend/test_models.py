@@ -88,7 +88,7 @@ def test_observation_round_trips_with_its_multi_valued_attributes(session: Sessi
         updated_at=started + timedelta(minutes=9),
         version=2,
     )
-    save_observation(session, observation, visit.structure_id)
+    save_observation(session, observation, visit)
     session.commit()
     session.expunge_all()
 
@@ -120,10 +120,10 @@ def test_saving_an_edited_observation_replaces_its_attribute_values(session: Ses
         created_at=started,
         updated_at=started,
     )
-    save_observation(session, first, visit.structure_id)
+    save_observation(session, first, visit)
     session.commit()
     edited = first.model_copy(update={"dimensions": ["colleague_relations"], "impacts": [], "version": 2})
-    save_observation(session, edited, visit.structure_id)
+    save_observation(session, edited, visit)
     session.commit()
 
     values = session.exec(select(models.ObservationAttributeValue)).all()
@@ -133,14 +133,16 @@ def test_saving_an_edited_observation_replaces_its_attribute_values(session: Ses
 
 def test_observation_of_an_unknown_visit_is_refused_by_the_database(session: Session) -> None:
     # SQLite only enforces this because the engine turns foreign keys on.
-    structure, _, _ = make_reference_data(session)
+    structure, _, observer = make_reference_data(session)
     assert structure.id is not None
+    assert observer.id is not None
     now = datetime.now(UTC)
     session.add(
         models.Observation(
             id=uuid4(),
             visit_id=uuid4(),
             structure_id=structure.id,
+            observer_id=observer.id,
             occurred_at=now,
             category="alert",
             created_at=now,

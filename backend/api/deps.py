@@ -1,0 +1,46 @@
+"""Dependencies shared by the device-facing routers: protocol version and device token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from backend.db import SessionDep
+from backend.errors import ApiError
+from backend.models import Device
+from backend.services.devices import authenticate_device
+from shared.sync import MIN_PROTOCOL_VERSION, PROTOCOL_HEADER, PROTOCOL_VERSION
+
+_bearer = HTTPBearer(auto_error=False, description="The device token received at enrolment.")
+
+
+def check_protocol(
+    version: Annotated[int | None, Header(alias=PROTOCOL_HEADER, description="Sync protocol version")] = None,
+) -> int:
+    # Refused before anything is read or written: the tablet's local data stays as it is.
+    if version is None or version < MIN_PROTOCOL_VERSION:
+        raise ApiError(
+            426,
+            "protocol_outdated",
+            "Application Vigie trop ancienne : mettez-la à jour. Vos observations restent sur la tablette.",
+        )
+    if version > PROTOCOL_VERSION:
+        raise ApiError(
+            400,
+            "protocol_unknown",
+            "Le serveur Vigie est plus ancien que l'application : contactez l'administrateur.",
+        )
+    return version
+
+
+def current_device(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Device:
+    return authenticate_device(session, credentials.credentials if credentials else None)
+
+
+ProtocolDep = Annotated[int, Depends(check_protocol)]
+DeviceDep = Annotated[Device, Depends(current_device)]

@@ -1,0 +1,476 @@
+"""Applying pushed mutations exactly once, and serving pulls by cursor. Protocol: docs/sync.md."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from backend import models
+from backend.errors import ApiError
+from backend.services.devices import device_taxonomy_version
+from backend.services.records import MULTI_VALUED, attribute_rows, observation_from_row
+from backend.services.sequence import SequenceAllocator, last_seq
+from shared import schema
+from shared.messages import FieldError, field_errors
+from shared.sync import (
+    ENTITY_MODELS,
+    FUTURE_TOLERANCE_SECONDS,
+    MAX_BATCH,
+    MAX_PULL_PAGE,
+    Mutation,
+    MutationResult,
+    MutationStatus,
+    PulledObservation,
+    PulledVisit,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    StructureData,
+    UnitData,
+)
+from shared.taxonomy import Taxonomy, load_taxonomy
+
+TIME_FIELDS = {"visit": ("started_at", "ended_at"), "observation": ("occurred_at", "ended_at")}
+OBSERVED_VISIT_FIELDS = set(schema.Visit.model_fields) - {"id"}
+OBSERVED_OBSERVATION_FIELDS = set(schema.Observation.model_fields) - {"id", "dimensions", "impacts"}
+
+
+class _Batch:
+    """What one push needs in memory: the records it touches, loaded in a few queries."""
+
+    def __init__(self, session: Session, device: models.Device, mutations: list[Mutation]):
+        self.session = session
+        self.device = device
+        ids = {_record_id(m) for m in mutations} - {None}
+        visit_ids = ids | {_visit_id(m) for m in mutations if m.entity == "observation"} - {None}
+        self.visits: dict[UUID, models.Visit] = {
+            v.id: v for v in session.exec(select(models.Visit).where(col(models.Visit.id).in_(visit_ids)))
+        }
+        self.observations: dict[UUID, models.Observation] = {
+            o.id: o
+            for o in session.exec(select(models.Observation).where(col(models.Observation.id).in_(ids)))
+        }
+        self.unit_ids = set(
+            session.exec(select(models.Unit.id).where(models.Unit.structure_id == device.structure_id))
+        )
+        self.recorded: dict[int, models.SyncMutation] = {
+            r.mutation_id: r
+            for r in session.exec(
+                select(models.SyncMutation).where(
+                    models.SyncMutation.device_id == device.id,
+                    col(models.SyncMutation.mutation_id).in_([m.mutation_id for m in mutations]),
+                )
+            )
+        }
+
+
+def _record_id(mutation: Mutation) -> UUID | None:
+    try:
+        return UUID(str(mutation.data.get("id")))
+    except ValueError:
+        return None
+
+
+def _visit_id(mutation: Mutation) -> UUID | None:
+    try:
+        return UUID(str(mutation.data.get("visit_id")))
+    except ValueError:
+        return None
+
+
+def push(session: Session, device: models.Device, request: PushRequest, now: datetime) -> PushResponse:
+    """Apply a batch in one transaction. Final results are stored so a re-sent batch gets the same answer."""
+    if len(request.mutations) > MAX_BATCH:
+        raise ApiError(
+            413,
+            "batch_too_large",
+            f"Lot trop gros : {MAX_BATCH} modifications au plus par envoi (découpez-le).",
+        )
+    allocator = SequenceAllocator(session)  # first statement: serialises writers, see sequence.py
+    offset = (now - request.device_time).total_seconds()
+    batch = _Batch(session, device, request.mutations)
+    taxonomy = load_taxonomy(device_taxonomy_version(session, device))
+    results: list[MutationResult] = []
+    in_batch: dict[int, MutationResult] = {}
+    for mutation in request.mutations:
+        if mutation.mutation_id in batch.recorded:
+            results.append(_replay(batch.recorded[mutation.mutation_id]))
+            continue
+        if mutation.mutation_id in in_batch:
+            results.append(in_batch[mutation.mutation_id])
+            continue
+        result = _apply(batch, mutation, allocator, taxonomy, now, offset)
+        in_batch[mutation.mutation_id] = result
+        if not result.retryable:
+            session.add(_record(device, result, now))
+        results.append(result)
+
+    device.last_seen_at = now
+    device.clock_offset_seconds = offset
+    device.last_mutation_id = max([device.last_mutation_id, *(m.mutation_id for m in request.mutations)])
+    session.add(device)
+    allocator.save()
+    session.commit()
+    return PushResponse(results=results, server_time=now, clock_offset_seconds=offset)
+
+
+def _apply(
+    batch: _Batch,
+    mutation: Mutation,
+    allocator: SequenceAllocator,
+    taxonomy: Taxonomy,
+    now: datetime,
+    offset: float,
+) -> MutationResult:
+    model = ENTITY_MODELS.get(mutation.entity)
+    if model is None:
+        return MutationResult.rejected(
+            mutation, "unknown_entity", f"Type d'enregistrement inconnu : « {mutation.entity} »."
+        )
+    try:
+        record = model.model_validate(mutation.data, context={"taxonomy": taxonomy})
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        return MutationResult.rejected(
+            mutation,
+            "invalid_record",
+            f"Enregistrement invalide : {len(errors)} champ(s) à corriger.",
+            errors,
+            record_id=_record_id(mutation),
+        )
+    future = _times_in_future(mutation.entity, record, now, offset)
+    if future:
+        return MutationResult.rejected(
+            mutation,
+            "date_in_future",
+            "Date dans le futur : vérifiez l'heure de la tablette.",
+            future,
+            record_id=record.id,
+        )
+    if isinstance(record, schema.Visit):
+        return _apply_visit(batch, mutation, record, allocator, now, offset)
+    assert isinstance(record, schema.Observation)
+    return _apply_observation(batch, mutation, record, allocator, now)
+
+
+def _times_in_future(
+    entity: str, record: schema.SyncedRecord, now: datetime, offset: float
+) -> list[FieldError]:
+    # Compare on the device's clock corrected by its measured offset: a tablet set to the wrong day
+    # still records plausible visits, while a time later than the tablet's own "now" never is.
+    limit = now + timedelta(seconds=FUTURE_TOLERANCE_SECONDS)
+    errors = []
+    for name in TIME_FIELDS[entity]:
+        value = getattr(record, name)
+        if value is not None and value + timedelta(seconds=offset) > limit:
+            errors.append(
+                FieldError(name, "date_in_future", "Date postérieure à l'heure actuelle de la tablette.")
+            )
+    return errors
+
+
+def _outcome(
+    mutation: Mutation, record_id: UUID, status: MutationStatus, code: str | None = None
+) -> MutationResult:
+    messages = {
+        "stale_version": "Une version plus récente de cet enregistrement est déjà sur le serveur.",
+        "record_deleted": "Enregistrement supprimé ; la modification est conservée dans l'historique.",
+    }
+    return MutationResult(
+        mutation_id=mutation.mutation_id,
+        status=status,
+        entity=mutation.entity,
+        record_id=record_id,
+        code=code,
+        message=messages.get(code or ""),
+    )
+
+
+def _conflict(
+    batch: _Batch,
+    mutation: Mutation,
+    existing: models.Visit | models.Observation,
+    incoming: schema.Visit | schema.Observation,
+    snapshot: dict[str, Any],
+) -> MutationResult | None:
+    """Decide whether an incoming state replaces the stored one; keep whatever loses (never a silent loss)."""
+    device_id = batch.device.id
+    if existing.deleted and not incoming.deleted:
+        # Deletions are final: an edit arriving after one is kept in history, not resurrected.
+        _keep_revision(
+            batch,
+            mutation.entity,
+            incoming.id,
+            incoming.version,
+            device_id,
+            "edit_after_delete",
+            incoming.model_dump(mode="json"),
+        )
+        return _outcome(mutation, incoming.id, MutationStatus.SUPERSEDED, "record_deleted")
+    if existing.device_id == device_id and incoming.version <= existing.version:
+        return _outcome(mutation, incoming.id, MutationStatus.SUPERSEDED, "stale_version")
+    if existing.device_id != device_id:
+        # Another device (or the server) wrote last: the server's order wins, the overwritten state is kept.
+        _keep_revision(
+            batch,
+            mutation.entity,
+            existing.id,
+            existing.version,
+            existing.device_id,
+            "overwritten_by_other_device",
+            snapshot,
+        )
+    return None
+
+
+def _keep_revision(
+    batch: _Batch,
+    entity: str,
+    record_id: UUID,
+    version: int,
+    device_id: int | None,
+    reason: str,
+    data: dict[str, Any],
+) -> None:
+    batch.session.add(
+        models.RecordRevision(
+            entity=entity, record_id=record_id, version=version, device_id=device_id, reason=reason, data=data
+        )
+    )
+
+
+def _apply_visit(
+    batch: _Batch,
+    mutation: Mutation,
+    visit: schema.Visit,
+    allocator: SequenceAllocator,
+    now: datetime,
+    offset: float,
+) -> MutationResult:
+    device = batch.device
+    if visit.observer_id != device.observer_id:
+        return MutationResult.rejected(
+            mutation,
+            "wrong_observer",
+            "Cette tablette n'enregistre que pour son observateur.",
+            record_id=visit.id,
+        )
+    if visit.structure_id != device.structure_id or visit.unit_id not in batch.unit_ids:
+        return MutationResult.rejected(
+            mutation,
+            "unit_not_found",
+            "Structure ou unité introuvable pour cette tablette.",
+            record_id=visit.id,
+        )
+    existing = batch.visits.get(visit.id)
+    if existing is not None:
+        if existing.structure_id != device.structure_id or existing.observer_id != device.observer_id:
+            return MutationResult.rejected(
+                mutation, "not_found", "Enregistrement introuvable pour cette tablette.", record_id=visit.id
+            )
+        snapshot = schema.Visit.model_validate(existing.model_dump(include=set(schema.Visit.model_fields)))
+        decided = _conflict(batch, mutation, existing, visit, snapshot.model_dump(mode="json"))
+        if decided is not None:
+            return decided
+        row = existing
+        for name in OBSERVED_VISIT_FIELDS:
+            setattr(row, name, getattr(visit, name))
+    else:
+        row = models.Visit(**visit.model_dump())
+        batch.visits[visit.id] = row
+    row.device_id = device.id
+    row.received_at = now
+    row.device_clock_offset_seconds = offset
+    row.server_seq = allocator.next()
+    batch.session.add(row)
+    if existing is None:
+        # Without ORM relationships the flush does not order tables, so write the visit before its observations.
+        batch.session.flush()
+    return _outcome(mutation, visit.id, MutationStatus.APPLIED)
+
+
+def _apply_observation(
+    batch: _Batch,
+    mutation: Mutation,
+    observation: schema.Observation,
+    allocator: SequenceAllocator,
+    now: datetime,
+) -> MutationResult:
+    device = batch.device
+    visit = batch.visits.get(observation.visit_id)
+    if visit is None or visit.structure_id != device.structure_id or visit.observer_id != device.observer_id:
+        # Perhaps its visit is still on the way: the tablet keeps it and sends it again later.
+        return MutationResult.rejected(
+            mutation,
+            "visit_not_found",
+            "Visite introuvable sur le serveur pour cette observation.",
+            retryable=True,
+            record_id=observation.id,
+        )
+    existing = batch.observations.get(observation.id)
+    if existing is not None:
+        if existing.structure_id != device.structure_id or existing.observer_id != device.observer_id:
+            return MutationResult.rejected(
+                mutation,
+                "not_found",
+                "Enregistrement introuvable pour cette tablette.",
+                record_id=observation.id,
+            )
+        values = batch.session.exec(
+            select(models.ObservationAttributeValue).where(
+                models.ObservationAttributeValue.observation_id == existing.id
+            )
+        ).all()
+        snapshot = observation_from_row(existing, list(values)).model_dump(mode="json")
+        decided = _conflict(batch, mutation, existing, observation, snapshot)
+        if decided is not None:
+            return decided
+        row = existing
+        for name in OBSERVED_OBSERVATION_FIELDS:
+            setattr(row, name, getattr(observation, name))
+        for value in values:
+            batch.session.delete(value)
+        batch.session.flush()
+    else:
+        row = models.Observation(**observation.model_dump(exclude=set(MULTI_VALUED.values())))
+        batch.observations[observation.id] = row
+    row.structure_id = visit.structure_id
+    row.observer_id = visit.observer_id
+    row.device_id = device.id
+    row.received_at = now
+    row.server_seq = allocator.next()
+    batch.session.add(row)
+    batch.session.add_all(attribute_rows(observation))
+    return _outcome(mutation, observation.id, MutationStatus.APPLIED)
+
+
+def _record(device: models.Device, result: MutationResult, now: datetime) -> models.SyncMutation:
+    assert device.id is not None
+    return models.SyncMutation(
+        device_id=device.id,
+        mutation_id=result.mutation_id,
+        entity=result.entity,
+        record_id=result.record_id,
+        status=result.status.value,
+        code=result.code,
+        message=result.message,
+        details=result.details,
+        received_at=now,
+    )
+
+
+def _replay(recorded: models.SyncMutation) -> MutationResult:
+    return MutationResult(
+        mutation_id=recorded.mutation_id,
+        status=MutationStatus(recorded.status),
+        entity=recorded.entity,
+        record_id=recorded.record_id,
+        code=recorded.code,
+        message=recorded.message,
+        details=recorded.details,
+    )
+
+
+def pull(session: Session, device: models.Device, cursor: int, limit: int, now: datetime) -> PullResponse:
+    """Everything this device may see that changed after ``cursor``, oldest first, one page at a time."""
+    limit = max(1, min(limit, MAX_PULL_PAGE))
+    # Read the high-water mark first: every change numbered up to it is committed (see sequence.py),
+    # so the page below can never hide a change the next cursor would skip.
+    ceiling = last_seq(session)
+    window = (cursor, ceiling)
+
+    structures = session.exec(
+        _changed(select(models.Structure), models.Structure.server_seq, window, limit).where(
+            models.Structure.id == device.structure_id
+        )
+    ).all()
+    units = session.exec(
+        _changed(select(models.Unit), models.Unit.server_seq, window, limit).where(
+            models.Unit.structure_id == device.structure_id
+        )
+    ).all()
+    visits = session.exec(
+        _changed(select(models.Visit), models.Visit.server_seq, window, limit).where(
+            models.Visit.observer_id == device.observer_id, models.Visit.structure_id == device.structure_id
+        )
+    ).all()
+    observations = session.exec(
+        _changed(select(models.Observation), models.Observation.server_seq, window, limit).where(
+            models.Observation.observer_id == device.observer_id,
+            models.Observation.structure_id == device.structure_id,
+        )
+    ).all()
+
+    seqs = sorted(r.server_seq for group in (structures, units, visits, observations) for r in group)
+    has_more = len(seqs) > limit
+    # A full page ends at its last change; otherwise everything up to the ceiling has been seen.
+    page_end = seqs[limit - 1] if has_more else ceiling
+
+    def keep(seq: int) -> bool:
+        return seq <= page_end
+
+    taxonomy_version = device_taxonomy_version(session, device)
+    values = _attribute_values(session, [o.id for o in observations if keep(o.server_seq)])
+    return PullResponse(
+        structures=[
+            StructureData(
+                id=s.id or 0,
+                name=s.name,
+                kind=s.kind,
+                timezone=s.timezone,
+                programme_id=s.programme_id,
+                taxonomy_version=taxonomy_version,
+            )
+            for s in structures
+            if keep(s.server_seq)
+        ],
+        units=[
+            UnitData(id=u.id or 0, structure_id=u.structure_id, name=u.name)
+            for u in units
+            if keep(u.server_seq)
+        ],
+        visits=[
+            PulledVisit.model_validate({**v.model_dump(include=set(PulledVisit.model_fields))})
+            for v in visits
+            if keep(v.server_seq)
+        ],
+        observations=[
+            PulledObservation.model_validate(
+                {
+                    **observation_from_row(o, values.get(o.id, [])).model_dump(),
+                    "server_seq": o.server_seq,
+                    "review_status": o.review_status,
+                },
+                context={"taxonomy": load_taxonomy(taxonomy_version)},
+            )
+            for o in observations
+            if keep(o.server_seq)
+        ],
+        cursor=max(page_end, cursor),
+        has_more=has_more,
+        server_time=now,
+    )
+
+
+def _changed(query: Any, seq_column: Any, window: tuple[int, int], limit: int) -> Any:
+    low, high = window
+    return query.where(seq_column > low, seq_column <= high).order_by(seq_column).limit(limit + 1)
+
+
+def _attribute_values(
+    session: Session, ids: list[UUID]
+) -> dict[UUID, list[models.ObservationAttributeValue]]:
+    grouped: dict[UUID, list[models.ObservationAttributeValue]] = {}
+    if ids:
+        rows = session.exec(
+            select(models.ObservationAttributeValue).where(
+                col(models.ObservationAttributeValue.observation_id).in_(ids)
+            )
+        )
+        for value in rows:
+            grouped.setdefault(value.observation_id, []).append(value)
+    return grouped
