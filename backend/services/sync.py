@@ -288,7 +288,7 @@ def _apply_visit(
     row.server_seq = allocator.next()
     batch.session.add(row)
     if existing is None:
-        # Without ORM relationships the flush does not order tables, so write the visit before its observations.
+        # Without ORM relationships the flush does not order tables: write the visit before its observations.
         batch.session.flush()
     return _outcome(mutation, visit.id, MutationStatus.APPLIED)
 
