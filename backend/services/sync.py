@@ -199,6 +199,9 @@ def _conflict(
 ) -> MutationResult | None:
     """Decide whether an incoming state replaces the stored one; keep whatever loses (never a silent loss)."""
     device_id = batch.device.id
+    if existing.device_id == device_id and incoming.version <= existing.version:
+        # An older state from the tablet that wrote the stored one: its newer intention is already here.
+        return _outcome(mutation, incoming.id, MutationStatus.SUPERSEDED, "stale_version")
     if existing.deleted and not incoming.deleted:
         # Deletions are final: an edit arriving after one is kept in history, not resurrected.
         _keep_revision(
@@ -211,8 +214,6 @@ def _conflict(
             incoming.model_dump(mode="json"),
         )
         return _outcome(mutation, incoming.id, MutationStatus.SUPERSEDED, "record_deleted")
-    if existing.device_id == device_id and incoming.version <= existing.version:
-        return _outcome(mutation, incoming.id, MutationStatus.SUPERSEDED, "stale_version")
     if existing.device_id != device_id:
         # Another device (or the server) wrote last: the server's order wins, the overwritten state is kept.
         _keep_revision(
