@@ -1,0 +1,157 @@
+"""Talks to the server: enrolment, then push the outbox and pull changes (protocol in docs/sync.md).
+
+Plain httpx and the local store, no Kivy: the app runs ``sync`` on a background thread and reports
+back to the UI with ``Clock.schedule_once``. Any failure leaves the outbox as it was, so the next
+attempt resends the same mutations and the server's exactly-once rule does the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from mobile.store import Store
+from shared.sync import (
+    MAX_BATCH,
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    EnrolRequest,
+    EnrolResponse,
+    Mutation,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+
+TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+
+
+class SyncError(Exception):
+    """A sync that did not complete; ``message`` is in French for the observer."""
+
+    def __init__(self, code: str, message: str, retryable: bool):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    pushed: int
+    rejected: int
+    pulled: int
+    pending: int
+
+
+class SyncClient:
+    def __init__(self, store: Store, client: httpx.Client | None = None, batch_size: int = MAX_BATCH):
+        self.store = store
+        self._client = client
+        self.batch_size = min(batch_size, MAX_BATCH)
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            server = self.store.get_meta("server_url")
+            if not server:
+                raise SyncError(
+                    "not_enrolled", "Tablette non enrôlée : saisissez l'adresse du serveur et le code.", False
+                )
+            self._client = httpx.Client(base_url=server, timeout=TIMEOUT)
+        return self._client
+
+    def _headers(self) -> dict[str, str]:
+        headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
+        token = self.store.get_meta("device_token")
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return headers
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            headers = {**self._headers(), **kwargs.pop("headers", {})}
+            response = self._http().request(method, url, headers=headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise SyncError(
+                "network", "Serveur injoignable : les observations restent sur la tablette.", True
+            ) from exc
+        if response.status_code >= 400:
+            raise _error_from(response)
+        return response
+
+    def enrol(self, server_url: str, code: str, label: str = "") -> EnrolResponse:
+        if self._client is None:
+            self._client = httpx.Client(base_url=server_url, timeout=TIMEOUT)
+        request = EnrolRequest(code=code, installation_id=self.store.installation_id, label=label)
+        response = self._send("POST", "/api/v1/devices/enrol", json=request.model_dump(mode="json"))
+        enrolled = EnrolResponse.model_validate(response.json())
+        self.store.set_meta(
+            server_url=server_url,
+            device_token=enrolled.device_token,
+            device_id=str(enrolled.device_id),
+            observer_id=str(enrolled.observer_id),
+            observer_name=enrolled.observer_name,
+            structure_id=str(enrolled.structure_id),
+        )
+        return enrolled
+
+    def push(self) -> tuple[int, int]:
+        """Send the outbox oldest first, batch after batch. Returns (settled, rejected)."""
+        settled = rejected = 0
+        while True:
+            entries = self.store.pending(self.batch_size)
+            if not entries:
+                return settled, rejected
+            request = PushRequest(
+                device_time=datetime.now(UTC),
+                mutations=[
+                    Mutation(mutation_id=e.mutation_id, entity=e.entity, data=e.data) for e in entries
+                ],
+            )
+            sent = self._send(
+                "POST",
+                "/api/v1/sync/push",
+                content=request.model_dump_json(),
+                headers={"Content-Type": "application/json"},
+            )
+            response = PushResponse.model_validate(sent.json())
+            self.store.apply_results(response.results)
+            retry_later = [r for r in response.results if r.retryable]
+            settled += len(response.results) - len(retry_later)
+            rejected += sum(1 for r in response.results if r.status == "rejected" and not r.retryable)
+            if len(retry_later) == len(response.results):
+                return settled, rejected  # nothing moved: try again at the next sync
+
+    def pull(self) -> int:
+        received = 0
+        while True:
+            response = self._send(
+                "GET", "/api/v1/sync/pull", params={"cursor": self.store.cursor, "limit": 500}
+            )
+            page = PullResponse.model_validate(response.json())
+            self.store.apply_pull(page)
+            received += len(page.visits) + len(page.observations) + len(page.units) + len(page.structures)
+            if not page.has_more:
+                return received
+
+    def sync(self) -> SyncReport:
+        pushed, rejected = self.push()
+        pulled = self.pull()
+        return SyncReport(pushed=pushed, rejected=rejected, pulled=pulled, pending=self.store.pending_count())
+
+
+def _error_from(response: httpx.Response) -> SyncError:
+    try:
+        body = response.json()
+        code, message = str(body["code"]), str(body["message"])
+    except (ValueError, KeyError, TypeError):
+        code, message = (
+            "server_error",
+            f"Erreur du serveur ({response.status_code}) : nouvel essai plus tard.",
+        )
+    # Server trouble and overload are worth retrying; a refused token or an outdated app are not.
+    retryable = response.status_code >= 500 or response.status_code in (408, 429)
+    return SyncError(code, message, retryable)
