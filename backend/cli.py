@@ -1,16 +1,24 @@
-"""The ``vigie`` command: serve, demo data, users, database migrations."""
+"""The ``vigie`` command: serve, demo data, users, observers, tablet enrolment, database migrations."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 import uvicorn
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from backend import migrate
 from backend.db import make_engine
+from backend.errors import ApiError
+from backend.models import Device, Observer, Programme, Structure
 from backend.services.demo_data import (
     DEMO_ADMIN_EMAIL,
     DEMO_FACILITATOR_EMAIL,
@@ -18,14 +26,23 @@ from backend.services.demo_data import (
     build_demo,
     demo_present,
 )
+from backend.services.devices import create_enrolment_code, enrolment_uri, revoke_device
+from backend.services.enrolment_qr import qr_png, qr_svg
 from backend.services.users import UserError, UserRole, create_user
 from backend.settings import get_settings
+from shared.schema import NAME_MAX_LENGTH
 
 app = typer.Typer(help="Vigie : observation des effets du numérique sur le travail.", no_args_is_help=True)
 db_app = typer.Typer(help="Schéma de la base (migrations Alembic).", no_args_is_help=True)
 user_app = typer.Typer(help="Comptes de l'application web.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+observer_app = typer.Typer(help="Observateurs des programmes.", no_args_is_help=True)
+enrolment_app = typer.Typer(help="Codes d'enrôlement des tablettes.", no_args_is_help=True)
+device_app = typer.Typer(help="Tablettes enrôlées.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.add_typer(observer_app, name="observer")
+app.add_typer(enrolment_app, name="enrolment")
+app.add_typer(device_app, name="device")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -170,6 +187,196 @@ def user_create(
         raise _fail(f"Base de données non prête : {exc.orig}. Lancez « vigie db upgrade ».") from None
     finally:
         engine.dispose()
+
+
+# Observers, enrolment codes and tablets. Services raise ApiError; here it becomes a message and exit code 1.
+
+DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
+MAX_CODE_DAYS = 90  # an enrolment code is for setting up a tablet soon, not a standing credential
+QR_WRITERS = {".svg": lambda uri: qr_svg(uri).encode("utf-8"), ".png": qr_png}
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    engine = make_engine(_database_url())
+    try:
+        with Session(engine) as session:
+            yield session
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    except OperationalError as exc:
+        raise _fail(f"Base de données non prête : {exc.orig}. Lancez « vigie db upgrade ».") from None
+    finally:
+        engine.dispose()
+
+
+def _local_time(moment: datetime, timezone: str) -> str:
+    """A stored UTC time as the structure's staff read it."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone, timezone = ZoneInfo("UTC"), "UTC"
+    return f"{moment.astimezone(zone):%d/%m/%Y %H:%M} ({timezone})"
+
+
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    for row in (header, *rows):
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _observer(session: Session, observer_id: int) -> Observer:
+    observer = session.get(Observer, observer_id)
+    if observer is None:
+        raise _fail(f"Observateur {observer_id} inconnu (voir « vigie observer list »).")
+    return observer
+
+
+def _structure(session: Session, structure_id: int) -> Structure:
+    structure = session.get(Structure, structure_id)
+    if structure is None:
+        raise _fail(f"Structure {structure_id} inconnue.")
+    return structure
+
+
+def _programme_name(session: Session, programme_id: int) -> str:
+    programme = session.get(Programme, programme_id)
+    return f"{programme.name} ({programme_id})" if programme else str(programme_id)
+
+
+@observer_app.command("list")
+def observer_list(
+    programme: Annotated[int | None, typer.Option(help="Seulement les observateurs de ce programme")] = None,
+) -> None:
+    """Liste les observateurs : identifiant, nom, programme."""
+    with _session() as session:
+        query = select(Observer).order_by(col(Observer.id))
+        if programme is not None:
+            query = query.where(Observer.programme_id == programme)
+        observers = session.exec(query).all()
+        if not observers:
+            typer.echo("Aucun observateur.")
+            return
+        rows = [(str(o.id), o.display_name, _programme_name(session, o.programme_id)) for o in observers]
+    _table(("ID", "NOM", "PROGRAMME"), rows)
+
+
+@observer_app.command("create")
+def observer_create(
+    programme: Annotated[int, typer.Option(help="Identifiant du programme")],
+    name: Annotated[str, typer.Option(help="Nom affiché de l'observateur")],
+) -> None:
+    """Crée un observateur dans un programme."""
+    name = name.strip()
+    if not name or len(name) > NAME_MAX_LENGTH:
+        raise _fail(f"Le nom doit compter de 1 à {NAME_MAX_LENGTH} caractères.")
+    with _session() as session:
+        if session.get(Programme, programme) is None:
+            raise _fail(f"Programme {programme} inconnu.")
+        observer = Observer(programme_id=programme, display_name=name)
+        session.add(observer)
+        session.commit()
+        typer.echo(
+            f"Observateur créé : {observer.id} {observer.display_name}, "
+            f"programme {_programme_name(session, programme)}."
+        )
+
+
+@enrolment_app.command("create")
+def enrolment_create(
+    observer: Annotated[int, typer.Option(help="Identifiant de l'observateur")],
+    structure: Annotated[int, typer.Option(help="Identifiant de la structure")],
+    days: Annotated[int, typer.Option(help="Durée de validité du code, en jours")] = 7,
+    server_url: Annotated[
+        str, typer.Option(help="Adresse du serveur telle que la tablette la joint")
+    ] = DEFAULT_SERVER_URL,
+    qr: Annotated[
+        Path | None, typer.Option(help="Écrit le QR code dans ce fichier (.svg ou .png)", dir_okay=False)
+    ] = None,
+) -> None:
+    """Crée un code d'enrôlement (à usage unique) pour la tablette d'un observateur."""
+    if not 1 <= days <= MAX_CODE_DAYS:
+        raise _fail(f"Durée de validité invalide : de 1 à {MAX_CODE_DAYS} jours.")
+    address = urlsplit(server_url)
+    if address.scheme not in ("http", "https") or not address.hostname:
+        raise _fail(f"Adresse du serveur invalide : {server_url} (exemple : http://192.168.1.10:8000).")
+    if qr is not None:
+        if qr.suffix.lower() not in QR_WRITERS:
+            raise _fail(f"Format du QR code inconnu : {qr.name} (extensions acceptées : .svg, .png).")
+        if not qr.parent.is_dir():
+            raise _fail(f"Dossier introuvable pour le QR code : {qr.parent}")
+    with _session() as session:
+        person = _observer(session, observer)
+        place = _structure(session, structure)
+        if person.programme_id != place.programme_id:
+            raise _fail(
+                f"L'observateur {observer} ({person.display_name}) appartient au programme "
+                f"{_programme_name(session, person.programme_id)}, la structure {structure} ({place.name}) "
+                f"au programme {_programme_name(session, place.programme_id)} : enrôlement refusé."
+            )
+        issued = create_enrolment_code(
+            session, observer_id=observer, structure_id=structure, lifetime=timedelta(days=days)
+        )
+        expiry = _local_time(issued.expires_at, place.timezone)
+        summary = f"{person.display_name} ({observer}), structure {place.name} ({structure})"
+    uri = enrolment_uri(server_url, issued.code)
+    typer.echo(f"Code d'enrôlement : {issued.code}  (usage unique, affiché une seule fois)")
+    typer.echo(f"Pour : {summary}")
+    typer.echo(f"Valable jusqu'au : {expiry}")
+    typer.echo(f"Adresse d'enrôlement : {uri}")
+    if address.hostname in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(
+            "Attention : cette adresse ne joint que ce poste ; pour une tablette, indiquez "
+            "--server-url http://ADRESSE-DU-SERVEUR:PORT."
+        )
+    if qr is not None:
+        try:
+            qr.write_bytes(QR_WRITERS[qr.suffix.lower()](uri))
+        except OSError as exc:
+            raise _fail(f"QR code non écrit ({exc.strerror}) : le code ci-dessus reste valable.") from None
+        typer.echo(f"QR code écrit dans : {qr}")
+
+
+@device_app.command("list")
+def device_list() -> None:
+    """Liste les tablettes : observateur, structure, dernière synchronisation, révocation."""
+    with _session() as session:
+        rows = []
+        for device in session.exec(select(Device).order_by(col(Device.id))).all():
+            person = session.get(Observer, device.observer_id)
+            place = session.get(Structure, device.structure_id)
+            timezone = place.timezone if place else "UTC"
+            seen = _local_time(device.last_seen_at, timezone) if device.last_seen_at else "jamais"
+            state = (
+                f"révoquée le {_local_time(device.revoked_at, timezone)}" if device.revoked_at else "active"
+            )
+            rows.append(
+                (
+                    str(device.id),
+                    device.label or "-",
+                    person.display_name if person else str(device.observer_id),
+                    place.name if place else str(device.structure_id),
+                    seen,
+                    state,
+                )
+            )
+    if not rows:
+        typer.echo("Aucune tablette enrôlée.")
+        return
+    _table(("ID", "LIBELLÉ", "OBSERVATEUR", "STRUCTURE", "DERNIER CONTACT", "ÉTAT"), rows)
+
+
+@device_app.command("revoke")
+def device_revoke(device_id: Annotated[int, typer.Argument(help="Identifiant de la tablette")]) -> None:
+    """Révoque une tablette : son jeton ne permet plus de synchroniser."""
+    with _session() as session:
+        already = session.get(Device, device_id)
+        if already is not None and already.revoked_at is not None:
+            typer.echo(f"Tablette {device_id} déjà révoquée.")
+            return
+        device = revoke_device(session, device_id)
+        label = f" ({device.label})" if device.label else ""
+        typer.echo(f"Tablette {device_id}{label} révoquée : elle ne peut plus synchroniser.")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
+# QR code tests decode the images as a camera would: zbarimg; SVGs are drawn by librsvg first.
+command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
+command -v rsvg-convert >/dev/null 2>&1 || missing+=(librsvg2-bin)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> Installing system packages: ${missing[*]}"
   as_root apt-get update -qq

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from backend.db_types import utcnow
 from backend.errors import ApiError
 from backend.models import Device, EnrolmentCode, Observer, Programme, Structure
+from backend.services.sequence import serialise_writes
 from shared.sync import ENROLMENT_CODE_LENGTH, EnrolRequest, EnrolResponse
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on a tablet
@@ -41,7 +42,9 @@ def format_code(code: str) -> str:
 
 def enrolment_uri(server_url: str, code: str) -> str:
     """What the QR code holds: the app reads both the server address and the code from it."""
-    return "vigie://enrol?" + urlencode({"server": server_url.rstrip("/"), "code": format_code(code)})
+    return "vigie://enrol?" + urlencode(
+        {"server": server_url.rstrip("/"), "code": format_code(normalise_code(code))}
+    )
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,10 @@ def create_enrolment_code(
 
 def enrol_device(session: Session, request: EnrolRequest, now: datetime | None = None) -> EnrolResponse:
     now = now or utcnow()
+    # Two tablets racing with one code, or one tablet retrying while its first try is still running,
+    # must see each other's result: enrolments take the server's write lock and so run one at a time.
+    session.rollback()
+    serialise_writes(session)
     record = session.exec(
         select(EnrolmentCode).where(EnrolmentCode.code_hash == _digest(normalise_code(request.code)))
     ).first()

@@ -14,15 +14,22 @@ from sqlmodel import Session, col, select
 from backend.models import SyncState
 
 
+def serialise_writes(session: Session) -> None:
+    """Take the server-wide write lock until this transaction ends.
+
+    Make it the transaction's first statement: on SQLite this takes the write lock at once rather than
+    upgrading a read lock (the usual source of "database is locked"), and on PostgreSQL every later
+    statement then sees what earlier writers committed.
+    """
+    session.execute(update(SyncState).where(col(SyncState.id) == 1).values(last_seq=SyncState.last_seq))
+
+
 class SequenceAllocator:
     """Hands out increasing numbers inside one write transaction; ``save`` before commit."""
 
     def __init__(self, session: Session):
         self._session = session
-        # Taking the write lock is the first thing the transaction does (also on SQLite, where it
-        # avoids a read lock that would have to be upgraded, the usual source of "database is locked").
-        lock = update(SyncState).where(col(SyncState.id) == 1).values(last_seq=SyncState.last_seq)
-        session.execute(lock)
+        serialise_writes(session)
         state = session.exec(select(SyncState).where(SyncState.id == 1)).one()
         self._state = state
         self._next = state.last_seq

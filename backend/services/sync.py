@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from backend import models
@@ -399,12 +400,13 @@ def pull(session: Session, device: models.Device, cursor: int, limit: int, now: 
             models.Visit.observer_id == device.observer_id, models.Visit.structure_id == device.structure_id
         )
     ).all()
-    observations = session.exec(
+    observations, values = _observations_with_values(
+        session,
         _changed(select(models.Observation), models.Observation.server_seq, window, limit).where(
             models.Observation.observer_id == device.observer_id,
             models.Observation.structure_id == device.structure_id,
-        )
-    ).all()
+        ),
+    )
 
     seqs = sorted(r.server_seq for group in (structures, units, visits, observations) for r in group)
     has_more = len(seqs) > limit
@@ -415,7 +417,6 @@ def pull(session: Session, device: models.Device, cursor: int, limit: int, now: 
         return seq <= page_end
 
     taxonomy_version = device_taxonomy_version(session, device)
-    values = _attribute_values(session, [o.id for o in observations if keep(o.server_seq)])
     return PullResponse(
         structures=[
             StructureData(
@@ -462,16 +463,26 @@ def _changed(query: Any, seq_column: Any, window: tuple[int, int], limit: int) -
     return query.where(seq_column > low, seq_column <= high).order_by(seq_column).limit(limit + 1)
 
 
-def _attribute_values(
-    session: Session, ids: list[UUID]
-) -> dict[UUID, list[models.ObservationAttributeValue]]:
-    grouped: dict[UUID, list[models.ObservationAttributeValue]] = {}
-    if ids:
-        rows = session.exec(
-            select(models.ObservationAttributeValue).where(
-                col(models.ObservationAttributeValue.observation_id).in_(ids)
-            )
-        )
-        for value in rows:
-            grouped.setdefault(value.observation_id, []).append(value)
-    return grouped
+def _observations_with_values(
+    session: Session, query: Any
+) -> tuple[list[models.Observation], dict[UUID, list[models.ObservationAttributeValue]]]:
+    """Observations and their multi-valued attributes read in ONE statement.
+
+    Two statements could straddle a concurrent edit and mix the fields of one version with the
+    dimensions of another; a single statement sees one snapshot on SQLite and PostgreSQL alike.
+    """
+    page = query.subquery()
+    observation = aliased(models.Observation, page)
+    value_table = models.ObservationAttributeValue
+    rows = session.exec(
+        select(observation, value_table)
+        .outerjoin(value_table, col(value_table.observation_id) == observation.id)
+        .order_by(page.c.server_seq)
+    ).all()
+    observations: dict[UUID, models.Observation] = {}
+    values: dict[UUID, list[models.ObservationAttributeValue]] = {}
+    for row, value in rows:
+        observations.setdefault(row.id, row)
+        if value is not None:
+            values.setdefault(row.id, []).append(value)
+    return list(observations.values()), values
