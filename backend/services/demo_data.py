@@ -245,7 +245,7 @@ def build_demo(session: Session, seed: int = 2026, today: datetime | None = None
             for event_number in range(max(1, round(rng.gauss(expected, expected / 6)))):
                 category = rng.choices(categories, weights)[0]
                 occurred = started + timedelta(seconds=rng.uniform(0, duration.total_seconds() - 600))
-                observation = _observation(
+                observation = demo_observation(
                     rng,
                     uuid.uuid5(ids, f"obs-{index}-{visit_number}-{event_number}"),
                     visit,
@@ -273,7 +273,7 @@ def build_demo(session: Session, seed: int = 2026, today: datetime | None = None
     )
 
 
-def _observation(
+def demo_observation(
     rng: random.Random, observation_id: uuid.UUID, visit: schema.Visit, category: str, occurred: datetime
 ) -> schema.Observation:
     taxonomy = current_taxonomy()

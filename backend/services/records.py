@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session, delete
 
 from backend import models
@@ -22,12 +24,17 @@ def observation_row(
     return models.Observation(**fields, structure_id=visit.structure_id, observer_id=visit.observer_id)
 
 
-def attribute_rows(observation: schema.Observation) -> list[models.ObservationAttributeValue]:
+def attribute_values(observation: schema.Observation) -> list[dict[str, Any]]:
+    """The ``observation_attribute_value`` rows of an observation, as plain rows for bulk inserts."""
     return [
-        models.ObservationAttributeValue(observation_id=observation.id, attribute=attribute, code=code)
+        {"observation_id": observation.id, "attribute": attribute, "code": code}
         for attribute, field in MULTI_VALUED.items()
         for code in getattr(observation, field)
     ]
+
+
+def attribute_rows(observation: schema.Observation) -> list[models.ObservationAttributeValue]:
+    return [models.ObservationAttributeValue(**row) for row in attribute_values(observation)]
 
 
 def save_observation(

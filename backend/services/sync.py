@@ -7,16 +7,18 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
+from sqlalchemy import insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from backend import models
 from backend.errors import ApiError
 from backend.services.devices import device_taxonomy_version
-from backend.services.records import MULTI_VALUED, attribute_rows, observation_from_row
+from backend.services.records import MULTI_VALUED, attribute_rows, attribute_values, observation_from_row
 from backend.services.sequence import SequenceAllocator, last_seq
 from shared import schema
 from shared.messages import FieldError, field_errors
+from shared.schema import ReviewStatus
 from shared.sync import (
     ENTITY_MODELS,
     FUTURE_TOLERANCE_SECONDS,
@@ -58,6 +60,11 @@ class _Batch:
         self.unit_ids = set(
             session.exec(select(models.Unit.id).where(models.Unit.structure_id == device.structure_id))
         )
+        # New observations, their attribute values and the results to remember are written as plain rows in
+        # bulk at the end of the push: building ORM objects for them cost ten times the database work.
+        self.new_observations: dict[UUID, dict[str, Any]] = {}
+        self.new_values: list[dict[str, Any]] = []
+        self.results_to_remember: list[dict[str, Any]] = []
         self.recorded: dict[int, models.SyncMutation] = {
             r.mutation_id: r
             for r in session.exec(
@@ -67,6 +74,22 @@ class _Batch:
                 )
             )
         }
+
+    def write_new_rows(self) -> None:
+        if self.new_observations:
+            self.session.execute(insert(models.Observation), list(self.new_observations.values()))
+            self.new_observations.clear()
+        if self.new_values:
+            self.session.execute(insert(models.ObservationAttributeValue), self.new_values)
+            self.new_values = []
+
+    def existing_observation(self, observation_id: UUID) -> models.Observation | None:
+        """The stored observation (preloaded with the batch), or None for a new one."""
+        if observation_id in self.new_observations:
+            # A second state of a record created earlier in this batch: write it, then update it.
+            self.write_new_rows()
+            self.observations[observation_id] = self.session.get_one(models.Observation, observation_id)
+        return self.observations.get(observation_id)
 
 
 def _record_id(mutation: Mutation) -> UUID | None:
@@ -107,9 +130,12 @@ def push(session: Session, device: models.Device, request: PushRequest, now: dat
         result = _apply(batch, mutation, allocator, taxonomy, now, offset)
         in_batch[mutation.mutation_id] = result
         if not result.retryable:
-            session.add(_record(device, result, now))
+            batch.results_to_remember.append(_remembered(device, result, now))
         results.append(result)
 
+    batch.write_new_rows()
+    if batch.results_to_remember:
+        session.execute(insert(models.SyncMutation), batch.results_to_remember)
     device.last_seen_at = now
     device.clock_offset_seconds = offset
     device.last_mutation_id = max([device.last_mutation_id, *(m.mutation_id for m in request.mutations)])
@@ -313,56 +339,62 @@ def _apply_observation(
             retryable=True,
             record_id=observation.id,
         )
-    existing = batch.observations.get(observation.id)
-    if existing is not None:
-        if existing.structure_id != device.structure_id or existing.observer_id != device.observer_id:
-            return MutationResult.rejected(
-                mutation,
-                "not_found",
-                "Enregistrement introuvable pour cette tablette.",
-                record_id=observation.id,
-            )
-        values = batch.session.exec(
-            select(models.ObservationAttributeValue).where(
-                models.ObservationAttributeValue.observation_id == existing.id
-            )
-        ).all()
-        snapshot = observation_from_row(existing, list(values)).model_dump(mode="json")
-        decided = _conflict(batch, mutation, existing, observation, snapshot)
-        if decided is not None:
-            return decided
-        row = existing
-        for name in OBSERVED_OBSERVATION_FIELDS:
-            setattr(row, name, getattr(observation, name))
-        for value in values:
-            batch.session.delete(value)
-        batch.session.flush()
-    else:
-        row = models.Observation(**observation.model_dump(exclude=set(MULTI_VALUED.values())))
-        batch.observations[observation.id] = row
-    row.structure_id = visit.structure_id
-    row.observer_id = visit.observer_id
-    row.device_id = device.id
-    row.received_at = now
-    row.server_seq = allocator.next()
-    batch.session.add(row)
+    existing = batch.existing_observation(observation.id)
+    if existing is None:
+        fields = observation.model_dump(exclude=set(MULTI_VALUED.values()))
+        batch.new_observations[observation.id] = {
+            **fields,
+            "structure_id": visit.structure_id,
+            "observer_id": visit.observer_id,
+            "device_id": device.id,
+            "received_at": now,
+            "server_seq": allocator.next(),
+            "review_status": ReviewStatus.TO_REVIEW.value,
+        }
+        batch.new_values += attribute_values(observation)
+        return _outcome(mutation, observation.id, MutationStatus.APPLIED)
+
+    if existing.structure_id != device.structure_id or existing.observer_id != device.observer_id:
+        return MutationResult.rejected(
+            mutation, "not_found", "Enregistrement introuvable pour cette tablette.", record_id=observation.id
+        )
+    values = batch.session.exec(
+        select(models.ObservationAttributeValue).where(
+            models.ObservationAttributeValue.observation_id == existing.id
+        )
+    ).all()
+    snapshot = observation_from_row(existing, list(values)).model_dump(mode="json")
+    decided = _conflict(batch, mutation, existing, observation, snapshot)
+    if decided is not None:
+        return decided
+    for name in OBSERVED_OBSERVATION_FIELDS:
+        setattr(existing, name, getattr(observation, name))
+    for value in values:
+        batch.session.delete(value)
+    batch.session.flush()
+    existing.structure_id = visit.structure_id
+    existing.observer_id = visit.observer_id
+    existing.device_id = device.id
+    existing.received_at = now
+    existing.server_seq = allocator.next()
+    batch.session.add(existing)
     batch.session.add_all(attribute_rows(observation))
     return _outcome(mutation, observation.id, MutationStatus.APPLIED)
 
 
-def _record(device: models.Device, result: MutationResult, now: datetime) -> models.SyncMutation:
-    assert device.id is not None
-    return models.SyncMutation(
-        device_id=device.id,
-        mutation_id=result.mutation_id,
-        entity=result.entity,
-        record_id=result.record_id,
-        status=result.status.value,
-        code=result.code,
-        message=result.message,
-        details=result.details,
-        received_at=now,
-    )
+def _remembered(device: models.Device, result: MutationResult, now: datetime) -> dict[str, Any]:
+    """A ``sync_mutation`` row, so that the same mutation id gets the same answer forever."""
+    return {
+        "device_id": device.id,
+        "mutation_id": result.mutation_id,
+        "entity": result.entity,
+        "record_id": result.record_id,
+        "status": result.status.value,
+        "code": result.code,
+        "message": result.message,
+        "details": result.details,
+        "received_at": now,
+    }
 
 
 def _replay(recorded: models.SyncMutation) -> MutationResult:

@@ -1,0 +1,499 @@
+"""How fast a push is ingested: observations per second through the real HTTP API, against a raw bulk insert.
+
+Run from the repository root: ``python -m bench.sync_ingest [--count 10000] [--databases sqlite,postgresql]``.
+For each database kind, a real ``vigie serve`` process on a fresh migrated demo database receives one visit
+then ``--count`` observations from an enrolled tablet, in sequential batches of MAX_BATCH; the baseline
+inserts the same rows with SQLAlchemy Core, one transaction per batch. It prints figures, it asserts none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, create_engine, func, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, col, select
+
+from backend import models
+from backend.db import make_engine
+from backend.migrate import upgrade
+from backend.services.demo_data import build_demo, demo_observation
+from backend.services.devices import create_enrolment_code
+from backend.services.records import MULTI_VALUED, visit_row
+from backend.services.sequence import SequenceAllocator
+from shared import schema
+from shared.sync import MAX_BATCH, PROTOCOL_HEADER, PROTOCOL_VERSION
+from shared.taxonomy import current_taxonomy
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DATABASE_KINDS = ("sqlite", "postgresql")
+TARGET_RATIO = 0.5
+TARGET_SECONDS_PER_10K = 3.0
+SEED = 2026
+
+
+class BenchError(RuntimeError):
+    """The run did not do what it measures (a rejected push, a missing row): its figures mean nothing."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where the tablet records: one structure of the demo programme, one of its units, one observer."""
+
+    structure_id: int
+    unit_id: int
+    observer_id: int
+
+
+@dataclass(frozen=True)
+class Workload:
+    visit: schema.Visit
+    observations: list[schema.Observation]
+
+
+@dataclass(frozen=True)
+class Figures:
+    database: str
+    count: int
+    api_seconds: float
+    raw_seconds: float
+    api_batch_seconds: list[float]
+
+    @property
+    def api_rate(self) -> float:
+        return self.count / self.api_seconds
+
+    @property
+    def raw_rate(self) -> float:
+        return self.count / self.raw_seconds
+
+    @property
+    def ratio(self) -> float:
+        return self.api_rate / self.raw_rate
+
+    @property
+    def api_seconds_per_10k(self) -> float:
+        return self.api_seconds * 10_000 / self.count
+
+    @property
+    def ratio_met(self) -> bool:
+        return self.ratio >= TARGET_RATIO
+
+    @property
+    def seconds_met(self) -> bool:
+        return self.api_seconds_per_10k < TARGET_SECONDS_PER_10K
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "database": self.database,
+            "count": self.count,
+            "batch_size": MAX_BATCH,
+            "api_seconds": self.api_seconds,
+            "api_obs_per_second": self.api_rate,
+            "raw_seconds": self.raw_seconds,
+            "raw_obs_per_second": self.raw_rate,
+            "ratio_api_raw": self.ratio,
+            "api_seconds_per_10000": self.api_seconds_per_10k,
+            "api_batch_seconds": self.api_batch_seconds,
+            "targets": {
+                f"ratio >= {TARGET_RATIO}": self.ratio_met,
+                f"10,000 pushed < {TARGET_SECONDS_PER_10K:g} s": self.seconds_met,
+            },
+        }
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def batches(items: Sequence[Any], size: int = MAX_BATCH) -> list[Sequence[Any]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+# --- databases ---------------------------------------------------------------------------------------
+
+
+@contextmanager
+def fresh_database(kind: str, postgres_url: str, directory: Path, label: str) -> Iterator[str]:
+    """An empty database, gone afterwards: a SQLite file in ``directory`` or a throwaway PostgreSQL one."""
+    if kind == "sqlite":
+        path = directory / f"{label}.db"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    name = f"vigie_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def prepare(url: str) -> Site:
+    """Migrate, fill with the demo programme, and pick the structure, unit and observer the tablet uses."""
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            build_demo(session, seed=SEED)
+            structure = session.exec(select(models.Structure).order_by(col(models.Structure.id))).first()
+            assert structure is not None and structure.id is not None
+            unit = session.exec(
+                select(models.Unit)
+                .where(models.Unit.structure_id == structure.id)
+                .order_by(col(models.Unit.id))
+            ).first()
+            observer = session.exec(
+                select(models.Observer)
+                .where(models.Observer.programme_id == structure.programme_id)
+                .order_by(col(models.Observer.id))
+            ).first()
+            assert unit is not None and unit.id is not None
+            assert observer is not None and observer.id is not None
+            return Site(structure_id=structure.id, unit_id=unit.id, observer_id=observer.id)
+    finally:
+        engine.dispose()
+
+
+def count_observations(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(models.Observation)).one()
+
+
+# --- what the tablet recorded ------------------------------------------------------------------------
+
+
+def make_workload(site: Site, count: int, now: datetime) -> Workload:
+    """One long visit and ``count`` valid observations with realistic attributes, the same for a site."""
+    rng = random.Random(SEED)
+    taxonomy = current_taxonomy()
+
+    def new_id() -> uuid.UUID:
+        return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+    roles = ["ide", "aide_soignant", "medecin"]
+    started = now - timedelta(hours=10)
+    visit = schema.Visit(
+        id=new_id(),
+        structure_id=site.structure_id,
+        unit_id=site.unit_id,
+        observer_id=site.observer_id,
+        started_at=started,
+        ended_at=started + timedelta(hours=9),
+        observed_roles=roles,
+        context_note="Journée d'observation continue, équipe complète.",
+        created_at=started,
+        updated_at=started,
+    )
+    categories = sorted(taxonomy.category_codes)
+    weights = [30 if code == "interruption" else 8 for code in categories]
+    observations = []
+    for _ in range(count):
+        category = rng.choices(categories, weights)[0]
+        occurred = started + timedelta(seconds=rng.uniform(0, 8.5 * 3600))
+        observations.append(demo_observation(rng, new_id(), visit, category, occurred))
+    return Workload(visit=visit, observations=observations)
+
+
+# --- through the HTTP API ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(database_url: str, log_path: Path) -> Iterator[str]:
+    """``vigie serve`` in its own process, as deployed; stopped on the way out whatever happens."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_") and k != "DATABASE_URL"}
+    env["DATABASE_URL"] = database_url
+    command = [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)]
+    base_url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until_up(base_url, process, log_path)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_until_up(
+    base_url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 30
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"server exited with {process.returncode}:\n{log_path.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise BenchError(f"server at {base_url} not up after {timeout:g} s")
+
+
+def push(client: httpx.Client, headers: dict[str, str], mutations: Sequence[dict[str, Any]]) -> None:
+    body = {"device_time": datetime.now(UTC).isoformat(), "mutations": list(mutations)}
+    response = client.post("/api/v1/sync/push", json=body, headers=headers)
+    if response.status_code != 200:
+        raise BenchError(f"push answered {response.status_code}: {response.text[:1000]}")
+    results = response.json()["results"]
+    refused = [r for r in results if r["status"] != "applied"]
+    if len(results) != len(mutations) or refused:
+        raise BenchError(f"{len(refused)} of {len(mutations)} mutations not applied, e.g. {refused[:2]}")
+
+
+def measure_api(url: str, count: int, workdir: Path) -> tuple[float, list[float]]:
+    """Seconds to push ``count`` observations batch after batch, and each batch's round trip."""
+    site = prepare(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        issued = create_enrolment_code(session, observer_id=site.observer_id, structure_id=site.structure_id)
+    before = count_observations(engine)
+    engine.dispose()
+    workload = make_workload(site, count, datetime.now(UTC))
+    # Mutation 1 is the visit; the observations follow, as a tablet's outbox would number them.
+    mutations = [
+        {"mutation_id": number, "entity": "observation", "data": observation.model_dump(mode="json")}
+        for number, observation in enumerate(workload.observations, start=2)
+    ]
+    protocol = {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
+    with (
+        running_server(url, workdir / "server.log") as base_url,
+        httpx.Client(base_url=base_url, timeout=300) as client,
+    ):
+        enrolment = {"code": issued.code, "installation_id": str(uuid.uuid4()), "label": "Tablette banc"}
+        response = client.post("/api/v1/devices/enrol", json=enrolment, headers=protocol)
+        if response.status_code != 201:
+            raise BenchError(f"enrolment answered {response.status_code}: {response.text[:1000]}")
+        headers = {**protocol, "Authorization": f"Bearer {response.json()['device_token']}"}
+        push(
+            client,
+            headers,
+            [{"mutation_id": 1, "entity": "visit", "data": workload.visit.model_dump(mode="json")}],
+        )
+
+        batch_seconds = []
+        start = time.perf_counter()
+        for batch in batches(mutations):
+            sent = time.perf_counter()
+            push(client, headers, batch)
+            batch_seconds.append(time.perf_counter() - sent)
+        elapsed = time.perf_counter() - start
+
+    engine = make_engine(url)
+    try:
+        added = count_observations(engine) - before
+    finally:
+        engine.dispose()
+    if added != count:
+        raise BenchError(f"the database holds {added} new observations, not {count}")
+    return elapsed, batch_seconds
+
+
+# --- raw baseline ------------------------------------------------------------------------------------
+
+
+def measure_raw(url: str, count: int) -> float:
+    """Seconds to insert the same rows with SQLAlchemy Core, one transaction per batch as a push has."""
+    site = prepare(url)
+    workload = make_workload(site, count, datetime.now(UTC))
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            sequence = SequenceAllocator(session)
+            last_seq = sequence.next()
+            session.add(visit_row(workload.visit, server_seq=last_seq))
+            sequence.save()
+            session.commit()
+        before = count_observations(engine)
+
+        # Rows are built beforehand: the baseline measures the database, not the Python that feeds it.
+        received = datetime.now(UTC)
+        planned = []
+        for chunk in batches(workload.observations):
+            rows: list[dict[str, Any]] = []
+            values: list[dict[str, Any]] = []
+            for observation in chunk:
+                last_seq += 1
+                fields = observation.model_dump(exclude=set(MULTI_VALUED.values()))
+                rows.append(
+                    {
+                        **fields,
+                        "structure_id": site.structure_id,
+                        "observer_id": site.observer_id,
+                        "device_id": None,
+                        "received_at": received,
+                        "review_status": schema.ReviewStatus.TO_REVIEW.value,
+                        "server_seq": last_seq,
+                    }
+                )
+                values.extend(
+                    {"observation_id": observation.id, "attribute": attribute, "code": code}
+                    for attribute, field in MULTI_VALUED.items()
+                    for code in getattr(observation, field)
+                )
+            planned.append((rows, values, last_seq))
+
+        observation_table = models.metadata.tables["observation"]
+        value_table = models.metadata.tables["observation_attribute_value"]
+        state_table = models.metadata.tables["sync_state"]
+        start = time.perf_counter()
+        for rows, values, batch_last_seq in planned:
+            with engine.begin() as connection:
+                # Like a push, take the sequence row first and move it past the batch.
+                connection.execute(
+                    state_table.update().where(state_table.c.id == 1).values(last_seq=batch_last_seq)
+                )
+                connection.execute(observation_table.insert(), rows)
+                if values:
+                    connection.execute(value_table.insert(), values)
+        elapsed = time.perf_counter() - start
+
+        added = count_observations(engine) - before
+        if added != count:
+            raise BenchError(f"the raw insert left {added} new observations, not {count}")
+        return elapsed
+    finally:
+        engine.dispose()
+
+
+# --- report ------------------------------------------------------------------------------------------
+
+
+def measure(kind: str, count: int, postgres_url: str) -> Figures:
+    with tempfile.TemporaryDirectory(prefix=f"vigie-bench-{kind}-") as directory:
+        workdir = Path(directory)
+        progress(f"[{kind}] pushing {count} observations through the API…")
+        with fresh_database(kind, postgres_url, workdir, "api") as url:
+            api_seconds, batch_seconds = measure_api(url, count, workdir)
+        progress(f"[{kind}] raw Core insert of the same rows…")
+        with fresh_database(kind, postgres_url, workdir, "raw") as url:
+            raw_seconds = measure_raw(url, count)
+    return Figures(kind, count, api_seconds, raw_seconds, batch_seconds)
+
+
+def table(figures: list[Figures]) -> str:
+    header = (
+        "database",
+        "API obs/s",
+        "raw obs/s",
+        "API/raw",
+        "API s / 10,000",
+        f"ratio >= {TARGET_RATIO:g}",
+        f"10,000 pushed < {TARGET_SECONDS_PER_10K:g} s",
+    )
+    rows = [
+        (
+            f.database,
+            f"{f.api_rate:,.0f}",
+            f"{f.raw_rate:,.0f}",
+            f"{f.ratio:.2f}",
+            f"{f.api_seconds_per_10k:.2f}",
+            "met" if f.ratio_met else "NOT met",
+            "met" if f.seconds_met else "NOT met",
+        )
+        for f in figures
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
+def batch_summary(figures: Figures) -> str:
+    seconds = figures.api_batch_seconds
+    return (
+        f"{figures.database}: {len(seconds)} pushes of {MAX_BATCH}, round trip "
+        f"min {min(seconds) * 1000:.0f} ms, median {statistics.median(seconds) * 1000:.0f} ms, "
+        f"max {max(seconds) * 1000:.0f} ms "
+        f"(first {seconds[0] * 1000:.0f} ms, last {seconds[-1] * 1000:.0f} ms)"
+    )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.sync_ingest", description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000, help="observations to push (default 10000)")
+    parser.add_argument(
+        "--databases",
+        default=",".join(DATABASE_KINDS),
+        help="comma-separated database kinds among sqlite,postgresql (default both)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES_URL,
+        help="PostgreSQL server to create and drop throwaway databases on",
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON here")
+    args = parser.parse_args(argv)
+    kinds = [kind.strip() for kind in args.databases.split(",") if kind.strip()]
+    unknown = set(kinds) - set(DATABASE_KINDS)
+    if unknown or not kinds:
+        parser.error(f"--databases: choose among {', '.join(DATABASE_KINDS)}")
+    if args.count < 1:
+        parser.error("--count must be at least 1")
+    args.databases = kinds
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        figures = [measure(kind, args.count, args.postgres_url) for kind in args.databases]
+    except BenchError as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Sync push ingest: {args.count:,} observations, batches of {MAX_BATCH}, sequential, loopback HTTP")
+    print(table(figures))
+    for f in figures:
+        print(batch_summary(f))
+    if args.json:
+        args.json.write_text(json.dumps([f.as_json() for f in figures], indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
