@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from sqlmodel import Session, col, select
 from backend import models
 from backend.db import make_engine
 from backend.migrate import upgrade
+from backend.server_process import free_port, vigie_command, wait_until_up
 from backend.services.demo_data import build_demo, demo_observation
 from backend.services.devices import create_enrolment_code
 from backend.services.records import MULTI_VALUED, visit_row
@@ -225,24 +225,18 @@ def make_workload(site: Site, count: int, now: datetime) -> Workload:
 # --- through the HTTP API ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def running_server(database_url: str, log_path: Path) -> Iterator[str]:
     """``vigie serve`` in its own process, as deployed; stopped on the way out whatever happens."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_") and k != "DATABASE_URL"}
     env["DATABASE_URL"] = database_url
-    command = [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)]
+    command = vigie_command("serve", "--port", str(port))
     base_url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_until_up(base_url, process, log_path)
+            wait_until_up(base_url, process, log_path=log_path)
             yield base_url
         finally:
             process.terminate()
@@ -251,22 +245,6 @@ def running_server(database_url: str, log_path: Path) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def wait_until_up(
-    base_url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 30
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"server exited with {process.returncode}:\n{log_path.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise BenchError(f"server at {base_url} not up after {timeout:g} s")
 
 
 def push(client: httpx.Client, headers: dict[str, str], mutations: Sequence[dict[str, Any]]) -> None:

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -19,6 +14,7 @@ from sqlmodel import Session
 from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
+from backend.server_process import free_port, vigie_command, wait_until_up
 from backend.settings import Settings
 from tests.databases import DATABASE_KINDS, empty_database
 
@@ -57,30 +53,6 @@ def artifacts() -> Path:
     """Where screenshots and other evidence go, kept after the run for people to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def vigie_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "backend.cli", *args]
-
-
-def wait_until_up(base_url: str, process: subprocess.Popen[Any], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"server at {base_url} not up after {timeout}s")
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from backend import models
 from backend.cli import app
 from backend.db import make_engine
 from backend.migrate import head_revision
+from backend.server_process import free_port, vigie_command, wait_until_up
 from backend.settings import get_settings
-from tests.conftest import free_port, vigie_command, wait_until_up
 
 runner = CliRunner()
 PointAt = Callable[[str], None]

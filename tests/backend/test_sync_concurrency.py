@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from backend import models
 from backend.db import make_engine
 from backend.migrate import upgrade
+from backend.server_process import free_port, vigie_command, wait_until_up
 from backend.services.demo_data import build_demo
 from backend.services.devices import create_enrolment_code
 from backend.services.records import observation_from_row
@@ -41,7 +42,6 @@ from shared.sync import (
     PullResponse,
     PushResponse,
 )
-from tests.conftest import free_port, vigie_command, wait_until_up
 from tests.databases import postgres_database
 
 pytestmark = pytest.mark.postgres
