@@ -83,7 +83,8 @@ class SyncClient:
         return response
 
     def enrol(self, server_url: str, code: str, label: str = "") -> EnrolResponse:
-        if self._client is None:
+        # The observer may correct the address after a failed try: always talk to the one given now.
+        if self._client is None or str(self._client.base_url).rstrip("/") != server_url.rstrip("/"):
             self._client = httpx.Client(base_url=server_url, timeout=TIMEOUT)
         request = EnrolRequest(code=code, installation_id=self.store.installation_id, label=label)
         response = self._send("POST", "/api/v1/devices/enrol", json=request.model_dump(mode="json"))

@@ -31,7 +31,7 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   # If it is still down the PostgreSQL tests fail loudly: they never skip.
 fi
 
-ensure_venv "dev"
+ensure_venv "dev,mobile"
 
 echo "==> ruff"
 ruff check .
