@@ -25,8 +25,13 @@ ensure_venv() {
   wanted="$(sha256sum pyproject.toml | cut -d' ' -f1) [$extras]"
   if [ ! -f "$stamp" ] || ! grep -qxF "$wanted" "$stamp"; then
     echo "==> Installing Vigie and its dependencies into .venv${extras:+ (extras: $extras)}"
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet --editable ".${extras:+[$extras]}"
+    # pip's build chatter goes to a log; it is shown only if the install fails.
+    if ! { .venv/bin/python -m pip install --upgrade pip &&
+      .venv/bin/python -m pip install --editable ".${extras:+[$extras]}"; } >.venv/install.log 2>&1; then
+      tail -n 40 .venv/install.log >&2
+      echo "Installation failed; full log in .venv/install.log" >&2
+      return 1
+    fi
     echo "$wanted" >"$stamp"
   fi
   export PATH="$PWD/.venv/bin:$PATH"
