@@ -2,13 +2,14 @@
 
 A plain table rather than gettext: no build step, and a test checks that both languages have every
 string with the same placeholders. Server error messages arrive in French; in English they are
-re-rendered from their stable ``code`` when the table knows it.
+re-rendered from their stable ``code`` by ``shared.messages``, the one table of error wording.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from shared.messages import message
 from shared.taxonomy import LANGUAGES, Language
 
 STRINGS: dict[str, dict[Language, str]] = {
@@ -43,23 +44,6 @@ STRINGS: dict[str, dict[Language, str]] = {
     "error.unexpected": {
         "fr": "Erreur inattendue ({detail}) : réessayez, puis prévenez l'animateur du programme.",
         "en": "Unexpected error ({detail}): try again, then tell the programme facilitator.",
-    },
-    # English renderings of the French messages that SyncClient and the server send, by error code.
-    "error.network": {
-        "fr": "Serveur injoignable : les observations restent sur la tablette.",
-        "en": "Server unreachable: observations stay on the tablet.",
-    },
-    "error.enrolment_code_invalid": {
-        "fr": "Code d'enrôlement inconnu : vérifiez la saisie.",
-        "en": "Unknown enrolment code: check what you typed.",
-    },
-    "error.enrolment_code_used": {
-        "fr": "Ce code a déjà servi : demandez-en un nouveau.",
-        "en": "This code has already been used: ask for a new one.",
-    },
-    "error.enrolment_code_expired": {
-        "fr": "Ce code a expiré : demandez-en un nouveau.",
-        "en": "This code has expired: ask for a new one.",
     },
     "home.title": {"fr": "Vigie", "en": "Vigie"},
     "home.enrolled_for": {"fr": "Tablette enrôlée pour {observer}", "en": "Tablet enrolled for {observer}"},
@@ -98,5 +82,7 @@ def error_text(code: str, french_message: str) -> str:
     """What to show for an error that came with a French message and a stable code."""
     if _language == "fr":
         return french_message
-    known = STRINGS.get(f"error.{code}")
-    return known[_language] if known else french_message
+    try:
+        return message(code, _language)
+    except (KeyError, IndexError):  # a code this app version does not know, or one needing context
+        return french_message

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from mobile.store import Store
+from shared.messages import message
 from shared.sync import (
     MAX_BATCH,
     PROTOCOL_HEADER,
@@ -75,9 +76,7 @@ class SyncClient:
             headers = {**self._headers(), **kwargs.pop("headers", {})}
             response = self._http().request(method, url, headers=headers, **kwargs)
         except httpx.TransportError as exc:
-            raise SyncError(
-                "network", "Serveur injoignable : les observations restent sur la tablette.", True
-            ) from exc
+            raise SyncError("network", message("network"), True) from exc
         if response.status_code >= 400:
             raise _error_from(response)
         return response

@@ -40,6 +40,23 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Numéro FINESS invalide : 9 chiffres attendus (reçu « {value} »).",
         "en": "Invalid FINESS number: 9 digits expected (got '{value}').",
     },
+    # Enrolment and sync errors the tablet shows the observer.
+    "enrolment_code_invalid": {
+        "fr": "Code d'enrôlement inconnu : vérifiez la saisie.",
+        "en": "Unknown enrolment code: check what you typed.",
+    },
+    "enrolment_code_used": {
+        "fr": "Ce code a déjà servi : demandez-en un nouveau.",
+        "en": "This code has already been used: ask for a new one.",
+    },
+    "enrolment_code_expired": {
+        "fr": "Ce code a expiré : demandez-en un nouveau.",
+        "en": "This code has expired: ask for a new one.",
+    },
+    "network": {
+        "fr": "Serveur injoignable : les observations restent sur la tablette.",
+        "en": "Server unreachable: observations stay on the tablet.",
+    },
     # Pydantic's own error types that observers and API clients meet most.
     "missing": {"fr": "Champ obligatoire.", "en": "Field required."},
     "string_too_long": {

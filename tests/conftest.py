@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -55,26 +56,37 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+@dataclass(frozen=True)
+class DemoSite:
+    url: str
+    database_url: str  # to act on the server's data directly, as a facilitator's tools would
+
+
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
     """A real ``vigie serve`` process on the demo data in a fresh SQLite file, as the README starts it."""
     workdir = tmp_path_factory.mktemp("demo-server")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "VIGIE_DATABASE_URL")}
     subprocess.run(vigie_command("demo"), cwd=workdir, env=env, check=True, capture_output=True)
     port = free_port()
-    log = (workdir / "server.log").open("wb")
-    process = subprocess.Popen(
-        vigie_command("serve", "--port", str(port)),
-        cwd=workdir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base_url, process)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+    log_path = workdir / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            vigie_command("serve", "--port", str(port)),
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(base_url, process, log_path=log_path)
+            yield DemoSite(url=base_url, database_url=f"sqlite:///{workdir / 'vigie.db'}")
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def demo_server(demo_site: DemoSite) -> str:
+    return demo_site.url

@@ -19,6 +19,7 @@ from backend.db_types import utcnow
 from backend.errors import ApiError
 from backend.models import Device, EnrolmentCode, Observer, Programme, Structure
 from backend.services.sequence import serialise_writes
+from shared.messages import message
 from shared.sync import ENROLMENT_CODE_LENGTH, EnrolRequest, EnrolResponse
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on a tablet
@@ -93,7 +94,7 @@ def enrol_device(session: Session, request: EnrolRequest, now: datetime | None =
         select(EnrolmentCode).where(EnrolmentCode.code_hash == _digest(normalise_code(request.code)))
     ).first()
     if record is None:
-        raise ApiError(400, "enrolment_code_invalid", "Code d'enrôlement inconnu : vérifiez la saisie.")
+        raise ApiError(400, "enrolment_code_invalid", message("enrolment_code_invalid"))
     device = session.exec(select(Device).where(Device.installation_id == request.installation_id)).first()
     if record.used_at is not None:
         retry = (
@@ -102,9 +103,9 @@ def enrol_device(session: Session, request: EnrolRequest, now: datetime | None =
             and now - record.used_at <= ENROL_RETRY_WINDOW
         )
         if not retry:
-            raise ApiError(409, "enrolment_code_used", "Ce code a déjà servi : demandez-en un nouveau.")
+            raise ApiError(409, "enrolment_code_used", message("enrolment_code_used"))
     elif record.expires_at < now:
-        raise ApiError(400, "enrolment_code_expired", "Ce code a expiré : demandez-en un nouveau.")
+        raise ApiError(400, "enrolment_code_expired", message("enrolment_code_expired"))
 
     token = secrets.token_urlsafe(32)
     if device is None:

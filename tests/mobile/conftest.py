@@ -26,8 +26,8 @@ from sqlmodel import select as select_rows
 
 from backend.db import make_engine
 from backend.models import Observer, Structure
-from backend.server_process import free_port, vigie_command, wait_until_up
 from backend.services.devices import create_enrolment_code
+from tests.conftest import DemoSite
 
 REPO = Path(__file__).resolve().parents[2]
 SCREEN_SIZE = "1280x800x24"
@@ -193,40 +193,9 @@ def tablet(display: Display, kivy_home: Path, tmp_path: Path, artifacts: Path) -
 
 
 @dataclass(frozen=True)
-class DemoSite:
-    url: str
-    database_url: str
-
-
-@dataclass(frozen=True)
 class EnrolmentCode:
     code: str  # formatted ABCD-EFGH
     observer_name: str
-
-
-@pytest.fixture(scope="module")
-def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
-    """``demo_server`` (tests/conftest.py) with its database URL, to issue enrolment codes on it."""
-    workdir = tmp_path_factory.mktemp("demo-server")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "VIGIE_DATABASE_URL")}
-    subprocess.run(vigie_command("demo"), cwd=workdir, env=env, check=True, capture_output=True)
-    port = free_port()
-    log = (workdir / "server.log").open("wb")
-    process = subprocess.Popen(
-        vigie_command("serve", "--port", str(port)),
-        cwd=workdir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base_url, process, log_path=workdir / "server.log")
-        yield DemoSite(url=base_url, database_url=f"sqlite:///{workdir / 'vigie.db'}")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 def issue_code(site: DemoSite) -> EnrolmentCode:

@@ -17,7 +17,8 @@ from mobile import theme
 from mobile.store import Store
 from mobile.sync_client import SyncClient
 from shared.schema import Visit
-from tests.mobile.conftest import AppRun, DemoSite, SilentServer, Tablet, issue_code
+from tests.conftest import DemoSite
+from tests.mobile.conftest import AppRun, SilentServer, Tablet, issue_code
 
 MIN_TOUCH_DP = 48
 
