@@ -76,6 +76,8 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Only for structure viewers: the one structure they may read.
+    structure_id: int | None = Field(default=None, foreign_key="structure.id")
 
 
 class UserProgramme(SQLModel, table=True):
@@ -167,6 +169,8 @@ class Observation(SQLModel, table=True):
     review_status: str = Field(default=ReviewStatus.TO_REVIEW.value, sa_type=String(20))
     server_seq: int = Field(default=0, sa_type=BigInteger)
     device_id: int | None = Field(default=None, foreign_key="device.id")
+    # Set by the server when the note looks like it names a patient (shared.privacy); exports mask such notes.
+    privacy_flagged: bool = False
 
 
 class ObservationAttributeValue(SQLModel, table=True):
@@ -238,3 +242,52 @@ class EnrolmentCode(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     device_id: int | None = Field(default=None, foreign_key="device.id")
+
+
+class ObservationTag(SQLModel, table=True):
+    """A facilitator's tag on an observation (e.g. "atelier 2", "double saisie labo")."""
+
+    __tablename__ = "observation_tag"
+
+    observation_id: UUID = Field(foreign_key="observation.id", primary_key=True, ondelete="CASCADE")
+    tag: str = Field(max_length=CODE_MAX_LENGTH, primary_key=True)
+
+
+class ReviewComment(SQLModel, table=True):
+    """A facilitator's comment on an observation; it travels back to the observer's tablet at pull."""
+
+    __tablename__ = "review_comment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    observation_id: UUID = Field(foreign_key="observation.id", index=True, ondelete="CASCADE")
+    author_user_id: int = Field(foreign_key="user.id")
+    body: str = Field(max_length=NOTE_MAX_LENGTH)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what and when: enrolment, revocation, review, export, account changes."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    actor_device_id: int | None = Field(default=None, foreign_key="device.id")
+    action: str = Field(max_length=60, index=True)
+    target_type: str | None = Field(default=None, max_length=40)
+    target_id: str | None = Field(default=None, max_length=64)
+    details: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. Kept in the database so that any API worker can check it; only a hash of
+    the cookie value is stored."""
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(max_length=128, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    csrf_token: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

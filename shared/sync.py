@@ -131,6 +131,15 @@ class PulledVisit(Visit):
     server_seq: int
 
 
+class ReviewCommentData(BaseModel):
+    """A facilitator's comment, shown to the observer on their own observation."""
+
+    id: int
+    body: str
+    author_name: str
+    created_at: AwareDatetime
+
+
 class PulledObservation(Observation):
     """An observation with what the server adds: facilitator-owned fields a push never overwrites."""
 
@@ -138,6 +147,7 @@ class PulledObservation(Observation):
 
     server_seq: int
     review_status: str
+    review_comments: list[ReviewCommentData] = Field(default_factory=list)
 
 
 class PullResponse(BaseModel):
