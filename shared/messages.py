@@ -15,6 +15,43 @@ from pydantic_core import ErrorDetails
 from shared.taxonomy import Language
 
 MESSAGES: dict[str, dict[Language, str]] = {
+    # Results of a pushed mutation (docs/sync.md), shown to the observer next to the item.
+    "unknown_entity": {
+        "fr": "Type d'enregistrement inconnu : « {entity} ».",
+        "en": "Unknown kind of record: '{entity}'.",
+    },
+    "invalid_record": {
+        "fr": "Enregistrement invalide : corrigez les champs signalés.",
+        "en": "Invalid record: correct the fields shown.",
+    },
+    "date_in_future": {
+        "fr": "Date dans le futur : vérifiez l'heure de la tablette.",
+        "en": "Date in the future: check the tablet's clock.",
+    },
+    "wrong_observer": {
+        "fr": "Cette tablette n'enregistre que pour son observateur.",
+        "en": "This tablet only records for its own observer.",
+    },
+    "unit_not_found": {
+        "fr": "Structure ou unité introuvable pour cette tablette.",
+        "en": "Structure or unit not found for this tablet.",
+    },
+    "visit_not_found": {
+        "fr": "Visite introuvable sur le serveur pour cette observation.",
+        "en": "The visit of this observation is not on the server.",
+    },
+    "not_found": {
+        "fr": "Enregistrement introuvable pour cette tablette.",
+        "en": "Record not found for this tablet.",
+    },
+    "stale_version": {
+        "fr": "Une version plus récente de cet enregistrement est déjà sur le serveur.",
+        "en": "A newer version of this record is already on the server.",
+    },
+    "record_deleted": {
+        "fr": "Enregistrement supprimé ; la modification est conservée dans l'historique.",
+        "en": "Record deleted; the change is kept in its history.",
+    },
     # Errors raised by our own validators.
     "unknown_code": {
         "fr": "Code inconnu « {code} » pour « {attribute} » (grille {version}).",

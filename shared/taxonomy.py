@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any, Literal
 
@@ -53,8 +53,9 @@ class Attribute:
     values: tuple[Value, ...]
     applies_to: tuple[str, ...] | None  # category codes; None means every category
 
-    @property
+    @cached_property
     def codes(self) -> frozenset[str]:
+        # Cached: validation asks for it several times per observation, thousands of times per push.
         return frozenset(v.code for v in self.values)
 
     def label_of(self, code: str, language: Language = "fr") -> str:
@@ -71,9 +72,13 @@ class Taxonomy:
     categories: tuple[Category, ...]
     attributes: tuple[Attribute, ...]
 
-    @property
+    @cached_property
     def category_codes(self) -> frozenset[str]:
         return frozenset(c.code for c in self.categories)
+
+    @cached_property
+    def _attributes_by_code(self) -> dict[str, Attribute]:
+        return {a.code: a for a in self.attributes}
 
     def category(self, code: str) -> Category:
         for category in self.categories:
@@ -82,10 +87,10 @@ class Taxonomy:
         raise KeyError(f"unknown category {code!r}")
 
     def attribute(self, code: str) -> Attribute:
-        for attribute in self.attributes:
-            if attribute.code == code:
-                return attribute
-        raise KeyError(f"unknown attribute {code!r}")
+        try:
+            return self._attributes_by_code[code]
+        except KeyError:
+            raise KeyError(f"unknown attribute {code!r}") from None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form served to tablets and pages (same shape as the data file)."""

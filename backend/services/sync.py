@@ -7,9 +7,9 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
-from sqlalchemy import insert
+from sqlalchemy import Insert, insert
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from backend import models
 from backend.errors import ApiError
@@ -17,7 +17,8 @@ from backend.services.devices import device_taxonomy_version
 from backend.services.records import MULTI_VALUED, attribute_rows, attribute_values, observation_from_row
 from backend.services.sequence import SequenceAllocator, last_seq
 from shared import schema
-from shared.messages import FieldError, field_errors
+from shared.messages import FieldError, field_errors, message
+from shared.privacy import contains_identifiers
 from shared.schema import ReviewStatus
 from shared.sync import (
     ENTITY_MODELS,
@@ -40,6 +41,7 @@ from shared.taxonomy import Taxonomy, load_taxonomy
 TIME_FIELDS = {"visit": ("started_at", "ended_at"), "observation": ("occurred_at", "ended_at")}
 OBSERVED_VISIT_FIELDS = set(schema.Visit.model_fields) - {"id"}
 OBSERVED_OBSERVATION_FIELDS = set(schema.Observation.model_fields) - {"id", "dimensions", "impacts"}
+_MULTI_VALUED_FIELDS = set(MULTI_VALUED.values())
 
 
 class _Batch:
@@ -48,15 +50,8 @@ class _Batch:
     def __init__(self, session: Session, device: models.Device, mutations: list[Mutation]):
         self.session = session
         self.device = device
-        ids = {_record_id(m) for m in mutations} - {None}
-        visit_ids = ids | {_visit_id(m) for m in mutations if m.entity == "observation"} - {None}
-        self.visits: dict[UUID, models.Visit] = {
-            v.id: v for v in session.exec(select(models.Visit).where(col(models.Visit.id).in_(visit_ids)))
-        }
-        self.observations: dict[UUID, models.Observation] = {
-            o.id: o
-            for o in session.exec(select(models.Observation).where(col(models.Observation.id).in_(ids)))
-        }
+        self.visits: dict[UUID, models.Visit] = {}
+        self.observations: dict[UUID, models.Observation] = {}
         self.unit_ids = set(
             session.exec(select(models.Unit.id).where(models.Unit.structure_id == device.structure_id))
         )
@@ -65,22 +60,70 @@ class _Batch:
         self.new_observations: dict[UUID, dict[str, Any]] = {}
         self.new_values: list[dict[str, Any]] = []
         self.results_to_remember: list[dict[str, Any]] = []
-        self.recorded: dict[int, models.SyncMutation] = {
-            r.mutation_id: r
-            for r in session.exec(
-                select(models.SyncMutation).where(
-                    models.SyncMutation.device_id == device.id,
-                    col(models.SyncMutation.mutation_id).in_([m.mutation_id for m in mutations]),
-                )
-            )
+        self.applied_ids: list[int] = []
+        self.recorded, self.applied_runs = _remembered_results(session, device, mutations)
+
+    def load(self, records: list[schema.Visit | schema.Observation]) -> None:
+        """Read the stored visits and observations the checked records touch, in two queries."""
+        ids = {r.id for r in records}
+        visit_ids = ids | {r.visit_id for r in records if isinstance(r, schema.Observation)}
+        self.visits = {
+            v.id: v
+            for v in self.session.exec(select(models.Visit).where(col(models.Visit.id).in_(visit_ids)))
         }
+        self.observations = {
+            o.id: o
+            for o in self.session.exec(select(models.Observation).where(col(models.Observation.id).in_(ids)))
+        }
+
+    def replay(self, mutation: Mutation) -> MutationResult | None:
+        """The result this mutation got when it came before, or None if it is new."""
+        recorded = self.recorded.get(mutation.mutation_id)
+        if recorded is not None:
+            return _replay(recorded)
+        for first, last in self.applied_runs:
+            if first <= mutation.mutation_id <= last:
+                # The same mutation id always carries the same record: its result is known from it.
+                return MutationResult(
+                    mutation_id=mutation.mutation_id,
+                    status=MutationStatus.APPLIED,
+                    entity=mutation.entity,
+                    record_id=_record_id(mutation),
+                )
+        return None
+
+    def remember(self, result: MutationResult, now: datetime) -> None:
+        if result.status == MutationStatus.APPLIED:
+            self.applied_ids.append(result.mutation_id)
+        else:
+            self.results_to_remember.append(_remembered(self.device, result, now))
+
+    def write_results(self, now: datetime) -> None:
+        """One row per run of consecutive applied ids, one per other final result."""
+        rows = self.results_to_remember + [
+            {
+                "device_id": self.device.id,
+                "mutation_id": first,
+                "last_mutation_id": last,
+                "entity": "*",
+                "record_id": None,
+                "status": MutationStatus.APPLIED.value,
+                "code": None,
+                "message": None,
+                "details": [],
+                "received_at": now,
+            }
+            for first, last in _runs(self.applied_ids)
+        ]
+        if rows:
+            self.session.execute(_core_insert(models.SyncMutation), rows)
 
     def write_new_rows(self) -> None:
         if self.new_observations:
-            self.session.execute(insert(models.Observation), list(self.new_observations.values()))
+            self.session.execute(_core_insert(models.Observation), list(self.new_observations.values()))
             self.new_observations.clear()
         if self.new_values:
-            self.session.execute(insert(models.ObservationAttributeValue), self.new_values)
+            self.session.execute(_core_insert(models.ObservationAttributeValue), self.new_values)
             self.new_values = []
 
     def existing_observation(self, observation_id: UUID) -> models.Observation | None:
@@ -92,16 +135,48 @@ class _Batch:
         return self.observations.get(observation_id)
 
 
+def _core_insert(model: type[SQLModel]) -> Insert:
+    """A plain table INSERT run as one executemany. The ORM's bulk insert splits rows into runs of
+    identical non-null columns, which on varied observations meant one statement per row."""
+    return insert(models.metadata.tables[str(model.__tablename__)])
+
+
+def _remembered_results(
+    session: Session, device: models.Device, mutations: list[Mutation]
+) -> tuple[dict[int, models.SyncMutation], list[tuple[int, int]]]:
+    """Results stored for this batch's mutation ids: single rows by id, and runs of applied ids."""
+    ids = {m.mutation_id for m in mutations}
+    if not ids:
+        return {}, []
+    # A run never spans more than one batch, so it starts at most MAX_BATCH ids before the lowest id here:
+    # the read stays a short range scan of the primary key, however long the device's history.
+    rows = session.exec(
+        select(models.SyncMutation).where(
+            models.SyncMutation.device_id == device.id,
+            col(models.SyncMutation.mutation_id).between(min(ids) - MAX_BATCH, max(ids)),
+        )
+    ).all()
+    singles = {r.mutation_id: r for r in rows if r.last_mutation_id is None and r.mutation_id in ids}
+    runs = [(r.mutation_id, r.last_mutation_id) for r in rows if r.last_mutation_id is not None]
+    return singles, runs
+
+
+def _runs(ids: list[int]) -> list[tuple[int, int]]:
+    """Maximal runs of consecutive integers: [3, 4, 5, 9] -> [(3, 5), (9, 9)]."""
+    runs: list[tuple[int, int]] = []
+    for number in sorted(set(ids)):
+        if runs and number == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs
+
+
 def _record_id(mutation: Mutation) -> UUID | None:
+    """The record id a mutation names, when it is one, even if the rest of the record is invalid."""
+    value = mutation.data.get("id")
     try:
-        return UUID(str(mutation.data.get("id")))
-    except ValueError:
-        return None
-
-
-def _visit_id(mutation: Mutation) -> UUID | None:
-    try:
-        return UUID(str(mutation.data.get("visit_id")))
+        return UUID(value) if isinstance(value, str) else None
     except ValueError:
         return None
 
@@ -118,24 +193,44 @@ def push(session: Session, device: models.Device, request: PushRequest, now: dat
     offset = (now - request.device_time).total_seconds()
     batch = _Batch(session, device, request.mutations)
     taxonomy = load_taxonomy(device_taxonomy_version(session, device))
+    time_limit = _device_time_limit(now, offset)
+
+    # First check every new mutation on its own, then read what the valid ones touch, then apply in order.
+    replayed: dict[int, MutationResult] = {}
+    checked: dict[int, MutationResult | schema.Visit | schema.Observation] = {}
+    for mutation in request.mutations:
+        if mutation.mutation_id in replayed or mutation.mutation_id in checked:
+            continue
+        earlier = batch.replay(mutation)
+        if earlier is not None:
+            replayed[mutation.mutation_id] = earlier
+        else:
+            checked[mutation.mutation_id] = _check(mutation, taxonomy, time_limit)
+    batch.load([r for r in checked.values() if not isinstance(r, MutationResult)])
+
     results: list[MutationResult] = []
     in_batch: dict[int, MutationResult] = {}
     for mutation in request.mutations:
-        if mutation.mutation_id in batch.recorded:
-            results.append(_replay(batch.recorded[mutation.mutation_id]))
-            continue
         if mutation.mutation_id in in_batch:
             results.append(in_batch[mutation.mutation_id])
             continue
-        result = _apply(batch, mutation, allocator, taxonomy, now, offset)
+        if mutation.mutation_id in replayed:
+            results.append(replayed[mutation.mutation_id])
+            continue
+        record = checked[mutation.mutation_id]
+        if isinstance(record, MutationResult):
+            result = record
+        elif isinstance(record, schema.Visit):
+            result = _apply_visit(batch, mutation, record, allocator, now, offset)
+        else:
+            result = _apply_observation(batch, mutation, record, allocator, now)
         in_batch[mutation.mutation_id] = result
         if not result.retryable:
-            batch.results_to_remember.append(_remembered(device, result, now))
+            batch.remember(result, now)
         results.append(result)
 
     batch.write_new_rows()
-    if batch.results_to_remember:
-        session.execute(insert(models.SyncMutation), batch.results_to_remember)
+    batch.write_results(now)
     device.last_seen_at = now
     device.clock_offset_seconds = offset
     device.last_mutation_id = max([device.last_mutation_id, *(m.mutation_id for m in request.mutations)])
@@ -145,18 +240,14 @@ def push(session: Session, device: models.Device, request: PushRequest, now: dat
     return PushResponse(results=results, server_time=now, clock_offset_seconds=offset)
 
 
-def _apply(
-    batch: _Batch,
-    mutation: Mutation,
-    allocator: SequenceAllocator,
-    taxonomy: Taxonomy,
-    now: datetime,
-    offset: float,
-) -> MutationResult:
+def _check(
+    mutation: Mutation, taxonomy: Taxonomy, time_limit: datetime
+) -> MutationResult | schema.Visit | schema.Observation:
+    """The validated record, or the rejection saying what is wrong with it."""
     model = ENTITY_MODELS.get(mutation.entity)
     if model is None:
         return MutationResult.rejected(
-            mutation, "unknown_entity", f"Type d'enregistrement inconnu : « {mutation.entity} »."
+            mutation, "unknown_entity", message("unknown_entity", entity=mutation.entity)
         )
     try:
         record = model.model_validate(mutation.data, context={"taxonomy": taxonomy})
@@ -165,55 +256,51 @@ def _apply(
         return MutationResult.rejected(
             mutation,
             "invalid_record",
-            f"Enregistrement invalide : {len(errors)} champ(s) à corriger.",
+            message("invalid_record"),
             errors,
             record_id=_record_id(mutation),
         )
-    future = _times_in_future(mutation.entity, record, now, offset)
+    future = _times_in_future(mutation.entity, record, time_limit)
     if future:
         return MutationResult.rejected(
             mutation,
             "date_in_future",
-            "Date dans le futur : vérifiez l'heure de la tablette.",
+            message("date_in_future"),
             future,
             record_id=record.id,
         )
-    if isinstance(record, schema.Visit):
-        return _apply_visit(batch, mutation, record, allocator, now, offset)
-    assert isinstance(record, schema.Observation)
-    return _apply_observation(batch, mutation, record, allocator, now)
+    assert isinstance(record, schema.Visit | schema.Observation)
+    return record
 
 
-def _times_in_future(
-    entity: str, record: schema.SyncedRecord, now: datetime, offset: float
-) -> list[FieldError]:
-    # Compare on the device's clock corrected by its measured offset: a tablet set to the wrong day
-    # still records plausible visits, while a time later than the tablet's own "now" never is.
-    limit = now + timedelta(seconds=FUTURE_TOLERANCE_SECONDS)
+def _device_time_limit(now: datetime, offset: float) -> datetime:
+    """The latest time a record may carry, on the device's own clock.
+
+    Compared on the device's clock corrected by its measured offset: a tablet set to the wrong day
+    still records plausible visits, while a time later than the tablet's own "now" never is.
+    """
+    return now + timedelta(seconds=FUTURE_TOLERANCE_SECONDS - offset)
+
+
+def _times_in_future(entity: str, record: schema.SyncedRecord, limit: datetime) -> list[FieldError]:
     errors = []
     for name in TIME_FIELDS[entity]:
         value = getattr(record, name)
-        if value is not None and value + timedelta(seconds=offset) > limit:
-            errors.append(
-                FieldError(name, "date_in_future", "Date postérieure à l'heure actuelle de la tablette.")
-            )
+        if value is not None and value > limit:
+            errors.append(FieldError(name, "date_in_future", message("date_in_future")))
     return errors
 
 
 def _outcome(
     mutation: Mutation, record_id: UUID, status: MutationStatus, code: str | None = None
 ) -> MutationResult:
-    messages = {
-        "stale_version": "Une version plus récente de cet enregistrement est déjà sur le serveur.",
-        "record_deleted": "Enregistrement supprimé ; la modification est conservée dans l'historique.",
-    }
     return MutationResult(
         mutation_id=mutation.mutation_id,
         status=status,
         entity=mutation.entity,
         record_id=record_id,
         code=code,
-        message=messages.get(code or ""),
+        message=message(code) if code else None,
     )
 
 
@@ -284,22 +371,20 @@ def _apply_visit(
         return MutationResult.rejected(
             mutation,
             "wrong_observer",
-            "Cette tablette n'enregistre que pour son observateur.",
+            message("wrong_observer"),
             record_id=visit.id,
         )
     if visit.structure_id != device.structure_id or visit.unit_id not in batch.unit_ids:
         return MutationResult.rejected(
             mutation,
             "unit_not_found",
-            "Structure ou unité introuvable pour cette tablette.",
+            message("unit_not_found"),
             record_id=visit.id,
         )
     existing = batch.visits.get(visit.id)
     if existing is not None:
         if existing.structure_id != device.structure_id or existing.observer_id != device.observer_id:
-            return MutationResult.rejected(
-                mutation, "not_found", "Enregistrement introuvable pour cette tablette.", record_id=visit.id
-            )
+            return MutationResult.rejected(mutation, "not_found", message("not_found"), record_id=visit.id)
         snapshot = schema.Visit.model_validate(existing.model_dump(include=set(schema.Visit.model_fields)))
         decided = _conflict(batch, mutation, existing, visit, snapshot.model_dump(mode="json"))
         if decided is not None:
@@ -335,13 +420,13 @@ def _apply_observation(
         return MutationResult.rejected(
             mutation,
             "visit_not_found",
-            "Visite introuvable sur le serveur pour cette observation.",
+            message("visit_not_found"),
             retryable=True,
             record_id=observation.id,
         )
     existing = batch.existing_observation(observation.id)
     if existing is None:
-        fields = observation.model_dump(exclude=set(MULTI_VALUED.values()))
+        fields = observation.model_dump(exclude=_MULTI_VALUED_FIELDS)
         batch.new_observations[observation.id] = {
             **fields,
             "structure_id": visit.structure_id,
@@ -350,14 +435,13 @@ def _apply_observation(
             "received_at": now,
             "server_seq": allocator.next(),
             "review_status": ReviewStatus.TO_REVIEW.value,
+            "privacy_flagged": _names_a_patient(observation.note),
         }
         batch.new_values += attribute_values(observation)
         return _outcome(mutation, observation.id, MutationStatus.APPLIED)
 
     if existing.structure_id != device.structure_id or existing.observer_id != device.observer_id:
-        return MutationResult.rejected(
-            mutation, "not_found", "Enregistrement introuvable pour cette tablette.", record_id=observation.id
-        )
+        return MutationResult.rejected(mutation, "not_found", message("not_found"), record_id=observation.id)
     values = batch.session.exec(
         select(models.ObservationAttributeValue).where(
             models.ObservationAttributeValue.observation_id == existing.id
@@ -375,6 +459,7 @@ def _apply_observation(
     existing.structure_id = visit.structure_id
     existing.observer_id = visit.observer_id
     existing.device_id = device.id
+    existing.privacy_flagged = _names_a_patient(observation.note)
     existing.received_at = now
     existing.server_seq = allocator.next()
     batch.session.add(existing)
@@ -382,11 +467,18 @@ def _apply_observation(
     return _outcome(mutation, observation.id, MutationStatus.APPLIED)
 
 
+def _names_a_patient(note: str | None) -> bool:
+    """Flag for review a note that looks like it names a patient; exports then mask it. The tablet
+    warned the observer already, but an older app or a hurried "save anyway" may still send one."""
+    return note is not None and contains_identifiers(note)
+
+
 def _remembered(device: models.Device, result: MutationResult, now: datetime) -> dict[str, Any]:
     """A ``sync_mutation`` row, so that the same mutation id gets the same answer forever."""
     return {
         "device_id": device.id,
         "mutation_id": result.mutation_id,
+        "last_mutation_id": None,  # every row of one executemany must name the same columns
         "entity": result.entity,
         "record_id": result.record_id,
         "status": result.status.value,
@@ -449,6 +541,7 @@ def pull(session: Session, device: models.Device, cursor: int, limit: int, now: 
         return seq <= page_end
 
     taxonomy_version = device_taxonomy_version(session, device)
+    comments = _review_comments(session, [o.id for o in observations if keep(o.server_seq)])
     return PullResponse(
         structures=[
             StructureData(
@@ -478,6 +571,7 @@ def pull(session: Session, device: models.Device, cursor: int, limit: int, now: 
                     **observation_from_row(o, values.get(o.id, [])).model_dump(),
                     "server_seq": o.server_seq,
                     "review_status": o.review_status,
+                    "review_comments": comments.get(o.id, []),
                 },
                 context={"taxonomy": load_taxonomy(taxonomy_version)},
             )
@@ -493,6 +587,28 @@ def pull(session: Session, device: models.Device, cursor: int, limit: int, now: 
 def _changed(query: Any, seq_column: Any, window: tuple[int, int], limit: int) -> Any:
     low, high = window
     return query.where(seq_column > low, seq_column <= high).order_by(seq_column).limit(limit + 1)
+
+
+def _review_comments(session: Session, observation_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
+    """The facilitators' comments on these observations, oldest first.
+
+    Adding a comment gives its observation a new sequence number, so a comment is always pulled with
+    (or after) the observation state that shows it.
+    """
+    comments: dict[UUID, list[dict[str, Any]]] = {}
+    if not observation_ids:
+        return comments
+    rows = session.exec(
+        select(models.ReviewComment, models.User.full_name)
+        .join(models.User, col(models.User.id) == col(models.ReviewComment.author_user_id))
+        .where(col(models.ReviewComment.observation_id).in_(observation_ids))
+        .order_by(col(models.ReviewComment.created_at), col(models.ReviewComment.id))
+    ).all()
+    for comment, author in rows:
+        comments.setdefault(comment.observation_id, []).append(
+            {"id": comment.id, "body": comment.body, "author_name": author, "created_at": comment.created_at}
+        )
+    return comments
 
 
 def _observations_with_values(

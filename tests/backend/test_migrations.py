@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
+from sqlmodel import Session
 
+from backend import models
 from backend.db import make_engine
 from backend.migrate import alembic_config, current_revision, downgrade, schema_drift, upgrade
 from backend.models import metadata
@@ -46,3 +48,38 @@ def test_drift_check_notices_a_missing_index(migrated_url: str) -> None:
     engine.dispose()
     drift = schema_drift(migrated_url)
     assert [d[0] for d in drift] == ["add_index"]
+
+
+def test_downgrade_spells_out_runs_of_applied_mutations(database_url: str) -> None:
+    # Revision 0003 knows one row per mutation: a run must come back as one row per id, none lost.
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        programme = models.Programme(name="P", taxonomy_version="2026.1")
+        session.add(programme)
+        session.flush()
+        structure = models.Structure(programme_id=programme.id or 0, name="S", kind="hospital")
+        observer = models.Observer(programme_id=programme.id or 0, display_name="O")
+        session.add_all([structure, observer])
+        session.flush()
+        device = models.Device(observer_id=observer.id or 0, structure_id=structure.id or 0)
+        session.add(device)
+        session.flush()
+        assert device.id is not None
+        session.add_all(
+            [
+                models.SyncMutation(
+                    device_id=device.id, mutation_id=1, last_mutation_id=3, entity="*", status="applied"
+                ),
+                models.SyncMutation(device_id=device.id, mutation_id=5, entity="visit", status="rejected"),
+            ]
+        )
+        session.commit()
+    engine.dispose()
+
+    downgrade(database_url, "0003")
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT mutation_id, status FROM sync_mutation ORDER BY mutation_id"))
+        assert [tuple(r) for r in rows] == [(1, "applied"), (2, "applied"), (3, "applied"), (5, "rejected")]
+    engine.dispose()

@@ -159,6 +159,31 @@ def test_push_twice_creates_one_observation_and_gives_the_same_answer(
     assert len(server_observations(session)) == 1
 
 
+def test_a_backlog_resent_in_other_batches_is_answered_mutation_by_mutation(
+    session: Session, tablet: Tablet
+) -> None:
+    visit = tablet.visit()
+    batch = [tablet.mutation("visit", visit)]
+    batch += [tablet.mutation("observation", observation(visit["id"])) for _ in range(8)]
+    batch.append(tablet.mutation("observation", observation(visit["id"], category="no_such_category")))
+    first = tablet.push(*batch).json()["results"]
+    assert [r["status"] for r in first] == ["applied"] * 9 + ["rejected"]
+
+    # The answer was lost; the tablet re-sends the same mutations cut differently, out of order.
+    middle = tablet.push(*batch[6:], *batch[2:4]).json()["results"]
+    whole = tablet.push(*batch).json()["results"]
+    by_id = {r["mutation_id"]: r for r in first}
+    assert middle == [by_id[m["mutation_id"]] for m in batch[6:] + batch[2:4]]
+    assert whole == first
+    assert len(server_observations(session)) == 8
+    # The nine applied ids are remembered as one run, the rejection on its own.
+    rows = session.exec(select(models.SyncMutation).where(models.SyncMutation.device_id == tablet.device_id))
+    assert sorted((r.mutation_id, r.last_mutation_id, r.status) for r in rows) == [
+        (1, 9, "applied"),
+        (10, None, "rejected"),
+    ]
+
+
 def test_a_replayed_mutation_id_is_never_applied_twice_even_with_other_content(
     session: Session, tablet: Tablet
 ) -> None:
@@ -170,6 +195,31 @@ def test_a_replayed_mutation_id_is_never_applied_twice_even_with_other_content(
     response = tablet.push(tampered)
     assert statuses(response) == ["applied"]  # the recorded answer
     assert server_observations(session)[uuid.UUID(obs["id"])].note == "Première version"
+
+
+def test_a_note_naming_a_patient_is_kept_but_flagged_for_review(session: Session, tablet: Tablet) -> None:
+    visit = tablet.visit()
+    named = observation(visit["id"], note="Appel pour Mme Dupont, chambre 12, pendant la préparation.")
+    plain = observation(visit["id"], note="Appel du laboratoire pendant la préparation des piluliers.")
+    assert (
+        statuses(
+            tablet.push(
+                tablet.mutation("visit", visit),
+                tablet.mutation("observation", named),
+                tablet.mutation("observation", plain),
+            )
+        )
+        == ["applied"] * 3
+    )
+    stored = server_observations(session)
+    assert stored[uuid.UUID(named["id"])].privacy_flagged
+    assert stored[uuid.UUID(named["id"])].note == named["note"]  # nothing the observer wrote is lost
+    assert not stored[uuid.UUID(plain["id"])].privacy_flagged
+
+    # The observer rewrites the note without the name: the flag goes.
+    fixed = {**named, "note": "Appel pour une résidente pendant la préparation.", "version": 2}
+    assert statuses(tablet.push(tablet.mutation("observation", fixed))) == ["applied"]
+    assert not server_observations(session)[uuid.UUID(named["id"])].privacy_flagged
 
 
 def test_bad_items_are_rejected_one_by_one_and_good_ones_kept(session: Session, tablet: Tablet) -> None:
