@@ -6,14 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
-from backend.api import health, sync, taxonomy
+from backend.api import admin, auth, dashboard, exports, health, observations, review, sync, taxonomy
 from backend.db import make_engine
 from backend.errors import install_error_handlers
 from backend.settings import Settings, get_settings
+from backend.web import admin_pages, auth_pages, dashboard_pages, review_pages
+from backend.web.errors import install_page_error_handlers
+from backend.web.templating import STATIC
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -40,9 +43,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(health.router)
     app.include_router(taxonomy.router)
     app.include_router(sync.router)
-
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    # Facilitator web app: JSON API for the signed-in browser, then the pages (home "/" among them).
+    install_page_error_handlers(app)
+    for router in (auth.router, observations.router, review.router, dashboard.router, admin.router):
+        app.include_router(router)
+    for router in (auth_pages.router, dashboard_pages.router, review_pages.router, admin_pages.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(exports.router)
 
     return app

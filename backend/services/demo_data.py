@@ -1,7 +1,9 @@
 """A realistic demo programme: six structures, their units, four observers, a few hundred observations.
 
 Deterministic for a given seed, so screenshots, tests and workshops see the same figures. Every
-observation goes through the shared schema's validation, as synced ones do.
+observation goes through the shared schema's validation, as synced ones do. Review work is under way
+(statuses, comments, tags), one visit was observed by two observers at once (a calibration pair, for the
+agreement page), and there is an account for each role.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from shared.taxonomy import current_taxonomy
 DEMO_PASSWORD = "vigie-demo-2026"  # noqa: S105  (printed for the demo; never a real account)
 DEMO_ADMIN_EMAIL = "admin@vigie.demo"
 DEMO_FACILITATOR_EMAIL = "facilitatrice@vigie.demo"
+DEMO_VIEWER_EMAIL = "lecteur@vigie.demo"
+DEMO_VIEWER_STRUCTURE = "EHPAD Les Tilleuls"
+PAIRED_STRUCTURE = 0  # the CHU's first visit is observed by a second observer too
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -160,6 +165,16 @@ NOTES = {
 }
 
 
+REVIEW_COMMENTS = (
+    "À présenter à l'atelier : exemple typique de la matinée.",
+    "Vérifier avec l'observatrice : la durée semble longue.",
+    "Même situation relevée dans l'autre unité, à rapprocher.",
+    "Cas parlant pour la direction des soins.",
+    "Merci de préciser l'outil en cause à la prochaine visite.",
+)
+REVIEW_TAGS = ("atelier 1", "double saisie labo", "connexions", "bonne pratique")
+
+
 @dataclass
 class DemoSummary:
     programme_id: int
@@ -195,6 +210,9 @@ def build_demo(session: Session, seed: int = 2026, today: datetime | None = None
     session.flush()
 
     counts = {"units": 0, "visits": 0, "observations": 0}
+    structure_ids: dict[str, int] = {}
+    paired: tuple[schema.Visit, list[schema.Observation], int] | None = None
+    saved: list[models.Observation] = []
     for index, spec in enumerate(STRUCTURES):
         structure = models.Structure(
             programme_id=programme.id,
@@ -206,6 +224,7 @@ def build_demo(session: Session, seed: int = 2026, today: datetime | None = None
         session.add(structure)
         session.flush()
         assert structure.id is not None
+        structure_ids[spec.name] = structure.id
         units = [
             models.Unit(structure_id=structure.id, name=name, server_seq=sequence.next())
             for name in spec.units
@@ -257,11 +276,22 @@ def build_demo(session: Session, seed: int = 2026, today: datetime | None = None
                 row.review_status = rng.choices(
                     [s.value for s in schema.ReviewStatus], weights=(60, 25, 10, 5)
                 )[0]
+                saved.append(row)
                 counts["observations"] += 1
+                if index == PAIRED_STRUCTURE and visit_number == 0:
+                    if paired is None:
+                        paired = (visit, [], (index + visit_number + 1) % len(observers))
+                    paired[1].append(observation)
 
+    assert paired is not None
+    partner = observers[paired[2]]
+    assert partner.id is not None
+    counts["observations"] += _paired_visit(session, sequence, rng, ids, paired[0], paired[1], partner.id)
+    counts["visits"] += 1
     sequence.save()
     session.flush()
-    _demo_users(session, programme.id)
+    facilitator_id = _demo_users(session, programme.id, structure_ids[DEMO_VIEWER_STRUCTURE])
+    _demo_review(session, rng, saved, facilitator_id)
     session.commit()
     return DemoSummary(
         programme_id=programme.id,
@@ -307,7 +337,72 @@ def demo_observation(
     )
 
 
-def _demo_users(session: Session, programme_id: int) -> None:
+def _paired_visit(
+    session: Session,
+    sequence: SequenceAllocator,
+    rng: random.Random,
+    ids: uuid.UUID,
+    first: schema.Visit,
+    seen: list[schema.Observation],
+    observer_id: int,
+) -> int:
+    """A second observer following the same unit over the same stretch of time: most events are
+    recorded by both a little apart, a few categorised differently, some seen by only one of them."""
+    assert first.ended_at is not None
+    visit = first.model_copy(
+        update={
+            "id": uuid.uuid5(ids, "visit-paired"),
+            "observer_id": observer_id,
+            "context_note": "Visite en binôme : calibration de la grille.",
+        }
+    )
+    assert visit.ended_at is not None
+    session.add(visit_row(visit, server_seq=sequence.next()))
+    session.flush()
+    taxonomy = current_taxonomy()
+    events: list[tuple[datetime, str]] = []
+    for observation in seen:
+        if rng.random() < 0.15:
+            continue  # missed by the second observer
+        category = observation.category
+        if rng.random() < 0.1:
+            category = rng.choice(sorted(taxonomy.category_codes - {category}))
+        events.append((observation.occurred_at + timedelta(seconds=rng.uniform(-30, 30)), category))
+    for _ in range(2):  # noticed by the second observer only
+        span = (visit.ended_at - visit.started_at).total_seconds()
+        events.append(
+            (visit.started_at + timedelta(seconds=rng.uniform(0, span)), rng.choice(("alert", "paper")))
+        )
+    for number, (occurred, category) in enumerate(sorted(events)):
+        # Timed events last up to nine minutes and must end within the visit.
+        occurred = min(max(occurred, visit.started_at), visit.ended_at - timedelta(minutes=10))
+        observation = demo_observation(
+            rng, uuid.uuid5(ids, f"obs-paired-{number}"), visit, category, occurred
+        )
+        save_observation(session, observation, visit).server_seq = sequence.next()
+    return len(events)
+
+
+def _demo_review(
+    session: Session, rng: random.Random, observations: list[models.Observation], facilitator_id: int
+) -> None:
+    """Comments and tags a facilitator would have added while reviewing."""
+    for observation in rng.sample(observations, k=12):
+        session.add(
+            models.ReviewComment(
+                observation_id=observation.id,
+                author_user_id=facilitator_id,
+                body=rng.choice(REVIEW_COMMENTS),
+                created_at=observation.received_at,
+            )
+        )
+    for observation in rng.sample(observations, k=30):
+        for tag in rng.sample(REVIEW_TAGS, k=rng.randint(1, 2)):
+            session.add(models.ObservationTag(observation_id=observation.id, tag=tag))
+
+
+def _demo_users(session: Session, programme_id: int, viewer_structure_id: int) -> int:
+    """The three demo accounts; returns the facilitator's id."""
     create_user(
         session,
         email=DEMO_ADMIN_EMAIL,
@@ -315,7 +410,7 @@ def _demo_users(session: Session, programme_id: int) -> None:
         role=UserRole.ADMIN,
         password=DEMO_PASSWORD,
     )
-    create_user(
+    facilitator = create_user(
         session,
         email=DEMO_FACILITATOR_EMAIL,
         full_name="Facilitatrice ARACT",
@@ -323,3 +418,13 @@ def _demo_users(session: Session, programme_id: int) -> None:
         password=DEMO_PASSWORD,
         programme_ids=[programme_id],
     )
+    create_user(
+        session,
+        email=DEMO_VIEWER_EMAIL,
+        full_name="Direction EHPAD Les Tilleuls",
+        role=UserRole.STRUCTURE_VIEWER,
+        password=DEMO_PASSWORD,
+        structure_id=viewer_structure_id,
+    )
+    assert facilitator.id is not None
+    return facilitator.id

@@ -9,7 +9,7 @@ from enum import StrEnum
 from pwdlib import PasswordHash
 from sqlmodel import Session, select
 
-from backend.models import Programme, User, UserProgramme
+from backend.models import Programme, Structure, User, UserProgramme
 
 PASSWORD_MIN_LENGTH = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -19,6 +19,7 @@ _hasher = PasswordHash.recommended()
 class UserRole(StrEnum):
     ADMIN = "admin"
     FACILITATOR = "facilitator"
+    STRUCTURE_VIEWER = "viewer"  # reads one structure (User.structure_id), changes nothing
 
 
 class UserError(ValueError):
@@ -41,6 +42,7 @@ def create_user(
     role: UserRole,
     password: str,
     programme_ids: Iterable[int] = (),
+    structure_id: int | None = None,
 ) -> User:
     email = email.strip().lower()
     if not _EMAIL.match(email):
@@ -53,8 +55,19 @@ def create_user(
     for programme_id in programme_ids:
         if session.get(Programme, programme_id) is None:
             raise UserError(f"Programme {programme_id} inconnu.")
+    if role == UserRole.STRUCTURE_VIEWER:
+        if structure_id is None or session.get(Structure, structure_id) is None:
+            raise UserError("Un compte lecteur doit être rattaché à une structure existante.")
+    else:
+        structure_id = None
+    if not full_name.strip():
+        raise UserError("Le nom est obligatoire.")
     user = User(
-        email=email, full_name=full_name.strip(), role=role.value, password_hash=hash_password(password)
+        email=email,
+        full_name=full_name.strip(),
+        role=role.value,
+        password_hash=hash_password(password),
+        structure_id=structure_id,
     )
     session.add(user)
     session.flush()

@@ -31,6 +31,26 @@ def test_openapi_lists_the_endpoints_and_docs_are_served_without_a_cdn(client: T
     assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
 
 
+def test_root_leads_to_the_sign_in_page_and_web_endpoints_are_documented(client: TestClient) -> None:
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert "Se connecter" in client.get("/login").text
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {
+        "/api/v1/auth/login",
+        "/api/v1/observations",
+        "/api/v1/structures/{structure_id}/dashboard",
+    } <= set(paths)
+    assert "/login" not in paths  # pages are not API endpoints
+
+
+def test_unknown_page_is_a_french_html_page(client: TestClient) -> None:
+    response = client.get("/nulle-part", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Page introuvable" in response.text
+
+
 def test_taxonomy_is_served_with_both_languages(client: TestClient) -> None:
     assert client.get("/api/v1/taxonomy").json() == {"current": "2026.1", "versions": ["2026.1"]}
     grid = client.get("/api/v1/taxonomy/2026.1").json()

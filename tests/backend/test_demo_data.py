@@ -9,10 +9,10 @@ from sqlmodel import Session, select
 from backend import models
 from backend.db import make_engine
 from backend.migrate import upgrade
-from backend.services.demo_data import DEMO_PASSWORD, build_demo, demo_present
+from backend.services.demo_data import DEMO_PASSWORD, DEMO_VIEWER_EMAIL, build_demo, demo_present
 from backend.services.records import observation_from_row
 from backend.services.users import verify_password
-from shared.schema import StructureType
+from shared.schema import ReviewStatus, StructureType
 
 
 def test_demo_is_a_realistic_programme(session: Session) -> None:
@@ -69,9 +69,33 @@ def test_demo_is_the_same_for_the_same_seed(tmp_path: Path, session: Session) ->
 def test_demo_accounts_can_sign_in_and_facilitator_follows_the_programme(session: Session) -> None:
     summary = build_demo(session)
     users = {u.email: u for u in session.exec(select(models.User)).all()}
-    assert {u.role for u in users.values()} == {"admin", "facilitator"}
+    assert {u.role for u in users.values()} == {"admin", "facilitator", "viewer"}
+    viewer = users[DEMO_VIEWER_EMAIL]
+    assert viewer.structure_id is not None
     for user in users.values():
         assert verify_password(DEMO_PASSWORD, user.password_hash)
         assert DEMO_PASSWORD not in user.password_hash
     links = session.exec(select(models.UserProgramme)).all()
     assert [(link.programme_id) for link in links] == [summary.programme_id]
+
+
+def test_demo_has_review_work_and_a_paired_visit(session: Session) -> None:
+    summary = build_demo(session)
+    observations = session.exec(select(models.Observation)).all()
+    assert {o.review_status for o in observations} == {s.value for s in ReviewStatus}
+    assert len(session.exec(select(models.ReviewComment)).all()) == 12
+    assert len({t.observation_id for t in session.exec(select(models.ObservationTag)).all()}) == 30
+    visits = session.exec(select(models.Visit)).all()
+    assert len(visits) == summary.visits
+    pairs = [
+        (a, b)
+        for a in visits
+        for b in visits
+        if a.unit_id == b.unit_id
+        and a.observer_id < b.observer_id
+        and a.ended_at is not None
+        and b.ended_at is not None
+        and a.started_at < b.ended_at
+        and b.started_at < a.ended_at
+    ]
+    assert len(pairs) == 1

@@ -16,7 +16,7 @@ def test_api_docs_render_offline_and_list_the_endpoints(demo_server: str, artifa
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         external: list[str] = []
         page.on("request", lambda r: external.append(r.url) if not r.url.startswith(demo_server) else None)
-        page.goto(f"{demo_server}/")  # the root sends people to the docs
+        page.goto(f"{demo_server}/docs")
         page.get_by_text("/api/v1/taxonomy/{version}").wait_for(timeout=15_000)
         assert page.title() == "Vigie - Swagger UI"
         assert page.locator(".opblock-summary-path").count() >= 3

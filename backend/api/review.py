@@ -1,0 +1,63 @@
+"""A facilitator's changes to an observation: review status, comments, tags (cookie + CSRF header)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from backend.api.web_deps import CsrfApiDep
+from backend.db import SessionDep
+from backend.services import review
+from backend.services.review import CommentView, ObservationDetail
+from shared.schema import NOTE_MAX_LENGTH, ReviewStatus
+
+router = APIRouter(prefix="/api/v1/observations/{observation_id}", tags=["web: review"])
+
+
+class StatusChange(BaseModel):
+    review_status: ReviewStatus
+
+
+class NewComment(BaseModel):
+    body: str = Field(max_length=NOTE_MAX_LENGTH * 2)  # the service gives the precise message
+
+
+class NewTag(BaseModel):
+    tag: str = Field(max_length=200)
+
+
+class Tags(BaseModel):
+    tags: list[str]
+
+
+@router.post("/review-status")
+def change_status(
+    observation_id: UUID, body: StatusChange, signed_in: CsrfApiDep, session: SessionDep
+) -> ObservationDetail:
+    review.set_review_status(session, signed_in.user, observation_id, body.review_status)
+    return review.observation_detail(session, signed_in.user, observation_id)
+
+
+@router.post("/comments", status_code=201)
+def comment(
+    observation_id: UUID, body: NewComment, signed_in: CsrfApiDep, session: SessionDep
+) -> CommentView:
+    created = review.add_comment(session, signed_in.user, observation_id, body.body)
+    return CommentView(
+        id=created.id or 0,
+        body=created.body,
+        author_name=signed_in.user.full_name,
+        created_at=created.created_at,
+    )
+
+
+@router.post("/tags")
+def add_tag(observation_id: UUID, body: NewTag, signed_in: CsrfApiDep, session: SessionDep) -> Tags:
+    return Tags(tags=review.add_tag(session, signed_in.user, observation_id, body.tag))
+
+
+@router.delete("/tags/{tag}")
+def remove_tag(observation_id: UUID, tag: str, signed_in: CsrfApiDep, session: SessionDep) -> Tags:
+    return Tags(tags=review.remove_tag(session, signed_in.user, observation_id, tag))

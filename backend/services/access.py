@@ -1,0 +1,97 @@
+"""Who may see what: the one scope rule every page, API call and export goes through.
+
+Admins see everything, facilitators the structures of their programmes, structure viewers their one
+structure (read-only). Things outside the reader's scope answer 404, never 403, so their existence
+does not leak; a reader of the right scope but the wrong role gets 403.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlmodel import Session, col, select
+
+from backend import models
+from backend.errors import ApiError
+from backend.services.users import UserRole
+
+NOT_FOUND_MESSAGE = "Introuvable ou hors de votre périmètre."
+
+
+def visible_structure_ids(session: Session, user: models.User) -> set[int] | None:
+    """The structures this user may read; None means all of them (admins)."""
+    if user.role == UserRole.ADMIN:
+        return None
+    if user.role == UserRole.FACILITATOR:
+        rows = session.exec(
+            select(models.Structure.id)
+            .join(
+                models.UserProgramme,
+                col(models.UserProgramme.programme_id) == col(models.Structure.programme_id),
+            )
+            .where(models.UserProgramme.user_id == user.id)
+        ).all()
+        return {structure_id for structure_id in rows if structure_id is not None}
+    if user.role == UserRole.STRUCTURE_VIEWER and user.structure_id is not None:
+        return {user.structure_id}
+    return set()
+
+
+def visible_programme_ids(session: Session, user: models.User) -> set[int] | None:
+    """Programmes whose dashboards and administration this user may open (viewers: none)."""
+    if user.role == UserRole.ADMIN:
+        return None
+    if user.role == UserRole.FACILITATOR:
+        rows = session.exec(
+            select(models.UserProgramme.programme_id).where(models.UserProgramme.user_id == user.id)
+        ).all()
+        return set(rows)
+    return set()
+
+
+def can_review(user: models.User) -> bool:
+    return user.role in (UserRole.ADMIN, UserRole.FACILITATOR)
+
+
+def require_reviewer(user: models.User) -> None:
+    if not can_review(user):
+        raise ApiError(
+            403, "forbidden", "Votre compte est en lecture seule : action réservée aux animateurs."
+        )
+
+
+def require_admin(user: models.User) -> None:
+    if user.role != UserRole.ADMIN:
+        raise ApiError(403, "forbidden", "Action réservée aux administrateurs.")
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "not_found", NOT_FOUND_MESSAGE)
+
+
+def visible_structure(session: Session, user: models.User, structure_id: int) -> models.Structure:
+    allowed = visible_structure_ids(session, user)
+    structure = session.get(models.Structure, structure_id)
+    if structure is None or (allowed is not None and structure_id not in allowed):
+        raise _not_found()
+    return structure
+
+
+def visible_programme(session: Session, user: models.User, programme_id: int) -> models.Programme:
+    allowed = visible_programme_ids(session, user)
+    programme = session.get(models.Programme, programme_id)
+    if programme is None or (allowed is not None and programme_id not in allowed):
+        raise _not_found()
+    return programme
+
+
+def visible_observation(session: Session, user: models.User, observation_id: UUID) -> models.Observation:
+    allowed = visible_structure_ids(session, user)
+    observation = session.get(models.Observation, observation_id)
+    if (
+        observation is None
+        or observation.deleted
+        or (allowed is not None and observation.structure_id not in allowed)
+    ):
+        raise _not_found()
+    return observation

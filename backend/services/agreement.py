@@ -1,0 +1,196 @@
+"""Inter-observer agreement on paired visits: two observers following the same unit at the same time.
+
+Their observations are matched when they fall within a short window of each other (each observation at
+most once, closest pairs first); agreement is then measured on the categories of the matched pairs, as
+percentage agreement and Cohen's kappa (agreement corrected for what chance alone would give).
+Observations only one observer recorded are counted apart: they say the observers did not see the
+same events, which kappa on categories cannot say.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from pydantic import BaseModel
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from backend import models
+from shared.taxonomy import load_taxonomy
+
+MATCH_WINDOW = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Event:
+    id: UUID
+    at: datetime
+    category: str
+
+
+class CategoryAgreement(BaseModel):
+    pairs: int
+    agreements: int
+    percent_agreement: float | None
+    kappa: float | None  # None when undefined: no pairs, or both observers used a single category
+    categories: list[str]
+    matrix: list[list[int]]  # rows: first observer's category, columns: second observer's
+
+
+class PairedVisit(BaseModel):
+    first_visit_id: UUID
+    second_visit_id: UUID
+    structure_id: int
+    structure_name: str
+    timezone: str
+    unit_name: str
+    first_observer: str
+    second_observer: str
+    overlap_start: datetime
+    overlap_end: datetime
+    only_first: int
+    only_second: int
+    category_labels: dict[str, str]
+    agreement: CategoryAgreement
+
+
+def cohen_kappa(pairs: Sequence[tuple[str, str]]) -> CategoryAgreement:
+    """Percentage agreement and Cohen's kappa for two raters' categories on the same items."""
+    categories = sorted({a for a, _ in pairs} | {b for _, b in pairs})
+    index = {code: i for i, code in enumerate(categories)}
+    matrix = [[0] * len(categories) for _ in categories]
+    for a, b in pairs:
+        matrix[index[a]][index[b]] += 1
+    n = len(pairs)
+    agreements = sum(1 for a, b in pairs if a == b)
+    if n == 0:
+        return CategoryAgreement(
+            pairs=0, agreements=0, percent_agreement=None, kappa=None, categories=[], matrix=[]
+        )
+    observed = agreements / n
+    first = Counter(a for a, _ in pairs)
+    second = Counter(b for _, b in pairs)
+    expected = sum(first[c] * second[c] for c in categories) / (n * n)
+    kappa = None if expected >= 1 else (observed - expected) / (1 - expected)
+    return CategoryAgreement(
+        pairs=n,
+        agreements=agreements,
+        percent_agreement=observed,
+        kappa=kappa,
+        categories=categories,
+        matrix=matrix,
+    )
+
+
+def match_events(
+    first: Sequence[Event], second: Sequence[Event], window: timedelta = MATCH_WINDOW
+) -> tuple[list[tuple[Event, Event]], list[Event], list[Event]]:
+    """Pairs of events at most ``window`` apart, closest first, each event used once.
+
+    Returns the pairs (in time order) and the events of each side left without a partner.
+    """
+    ordered = sorted(second, key=lambda e: e.at)
+    times = [e.at for e in ordered]
+    candidates: list[tuple[timedelta, int, int]] = []
+    for i, event in enumerate(first):
+        low = bisect.bisect_left(times, event.at - window)
+        high = bisect.bisect_right(times, event.at + window)
+        candidates.extend((abs(ordered[j].at - event.at), i, j) for j in range(low, high))
+    candidates.sort()
+    used_first: set[int] = set()
+    used_second: set[int] = set()
+    pairs: list[tuple[Event, Event]] = []
+    for _gap, i, j in candidates:
+        if i not in used_first and j not in used_second:
+            used_first.add(i)
+            used_second.add(j)
+            pairs.append((first[i], ordered[j]))
+    pairs.sort(key=lambda pair: pair[0].at)
+    left_first = [e for i, e in enumerate(first) if i not in used_first]
+    left_second = [e for j, e in enumerate(ordered) if j not in used_second]
+    return pairs, left_first, left_second
+
+
+def _events(session: Session, visit_id: UUID, start: datetime, end: datetime) -> list[Event]:
+    obs = models.Observation
+    rows = session.exec(
+        select(obs.id, obs.occurred_at, obs.category)
+        .where(
+            obs.visit_id == visit_id,
+            obs.deleted == False,  # noqa: E712  (SQL expression)
+            col(obs.occurred_at) >= start,
+            col(obs.occurred_at) <= end,
+        )
+        .order_by(col(obs.occurred_at))
+    ).all()
+    return [Event(id=i, at=at, category=category) for i, at, category in rows]
+
+
+def paired_visits(
+    session: Session, allowed_structure_ids: Collection[int] | None, window: timedelta = MATCH_WINDOW
+) -> list[PairedVisit]:
+    """Every pair of visits by two observers in the same unit whose times overlap, with their agreement."""
+    first, second = aliased(models.Visit), aliased(models.Visit)
+    observer_a, observer_b = aliased(models.Observer), aliased(models.Observer)
+    statement = (
+        sa_select(
+            first,
+            second,
+            models.Structure,
+            col(models.Unit.name),
+            col(observer_a.display_name),
+            col(observer_b.display_name),
+        )
+        .join(second, col(second.unit_id) == col(first.unit_id))
+        .join(models.Structure, col(models.Structure.id) == col(first.structure_id))
+        .join(models.Unit, col(models.Unit.id) == col(first.unit_id))
+        .join(observer_a, col(observer_a.id) == col(first.observer_id))
+        .join(observer_b, col(observer_b.id) == col(second.observer_id))
+        .where(
+            col(first.observer_id) < col(second.observer_id),
+            col(first.deleted).is_(False),
+            col(second.deleted).is_(False),
+            col(first.ended_at).is_not(None),
+            col(second.ended_at).is_not(None),
+            col(first.started_at) < col(second.ended_at),
+            col(second.started_at) < col(first.ended_at),
+        )
+        .order_by(col(first.started_at).desc())
+    )
+    if allowed_structure_ids is not None:
+        statement = statement.where(col(first.structure_id).in_(list(allowed_structure_ids)))
+    results = []
+    for visit_a, visit_b, structure, unit_name, name_a, name_b in session.execute(statement).all():
+        assert visit_a.ended_at is not None and visit_b.ended_at is not None
+        start = max(visit_a.started_at, visit_b.started_at)
+        end = min(visit_a.ended_at, visit_b.ended_at)
+        pairs, only_a, only_b = match_events(
+            _events(session, visit_a.id, start, end), _events(session, visit_b.id, start, end), window
+        )
+        programme = session.get_one(models.Programme, structure.programme_id)
+        taxonomy = load_taxonomy(programme.taxonomy_version)
+        results.append(
+            PairedVisit(
+                first_visit_id=visit_a.id,
+                second_visit_id=visit_b.id,
+                structure_id=structure.id or 0,
+                structure_name=structure.name,
+                timezone=structure.timezone,
+                unit_name=unit_name,
+                first_observer=name_a,
+                second_observer=name_b,
+                overlap_start=start,
+                overlap_end=end,
+                only_first=len(only_a),
+                only_second=len(only_b),
+                category_labels={c.code: c.label.fr for c in taxonomy.categories},
+                agreement=cohen_kappa([(a.category, b.category) for a, b in pairs]),
+            )
+        )
+    return results

@@ -1,0 +1,61 @@
+"""What every signed-in page shows around its content: the programmes and structures one may open."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session, col, select
+
+from backend import models
+from backend.api.web_deps import SignedInBrowser
+from backend.services.access import visible_programme_ids, visible_structure_ids
+from backend.web.templating import render
+
+
+def navigation(session: Session, user: models.User) -> dict[str, Any]:
+    programmes = visible_programme_ids(session, user)
+    structures = visible_structure_ids(session, user)
+    programme_query = select(models.Programme).order_by(col(models.Programme.name))
+    structure_query = select(models.Structure).order_by(col(models.Structure.name))
+    if programmes is not None:
+        programme_query = programme_query.where(col(models.Programme.id).in_(list(programmes)))
+    if structures is not None:
+        structure_query = structure_query.where(col(models.Structure.id).in_(list(structures)))
+    return {
+        "nav_programmes": list(session.exec(programme_query).all()),
+        "nav_structures": list(session.exec(structure_query).all()),
+    }
+
+
+def page(
+    request: Request,
+    session: Session,
+    signed_in: SignedInBrowser,
+    name: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        name,
+        signed_in,
+        {**navigation(session, signed_in.user), "path": request.url.path, **(context or {})},
+        status_code,
+    )
+
+
+def back_to(path: str, message: str | None = None) -> RedirectResponse:
+    """After a form: go back to the page (303, so a reload does not post again), with a notice."""
+    return RedirectResponse(
+        path + (f"?{urlencode({'message': message})}" if message else ""), status_code=303
+    )
+
+
+def safe_next(target: str | None) -> str:
+    """Only our own pages: ``next=//evil.example`` or an absolute address would send people elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"

@@ -1,0 +1,196 @@
+"""Benchmark (not a test): the structure dashboard's aggregate queries over 1,000,000 observations.
+
+Builds a throwaway PostgreSQL database, fills it in SQL (``generate_series``: 8 structures, 62,500
+two-hour visits, 16 observations each, with work dimensions and impacts), then times
+``structure_dashboard`` for one structure (all its queries together, warm cache) and prints the EXPLAIN
+ANALYZE of every query with the indexes it used. Target: under 150 ms.
+
+Run from the repository root: ``python -m bench.dashboard [--observations 1000000] [--runs 7]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import time
+import uuid
+from typing import Any
+
+import psycopg
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from backend import models
+from backend.db import make_engine
+from backend.migrate import upgrade
+from backend.services.aggregates import structure_dashboard
+from backend.services.observation_filters import ObservationFilter
+from backend.services.users import UserRole
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+STRUCTURES = 8
+PER_VISIT = 16
+CATEGORIES = (
+    "interruption", "interruption", "interruption", "workaround", "double_entry", "system_failure",
+    "login", "alert", "information_search", "paper", "equipment", "positive_use",
+)  # fmt: skip
+TIMED = ("workaround", "double_entry", "system_failure", "login", "information_search")
+
+
+def _sql_array(values: tuple[str, ...]) -> str:
+    return "(ARRAY[" + ",".join(f"'{v}'" for v in values) + "])"
+
+
+def _pick(values: tuple[str, ...]) -> str:
+    """A random element, drawn again for every row."""
+    return f"{_sql_array(values)}[1 + floor(random() * {len(values)})::int]"
+
+
+def fill(url: str, observations: int) -> None:
+    """Everything in SQL: a million rows in seconds rather than minutes of ORM inserts."""
+    visits = observations // PER_VISIT
+    roles = _pick(("ide", "aide_soignant", "medecin", "cadre_sante", "secretaire_medicale", "ash"))
+    tools = _pick(("patient_record", "care_plan_software", "messaging", "phone", "badge", "tablet"))
+    effects = _pick(("negative", "negative", "negative", "ambivalent", "positive"))
+    dimensions = _pick(("work_content", "rhythm", "work_spaces", "colleague_relations", "patient_relations"))
+    impacts = _pick(("qvt", "work_quality", "care_quality"))
+    n_structures = STRUCTURES
+    statements = [
+        "SELECT setseed(0.2026)",
+        "INSERT INTO programme (id, name, taxonomy_version, created_at) VALUES (1, 'Banc', '2026.1', now())",
+        f"""INSERT INTO structure (id, programme_id, name, kind, timezone, created_at, server_seq)
+            SELECT s, 1, 'Structure ' || s, 'hospital', 'Europe/Paris', now(), 0
+            FROM generate_series(1, {n_structures}) s""",
+        f"""INSERT INTO unit (id, structure_id, name, server_seq)
+            SELECT (s - 1) * 3 + u, s, 'Unité ' || u, 0
+            FROM generate_series(1, {n_structures}) s, generate_series(1, 3) u""",
+        "INSERT INTO observer (id, programme_id, display_name, created_at) "
+        "SELECT o, 1, 'Observateur ' || o, now() FROM generate_series(1, 16) o",
+        # Visits of two hours, one every 163 minutes in each structure, in rotating units.
+        f"""INSERT INTO visit (id, structure_id, unit_id, observer_id, started_at, ended_at, observed_roles,
+                created_at, updated_at, version, deleted, received_at, server_seq)
+            SELECT md5('visit' || n)::uuid, n % {n_structures} + 1,
+                (n % {n_structures}) * 3 + (n / {n_structures}) % 3 + 1,
+                n % 16 + 1, t, t + interval '2 hours', '[]', t, t, 1, false, t, n
+            FROM (SELECT n, timestamptz '2024-01-01 05:00+00'
+                            + (n / {n_structures}) * interval '163 minutes' AS t
+                  FROM generate_series(1, {visits}) n) v""",
+        f"""INSERT INTO observation (id, visit_id, structure_id, observer_id, occurred_at, ended_at, category,
+                role, tool, effect, created_at, updated_at, version, deleted, received_at, review_status,
+                server_seq, privacy_flagged)
+            SELECT md5('obs' || v.server_seq || '-' || k)::uuid, v.id, v.structure_id, v.observer_id, o.at,
+                CASE WHEN o.category = ANY({_sql_array(TIMED)})
+                     THEN o.at + (20 + floor(random() * 520)) * interval '1 second' END,
+                o.category, {roles}, {tools}, {effects}, o.at, o.at, 1, false, o.at, 'to_review',
+                {visits} + v.server_seq * {PER_VISIT} + k, false
+            FROM visit v, generate_series(1, {PER_VISIT}) k,
+                LATERAL (SELECT v.started_at + (random() + 0 * k) * interval '110 minutes' AS at,
+                                {_pick(CATEGORIES)} AS category) o""",
+        f"""INSERT INTO observation_attribute_value (observation_id, attribute, code)
+            SELECT id, 'dimension', {dimensions} FROM observation WHERE random() < 0.7""",
+        f"""INSERT INTO observation_attribute_value (observation_id, attribute, code)
+            SELECT id, 'impact', {impacts} FROM observation WHERE random() < 0.6""",
+    ]
+    with psycopg.connect(_libpq(url)) as connection:
+        for statement in statements:
+            connection.execute(statement)
+        connection.commit()
+        connection.autocommit = True
+        connection.execute("VACUUM ANALYZE")
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def measure(url: str, runs: int) -> None:
+    engine = make_engine(url)
+    reader = models.User(email="bench@vigie", full_name="Banc", role=UserRole.ADMIN.value, password_hash="-")  # noqa: S106  (never stored)
+    captured: list[tuple[str, Any]] = []
+    timings: dict[int, list[float]] = {}
+    started: list[float] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> None:
+        captured.append((statement, parameters))
+        started.append(time.perf_counter())
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(
+        _conn: Any, _cursor: Any, _statement: str, _parameters: Any, _context: Any, _many: bool
+    ) -> None:
+        timings.setdefault(len(captured) - 1, []).append((time.perf_counter() - started[-1]) * 1000)
+
+    totals = []
+    with Session(engine) as session:
+        for run in range(runs + 1):  # the first run warms the cache and is not counted
+            captured.clear()
+            began = time.perf_counter()
+            dashboard = structure_dashboard(session, reader, 1, ObservationFilter())
+            elapsed = (time.perf_counter() - began) * 1000
+            if run:
+                totals.append(elapsed)
+    print(
+        f"structure 1: {dashboard.observations:,} observations, {dashboard.visits:,} visits, "
+        f"{dashboard.observed_hours:,.0f} observed hours; {len(captured)} statements per dashboard"
+    )
+    print(
+        f"structure dashboard, all aggregate queries together: median {statistics.median(totals):.1f} ms, "
+        f"min {min(totals):.1f} ms over {runs} runs (target < 150 ms)"
+    )
+    for index, (statement, _parameters) in enumerate(captured):
+        per_query = timings.get(index, [])[1:]
+        if per_query:
+            summary = " ".join(statement.split())[:110]
+            print(f"  query {index + 1}: median {statistics.median(per_query):6.1f} ms  {summary}…")
+    print("\nEXPLAIN ANALYZE of each statement:")
+    event.remove(engine, "before_cursor_execute", _before)
+    event.remove(engine, "after_cursor_execute", _after)
+    used: set[str] = set()
+    with engine.connect() as connection:
+        for index, (statement, parameters) in enumerate(list(captured)):
+            plan = connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).all()
+            lines = [row[0] for row in plan]
+            used |= {
+                m.group(2)
+                for line in lines
+                for m in [re.search(r"Index (Only )?Scan using (\w+)", line)]
+                if m
+            }
+            print(f"\n-- query {index + 1}\n" + "\n".join(lines))
+    print("\nindexes used:", ", ".join(sorted(used)) or "none")
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--observations", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
+    args = parser.parse_args()
+    admin_url = os.environ.get("VIGIE_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    name = f"vigie_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_libpq(admin_url), autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        began = time.perf_counter()
+        fill(url, args.observations)
+        print(f"filled {args.observations:,} observations in {time.perf_counter() - began:.0f} s ({name})")
+        measure(url, args.runs)
+    finally:
+        if args.keep:
+            print(f"kept: {url}")
+        else:
+            with psycopg.connect(_libpq(admin_url), autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""The facilitator web app in a real browser against a real server on the demo data: sign in, read the
+dashboards, filter the observations, review one, and see the review reach the observer's tablet."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlmodel import Session
+
+from backend import models
+from backend.db import make_engine
+from backend.services.demo_data import (
+    DEMO_ADMIN_EMAIL,
+    DEMO_FACILITATOR_EMAIL,
+    DEMO_PASSWORD,
+    DEMO_VIEWER_EMAIL,
+)
+from backend.services.devices import create_enrolment_code
+from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
+from tests.conftest import DemoSite
+from tests.e2e.browser import chromium
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_in(browser: Browser, site: DemoSite, email: str) -> Page:
+    page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="fr-FR")
+    page.goto(site.url)
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    return page
+
+
+class Tablet:
+    """The observer's tablet: enrolled with a code, pulling over HTTP like the app."""
+
+    def __init__(self, site: DemoSite, observer_id: int, structure_id: int):
+        engine = make_engine(site.database_url)
+        with Session(engine) as session:
+            issued = create_enrolment_code(session, observer_id=observer_id, structure_id=structure_id)
+        engine.dispose()
+        self.http = httpx.Client(base_url=site.url, headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)})
+        answer = self.http.post(
+            "/api/v1/devices/enrol",
+            json={"code": issued.code, "installation_id": str(uuid.uuid4()), "label": "Tablette e2e"},
+        )
+        assert answer.status_code == 201, answer.text
+        self.http.headers["Authorization"] = f"Bearer {answer.json()['device_token']}"
+        self.cursor = 0
+
+    def pull(self) -> dict[str, dict[str, Any]]:
+        observations: dict[str, dict[str, Any]] = {}
+        while True:
+            page = self.http.get("/api/v1/sync/pull", params={"cursor": self.cursor}).json()
+            observations |= {o["id"]: o for o in page["observations"]}
+            self.cursor = page["cursor"]
+            if not page["has_more"]:
+                return observations
+
+
+def test_facilitator_reviews_an_observation_and_the_tablet_receives_it(
+    demo_site: DemoSite, artifacts: Path
+) -> None:
+    shots = artifacts / "web"
+    shots.mkdir(exist_ok=True)
+    with chromium() as browser:
+        login = browser.new_page(viewport={"width": 1360, "height": 900})
+        login.goto(demo_site.url)
+        login.screenshot(path=str(shots / "01-login.png"))
+        login.get_by_label("Adresse e-mail").fill(DEMO_FACILITATOR_EMAIL)
+        login.get_by_label("Mot de passe").fill("mauvais-mot-de-passe")
+        login.get_by_role("button", name="Se connecter").click()
+        expect(login.get_by_role("alert")).to_have_text("Adresse e-mail ou mot de passe incorrect.")
+        login.close()
+
+        page = _sign_in(browser, demo_site, DEMO_FACILITATOR_EMAIL)
+        # One programme: the home page is its dashboard, with the comparison of its structures.
+        expect(page.get_by_role("heading", name="Comparaison des structures")).to_be_visible()
+        expect(page.locator("table.comparison tbody tr")).to_have_count(6)
+        page.screenshot(path=str(shots / "02-programme-dashboard.png"), full_page=True)
+
+        page.get_by_role("link", name="EHPAD Les Tilleuls").first.click()
+        expect(page.get_by_role("heading", name="EHPAD Les Tilleuls")).to_be_visible()
+        expect(page.get_by_text("Par heure de la journée (heure locale)")).to_be_visible()
+        page.screenshot(path=str(shots / "03-structure-dashboard.png"), full_page=True)
+
+        # Filter the list: logins waiting for review.
+        page.get_by_role("link", name="Observations", exact=True).click()
+        total = page.locator(".page-head .muted").inner_text()
+        page.get_by_label("Catégorie").select_option(label="Connexion / authentification")
+        page.get_by_label("Statut").select_option(label="À revoir")
+        page.get_by_role("button", name="Filtrer").click()
+        expect(page).to_have_url(re.compile(r"category=login.*review_status=to_review"))
+        rows = page.locator("table.list tbody tr")
+        assert 0 < rows.count() < 50
+        assert page.locator(".page-head .muted").inner_text() != total
+        for index in range(rows.count()):
+            row = rows.nth(index).inner_text()
+            assert "Connexion / authentification" in row and "À revoir" in row
+        page.screenshot(path=str(shots / "04-observations-filtered.png"), full_page=True)
+
+        rows.first.get_by_role("link").first.click()
+        observation_id = page.url.rsplit("/", 1)[-1]
+        engine = make_engine(demo_site.database_url)
+        with Session(engine) as session:
+            observation = session.get_one(models.Observation, uuid.UUID(observation_id))
+        engine.dispose()
+        tablet = Tablet(demo_site, observation.observer_id, observation.structure_id)
+        assert tablet.pull()[observation_id]["review_status"] == "to_review"
+
+        page.get_by_label("Statut").select_option(label="À discuter en atelier")
+        page.get_by_role("button", name="Enregistrer le statut").click()
+        expect(page.get_by_role("status")).to_have_text("Statut de revue enregistré.")
+        page.get_by_label("Ajouter un commentaire").fill(
+            "Exemple fort pour l'atelier du 12 : trois connexions."
+        )
+        page.get_by_role("button", name="Publier le commentaire").click()
+        expect(page.locator("ol.comments")).to_contain_text("Exemple fort pour l'atelier du 12")
+        page.get_by_label("Nouvelle étiquette").fill("atelier 12")
+        page.get_by_role("button", name="Ajouter", exact=True).click()
+        expect(page.locator("ul.tags")).to_contain_text("atelier 12")
+        expect(page.locator("ul.history")).to_contain_text("À revoir → À discuter en atelier")
+        page.screenshot(path=str(shots / "05-observation-reviewed.png"), full_page=True)
+
+        # The tablet's next pull brings the status and the comment, with the author's name.
+        changed = tablet.pull()
+        assert list(changed) == [observation_id]
+        pulled = changed[observation_id]
+        assert pulled["review_status"] == "to_discuss"
+        assert [(c["body"], c["author_name"]) for c in pulled["review_comments"]][-1] == (
+            "Exemple fort pour l'atelier du 12 : trois connexions.",
+            "Facilitatrice ARACT",
+        )
+
+        page.get_by_role("link", name="Accord inter-observateurs").click()
+        expect(page.get_by_text("kappa de Cohen", exact=True)).to_be_visible()
+        expect(page.locator("table.matrix")).to_be_visible()
+        page.screenshot(path=str(shots / "06-agreement.png"), full_page=True)
+
+        page.get_by_role("link", name="Administration").click()
+        page.get_by_role("link", name=re.compile("ACIA Numérique")).click()
+        page.get_by_role("button", name="Créer un code d'enrôlement").click()
+        expect(page.get_by_test_id("enrolment-code")).to_have_text(re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$"))
+        expect(page.locator(".enrolment .qr svg")).to_be_visible()
+        page.screenshot(path=str(shots / "07-admin-programme-enrolment.png"), full_page=True)
+        page.get_by_role("link", name="Tablettes").click()
+        expect(page.get_by_text("Tablette e2e")).to_be_visible()
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Révoquer").first.click()
+        expect(page.get_by_role("status")).to_contain_text("révoquée")
+        page.screenshot(path=str(shots / "08-admin-devices.png"), full_page=True)
+        assert tablet.http.get("/api/v1/sync/pull").json()["code"] == "device_revoked"
+
+        page.get_by_role("button", name="Se déconnecter").click()
+        expect(page).to_have_url(re.compile(r"/login$"))
+        page.goto(f"{demo_site.url}/observations")
+        expect(page).to_have_url(re.compile(r"/login\?next="))
+
+
+def test_admin_pages_and_viewer_refusals_in_the_browser(demo_site: DemoSite, artifacts: Path) -> None:
+    shots = artifacts / "web"
+    shots.mkdir(exist_ok=True)
+    with chromium() as browser:
+        admin = _sign_in(browser, demo_site, DEMO_ADMIN_EMAIL)
+        admin.goto(f"{demo_site.url}/admin/users")
+        expect(admin.locator("table.list tbody tr")).to_have_count(3)
+        admin.screenshot(path=str(shots / "09-admin-users.png"), full_page=True)
+        admin.goto(f"{demo_site.url}/admin/audit")
+        expect(admin.get_by_text("Connexion").first).to_be_visible()
+        admin.screenshot(path=str(shots / "10-admin-audit.png"), full_page=True)
+
+        viewer = _sign_in(browser, demo_site, DEMO_VIEWER_EMAIL)
+        expect(viewer.get_by_role("heading", name="EHPAD Les Tilleuls")).to_be_visible()
+        expect(viewer.get_by_role("link", name="Administration")).to_have_count(0)
+        viewer.screenshot(path=str(shots / "11-viewer-dashboard.png"), full_page=True)
+        viewer.get_by_role("link", name="Observations", exact=True).click()
+        viewer.locator("table.list tbody tr").first.get_by_role("link").first.click()
+        expect(viewer.get_by_role("button", name="Enregistrer le statut")).to_have_count(0)
+        response = viewer.goto(f"{demo_site.url}/admin")
+        assert response is not None and response.status == 403
+        expect(viewer.get_by_role("heading", name="Accès refusé")).to_be_visible()
+        viewer.screenshot(path=str(shots / "12-viewer-refused.png"))
+        response = viewer.goto(f"{demo_site.url}/structures/1")
+        assert response is not None and response.status == 404
