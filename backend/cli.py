@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
@@ -23,11 +24,16 @@ from backend.services.demo_data import (
     DEMO_ADMIN_EMAIL,
     DEMO_FACILITATOR_EMAIL,
     DEMO_PASSWORD,
+    DEMO_VIEWER_EMAIL,
     build_demo,
     demo_present,
 )
 from backend.services.devices import create_enrolment_code, enrolment_uri, revoke_device
 from backend.services.enrolment_qr import qr_png, qr_svg
+from backend.services.export_csv import SEPARATORS
+from backend.services.export_observations import ExportFormat, start_export, write_export_file
+from backend.services.export_rows import ExportScope
+from backend.services.observation_filters import ObservationFilter
 from backend.services.users import UserError, UserRole, create_user
 from backend.settings import get_settings
 from shared.schema import NAME_MAX_LENGTH
@@ -123,7 +129,10 @@ def demo(
                 )
     finally:
         engine.dispose()
-    typer.echo(f"Comptes de démonstration : {DEMO_ADMIN_EMAIL} et {DEMO_FACILITATOR_EMAIL}")
+    typer.echo(
+        f"Comptes de démonstration : {DEMO_ADMIN_EMAIL}, {DEMO_FACILITATOR_EMAIL} "
+        f"et {DEMO_VIEWER_EMAIL} (lecture seule)"
+    )
     typer.echo(f"Mot de passe : {DEMO_PASSWORD}")
 
 
@@ -163,12 +172,13 @@ def user_create(
     name: Annotated[str, typer.Option(help="Nom complet")],
     role: Annotated[UserRole, typer.Option(help="Rôle")] = UserRole.FACILITATOR,
     programme: Annotated[list[int] | None, typer.Option(help="Programme suivi (répétable)")] = None,
+    structure: Annotated[int | None, typer.Option(help="Structure lue (rôle viewer)")] = None,
     password: Annotated[
         str,
         typer.Option(prompt="Mot de passe", hide_input=True, confirmation_prompt=True, help="Mot de passe"),
     ] = "",
 ) -> None:
-    """Crée un compte administrateur ou facilitateur."""
+    """Crée un compte administrateur, facilitateur ou lecteur d'une structure (viewer)."""
     engine = make_engine(_database_url())
     try:
         with Session(engine) as session:
@@ -179,6 +189,7 @@ def user_create(
                 role=role,
                 password=password,
                 programme_ids=programme or [],
+                structure_id=structure,
             )
             typer.echo(f"Compte créé : {user.email} ({user.role}).")
     except UserError as exc:
@@ -377,6 +388,156 @@ def device_revoke(device_id: Annotated[int, typer.Argument(help="Identifiant de 
         device = revoke_device(session, device_id)
         label = f" ({device.label})" if device.label else ""
         typer.echo(f"Tablette {device_id}{label} révoquée : elle ne peut plus synchroniser.")
+
+
+EXPORT_FILTER_OPTIONS = {
+    "structure_id": "--structure",
+    "unit_id": "--unit",
+    "category": "--category",
+    "role": "--role",
+    "tool": "--tool",
+    "review_status": "--review-status",
+    "date_from": "--from",
+    "date_to": "--to",
+    "text": "--text",
+    "tag": "--tag",
+}
+
+
+@app.command("export")
+def export(
+    programme: Annotated[int, typer.Option(help="Programme à exporter")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Fichier à écrire")],
+    export_format: Annotated[
+        ExportFormat | None,
+        typer.Option("--format", help="csv, xlsx, pdf (dossier d'atelier) ou json ; sinon l'extension"),
+    ] = None,
+    separator: Annotated[str, typer.Option(help="Séparateur CSV : ';' (Excel français) ou ','")] = ";",
+    anonymous_structures: Annotated[
+        bool, typer.Option("--anonymous-structures", help="Structures désignées S1, S2… au lieu de leur nom")
+    ] = False,
+    structure: Annotated[int | None, typer.Option(help="Seulement cette structure")] = None,
+    unit: Annotated[int | None, typer.Option(help="Seulement cette unité")] = None,
+    category: Annotated[str | None, typer.Option(help="Code de catégorie (ex. interruption)")] = None,
+    role: Annotated[str | None, typer.Option(help="Code du professionnel observé (ex. ide)")] = None,
+    tool: Annotated[str | None, typer.Option(help="Code de l'outil (ex. patient_record)")] = None,
+    review_status: Annotated[
+        str | None, typer.Option(help="to_review, validated, to_discuss ou set_aside")
+    ] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="Premier jour inclus (AAAA-MM-JJ)")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Dernier jour inclus (AAAA-MM-JJ)")] = None,
+    text: Annotated[str | None, typer.Option(help="Mots cherchés dans les notes")] = None,
+    tag: Annotated[str | None, typer.Option(help="Étiquette posée en relecture")] = None,
+) -> None:
+    """Exporte les observations filtrées (pseudonymisées) en CSV, XLSX, PDF ou JSON."""
+    chosen = export_format
+    if chosen is None:
+        try:
+            chosen = ExportFormat(output.suffix.lstrip(".").lower())
+        except ValueError:
+            raise _fail("Format inconnu : précisez --format csv, xlsx, pdf ou json.") from None
+    if separator not in SEPARATORS:
+        raise _fail(f"Séparateur « {separator} » refusé : ';' ou ','.")
+    if not output.parent.is_dir():
+        raise _fail(f"Dossier introuvable : {output.parent}")
+    raw = {
+        "programme_id": programme,
+        "structure_id": structure,
+        "unit_id": unit,
+        "category": category,
+        "role": role,
+        "tool": tool,
+        "review_status": review_status,
+        "date_from": date_from,
+        "date_to": date_to,
+        "text": text,
+        "tag": tag,
+    }
+    try:
+        criteria = ObservationFilter.model_validate({k: v for k, v in raw.items() if v is not None})
+    except ValidationError as exc:
+        wrong = ", ".join(
+            f"{EXPORT_FILTER_OPTIONS.get(str(error['loc'][0]), error['loc'][0])} « {error['input']} »"
+            for error in exc.errors()
+        )
+        raise _fail(f"Option invalide : {wrong}.") from None
+    scope = ExportScope(criteria=criteria, anonymous_structures=anonymous_structures)
+    with _session() as session:
+        started = start_export(
+            session, scope, chosen, actor_user_id=None, via="cli", separator=";" if separator == ";" else ","
+        )
+        write_export_file(started, str(output))
+    what = "dossier d'atelier" if chosen == ExportFormat.PDF else f"{started.rows} observations"
+    typer.echo(f"Export {chosen.value.upper()} écrit : {output} ({what}).")
+
+
+DEMO_TABLET_DIR = Path(".vigie-tablet")
+
+
+@app.command("app")
+def tablet_app(
+    server_url: Annotated[
+        str | None, typer.Option(help="Adresse du serveur (par défaut celle de « vigie serve »)")
+    ] = None,
+    data_dir: Annotated[
+        Path, typer.Option(help="Dossier des données de la tablette sur ce poste", file_okay=False)
+    ] = DEMO_TABLET_DIR,
+    wait: Annotated[int, typer.Option(help="Secondes à attendre que le serveur réponde")] = 60,
+) -> None:
+    """Ouvre l'application tablette sur ce poste, code d'enrôlement de démonstration déjà saisi."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    if importlib.util.find_spec("kivy") is None:
+        raise _fail("Kivy n'est pas installé : .venv/bin/pip install -e '.[mobile]'")
+    settings = get_settings()
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104 (compared, not bound)
+    url = (server_url or f"http://{host}:{settings.port}").rstrip("/")
+    deadline = time.monotonic() + wait
+    while True:  # started next to `vigie serve` by start.sh: the server may still be starting
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise _fail(
+                f"Serveur injoignable à {url} : lancez d'abord « vigie serve » (ou scripts/start.sh)."
+            )
+        time.sleep(0.5)
+    with _session() as session:
+        observer = session.exec(select(Observer).order_by(col(Observer.id))).first()
+        if observer is None or observer.id is None:
+            raise _fail("Aucun observateur : créez la démonstration avec « vigie demo ».")
+        structure = session.exec(
+            select(Structure)
+            .where(Structure.programme_id == observer.programme_id)
+            .order_by(col(Structure.id))
+        ).first()
+        if structure is None or structure.id is None:
+            raise _fail(f"Aucune structure dans le programme de {observer.display_name}.")
+        # Always a fresh code: single use, valid a day; ignored by a tablet folder already enrolled.
+        issued = create_enrolment_code(
+            session, observer_id=observer.id, structure_id=structure.id, lifetime=timedelta(days=1)
+        )
+        typer.echo(
+            f"Tablette de démonstration pour {observer.display_name}, structure {structure.name} "
+            f"(code {issued.code} déjà saisi ; données dans {data_dir})."
+        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "VIGIE_APP_DATA": str(data_dir.resolve()),
+        "VIGIE_SERVER_URL": url,
+        "VIGIE_ENROLMENT_CODE": issued.code,
+    }
+    completed = subprocess.run([sys.executable, "-m", "mobile.main"], env=env, check=False)
+    raise typer.Exit(code=completed.returncode)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,210 @@
+"""XLSX export: the observations sheet (frozen header, filters, column widths) and summary sheets with
+native Excel charts, which the facilitator can restyle in Excel or LibreOffice.
+
+XlsxWriter in constant-memory mode writes the observations row by row to a temporary file, so a
+100,000-row workbook is built in seconds without holding the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import IO, Any
+
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from backend.services.aggregates import Count
+from backend.services.export_rows import COLUMN_HEADERS, ExportRow
+from backend.services.export_summary import WorkshopFigures
+
+OBSERVATIONS_SHEET = "Observations"
+SUMMARY_SHEETS = {
+    "by_category": "Par catégorie",
+    "by_role": "Par professionnel",
+    "by_tool": "Par outil",
+    "by_dimension": "Par dimension",
+    "by_effect": "Par effet",
+}
+HOUR_SHEET = "Par heure"
+RATE_SHEET = "Taux par heure observée"
+ABOUT_SHEET = "À propos"
+
+# Column widths in characters, by column key; the rest get DEFAULT_WIDTH.
+WIDTHS = {
+    "observation_id": 38,
+    "structure": 28,
+    "unit": 22,
+    "occurred_at": 26,
+    "ended_at": 26,
+    "category": 30,
+    "role": 22,
+    "tool": 26,
+    "interruption_source": 24,
+    "dimensions": 36,
+    "dimension_codes": 24,
+    "impacts": 36,
+    "impact_codes": 24,
+    "review_status": 22,
+    "note": 70,
+}
+DEFAULT_WIDTH = 14
+
+
+def _observations(workbook: Workbook, rows: Iterable[ExportRow]) -> int:
+    sheet = workbook.add_worksheet(OBSERVATIONS_SHEET)
+    header = workbook.add_format({"bold": True, "bg_color": "#DDE6F0", "border": 1, "text_wrap": True})
+    for index, key in enumerate(COLUMN_HEADERS):
+        sheet.set_column(index, index, WIDTHS.get(key, DEFAULT_WIDTH))
+    sheet.freeze_panes(1, 0)
+    sheet.write_row(0, 0, list(COLUMN_HEADERS.values()), header)
+    # Each column's type is known: writing strings and numbers directly skips XlsxWriter's type
+    # sniffing, which would also turn a note like "=1+1" into a formula.
+    write_string, write_number = sheet.write_string, sheet.write_number
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        for column, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                write_string(count, column, "oui" if value else "non")
+            elif isinstance(value, int):
+                write_number(count, column, value)
+            elif value:
+                write_string(count, column, value)
+    sheet.autofilter(0, 0, max(count, 1), len(COLUMN_HEADERS) - 1)
+    return count
+
+
+def _header(sheet: Worksheet, bold: Any, titles: list[str]) -> None:
+    sheet.write_row(0, 0, titles, bold)
+
+
+def _count_sheet(
+    workbook: Workbook, name: str, label: str, counts: list[Count], bold: Any, chart_type: str
+) -> None:
+    sheet = workbook.add_worksheet(name)
+    sheet.set_column(0, 0, 18)
+    sheet.set_column(1, 1, 36)
+    sheet.set_column(2, 3, 16)
+    _header(sheet, bold, ["Code", label, "Nombre", "Par heure observée"])
+    rate_format = workbook.add_format({"num_format": "0.00"})
+    for index, count in enumerate(counts, start=1):
+        sheet.write_row(index, 0, [count.code, count.label, count.count])
+        if count.per_hour is not None:
+            sheet.write_number(index, 3, count.per_hour, rate_format)
+    if not counts:
+        return
+    chart = workbook.add_chart({"type": chart_type})
+    chart.add_series(
+        {
+            "name": label,
+            "categories": [name, 1, 1, len(counts), 1],
+            "values": [name, 1, 2, len(counts), 2],
+            **({"data_labels": {"percentage": True}} if chart_type == "pie" else {}),
+        }
+    )
+    chart.set_title({"name": f"Observations {label.lower()}" if chart_type != "pie" else label})
+    if chart_type != "pie":
+        chart.set_legend({"none": True})
+    chart.set_size({"width": 640, "height": 380})
+    sheet.insert_chart(1, 5, chart)
+
+
+def _hours(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
+    sheet = workbook.add_worksheet(HOUR_SHEET)
+    _header(sheet, bold, ["Heure (locale)", "Observations"])
+    for hour, count in enumerate(figures.dashboard.by_hour):
+        sheet.write_row(hour + 1, 0, [f"{hour:02d} h", count])
+    chart = workbook.add_chart({"type": "column"})
+    chart.add_series(
+        {"name": "Observations", "categories": [HOUR_SHEET, 1, 0, 24, 0], "values": [HOUR_SHEET, 1, 1, 24, 1]}
+    )
+    chart.set_title({"name": "Observations par heure de la journée"})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 720, "height": 380})
+    sheet.insert_chart(1, 3, chart)
+
+
+def _rates(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
+    sheet = workbook.add_worksheet(RATE_SHEET)
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 4, 18)
+    _header(sheet, bold, ["Structure", "Visites", "Heures observées", "Observations", "Par heure observée"])
+    rate_format = workbook.add_format({"num_format": "0.00"})
+    for index, rate in enumerate(figures.structures, start=1):
+        sheet.write_row(index, 0, [rate.structure, rate.visits, rate.observed_hours, rate.observations])
+        if rate.per_hour is not None:
+            sheet.write_number(index, 4, rate.per_hour, rate_format)
+    total_row = len(figures.structures) + 1
+    dashboard = figures.dashboard
+    sheet.write_row(
+        total_row,
+        0,
+        ["Ensemble", dashboard.visits, round(dashboard.observed_hours, 2), dashboard.observations],
+        bold,
+    )
+    if dashboard.per_hour is not None:
+        sheet.write_number(
+            total_row, 4, dashboard.per_hour, workbook.add_format({"bold": True, "num_format": "0.00"})
+        )
+    if figures.structures:
+        chart = workbook.add_chart({"type": "bar"})
+        chart.add_series(
+            {
+                "name": "Observations par heure observée",
+                "categories": [RATE_SHEET, 1, 0, len(figures.structures), 0],
+                "values": [RATE_SHEET, 1, 4, len(figures.structures), 4],
+            }
+        )
+        chart.set_title({"name": "Observations par heure observée"})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 640, "height": 380})
+        sheet.insert_chart(total_row + 2, 0, chart)
+
+
+def _about(workbook: Workbook, figures: WorkshopFigures, rows: int, bold: Any) -> None:
+    sheet = workbook.add_worksheet(ABOUT_SHEET)
+    sheet.set_column(0, 0, 30)
+    sheet.set_column(1, 1, 80)
+    lines: list[tuple[str, str]] = [
+        (figures.scope_label, figures.title),
+        ("Exporté le", figures.exported_at.strftime("%d/%m/%Y %H:%M UTC")),
+        ("Observations exportées", str(rows)),
+        *figures.filters,
+        ("Observateurs", "pseudonymisés (O1, O2…) ; les tablettes ne sont jamais exportées"),
+        ("Structures", "pseudonymisées (S1, S2…)" if figures.anonymous_structures else "nommées"),
+        ("Notes", "identifiants de patients masqués : [identifiant masqué]"),
+        ("Heures", "heure locale de chaque structure (ISO 8601, avec décalage)"),
+    ]
+    for index, (label, value) in enumerate(lines):
+        sheet.write(index, 0, label, bold)
+        sheet.write(index, 1, value)
+
+
+def write_xlsx(rows: Iterable[ExportRow], figures: WorkshopFigures, destination: str | IO[bytes]) -> int:
+    """Write the workbook to a path or a binary file; returns the number of observation rows."""
+    workbook = xlsxwriter.Workbook(destination, {"constant_memory": True, "strings_to_numbers": False})
+    try:
+        bold = workbook.add_format({"bold": True})
+        count = _observations(workbook, rows)
+        dashboard = figures.dashboard
+        charts = {"by_effect": "pie", "by_category": "bar", "by_tool": "bar"}
+        labels = {
+            "by_category": "Catégorie",
+            "by_role": "Professionnel observé",
+            "by_tool": "Outil en cause",
+            "by_dimension": "Dimension du travail",
+            "by_effect": "Effet",
+        }
+        for attribute, sheet_name in SUMMARY_SHEETS.items():
+            counts: list[Count] = getattr(dashboard, attribute)
+            _count_sheet(
+                workbook, sheet_name, labels[attribute], counts, bold, charts.get(attribute, "column")
+            )
+        _hours(workbook, figures, bold)
+        _rates(workbook, figures, bold)
+        _about(workbook, figures, count, bold)
+    finally:
+        workbook.close()
+    return count

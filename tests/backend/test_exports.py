@@ -1,0 +1,340 @@
+"""Exports as a workshop meets them: every format opened back with the tool people use, on the demo
+programme plus observations whose notes name patients. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+from pypdf import PdfReader
+from sqlmodel import Session, col, select
+
+from backend import models
+from backend.errors import ApiError
+from backend.services.demo_data import OBSERVERS, STRUCTURES, build_demo
+from backend.services.export_csv import Separator
+from backend.services.export_observations import ExportFormat, start_export
+from backend.services.export_rows import WITHHELD_NOTE, ExportScope, count_export_rows
+from backend.services.observation_filters import ObservationFilter
+from backend.services.records import save_observation
+from shared import schema
+from shared.privacy import MASK, contains_identifiers
+from shared.schema import ReviewStatus
+
+# Notes an observer might type on the ward; every identifier in them must vanish from exports.
+IDENTIFYING_NOTES = {
+    "chambre 12, Mme Dupont refuse le bilan, la fille rappelle au 06 12 34 56 78": (
+        "Dupont",
+        "06 12 34 56 78",
+    ),
+    "NIR 1 85 05 78 006 084 91 ressaisi à la main, DDN 12/03/1945": ("1 85 05 78 006 084 91", "12/03/1945"),
+    "Compte rendu envoyé à jean.lefevre@gmail.com au lieu du médecin, M. Lefèvre prévenu": (
+        "jean.lefevre@gmail.com",
+        "Lefèvre",
+    ),
+}
+SECRET_WORDS = [word for words in IDENTIFYING_NOTES.values() for word in words]
+
+
+@dataclass
+class Workshop:
+    programme_id: int
+    identifying: list[uuid.UUID]
+
+
+def _add_identifying_observations(session: Session) -> list[uuid.UUID]:
+    """Observations with identifiers in their notes, flagged as the server flags them at push, and
+    marked "to discuss" so they land on the workshop pack's cards."""
+    visit_row = session.exec(select(models.Visit).order_by(col(models.Visit.started_at))).first()
+    assert visit_row is not None
+    visit = schema.Visit.model_validate(visit_row.model_dump(include=set(schema.Visit.model_fields)))
+    ids = []
+    for number, note in enumerate(IDENTIFYING_NOTES):
+        observation = schema.Observation(
+            id=uuid.uuid4(),
+            visit_id=visit.id,
+            occurred_at=visit.started_at + timedelta(minutes=5 + number),
+            category="interruption",
+            role=visit.observed_roles[0] if visit.observed_roles else None,
+            interruption_source="phone",
+            dimensions=["rhythm", "work_content"],
+            effect="negative",
+            impacts=["care_quality"],
+            note=note,
+            created_at=visit.started_at,
+            updated_at=visit.started_at,
+        )
+        row = save_observation(session, observation, visit)
+        row.privacy_flagged = contains_identifiers(note)
+        row.review_status = ReviewStatus.TO_DISCUSS.value
+        ids.append(observation.id)
+    session.commit()
+    return ids
+
+
+@pytest.fixture
+def workshop(session: Session) -> Workshop:
+    summary = build_demo(session)
+    return Workshop(summary.programme_id, _add_identifying_observations(session))
+
+
+def _export(
+    session: Session, export_format: ExportFormat, criteria: ObservationFilter, **options: object
+) -> bytes:
+    separator: Separator = ";" if options.pop("separator", ";") == ";" else ","
+    scope = ExportScope.model_validate({"criteria": criteria, **options})
+    started = start_export(session, scope, export_format, actor_user_id=None, via="test", separator=separator)
+    return b"".join(started.chunks)
+
+
+def _csv_rows(data: bytes, delimiter: str = ";") -> list[dict[str, str]]:
+    assert data.startswith("\ufeff".encode())
+    text = data.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def test_csv_opens_with_the_french_excel_dialect(session: Session, workshop: Workshop) -> None:
+    criteria = ObservationFilter(programme_id=workshop.programme_id)
+    rows = _csv_rows(_export(session, ExportFormat.CSV, criteria))
+
+    assert len(rows) == count_export_rows(session, ExportScope(criteria=criteria))
+    first = rows[0]
+    assert first["Catégorie (code)"] and first["Catégorie"]
+    assert first["Début"][19:] in {"+01:00", "+02:00"}  # ISO 8601 in Paris time, with its offset
+    mine = {
+        row["Identifiant"]: row
+        for row in rows
+        if row["Identifiant"] in {str(i) for i in workshop.identifying}
+    }
+    assert len(mine) == 3
+    for row in mine.values():
+        assert row["Catégorie"] == "Interruption"
+        assert row["Dimensions (codes)"] == "work_content|rhythm"  # grid order, whatever the database
+        assert row["Dimensions du travail touchées"] == "Contenu du travail | Rythme"
+        assert row["Impact sur"] == "Qualité des soins"
+        assert row["Statut de relecture"] == "À discuter en atelier"
+        assert row["Note signalée (confidentialité)"] == "oui"
+        assert MASK in row["Note"]
+
+
+def test_csv_with_commas_when_asked(session: Session, workshop: Workshop) -> None:
+    criteria = ObservationFilter(programme_id=workshop.programme_id, category="interruption")
+    rows = _csv_rows(_export(session, ExportFormat.CSV, criteria, separator=","), delimiter=",")
+    assert rows and all(row["Catégorie (code)"] == "interruption" for row in rows)
+
+
+def test_no_identifier_and_no_observer_name_leaves_in_any_format(
+    session: Session, workshop: Workshop
+) -> None:
+    criteria = ObservationFilter(programme_id=workshop.programme_id)
+    texts = {
+        "csv": _export(session, ExportFormat.CSV, criteria).decode("utf-8-sig"),
+        "json": _export(session, ExportFormat.JSON, criteria).decode(),
+        "pdf": "\n".join(
+            page.extract_text()
+            for page in PdfReader(io.BytesIO(_export(session, ExportFormat.PDF, criteria))).pages
+        ),
+    }
+    workbook = load_workbook(io.BytesIO(_export(session, ExportFormat.XLSX, criteria)))
+    texts["xlsx"] = "\n".join(
+        str(cell)
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for cell in row
+    )
+    for name, text in texts.items():
+        for secret in [*SECRET_WORDS, *OBSERVERS]:
+            assert secret not in text, f"{secret!r} found in the {name} export"
+
+
+def test_xlsx_has_the_observations_and_summary_sheets_with_charts(
+    session: Session, workshop: Workshop
+) -> None:
+    criteria = ObservationFilter(programme_id=workshop.programme_id)
+    expected = count_export_rows(session, ExportScope(criteria=criteria))
+    workbook = load_workbook(io.BytesIO(_export(session, ExportFormat.XLSX, criteria)))
+
+    assert workbook.sheetnames == [
+        "Observations",
+        "Par catégorie",
+        "Par professionnel",
+        "Par outil",
+        "Par dimension",
+        "Par effet",
+        "Par heure",
+        "Taux par heure observée",
+        "À propos",
+    ]
+    observations = workbook["Observations"]
+    header = [cell.value for cell in observations[1]]
+    assert header[:4] == ["Identifiant", "Structure", "Unité", "Observateur"]
+    assert observations.max_row == expected + 1
+    assert observations.freeze_panes == "A2"
+    assert observations.auto_filter.ref == f"A1:AA{expected + 1}"
+    assert observations.column_dimensions["Z"].width > 50  # the note column is wide enough to read
+    for name in workbook.sheetnames[1:-1]:
+        # openpyxl keeps a sheet's charts private
+        charts = workbook[name]._charts  # type: ignore[attr-defined]
+        assert len(charts) == 1, name  # native charts the facilitator can restyle
+    assert sum(_numbers(workbook["Par catégorie"], 2)) == expected
+    assert sum(_numbers(workbook["Par heure"], 1)) == expected
+    rates = workbook["Taux par heure observée"]
+    names = [row[0] for row in rates.iter_rows(min_row=2, values_only=True)]
+    assert names == [*sorted(s.name for s in STRUCTURES), "Ensemble"]
+    assert _numbers(rates, 3)[-1] == expected
+    assert all(rate > 0 for rate in _numbers(rates, 4))  # observations per observed hour
+
+
+def _numbers(sheet: object, column: int) -> list[float]:
+    """The numbers of one column, header row left out."""
+    assert isinstance(sheet, Worksheet)
+    values = [row[column] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert all(isinstance(v, int | float) for v in values), values
+    return [float(v) for v in values if isinstance(v, int | float)]
+
+
+def test_workshop_pack_prints_the_cards_to_discuss(session: Session, workshop: Workshop) -> None:
+    criteria = ObservationFilter(programme_id=workshop.programme_id)
+    to_discuss = count_export_rows(
+        session, ExportScope(criteria=criteria.model_copy(update={"review_status": ReviewStatus.TO_DISCUSS}))
+    )
+    reader = PdfReader(io.BytesIO(_export(session, ExportFormat.PDF, criteria)))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+
+    assert "Dossier d'atelier" in reader.pages[0].extract_text()
+    assert "Chiffres clés" in text
+    assert "Situations à discuter en atelier" in text
+    assert f"{to_discuss}. " in text  # one numbered card per observation to discuss
+    assert f"{to_discuss + 1}. " not in text.split("Situations à discuter en atelier")[1]
+    assert text.count(MASK) >= 5  # the identifiers, masked on the cards
+    assert "ressaisi à la main" in text  # ... while the situation stays readable
+
+
+def test_filters_select_the_same_observations_in_every_format(session: Session, workshop: Workshop) -> None:
+    structure = session.exec(
+        select(models.Structure).where(models.Structure.name == STRUCTURES[0].name)
+    ).one()
+    criteria = ObservationFilter(
+        programme_id=workshop.programme_id, structure_id=structure.id, category="interruption"
+    )
+    csv_ids = [row["Identifiant"] for row in _csv_rows(_export(session, ExportFormat.CSV, criteria))]
+    json_ids = [
+        row["observation_id"]
+        for row in json.loads(_export(session, ExportFormat.JSON, criteria))["observations"]
+    ]
+    sheet = load_workbook(io.BytesIO(_export(session, ExportFormat.XLSX, criteria)))["Observations"]
+    xlsx_ids = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    database_ids = session.exec(
+        select(models.Observation.id).where(
+            models.Observation.structure_id == structure.id,
+            models.Observation.category == "interruption",
+            models.Observation.deleted == False,  # noqa: E712
+        )
+    ).all()
+
+    assert csv_ids == json_ids == xlsx_ids
+    assert sorted(csv_ids) == sorted(str(i) for i in database_ids)
+    assert len(csv_ids) > 0
+
+
+def test_pseudonyms_are_stable_across_exports(session: Session, workshop: Workshop) -> None:
+    everything = json.loads(
+        _export(session, ExportFormat.JSON, ObservationFilter(programme_id=workshop.programme_id))
+    )
+    effects = json.loads(
+        _export(
+            session,
+            ExportFormat.JSON,
+            ObservationFilter(programme_id=workshop.programme_id, category="alert"),
+        )
+    )
+    first = {row["observation_id"]: row["observer"] for row in everything["observations"]}
+    second = {row["observation_id"]: row["observer"] for row in effects["observations"]}
+    assert second and all(first[i] == pseudonym for i, pseudonym in second.items())
+    assert set(first.values()) == {f"O{n}" for n in range(1, len(OBSERVERS) + 1)}
+    by_observer = {str(o.id): o.observer_id for o in session.exec(select(models.Observation)).all()}
+    pseudonym_of: dict[int, str] = {}
+    for observation_id, pseudonym in first.items():
+        assert pseudonym_of.setdefault(by_observer[observation_id], pseudonym) == pseudonym  # one each
+
+
+def test_anonymous_structures_are_s_numbers(session: Session, workshop: Workshop) -> None:
+    criteria = ObservationFilter(programme_id=workshop.programme_id)
+    data = _export(session, ExportFormat.CSV, criteria, anonymous_structures=True)
+    rows = _csv_rows(data)
+    assert {row["Structure"] for row in rows} == {f"S{n}" for n in range(1, len(STRUCTURES) + 1)}
+    pdf_text = "\n".join(
+        p.extract_text()
+        for p in PdfReader(
+            io.BytesIO(_export(session, ExportFormat.PDF, criteria, anonymous_structures=True))
+        ).pages
+    )
+    for structure in STRUCTURES:
+        assert structure.name not in data.decode("utf-8-sig")
+        assert structure.name not in pdf_text
+
+
+def test_every_export_is_in_the_audit_log(session: Session, workshop: Workshop) -> None:
+    criteria = ObservationFilter(programme_id=workshop.programme_id, category="login")
+    expected = count_export_rows(session, ExportScope(criteria=criteria))
+    for export_format in ExportFormat:
+        _export(session, export_format, criteria)
+    events = session.exec(
+        select(models.AuditEvent).where(col(models.AuditEvent.action).startswith("export."))
+    ).all()
+    assert [e.action for e in events] == [f"export.{f.value}" for f in ExportFormat]
+    for event in events:
+        assert event.target_type == "programme" and event.target_id == str(workshop.programme_id)
+        assert event.details["rows"] == expected
+        assert event.details["filters"] == {"programme_id": workshop.programme_id, "category": "login"}
+
+
+def test_a_flagged_note_the_guard_cannot_explain_is_withheld(session: Session, workshop: Workshop) -> None:
+    observation = session.exec(
+        select(models.Observation).where(col(models.Observation.note).is_not(None))
+    ).first()
+    assert observation is not None
+    observation.privacy_flagged = True  # flagged by hand in review, or by another version of the guard
+    session.add(observation)
+    session.commit()
+    rows = json.loads(
+        _export(session, ExportFormat.JSON, ObservationFilter(programme_id=workshop.programme_id))
+    )
+    exported = next(r for r in rows["observations"] if r["observation_id"] == str(observation.id))
+    assert exported["note"] == WITHHELD_NOTE
+
+
+def test_a_structure_outside_the_readers_scope_is_refused(session: Session, workshop: Workshop) -> None:
+    structures = session.exec(select(models.Structure).order_by(col(models.Structure.id))).all()
+    mine, other = structures[0].id, structures[1].id
+    assert mine is not None and other is not None
+    scope = ExportScope(
+        criteria=ObservationFilter(structure_id=other), allowed_structure_ids=frozenset({mine})
+    )
+    with pytest.raises(ApiError) as refused:
+        start_export(session, scope, ExportFormat.CSV, actor_user_id=None, via="test")
+    assert refused.value.status_code == 404
+    # Without naming a structure, a reader's export holds only their own structures.
+    own = ExportScope(criteria=ObservationFilter(), allowed_structure_ids=frozenset({mine}))
+    rows = _csv_rows(
+        b"".join(start_export(session, own, ExportFormat.CSV, actor_user_id=None, via="test").chunks)
+    )
+    assert rows and {row["Structure"] for row in rows} == {structures[0].name}
+    assert session.exec(select(models.AuditEvent)).all()[-1].details["rows"] == len(rows)
+
+
+def test_an_unknown_code_in_the_filter_says_so(session: Session, workshop: Workshop) -> None:
+    scope = ExportScope(
+        criteria=ObservationFilter(programme_id=workshop.programme_id, category="interuption")
+    )
+    with pytest.raises(ApiError) as refused:
+        start_export(session, scope, ExportFormat.CSV, actor_user_id=None, via="test")
+    assert refused.value.status_code == 422
+    assert "interuption" in refused.value.message
