@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from shared.schema import Observation, Visit
-from shared.sync import MutationResult, MutationStatus, PullResponse
+from shared.sync import MutationResult, MutationStatus, PullResponse, ReviewCommentData, StructureData
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _MIGRATIONS: dict[int, str] = {
     1: """
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -42,6 +42,15 @@ _MIGRATIONS: dict[int, str] = {
         );
         CREATE INDEX ix_outbox_record ON outbox (record_id);
     """,
+    # 2: facilitators' comments arrive at pull; the outbox is read by state at every sync and screen refresh.
+    2: """
+        CREATE TABLE review_comment (
+            id INTEGER PRIMARY KEY, observation_id TEXT NOT NULL, body TEXT NOT NULL,
+            author_name TEXT NOT NULL, created_at TEXT NOT NULL
+        );
+        CREATE INDEX ix_review_comment_observation ON review_comment (observation_id, created_at);
+        CREATE INDEX ix_outbox_state ON outbox (state, mutation_id);
+    """,
 }
 
 Record = Visit | Observation
@@ -53,6 +62,14 @@ class OutboxEntry:
     entity: str
     record_id: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Review:
+    """What facilitators said about one of the observer's observations, as last pulled."""
+
+    status: str | None
+    comment_count: int
 
 
 @dataclass(frozen=True)
@@ -131,6 +148,30 @@ class Store:
             _write_visit(db, visit)
             self._enqueue(db, "visit", visit)
 
+    def begin_visit(self, visit: Visit) -> None:
+        """Save a new visit and make it the one the capture screen records into, in one transaction."""
+        with self._transaction() as db:
+            _write_visit(db, visit)
+            self._enqueue(db, "visit", visit)
+            _put_meta(db, "current_visit", str(visit.id))
+
+    def current_visit(self) -> Visit | None:
+        """The visit under way, if any: it survives a restart, so capture resumes where it stopped."""
+        visit_id = self.get_meta("current_visit")
+        return self.visit(uuid.UUID(visit_id)) if visit_id else None
+
+    def edit_visit(self, visit_id: uuid.UUID, **changes: Any) -> Visit:
+        current = self.visit(visit_id)
+        if current is None:
+            raise KeyError(visit_id)
+        edited = Visit.model_validate(_next_version(current, changes))
+        with self._transaction() as db:
+            _write_visit(db, edited)
+            self._enqueue(db, "visit", edited)
+            if edited.ended_at is not None or edited.deleted:
+                db.execute("DELETE FROM meta WHERE key = 'current_visit' AND value = ?", (str(visit_id),))
+        return edited
+
     def save_observation(self, observation: Observation) -> None:
         with self._transaction() as db:
             review = db.execute(
@@ -144,9 +185,7 @@ class Store:
         current = self.observation(observation_id)
         if current is None:
             raise KeyError(observation_id)
-        data = current.model_dump()
-        data.update(changes, version=current.version + 1, updated_at=datetime.now(UTC))
-        edited = Observation.model_validate(data)
+        edited = Observation.model_validate(_next_version(current, changes))
         self.save_observation(edited)
         return edited
 
@@ -196,12 +235,64 @@ class Store:
             ).fetchall()
         return [Observation.model_validate_json(r[0]) for r in rows]
 
+    def recent_observations(self, visit_id: uuid.UUID, limit: int) -> list[Observation]:
+        """The last ones logged, newest first: what the capture screen lists, read without a full scan."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT data FROM observation WHERE visit_id = ? AND deleted = 0 "
+                "ORDER BY occurred_at DESC LIMIT ?",
+                (str(visit_id), limit),
+            ).fetchall()
+        return [Observation.model_validate_json(r[0]) for r in rows]
+
+    def count_observations(self, visit_id: uuid.UUID) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT count(*) FROM observation WHERE visit_id = ? AND deleted = 0", (str(visit_id),)
+            ).fetchone()
+        return int(row[0])
+
     def review_status(self, observation_id: uuid.UUID) -> str | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT review_status FROM observation WHERE id = ?", (str(observation_id),)
             ).fetchone()
         return row[0] if row else None
+
+    def review_comments(self, observation_id: uuid.UUID) -> list[ReviewCommentData]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, body, author_name, created_at FROM review_comment WHERE observation_id = ? "
+                "ORDER BY created_at, id",
+                (str(observation_id),),
+            ).fetchall()
+        return [
+            ReviewCommentData(id=r[0], body=r[1], author_name=r[2], created_at=datetime.fromisoformat(r[3]))
+            for r in rows
+        ]
+
+    def reviews(self, observation_ids: list[uuid.UUID]) -> dict[uuid.UUID, Review]:
+        """Review status and number of comments of several observations in one query (for lists)."""
+        if not observation_ids:
+            return {}
+        marks = ",".join("?" * len(observation_ids))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT o.id, o.review_status, (SELECT count(*) FROM review_comment c "  # noqa: S608 (marks only)
+                f"WHERE c.observation_id = o.id) FROM observation o WHERE o.id IN ({marks})",
+                [str(i) for i in observation_ids],
+            ).fetchall()
+        return {uuid.UUID(r[0]): Review(status=r[1], comment_count=int(r[2])) for r in rows}
+
+    def commented_observations(self, limit: int) -> list[Observation]:
+        """The observer's observations facilitators commented on, latest comment first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT o.data FROM observation o JOIN review_comment c ON c.observation_id = o.id "
+                "WHERE o.deleted = 0 GROUP BY o.id ORDER BY max(c.created_at) DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [Observation.model_validate_json(r[0]) for r in rows]
 
     def pending(self, limit: int) -> list[OutboxEntry]:
         with self._lock:
@@ -222,7 +313,17 @@ class Store:
                 "SELECT mutation_id, entity, record_id, code, message, details FROM outbox "
                 "WHERE state = 'rejected' ORDER BY mutation_id"
             ).fetchall()
-        return [RejectedEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5] or "[]")) for r in rows]
+        return [_rejected_entry(r) for r in rows]
+
+    def rejection(self, record_id: uuid.UUID) -> RejectedEntry | None:
+        """Why the server refused the record's latest change, while the observer has not fixed it."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT mutation_id, entity, record_id, code, message, details FROM outbox "
+                "WHERE state = 'rejected' AND record_id = ?",
+                (str(record_id),),
+            ).fetchone()
+        return _rejected_entry(row) if row else None
 
     def apply_results(self, results: list[MutationResult]) -> None:
         """Settle outbox entries with the server's answers; retryable rejections stay pending."""
@@ -267,6 +368,16 @@ class Store:
                     )
                 else:
                     _write_observation(db, observation, pulled.review_status)
+                # The pulled list is the whole current set: comments deleted on the server go here too.
+                db.execute("DELETE FROM review_comment WHERE observation_id = ?", (str(observation.id),))
+                db.executemany(
+                    "INSERT INTO review_comment (id, observation_id, body, author_name, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (c.id, str(observation.id), c.body, c.author_name, c.created_at.isoformat())
+                        for c in pulled.review_comments
+                    ],
+                )
             _put_meta(db, "cursor", str(page.cursor))
 
     def has_unsent_changes(self, record_id: uuid.UUID) -> bool:
@@ -283,6 +394,11 @@ class Store:
     def cursor(self) -> int:
         return int(self.get_meta("cursor", "0") or 0)
 
+    def structure(self, structure_id: int) -> StructureData | None:
+        with self._lock:
+            row = self._db.execute("SELECT data FROM structure WHERE id = ?", (structure_id,)).fetchone()
+        return StructureData.model_validate_json(row[0]) if row else None
+
     def units(self, structure_id: int | None = None) -> list[tuple[int, int, str]]:
         with self._lock:
             rows = self._db.execute(
@@ -290,6 +406,16 @@ class Store:
                 (structure_id, structure_id),
             ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _rejected_entry(row: tuple[Any, ...]) -> RejectedEntry:
+    return RejectedEntry(row[0], row[1], row[2], row[3], row[4], json.loads(row[5] or "[]"))
+
+
+def _next_version(record: Record, changes: dict[str, Any]) -> dict[str, Any]:
+    data = record.model_dump()
+    data.update(changes, version=record.version + 1, updated_at=datetime.now(UTC))
+    return data
 
 
 def _put_meta(db: sqlite3.Connection, key: str, value: str) -> None:

@@ -7,6 +7,7 @@ attempt resends the same mutations and the server's exactly-once rule does the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +29,7 @@ from shared.sync import (
 )
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+Progress = Callable[[int, int], None]
 
 
 class SyncError(Exception):
@@ -98,9 +100,14 @@ class SyncClient:
         )
         return enrolled
 
-    def push(self) -> tuple[int, int]:
-        """Send the outbox oldest first, batch after batch. Returns (settled, rejected)."""
+    def push(self, progress: Progress | None = None) -> tuple[int, int]:
+        """Send the outbox oldest first, batch after batch. Returns (settled, rejected).
+
+        ``progress(sent, total)`` is called after each batch (on this thread), so a large backlog shows
+        how far it got; ``total`` counts what was pending when the push began.
+        """
         settled = rejected = 0
+        total = self.store.pending_count()
         while True:
             entries = self.store.pending(self.batch_size)
             if not entries:
@@ -122,6 +129,8 @@ class SyncClient:
             retry_later = [r for r in response.results if r.retryable]
             settled += len(response.results) - len(retry_later)
             rejected += sum(1 for r in response.results if r.status == "rejected" and not r.retryable)
+            if progress is not None:
+                progress(min(settled, total), total)
             if len(retry_later) == len(response.results):
                 return settled, rejected  # nothing moved: try again at the next sync
 
@@ -137,9 +146,10 @@ class SyncClient:
             if not page.has_more:
                 return received
 
-    def sync(self) -> SyncReport:
-        pushed, rejected = self.push()
+    def sync(self, progress: Progress | None = None) -> SyncReport:
+        pushed, rejected = self.push(progress)
         pulled = self.pull()
+        self.store.set_meta(last_sync_at=datetime.now(UTC).isoformat())  # shown to the observer
         return SyncReport(pushed=pushed, rejected=rejected, pulled=pulled, pending=self.store.pending_count())
 
 

@@ -35,3 +35,20 @@ TITLE_SP = 40
 BODY_SP = 26
 INPUT_SP = 30
 BUTTON_SP = 28
+
+SECONDARY = _hex("#FFFFFF")  # outlined buttons: dark text and border on white
+SECONDARY_PRESSED = _hex("#DCE3F0")
+SELECTED = PRIMARY  # a chosen toggle: white text on dark blue
+NOTICE = _hex("#FFF4CE")  # background of the privacy warning; dark text on it stays above 15:1
+PANEL = _hex("#F2F2F2")  # background of side panels; #111111 text on it: 17:1
+SUCCESS = _hex("#1B5E20")  # white text on it: 9:1
+
+CATEGORY_SP = 24
+SMALL_SP = 20
+CATEGORY_HEIGHT_DP = 150  # a category button: far above the 48dp minimum, hit while walking
+TOGGLE_HEIGHT_DP = 56
+
+
+def hex_colour(code: str) -> Colour:
+    """A taxonomy colour ("#B3261E") as Kivy wants it; every category colour keeps white text above 4.5:1."""
+    return _hex(code)

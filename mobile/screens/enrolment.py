@@ -34,6 +34,7 @@ class EnrolmentScreen(Screen):  # type: ignore[misc]
         self.ids.server_url.text = app.settings.server_url or app.store.get_meta("server_url") or ""
         # Shown as the facilitator wrote it; the server reads "abcd efgh" as "ABCD-EFGH" anyway.
         self.ids.code.input_filter = _upper_case
+        self.ids.code.text = app.settings.enrolment_code.upper()  # proposed by `vigie app` for the demo
 
     def enrol(self) -> None:
         if self.busy:
@@ -54,6 +55,7 @@ class EnrolmentScreen(Screen):  # type: ignore[misc]
         self.busy = False
         self._show("", is_error=False)
         self.manager.current = "home"
+        running_app().enrolled()
 
     def _failed(self, error: Exception) -> None:
         self.busy = False

@@ -1,30 +1,159 @@
-"""What an enrolled tablet opens on: whose tablet it is and how much waits to be sent."""
+"""What an enrolled tablet opens on: whose tablet it is, the visit to start or resume, and the sync:
+what waits to be sent, when it last worked, what the server refused and what facilitators said."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kivy.factory import Factory  # type: ignore[import-untyped]
 from kivy.lang import Builder  # type: ignore[import-untyped]
-from kivy.properties import StringProperty  # type: ignore[import-untyped]
+from kivy.properties import BooleanProperty, StringProperty  # type: ignore[import-untyped]
 from kivy.uix.screenmanager import Screen  # type: ignore[import-untyped]
 
-from mobile.i18n import tr
-from mobile.screens import running_app
+from mobile import formatting
+from mobile.i18n import current_language, error_text, tr
+from mobile.screens import forget_ids, running_app
+from mobile.store import RejectedEntry
+from shared.schema import Observation
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+LISTED = 5  # rejected items and commented observations shown; the rest wait their turn
 
 
 class HomeScreen(Screen):  # type: ignore[misc]
     enrolled_for = StringProperty("")
     pending = StringProperty("")
     server = StringProperty("")
+    last_sync = StringProperty("")
+    sync_state = StringProperty("")
+    sync_failed = BooleanProperty(False)
+    visit_under_way = BooleanProperty(False)
+    rejected_title = StringProperty("")
+    comments_title = StringProperty("")
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        sync = running_app().sync
+        sync.bind(
+            pending=self._sync_changed,
+            running=self._sync_changed,
+            sent=self._sync_changed,
+            error=self._sync_changed,
+            last_success=self._sync_changed,
+            completed=lambda *_args: self.refresh(),
+        )
 
     def on_pre_enter(self, *_args: Any) -> None:
         self.refresh()
 
     def refresh(self) -> None:
-        store = running_app().store
+        app = running_app()
+        store = app.store
         self.enrolled_for = tr("home.enrolled_for", observer=store.get_meta("observer_name", "") or "")
-        self.pending = tr("home.pending", count=store.pending_count())
         self.server = tr("home.server", url=store.get_meta("server_url", "") or "")
+        self.visit_under_way = store.current_visit() is not None
+        app.sync.refresh_counts()
+        self._sync_changed()
+        self._list_rejected(store.rejected())
+        self._list_commented(store.commented_observations(LISTED))
+
+    def _sync_changed(self, *_args: Any) -> None:
+        sync = running_app().sync
+        self.pending = tr("home.pending", count=sync.pending)
+        self.last_sync = (
+            tr(
+                "home.last_sync",
+                when=formatting.local_day_and_time(
+                    datetime.fromisoformat(sync.last_success), current_language()
+                ),
+            )
+            if sync.last_success
+            else tr("home.never_synced")
+        )
+        self.sync_failed = bool(sync.error) and not sync.running
+        if sync.running:
+            self.sync_state = (
+                tr("home.sync_progress", sent=sync.sent, total=sync.total)
+                if sync.total
+                else tr("home.sync_running")
+            )
+        else:
+            self.sync_state = tr("home.sync_error", reason=sync.error) if sync.error else ""
+
+    def _list_rejected(self, rejected: list[RejectedEntry]) -> None:
+        self.rejected_title = tr("home.rejected_title", count=len(rejected)) if rejected else ""
+        box = self.ids.rejected_list
+        box.clear_widgets()
+        forget_ids(self, "rejected_open_", "rejected_row_")
+        store = running_app().store
+        for index, entry in enumerate(rejected[:LISTED]):
+            reason = error_text(entry.code, entry.message)
+            details = "; ".join(d.get("message", "") for d in entry.details if d.get("message"))
+            row = _list_row(
+                tr("home.rejected_item", what=self._describe(entry, store), reason=reason)
+                + (f" ({details})" if details else "")
+            )
+            if entry.entity == "observation":
+                self._add_open_button(row, f"rejected_open_{index}", uuid.UUID(entry.record_id))
+            box.add_widget(row)
+            self.ids[f"rejected_row_{index}"] = row
+
+    def _list_commented(self, observations: list[Observation]) -> None:
+        self.comments_title = tr("home.comments_title") if observations else ""
+        box = self.ids.comments_list
+        box.clear_widgets()
+        forget_ids(self, "commented_open_", "commented_row_")
+        store = running_app().store
+        for index, observation in enumerate(observations):
+            comments = store.review_comments(observation.id)
+            latest = comments[-1]
+            row = _list_row(
+                f"{self._observation_title(observation)} — "
+                + tr(
+                    "observation.comment",
+                    author=latest.author_name,
+                    when=formatting.local_day_and_time(latest.created_at, current_language()),
+                    body=latest.body,
+                )
+            )
+            self._add_open_button(row, f"commented_open_{index}", observation.id)
+            box.add_widget(row)
+            self.ids[f"commented_row_{index}"] = row
+
+    def _add_open_button(self, row: Any, widget_id: str, observation_id: uuid.UUID) -> None:
+        button = Factory.SmallButton(text=tr("home.open"))
+        button.bind(on_release=lambda *_args: running_app().open_observation(observation_id, "home"))
+        row.add_widget(button)
+        self.ids[widget_id] = button
+
+    def _describe(self, entry: RejectedEntry, store: Any) -> str:
+        if entry.entity == "observation":
+            observation = store.observation(uuid.UUID(entry.record_id))
+            if observation is not None:
+                return self._observation_title(observation)
+        visit = store.visit(uuid.UUID(entry.record_id))
+        when = visit.started_at if visit is not None else None
+        return tr(
+            "home.visit_item", when=formatting.local_day_and_time(when, current_language()) if when else "?"
+        )
+
+    @staticmethod
+    def _observation_title(observation: Observation) -> str:
+        category = running_app().taxonomy.category(observation.category).label(current_language())
+        return f"{category} {formatting.local_day_and_time(observation.occurred_at, current_language())}"
+
+    def open_visit(self) -> None:
+        running_app().show("capture" if running_app().store.current_visit() is not None else "visit_start")
+
+    def switch_language(self) -> None:
+        running_app().switch_language("en" if current_language() == "fr" else "fr")
+
+
+def _list_row(text: str) -> Any:
+    # Properties a KV rule declares exist only once the rule is applied: set them after construction.
+    row = Factory.ListRow()
+    row.text = text
+    return row

@@ -15,13 +15,20 @@ Steps (JSON objects, run one after the other, one frame at least between two ste
   {"do": "wait_for", "id": ID, "property": P, "equals": V}
   {"do": "snapshot", "name": N}                record the screen, its widgets' texts and states, the time
   {"do": "screenshot", "name": N}              save test-artifacts/mobile/N.png from the X framebuffer
-Every wait takes an optional "timeout" in seconds (default 10).
+  {"do": "signal", "path": P}                  create the file P (tells the test a point was reached)
+  {"do": "wait_for", "file": P}                wait until the test creates the file P
+  {"do": "crash"}                              write the result so far, then SIGKILL this process: no
+                                               on_stop, no store close, as when a tablet dies
+Every wait takes an optional "timeout" in seconds (default 10). A widget inside a scroll view is
+scrolled into sight before it is tapped, as a finger would.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
+import signal
 import sys
 import time
 import traceback
@@ -33,6 +40,7 @@ from kivy.base import EventLoop  # type: ignore[import-untyped]
 from kivy.clock import Clock  # type: ignore[import-untyped]
 from kivy.input.motionevent import MotionEvent  # type: ignore[import-untyped]
 from kivy.metrics import dp  # type: ignore[import-untyped]
+from kivy.uix.scrollview import ScrollView  # type: ignore[import-untyped]
 
 from mobile.main import VigieApp
 from tests.mobile.screen import read_xvfb_screen
@@ -62,8 +70,9 @@ class ScriptedTouch(MotionEvent):  # type: ignore[misc]
 
 
 class ScenarioPlayer:
-    def __init__(self, app: VigieApp, scenario: dict[str, Any]) -> None:
+    def __init__(self, app: VigieApp, scenario: dict[str, Any], result_path: Path) -> None:
         self.app = app
+        self.result_path = result_path
         self.steps: list[Step] = scenario["steps"]
         self.name = str(scenario.get("name", "scenario"))
         self.framebuffer = Path(scenario["framebuffer"])
@@ -119,6 +128,11 @@ class ScenarioPlayer:
             self.result["snapshots"][step["name"]] = self._snapshot()
         elif action == "screenshot":
             yield from self._screenshot(step["name"])
+        elif action == "signal":
+            Path(step["path"]).touch()
+        elif action == "crash":
+            self.write_result()
+            os.kill(os.getpid(), signal.SIGKILL)
         else:
             raise StepFailedError(f"unknown action {action!r}")
 
@@ -137,9 +151,20 @@ class ScenarioPlayer:
 
     # --- what a finger and a keyboard do ----------------------------------------------------------
 
+    def write_result(self) -> None:
+        self.result_path.write_text(json.dumps(self.result, ensure_ascii=False, indent=2), encoding="utf-8")
+
     def _tap(self, widget: Any) -> Iterator[None]:
         if widget.get_root_window() is None:
             raise StepFailedError(f"{widget} is not on the window")
+        scroller = widget.parent
+        while scroller is not None and not isinstance(scroller, ScrollView):
+            scroller = (
+                None if scroller.parent is scroller else scroller.parent
+            )  # the window is its own parent
+        if scroller is not None:
+            scroller.scroll_to(widget, padding=dp(20), animate=False)
+            yield from self._frames(2)
         x, y = widget.to_window(widget.center_x, widget.center_y)
         touch = ScriptedTouch(x, y)
         EventLoop.post_dispatch_input("begin", touch)
@@ -172,6 +197,8 @@ class ScenarioPlayer:
             yield
 
     def _holds(self, step: Step) -> bool:
+        if "file" in step:
+            return Path(step["file"]).exists()
         manager = self.app.root
         if "screen" in step and manager.current != step["screen"]:
             return False
@@ -244,13 +271,13 @@ class ScenarioPlayer:
 def main(scenario_path: str, result_path: str) -> int:
     scenario = json.loads(Path(scenario_path).read_text(encoding="utf-8"))
     app = VigieApp()
-    player = ScenarioPlayer(app, scenario)
+    player = ScenarioPlayer(app, scenario, Path(result_path))
     app.bind(on_start=player.start)
     try:
         app.run()
     except Exception:
         player.result["error"] = player.result["error"] or traceback.format_exc()
-    Path(result_path).write_text(json.dumps(player.result, ensure_ascii=False, indent=2), encoding="utf-8")
+    player.write_result()
     return 0 if player.result["error"] is None else 1
 
 

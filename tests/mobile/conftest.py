@@ -11,6 +11,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from sqlmodel import Session
 from sqlmodel import select as select_rows
 
 from backend.db import make_engine
-from backend.models import Observer, Structure
+from backend.models import Observer, Structure, Unit
 from backend.services.devices import create_enrolment_code
 from tests.conftest import DemoSite
 
@@ -115,8 +116,28 @@ class Tablet:
         server_url: str | None = None,
         language: str | None = None,
         home: Path | None = None,
+        sync_interval: float | None = None,
+        crashes: bool = False,
+        timeout: float = APP_RUN_TIMEOUT,
     ) -> AppRun:
-        """Run the app once; with ``home``, no VIGIE_APP_DATA: the store goes to the user data folder."""
+        """Run the app once; with ``home``, no VIGIE_APP_DATA: the store goes to the user data folder.
+
+        ``crashes``: the scenario ends with a ``crash`` step, so the process must die of SIGKILL.
+        """
+        running = self.start(name, steps, server_url, language, home, sync_interval, timeout)
+        return running.finish(crashes=crashes)
+
+    def start(
+        self,
+        name: str,
+        steps: list[dict[str, Any]],
+        server_url: str | None = None,
+        language: str | None = None,
+        home: Path | None = None,
+        sync_interval: float | None = None,
+        timeout: float = APP_RUN_TIMEOUT,
+    ) -> RunningApp:
+        """Start the app and return at once, for tests that act on the world while it runs."""
         self.runs += 1
         scenario = self.workdir / f"{self.runs}-{name}.json"
         result_path = self.workdir / f"{self.runs}-{name}-result.json"
@@ -127,7 +148,7 @@ class Tablet:
                     "steps": steps,
                     "framebuffer": str(self.display.framebuffer),
                     "artifacts": str(self.artifacts),
-                    "timeout": APP_RUN_TIMEOUT - 10,
+                    "timeout": timeout - 10,
                 }
             ),
             encoding="utf-8",
@@ -153,27 +174,47 @@ class Tablet:
             env["VIGIE_SERVER_URL"] = server_url
         if language is not None:
             env["VIGIE_LANG"] = language
-        completed = subprocess.run(
+        if sync_interval is not None:
+            env["VIGIE_SYNC_INTERVAL"] = str(sync_interval)
+        process = subprocess.Popen(
             [sys.executable, "-m", "tests.mobile.app_driver", str(scenario), str(result_path)],
             cwd=REPO,
             env=env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=APP_RUN_TIMEOUT,
-            check=False,
         )
-        result = json.loads(result_path.read_text(encoding="utf-8")) if result_path.exists() else {}
-        if completed.returncode != 0 or result.get("error"):
+        return RunningApp(self, name, process, result_path, timeout)
+
+    def kivy_log(self) -> str:
+        logs = sorted((self.kivy_home / "logs").glob("*.txt"), key=lambda p: p.stat().st_mtime)
+        return logs[-1].read_text(errors="replace")[-4000:] if logs else "(none)"
+
+
+@dataclass
+class RunningApp:
+    tablet: Tablet
+    name: str
+    process: subprocess.Popen[str]
+    result_path: Path
+    timeout: float
+
+    def finish(self, crashes: bool = False) -> AppRun:
+        try:
+            _stdout, stderr = self.process.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            _stdout, stderr = self.process.communicate()
+        result = json.loads(self.result_path.read_text(encoding="utf-8")) if self.result_path.exists() else {}
+        expected = -signal.SIGKILL if crashes else 0
+        if self.process.returncode != expected or result.get("error"):
             pytest.fail(
-                f"app run {name!r} failed (exit {completed.returncode}):\n{result.get('error')}\n"
-                f"--- stderr ---\n{completed.stderr[-4000:]}\n--- Kivy log ---\n{self._kivy_log()}",
+                f"app run {self.name!r} failed (exit {self.process.returncode}, expected {expected}):\n"
+                f"{result.get('error')}\n--- stderr ---\n{stderr[-4000:]}\n"
+                f"--- Kivy log ---\n{self.tablet.kivy_log()}",
                 pytrace=False,
             )
         return AppRun(result["snapshots"], result["screenshots"], result["steps"])
-
-    def _kivy_log(self) -> str:
-        logs = sorted((self.kivy_home / "logs").glob("*.txt"), key=lambda p: p.stat().st_mtime)
-        return logs[-1].read_text(errors="replace")[-4000:] if logs else "(none)"
 
 
 @pytest.fixture(scope="session")
@@ -196,6 +237,9 @@ def tablet(display: Display, kivy_home: Path, tmp_path: Path, artifacts: Path) -
 class EnrolmentCode:
     code: str  # formatted ABCD-EFGH
     observer_name: str
+    observer_id: int
+    structure_id: int
+    unit_ids: list[int]  # the structure's units, as the tablet will pull them
 
 
 def issue_code(site: DemoSite) -> EnrolmentCode:
@@ -212,7 +256,16 @@ def issue_code(site: DemoSite) -> EnrolmentCode:
             ).first()
             assert structure is not None and structure.id is not None
             issued = create_enrolment_code(session, observer_id=observer.id, structure_id=structure.id)
-            return EnrolmentCode(code=issued.code, observer_name=observer.display_name)
+            units = session.exec(
+                select_rows(Unit).where(Unit.structure_id == structure.id).order_by(Unit.id)  # type: ignore[arg-type]
+            ).all()
+            return EnrolmentCode(
+                code=issued.code,
+                observer_name=observer.display_name,
+                observer_id=observer.id,
+                structure_id=structure.id,
+                unit_ids=[u.id for u in units if u.id is not None],
+            )
     finally:
         engine.dispose()
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from backend.db import make_engine
 from backend.models import Device
+from backend.models import Visit as VisitRow
 from backend.server_process import free_port
 from mobile import theme
 from mobile.store import Store
@@ -101,13 +102,14 @@ def test_enrolment_opens_home_and_a_restart_goes_straight_there(tablet: Tablet, 
             ).one()
         engine.dispose()
         assert device.revoked_at is None
-        # The observer records a visit, not sent yet: the home screen counts it after the restart.
+        # The observer records a visit, not sent yet: the app sends it by itself after the restart.
         now = datetime.now(UTC)
+        visit_id = uuid.uuid4()
         store.save_visit(
             Visit(
-                id=uuid.uuid4(),
+                id=visit_id,
                 structure_id=device.structure_id,
-                unit_id=1,
+                unit_id=issued.unit_ids[0],
                 observer_id=device.observer_id,
                 started_at=now,
                 created_at=now,
@@ -117,13 +119,25 @@ def test_enrolment_opens_home_and_a_restart_goes_straight_there(tablet: Tablet, 
     finally:
         store.close()
 
-    again = tablet.run("restart", steps=[snapshot("start"), screenshot("home-after-restart")])
+    again = tablet.run(
+        "restart",
+        steps=[
+            snapshot("start"),
+            wait_for(id="pending", contains="envoi : 0", timeout=20),
+            snapshot("synced"),
+            screenshot("home-after-restart"),
+        ],
+    )
 
     assert again.screen("start") == "home"
     assert again.text("start", "enrolled_for") == f"Tablette enrôlée pour {issued.observer_name}"
-    assert again.text("start", "pending") == "Modifications en attente d'envoi : 1"
     assert again.text("start", "server") == f"Serveur : {demo_site.url}"
+    assert again.text("synced", "last_sync").startswith("Dernière synchronisation réussie : ")
     assert_drawn(again, "home-after-restart")
+    engine = make_engine(demo_site.database_url)
+    with Session(engine) as session:
+        assert session.get(VisitRow, visit_id) is not None
+    engine.dispose()
 
 
 def test_refused_codes_show_the_servers_message_and_keep_what_was_typed(

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from mobile.store import Store
+from mobile.store import _MIGRATIONS, SCHEMA_VERSION, Review, Store
 from shared.schema import Observation, Visit
-from shared.sync import Mutation, MutationResult, MutationStatus, PulledObservation, PullResponse
+from shared.sync import (
+    Mutation,
+    MutationResult,
+    MutationStatus,
+    PulledObservation,
+    PullResponse,
+    ReviewCommentData,
+)
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -157,4 +165,131 @@ def test_everything_saved_is_still_there_after_reopening(tmp_path: Path) -> None
     reopened = Store(tmp_path / "t.db")
     assert reopened.observations(visit.id) == saved
     assert reopened.pending_count() == 6
-    assert reopened.schema_version == 1
+    assert reopened.schema_version == SCHEMA_VERSION
+
+
+def test_a_version_1_store_is_migrated_and_keeps_everything(tmp_path: Path) -> None:
+    # A tablet still on the first app version: its schema, one visit, one observation waiting to be sent.
+    path = tmp_path / "v1.db"
+    visit = a_visit()
+    observation = an_observation(visit)
+    old = sqlite3.connect(path)
+    old.executescript(_MIGRATIONS[1])
+    old.execute("PRAGMA user_version = 1")
+    old.execute(
+        "INSERT INTO visit (id, data, started_at, deleted) VALUES (?, ?, ?, 0)",
+        (str(visit.id), visit.model_dump_json(), visit.started_at.isoformat()),
+    )
+    old.execute(
+        "INSERT INTO observation (id, visit_id, data, occurred_at, deleted, review_status) "
+        "VALUES (?, ?, ?, ?, 0, 'to_review')",
+        (
+            str(observation.id),
+            str(visit.id),
+            observation.model_dump_json(),
+            observation.occurred_at.isoformat(),
+        ),
+    )
+    old.execute(
+        "INSERT INTO outbox (mutation_id, entity, record_id, data) VALUES (7, 'observation', ?, ?)",
+        (str(observation.id), observation.model_dump_json()),
+    )
+    old.execute("INSERT INTO meta (key, value) VALUES ('next_mutation_id', '8')")
+    old.commit()
+    old.close()
+
+    store = Store(path)
+
+    assert store.schema_version == SCHEMA_VERSION == 2
+    assert store.observations(visit.id) == [observation]
+    assert store.review_status(observation.id) == "to_review"
+    assert [(e.mutation_id, e.record_id) for e in store.pending(10)] == [(7, str(observation.id))]
+    assert store.review_comments(observation.id) == []
+    store.edit_observation(observation.id, severity=1)
+    assert [e.mutation_id for e in store.pending(10)] == [8]  # ids go on from where version 1 stopped
+    store.close()
+    assert Store(path).schema_version == SCHEMA_VERSION  # opening again migrates nothing twice
+
+
+def test_pull_brings_review_comments_and_replaces_them_as_a_whole(store: Store) -> None:
+    visit = a_visit()
+    store.save_visit(visit)
+    observation = an_observation(visit)
+    store.save_observation(observation)
+    store.apply_results(applied(1, 2))
+    first = ReviewCommentData(id=1, body="À discuter", author_name="Inès", created_at=NOW)
+    second = ReviewCommentData(
+        id=2, body="Vu en atelier", author_name="Paul", created_at=NOW + timedelta(hours=1)
+    )
+    store.apply_pull(pulled_page(observation, "to_discuss", [second, first], cursor=4))
+    assert store.review_comments(observation.id) == [first, second]
+    assert store.reviews([observation.id]) == {observation.id: Review(status="to_discuss", comment_count=2)}
+    assert store.commented_observations(5) == [observation]
+    store.apply_pull(pulled_page(observation, "validated", [second], cursor=6))  # one comment deleted
+    assert store.review_comments(observation.id) == [second]
+    assert store.reviews([observation.id])[observation.id] == Review(status="validated", comment_count=1)
+
+
+def test_comments_reach_an_observation_with_a_local_edit_waiting(store: Store) -> None:
+    visit = a_visit()
+    store.save_visit(visit)
+    observation = an_observation(visit)
+    store.save_observation(observation)
+    store.edit_observation(observation.id, note="en cours d'écriture")
+    comment = ReviewCommentData(id=3, body="Précisez l'outil", author_name="Inès", created_at=NOW)
+    store.apply_pull(pulled_page(observation, "to_review", [comment], cursor=2))
+    assert store.review_comments(observation.id) == [comment]
+    kept = store.observation(observation.id)
+    assert kept is not None and kept.note == "en cours d'écriture"
+
+
+def pulled_page(
+    observation: Observation, status: str, comments: list[ReviewCommentData], cursor: int
+) -> PullResponse:
+    pulled = PulledObservation(
+        **observation.model_dump(), server_seq=cursor, review_status=status, review_comments=comments
+    )
+    return PullResponse(observations=[pulled], cursor=cursor, has_more=False, server_time=NOW)
+
+
+def test_the_current_visit_survives_a_restart_and_ends_with_the_visit(tmp_path: Path) -> None:
+    store = Store(tmp_path / "t.db")
+    visit = a_visit()
+    store.begin_visit(visit)
+    store.close()
+    store = Store(tmp_path / "t.db")
+    assert store.current_visit() == visit
+    ended = store.edit_visit(visit.id, ended_at=NOW + timedelta(hours=2))
+    assert store.current_visit() is None
+    assert ended.version == 2
+    [entry] = store.pending(10)  # the creation and the end collapse into one mutation
+    assert entry.data["ended_at"] is not None and entry.mutation_id == 2
+
+
+def test_rejection_of_one_record_is_found_by_its_id(store: Store) -> None:
+    visit = a_visit()
+    store.save_visit(visit)
+    bad = an_observation(visit)
+    store.save_observation(bad)
+    store.apply_results([MutationResult.rejected(_mutation(2), "date_in_future", "Date dans le futur.")])
+    rejection = store.rejection(bad.id)
+    assert rejection is not None and (rejection.code, rejection.message) == (
+        "date_in_future",
+        "Date dans le futur.",
+    )
+    assert store.rejection(visit.id) is None
+
+
+def test_recent_observations_are_the_newest_live_ones(store: Store) -> None:
+    visit = a_visit()
+    store.save_visit(visit)
+    logged = [an_observation(visit, m) for m in range(6)]
+    for observation in logged:
+        store.save_observation(observation)
+    store.delete_observation(logged[5].id)
+    assert [o.id for o in store.recent_observations(visit.id, 3)] == [
+        logged[4].id,
+        logged[3].id,
+        logged[2].id,
+    ]
+    assert store.count_observations(visit.id) == 5

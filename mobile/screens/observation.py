@@ -1,0 +1,195 @@
+"""Enriching one observation: the taxonomy's attributes as quick toggles, and a note.
+
+The note is checked for patient identifiers as it is typed (``shared.privacy``, after a short pause in
+typing) and the observer sees what looks like one; saving a note that still holds one takes a second,
+deliberate tap. The screen also shows why the server refused the observation, if it did, and what
+facilitators said about it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from pathlib import Path
+from typing import Any
+
+from kivy.clock import Clock  # type: ignore[import-untyped]
+from kivy.factory import Factory  # type: ignore[import-untyped]
+from kivy.lang import Builder  # type: ignore[import-untyped]
+from kivy.logger import Logger  # type: ignore[import-untyped]
+from kivy.properties import BooleanProperty, StringProperty  # type: ignore[import-untyped]
+from kivy.uix.screenmanager import Screen  # type: ignore[import-untyped]
+from pydantic import ValidationError
+
+from mobile import formatting
+from mobile.i18n import current_language, error_text, tr
+from mobile.screens import forget_ids, running_app
+from shared.messages import field_errors
+from shared.privacy import IDENTIFIER_KIND_LABELS, IdentifierMatch, find_identifiers
+from shared.schema import ATTRIBUTE_FIELDS, NOTE_MAX_LENGTH, Observation
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+NOTE_CHECK_DELAY = 0.3  # seconds without typing before the note is checked
+
+
+class ObservationScreen(Screen):  # type: ignore[misc]
+    title_text = StringProperty("")
+    review_text = StringProperty("")
+    rejection_text = StringProperty("")
+    privacy_text = StringProperty("")
+    message = StringProperty("")
+    confirming = BooleanProperty(False)  # the observer was shown the identifiers and may save anyway
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        self.observation: Observation | None = None
+        self.back_to = "capture"
+        self._check_event: Any = None
+        self._toggles: dict[str, list[Any]] = {}  # attribute code -> its toggles
+
+    def load(self, observation_id: uuid.UUID, back_to: str) -> None:
+        app = running_app()
+        store = app.store
+        observation = store.observation(observation_id)
+        if observation is None:
+            raise KeyError(observation_id)
+        self.observation, self.back_to = observation, back_to
+        language = current_language()
+        taxonomy = app.taxonomy
+        category = taxonomy.category(observation.category)
+        when = formatting.local_day_and_time(observation.occurred_at, language)
+        extra = ""
+        if category.timed:
+            extra = (
+                " · " + tr("observation.running")
+                if observation.ended_at is None
+                else " · "
+                + tr("observation.duration", elapsed=formatting.duration(observation.duration_seconds or 0))
+            )
+        self.title_text = f"{category.label(language)} · {when}{extra}"
+        self._build_toggles(observation)
+        self.ids.note.text = observation.note or ""
+        self.message, self.confirming = "", False
+        self._check_note()
+        rejection = store.rejection(observation.id)
+        if rejection is None:
+            self.rejection_text = ""
+        else:
+            details = "; ".join(d.get("message", "") for d in rejection.details if d.get("message"))
+            reason = error_text(rejection.code, rejection.message) + (f" ({details})" if details else "")
+            self.rejection_text = tr("observation.rejected", reason=reason)
+        lines = []
+        status = store.review_status(observation.id)
+        if status:
+            lines.append(tr("observation.review_status", status=formatting.review_status(status, language)))
+        for comment in store.review_comments(observation.id):
+            lines.append(
+                tr(
+                    "observation.comment",
+                    author=comment.author_name,
+                    when=formatting.local_day_and_time(comment.created_at, language),
+                    body=comment.body,
+                )
+            )
+        self.review_text = "\n".join(lines)
+        self.ids.scroll.scroll_y = 1
+
+    def _build_toggles(self, observation: Observation) -> None:
+        box = self.ids.attributes
+        box.clear_widgets()
+        forget_ids(self, "attribute_")
+        self._toggles = {}
+        language = current_language()
+        for attribute in running_app().taxonomy.attributes:
+            if attribute.applies_to is not None and observation.category not in attribute.applies_to:
+                continue
+            current = getattr(observation, ATTRIBUTE_FIELDS[attribute.code])
+            chosen = {str(v) for v in current} if isinstance(current, list) else {str(current)}
+            box.add_widget(Factory.FieldLabel(text=attribute.label(language)))
+            row = Factory.ChoiceRow()
+            toggles = []
+            for value in attribute.values:
+                toggle = Factory.ChoiceToggle(
+                    text=value.label(language),
+                    group=None if attribute.multiple else f"observation-{attribute.code}",
+                    state="down" if value.code in chosen else "normal",
+                )
+                toggle.code = value.code
+                row.add_widget(toggle)
+                toggles.append(toggle)
+                self.ids[f"attribute_{attribute.code}_{value.code}"] = toggle
+            box.add_widget(row)
+            self._toggles[attribute.code] = toggles
+
+    def _changes(self) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        for attribute_code, toggles in self._toggles.items():
+            chosen = [t.code for t in toggles if t.state == "down"]
+            field = ATTRIBUTE_FIELDS[attribute_code]
+            if field == "severity":
+                changes[field] = int(chosen[0]) if chosen else None
+            elif running_app().taxonomy.attribute(attribute_code).multiple:
+                changes[field] = chosen
+            else:
+                changes[field] = chosen[0] if chosen else None
+        changes["note"] = self.ids.note.text.strip() or None
+        return changes
+
+    # --- the privacy guard ------------------------------------------------------------------------
+
+    def note_changed(self) -> None:
+        if self._check_event is not None:
+            self._check_event.cancel()
+        self._check_event = Clock.schedule_once(lambda _dt: self._check_note(), NOTE_CHECK_DELAY)
+
+    def _check_note(self) -> list[IdentifierMatch]:
+        self._check_event = None
+        found = find_identifiers(self.ids.note.text)
+        if not found:
+            self.privacy_text, self.confirming = "", False
+        else:
+            key = "observation.privacy_confirm" if self.confirming else "observation.privacy_warning"
+            self.privacy_text = tr(key, found=_describe(found))
+        return found
+
+    # --- saving -----------------------------------------------------------------------------------
+
+    def save(self, anyway: bool = False) -> None:
+        if self.observation is None:
+            return
+        changes = self._changes()
+        note = changes["note"] or ""
+        if len(note) > NOTE_MAX_LENGTH:
+            self.message = tr("observation.note_too_long", max=NOTE_MAX_LENGTH)
+            return
+        # Checked again now: the last keystrokes may be younger than the pause the check waits for.
+        if self._check_note() and not (anyway and self.confirming):
+            self.confirming = True
+            self._check_note()
+            return
+        current = self.observation.model_dump()
+        if any(current[name] != value for name, value in changes.items()):
+            try:
+                running_app().store.edit_observation(self.observation.id, **changes)
+            except ValidationError as error:
+                self.message = "; ".join(e.message for e in field_errors(error, current_language()))
+                return
+            except (sqlite3.Error, OSError) as error:
+                Logger.exception("Observation: not saved", exc_info=error)
+                self.message = tr("capture.not_saved", detail=type(error).__name__)
+                return
+            running_app().recorded()
+        self.go_back()
+
+    def go_back(self) -> None:
+        self.ids.note.focus = False
+        self.confirming = False
+        running_app().show(self.back_to)
+
+
+def _describe(found: list[IdentifierMatch]) -> str:
+    language = current_language()
+    return ", ".join(
+        tr("observation.privacy_item", kind=IDENTIFIER_KIND_LABELS[m.kind][language], text=m.text)
+        for m in found
+    )

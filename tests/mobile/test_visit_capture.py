@@ -1,0 +1,285 @@
+"""A whole ward visit on the real app in a real window against a real server: enrol, start a visit,
+log with taps, run timers, undo, enrich with the privacy warning, end the visit, sync; then the
+facilitator's review comes back to the tablet."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from backend.db import make_engine
+from backend.models import Observation as ObservationRow
+from backend.models import ObservationAttributeValue, ReviewComment, User
+from backend.models import Visit as VisitRow
+from backend.services.sequence import SequenceAllocator
+from mobile.store import Store
+from tests.conftest import DemoSite
+from tests.mobile.conftest import AppRun, Tablet, issue_code
+from tests.mobile.test_enrolment_screen import (
+    MIN_TOUCH_DP,
+    assert_drawn,
+    screenshot,
+    snapshot,
+    tap,
+    type_in,
+    wait_for,
+)
+
+PHONE_NOTE = "Appel de la pharmacie, rappeler au 06 12 34 56 78"
+CLEAN_NOTE = "Appel de la pharmacie pendant la préparation des médicaments"
+
+
+def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: DemoSite) -> None:
+    issued = issue_code(demo_site)
+    unit_id = issued.unit_ids[0]
+
+    run = tablet.run(
+        "visit",
+        server_url=demo_site.url,
+        timeout=120,
+        steps=[
+            type_in("code", issued.code),
+            tap("enrol_button"),
+            wait_for(screen="home"),
+            wait_for(id="last_sync", contains="Dernière synchronisation réussie", timeout=20),
+            snapshot("home"),
+            screenshot("home-enrolled"),
+            tap("visit_button"),
+            wait_for(screen="visit_start"),
+            tap(f"unit_{unit_id}"),
+            tap("role_ide"),
+            tap("role_aide_soignant"),
+            type_in("context_note", "Tournée du matin"),
+            snapshot("visit start"),
+            screenshot("visit-start"),
+            tap("start"),
+            wait_for(screen="capture"),
+            snapshot("capture empty"),
+            screenshot("capture-empty"),
+            tap("category_interruption"),
+            tap("category_alert"),
+            tap("category_paper"),
+            wait_for(id="counter", contains=": 3"),
+            snapshot("three taps"),
+            tap("recent_0_undo"),  # the paper one, logged by mistake
+            wait_for(id="counter", contains=": 2"),
+            snapshot("after undo"),
+            tap("category_system_failure"),  # two timers running at once
+            tap("category_login"),
+            wait_for(id="category_system_failure", contains="en cours 00:02", timeout=5),
+            snapshot("two timers"),
+            screenshot("capture-two-timers"),
+            tap("category_system_failure"),
+            wait_for(id="category_system_failure", property="running", equals=False),
+            snapshot("one timer"),
+            screenshot("capture-one-timer"),
+            tap("recent_3_edit"),  # the interruption, enriched in the corridor
+            wait_for(screen="observation"),
+            tap("attribute_interruption_source_phone"),
+            tap("attribute_role_ide"),
+            tap("attribute_tool_phone"),
+            tap("attribute_dimension_rhythm"),
+            tap("attribute_dimension_work_content"),
+            tap("attribute_severity_2"),
+            type_in("note", PHONE_NOTE),
+            wait_for(id="privacy_warning", contains="numéro de téléphone"),
+            snapshot("privacy warning"),
+            screenshot("observation-privacy-warning"),
+            tap("save"),  # refused once: the observer must see it and decide
+            wait_for(id="save_anyway", property="disabled", equals=False),
+            snapshot("privacy confirm"),
+            screenshot("observation-privacy-confirm"),
+            type_in("note", CLEAN_NOTE, replace=True),
+            wait_for(id="privacy_warning", property="text", equals=""),
+            snapshot("note corrected"),
+            tap("save"),
+            wait_for(screen="capture"),
+            snapshot("capture after enrich"),
+            tap("summary_button"),
+            wait_for(screen="summary"),
+            snapshot("summary"),
+            screenshot("summary"),
+            tap("end_visit"),
+            wait_for(screen="home"),
+            tap("sync_now"),
+            wait_for(id="pending", contains="envoi : 0", timeout=20),
+            wait_for(id="sync_now", property="disabled", equals=False, timeout=20),
+            snapshot("synced"),
+            screenshot("home-after-visit"),
+        ],
+    )
+
+    assert run.text("home", "enrolled_for") == f"Tablette enrôlée pour {issued.observer_name}"
+    assert run.text("home", "visit_button") == "Commencer une visite"
+    assert run.text("visit start", "structure").startswith("Structure : ")
+    assert "synchronisation" not in run.text("visit start", "structure")  # the name came with the sync
+    assert run.widget("visit start", f"unit_{unit_id}")["size_dp"][1] >= MIN_TOUCH_DP
+    assert run.text("capture empty", "counter") == "Événements : 0"
+    assert run.text("capture empty", "visit_clock").startswith("Visite : 00:0")
+    assert run.text("capture empty", "last_action") == "Touchez une catégorie pour noter un événement."
+    for widget_id, widget in run.snapshots["capture empty"]["widgets"].items():
+        if widget_id.startswith("category_"):
+            assert widget["size_dp"][0] >= 150 and widget["size_dp"][1] >= 150, widget_id
+    assert run.text("three taps", "pending").startswith("À envoyer : ")
+    assert "Papier / impression" in run.text("three taps", "recent_0")
+    assert "Papier" not in run.text("after undo", "recent_0")
+    assert run.text("after undo", "last_action").startswith("Annulé : ")
+    assert run.widget("two timers", "category_system_failure")["text"].endswith("toucher pour arrêter")
+    assert "en cours" in run.text("two timers", "category_login")
+    assert run.text("two timers", "category_interruption") == "Interruption"
+    assert "chronomètre" in run.text("one timer", "category_system_failure")
+    assert "durée" in run.text("one timer", "recent_1")  # the stopped timer shows how long it lasted
+    assert "en cours" in run.text("one timer", "recent_0")  # the login timer still runs
+    assert run.text("one timer", "counter") == "Événements : 4"
+    assert "« 06 12 34 56 78 »" in run.text("privacy warning", "privacy_warning")
+    assert run.widget("privacy warning", "save_anyway")["disabled"] is True
+    assert run.screen("privacy confirm") == "observation"
+    assert "contient encore" in run.text("privacy confirm", "privacy_warning")
+    assert run.text("note corrected", "save_anyway") == "Enregistrer quand même"
+    assert run.widget("note corrected", "save_anyway")["disabled"] is True
+    assert run.text("summary", "total") == "Événements notés : 4"
+    assert run.text("summary", "duration").startswith("Durée : ")
+    assert run.text("summary", "rate") == "Rythme : moins d'une minute observée, pas encore de rythme"
+    assert run.text("summary", "count_interruption") == "Interruption : 1"
+    assert run.text("summary", "count_system_failure") == "Panne ou lenteur du système : 1"
+    assert "count_paper" not in run.snapshots["summary"]["widgets"]
+    assert run.text("summary", "running").startswith("Chronomètres en cours : 1.")
+    assert run.text("synced", "pending") == "Modifications en attente d'envoi : 0"
+    assert run.text("synced", "visit_button") == "Commencer une visite"
+    for name in ("home-enrolled", "visit-start", "capture-two-timers", "summary", "home-after-visit"):
+        assert_drawn_or_coloured(run, name)
+
+    visit_row, observations, values = server_records(demo_site, issued.observer_id)
+    assert visit_row.unit_id == unit_id
+    assert visit_row.observed_roles == ["ide", "aide_soignant"]
+    assert visit_row.context_note == "Tournée du matin"
+    assert visit_row.ended_at is not None
+    by_category = {o.category: o for o in observations if not o.deleted}
+    assert sorted(by_category) == ["alert", "interruption", "login", "system_failure"]
+    assert [o.category for o in observations if o.deleted] == ["paper"]
+    interruption = by_category["interruption"]
+    assert (
+        interruption.interruption_source,
+        interruption.role,
+        interruption.tool,
+        interruption.severity,
+    ) == (
+        "phone",
+        "ide",
+        "phone",
+        2,
+    )
+    assert interruption.note == CLEAN_NOTE
+    assert sorted((v.attribute, v.code) for v in values if v.observation_id == interruption.id) == [
+        ("dimension", "rhythm"),
+        ("dimension", "work_content"),
+    ]
+    failure = by_category["system_failure"]
+    assert failure.ended_at is not None and (failure.ended_at - failure.occurred_at).total_seconds() >= 2
+    assert by_category["login"].ended_at == visit_row.ended_at  # stopped by the end of the visit
+    assert by_category["alert"].ended_at is None
+
+    # The facilitator reviews the interruption; the tablet shows it after its next sync.
+    comment = review_on_server(demo_site, interruption.id, "Bien vu : à montrer en atelier.")
+    later = tablet.run(
+        "review-comes-back",
+        sync_interval=2,
+        steps=[
+            wait_for(id="comments_title", contains="Retours des animateurs", timeout=20),
+            snapshot("home"),
+            screenshot("home-with-feedback"),
+            tap("commented_open_0"),
+            wait_for(screen="observation"),
+            snapshot("observation"),
+            screenshot("observation-reviewed"),
+        ],
+    )
+    assert "Bien vu : à montrer en atelier." in later.text("home", "commented_row_0")
+    review = later.text("observation", "review")
+    assert review.startswith("Revue : Validée\n")
+    assert f"{comment.author}, " in review and "Bien vu : à montrer en atelier." in review
+    assert later.text("observation", "note") == CLEAN_NOTE
+    store = Store(tablet.store_path)
+    try:
+        assert store.review_status(interruption.id) == "validated"
+        assert [c.body for c in store.review_comments(interruption.id)] == ["Bien vu : à montrer en atelier."]
+    finally:
+        store.close()
+
+
+def assert_drawn_or_coloured(run: AppRun, name: str) -> None:
+    """Screens with colour-coded buttons hold less white than text pages; still a real drawing."""
+    shot = run.screenshots[name]
+    assert shot["size"] == [1280, 800]
+    assert shot["black"] < 0.05, shot
+    assert shot["colours"] > 20, shot
+    if not name.startswith("capture"):
+        assert_drawn(run, name)
+
+
+def server_records(
+    site: DemoSite, observer_id: int
+) -> tuple[VisitRow, list[ObservationRow], list[ObservationAttributeValue]]:
+    """The newest visit of the observer on the server, its observations and their multi-valued attributes."""
+    engine = make_engine(site.database_url)
+    try:
+        with Session(engine) as session:
+            visit = session.exec(
+                select(VisitRow)
+                .where(VisitRow.observer_id == observer_id)
+                .order_by(VisitRow.started_at.desc())  # type: ignore[attr-defined]
+            ).first()
+            assert visit is not None
+            observations = list(
+                session.exec(
+                    select(ObservationRow)
+                    .where(ObservationRow.visit_id == visit.id)
+                    .order_by(ObservationRow.occurred_at)  # type: ignore[arg-type]
+                ).all()
+            )
+            values = list(
+                session.exec(
+                    select(ObservationAttributeValue).where(
+                        ObservationAttributeValue.observation_id.in_([o.id for o in observations])  # type: ignore[attr-defined]
+                    )
+                ).all()
+            )
+            return visit, observations, values
+    finally:
+        engine.dispose()
+
+
+class Comment:
+    def __init__(self, author: str) -> None:
+        self.author = author
+
+
+def review_on_server(site: DemoSite, observation_id: uuid.UUID, body: str) -> Comment:
+    """What the facilitator's review page does: a status, a comment, and a new sequence number so that
+    tablets pull the change."""
+    engine = make_engine(site.database_url)
+    try:
+        with Session(engine) as session:
+            allocator = SequenceAllocator(session)
+            author = session.exec(select(User).order_by(User.id)).first()  # type: ignore[arg-type]
+            assert author is not None and author.id is not None
+            row = session.get(ObservationRow, observation_id)
+            assert row is not None
+            row.review_status = "validated"
+            row.server_seq = allocator.next()
+            session.add(row)
+            session.add(
+                ReviewComment(
+                    observation_id=observation_id,
+                    author_user_id=author.id,
+                    body=body,
+                    created_at=datetime.now(UTC),
+                )
+            )
+            allocator.save()
+            session.commit()
+            return Comment(author=author.full_name)
+    finally:
+        engine.dispose()
