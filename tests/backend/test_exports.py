@@ -9,6 +9,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from xml.etree import ElementTree
 
 import pytest
 from openpyxl import load_workbook
@@ -21,7 +22,8 @@ from backend.errors import ApiError
 from backend.services.demo_data import OBSERVERS, STRUCTURES, build_demo
 from backend.services.export_csv import Separator
 from backend.services.export_observations import ExportFormat, start_export
-from backend.services.export_rows import WITHHELD_NOTE, ExportScope, count_export_rows
+from backend.services.export_rows import WITHHELD_NOTE, ExportRow, ExportScope, count_export_rows
+from backend.services.export_xlsx import _write_rows_xml
 from backend.services.observation_filters import ObservationFilter
 from backend.services.records import save_observation
 from shared import schema
@@ -338,3 +340,22 @@ def test_an_unknown_code_in_the_filter_says_so(session: Session, workshop: Works
         start_export(session, scope, ExportFormat.CSV, actor_user_id=None, via="test")
     assert refused.value.status_code == 422
     assert "interuption" in refused.value.message
+
+
+def test_xlsx_rows_keep_awkward_text_as_text() -> None:
+    # The observation rows are written as sheet XML directly: escaping must hold for any note.
+    awkward = ['=1+1 & <b>"gras"</b>', "  espaces\u00a0et tabulation\tgardés ", "contrôle\x01\x0bsupprimé"]
+    fields = len(ExportRow._fields)
+    rows = [ExportRow._make([text, 42, True, None, *[""] * (fields - 4)]) for text in awkward]
+    body = io.StringIO()
+    assert _write_rows_xml(rows, body) == 3
+    root = ElementTree.fromstring(f"<sheetData>{body.getvalue()}</sheetData>")  # noqa: S314 (our own XML)
+    texts = [t.text for t in root.iter("t")]
+    assert texts[0::2] == [
+        '=1+1 & <b>"gras"</b>',
+        "  espaces\u00a0et tabulation\tgardés ",
+        "contrôlesupprimé",
+    ]
+    assert texts[1::2] == ["oui"] * 3
+    assert [c.get("r") for c in root.find("row")] == ["A2", "B2", "C2"]  # type: ignore[union-attr]
+    assert root.find("row/c[@r='B2']/v").text == "42"  # type: ignore[union-attr]
