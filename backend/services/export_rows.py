@@ -8,16 +8,16 @@ more than one batch in memory.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func
+from sqlalchemy import String, func, type_coerce
 from sqlmodel import Session, col, select
 
 from backend import models
@@ -25,7 +25,7 @@ from backend.services.observation_filters import ObservationFilter, apply_observ
 from backend.services.pseudonyms import Pseudonyms, build_pseudonyms
 from shared.privacy import mask_identifiers
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
-from shared.taxonomy import Taxonomy, load_taxonomy
+from shared.taxonomy import load_taxonomy
 
 BATCH_SIZE = 1000
 MULTI_VALUE_SEPARATOR = "|"  # between codes ("rhythm|work_content"); labels are joined with " | "
@@ -118,7 +118,8 @@ assert tuple(COLUMN_HEADERS) == COLUMN_KEYS
 @dataclass(frozen=True)
 class _StructureInfo:
     zone: ZoneInfo
-    taxonomy: Taxonomy
+    labels: dict[str, dict[str, str]]  # French labels by attribute and code, in the structure's grid
+    version: str  # of the grid
 
 
 def export_note(note: str | None, privacy_flagged: bool) -> str | None:
@@ -170,7 +171,8 @@ def _codes_of(attribute: str) -> Any:
 def _export_statement(scope: ExportScope) -> Any:
     obs = models.Observation
     columns: list[Any] = [
-        obs.id,
+        # The id as the database keeps it (see _uuid_text), not made a UUID only to be printed again.
+        type_coerce(obs.id, String),
         obs.structure_id,
         obs.observer_id,
         models.Unit.name,
@@ -204,7 +206,7 @@ def _structures(session: Session) -> dict[int, _StructureInfo]:
         )
     ).all()
     return {
-        structure_id: _StructureInfo(_zone(timezone), load_taxonomy(version))
+        structure_id: _StructureInfo(_zone(timezone), _labels(version), version)
         for structure_id, timezone, version in rows
         if structure_id is not None
     }
@@ -218,10 +220,6 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:
-    return None if moment is None else moment.astimezone(zone).isoformat(timespec="seconds")
-
-
 @cache
 def _labels(version: str) -> dict[str, dict[str, str]]:
     """French labels by attribute and code, looked up a million times in a large export."""
@@ -230,13 +228,6 @@ def _labels(version: str) -> dict[str, dict[str, str]]:
     for attribute in taxonomy.attributes:
         labels[attribute.code] = {v.code: v.label.fr for v in attribute.values}
     return labels
-
-
-def _label(taxonomy: Taxonomy, attribute: str, code: str | None) -> str | None:
-    if code is None:
-        return None
-    # A code from another grid version keeps its code as label: still there to read.
-    return _labels(taxonomy.version)[attribute].get(code, code)
 
 
 @cache
@@ -248,62 +239,98 @@ def _multi(version: str, attribute: str, joined: str | None) -> tuple[str, str]:
     return MULTI_VALUE_SEPARATOR.join(ordered), " | ".join(labels.get(c, c) for c in ordered)
 
 
+_STORED_UUID = re.compile("[0-9a-f]{32}")
+
+
+def _uuid_text(stored: UUID | str) -> str:
+    """An observation id in its usual form: PostgreSQL gives a UUID, SQLite the 32 lowercase hex digits
+    SQLAlchemy's Uuid type stores there (formatted directly, a few times faster than via UUID)."""
+    if isinstance(stored, UUID):
+        return str(stored)
+    if _STORED_UUID.fullmatch(stored):
+        return f"{stored[:8]}-{stored[8:12]}-{stored[12:16]}-{stored[16:20]}-{stored[20:]}"
+    return str(UUID(stored))
+
+
+# Review statuses by code: the code itself and its French label.
+_REVIEW_STATUSES = {
+    status.value: (status.value, REVIEW_STATUS_LABELS[status]["fr"]) for status in ReviewStatus
+}
+
+
 def iter_export_rows(
     session: Session, scope: ExportScope, pseudonyms: Pseudonyms | None = None
 ) -> Generator[ExportRow, None, None]:
-    """The exported rows, oldest first, streamed from the database in batches."""
+    """The exported rows, oldest first, streamed from the database in batches.
+
+    Runs once per observation, 100,000 times for a large XLSX: labels are plain dictionary look-ups
+    (a code from another grid version keeps its code as label, still there to read), and the query
+    goes through the connection rather than the ORM, which would only wrap each row again.
+    """
     pseudonyms = pseudonyms or pseudonyms_for(session, scope)
     structures = _structures(session)
-    for (
-        observation_id,
-        structure_id,
-        observer_id,
-        unit_name,
-        occurred_at,
-        ended_at,
-        category,
-        role,
-        tool,
-        source,
-        dimension_codes,
-        effect,
-        impact_codes,
-        severity,
-        review_status,
-        note,
-        privacy_flagged,
-    ) in session.exec(_export_statement(scope)):
-        info = structures[structure_id]
-        taxonomy = info.taxonomy
-        dimensions = _multi(taxonomy.version, "dimension", dimension_codes)
-        impacts = _multi(taxonomy.version, "impact", impact_codes)
-        status = ReviewStatus(review_status)
-        yield ExportRow(
-            observation_id=str(observation_id if isinstance(observation_id, UUID) else UUID(observation_id)),
-            structure=pseudonyms.structure(structure_id),
-            unit=unit_name,
-            observer=pseudonyms.observer(observer_id),
-            occurred_at=_local(occurred_at, info.zone) or "",
-            ended_at=_local(ended_at, info.zone),
-            duration_seconds=None if ended_at is None else round((ended_at - occurred_at).total_seconds()),
-            category_code=category,
-            category=_label(taxonomy, "category", category) or category,
-            role_code=role,
-            role=_label(taxonomy, "role", role),
-            tool_code=tool,
-            tool=_label(taxonomy, "tool", tool),
-            interruption_source_code=source,
-            interruption_source=_label(taxonomy, "interruption_source", source),
-            dimension_codes=dimensions[0],
-            dimensions=dimensions[1],
-            effect_code=effect,
-            effect=_label(taxonomy, "effect", effect),
-            impact_codes=impacts[0],
-            impacts=impacts[1],
-            severity=severity,
-            severity_label=_label(taxonomy, "severity", None if severity is None else str(severity)),
-            review_status_code=status.value,
-            review_status=REVIEW_STATUS_LABELS[status]["fr"],
-            note=export_note(note, bool(privacy_flagged)),
-            privacy_flagged=bool(privacy_flagged),
-        )
+    structure_of, observer_of = pseudonyms.structure, pseudonyms.observer
+    new_row = ExportRow._make
+    result = session.connection().execute(_export_statement(scope))
+    try:
+        for (
+            observation_id,
+            structure_id,
+            observer_id,
+            unit_name,
+            occurred_at,
+            ended_at,
+            category,
+            role,
+            tool,
+            source,
+            dimension_codes,
+            effect,
+            impact_codes,
+            severity,
+            review_status,
+            note,
+            privacy_flagged,
+        ) in result:
+            info = structures[structure_id]
+            labels, zone = info.labels, info.zone
+            dimensions = _multi(info.version, "dimension", dimension_codes)
+            impacts = _multi(info.version, "impact", impact_codes)
+            try:
+                status_code, status_label = _REVIEW_STATUSES[review_status]
+            except KeyError:
+                raise ValueError(f"unknown review status {review_status!r}") from None
+            flagged = bool(privacy_flagged)
+            yield new_row(
+                (
+                    _uuid_text(observation_id),
+                    structure_of(structure_id),
+                    unit_name,
+                    observer_of(observer_id),
+                    occurred_at.astimezone(zone).isoformat(timespec="seconds"),
+                    None if ended_at is None else ended_at.astimezone(zone).isoformat(timespec="seconds"),
+                    None if ended_at is None else round((ended_at - occurred_at).total_seconds()),
+                    category,
+                    labels["category"].get(category, category),
+                    role,
+                    None if role is None else labels["role"].get(role, role),
+                    tool,
+                    None if tool is None else labels["tool"].get(tool, tool),
+                    source,
+                    None if source is None else labels["interruption_source"].get(source, source),
+                    dimensions[0],
+                    dimensions[1],
+                    effect,
+                    None if effect is None else labels["effect"].get(effect, effect),
+                    impacts[0],
+                    impacts[1],
+                    severity,
+                    None if severity is None else labels["severity"].get(str(severity), str(severity)),
+                    status_code,
+                    status_label,
+                    export_note(note, flagged),
+                    flagged,
+                )
+            )
+    finally:
+        result.close()

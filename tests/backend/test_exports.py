@@ -7,11 +7,13 @@ import csv
 import io
 import json
 import uuid
+import zipfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from xml.etree import ElementTree
 
 import pytest
+import xlsxwriter
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from pypdf import PdfReader
@@ -22,8 +24,18 @@ from backend.errors import ApiError
 from backend.services.demo_data import OBSERVERS, STRUCTURES, build_demo
 from backend.services.export_csv import Separator
 from backend.services.export_observations import ExportFormat, start_export
-from backend.services.export_rows import WITHHELD_NOTE, ExportRow, ExportScope, count_export_rows
-from backend.services.export_xlsx import _write_rows_xml
+from backend.services.export_rows import (
+    COLUMN_HEADERS,
+    WITHHELD_NOTE,
+    ExportRow,
+    ExportScope,
+    _uuid_text,
+    count_export_rows,
+    iter_export_rows,
+    pseudonyms_for,
+)
+from backend.services.export_summary import workshop_figures
+from backend.services.export_xlsx import _write_rows_xml, write_xlsx
 from backend.services.observation_filters import ObservationFilter
 from backend.services.records import save_observation
 from shared import schema
@@ -344,18 +356,87 @@ def test_an_unknown_code_in_the_filter_says_so(session: Session, workshop: Works
 
 def test_xlsx_rows_keep_awkward_text_as_text() -> None:
     # The observation rows are written as sheet XML directly: escaping must hold for any note.
-    awkward = ['=1+1 & <b>"gras"</b>', "  espaces\u00a0et tabulation\tgardés ", "contrôle\x01\x0bsupprimé"]
+    awkward = [
+        '=1+1 & <b>"gras"</b>',
+        "  espaces\u00a0et tabulation\tgardés ",
+        "contrôle\x01\x0b\ufffesupprimé",
+        "<r><t>pas du texte riche</t></r>",
+        "_x0041_ reste tel quel",
+    ]
     fields = len(ExportRow._fields)
     rows = [ExportRow._make([text, 42, True, None, *[""] * (fields - 4)]) for text in awkward]
-    body = io.StringIO()
-    assert _write_rows_xml(rows, body) == 3
-    root = ElementTree.fromstring(f"<sheetData>{body.getvalue()}</sheetData>")  # noqa: S314 (our own XML)
+    body = io.BytesIO()
+    assert _write_rows_xml(rows, body) == len(awkward)
+    root = ElementTree.fromstring(b"<sheetData>" + body.getvalue() + b"</sheetData>")  # noqa: S314 (our own XML)
     texts = [t.text for t in root.iter("t")]
     assert texts[0::2] == [
         '=1+1 & <b>"gras"</b>',
         "  espaces\u00a0et tabulation\tgardés ",
-        "contrôlesupprimé",
+        "contrôlesupprimé",  # characters XML cannot carry are dropped
+        "<r><t>pas du texte riche</t></r>",
+        "_x005F_x0041_ reste tel quel",  # Excel reads _x005F_ as "_": it shows the text as typed
     ]
-    assert texts[1::2] == ["oui"] * 3
+    assert texts[1::2] == ["oui"] * len(awkward)
     assert [c.get("r") for c in root.find("row")] == ["A2", "B2", "C2"]  # type: ignore[union-attr]
     assert root.find("row/c[@r='B2']/v").text == "42"  # type: ignore[union-attr]
+    preserved = [t.get("{http://www.w3.org/XML/1998/namespace}space") for t in root.iter("t")]
+    assert preserved[2] == "preserve" and preserved[0] is None  # only where spaces lead or trail
+
+
+def _xlsxwriter_sheet(rows: list[ExportRow]) -> bytes:
+    """The observations sheet as XlsxWriter itself writes it, cell by cell (the export's former way)."""
+    out = io.BytesIO()
+    workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_numbers": False})
+    sheet = workbook.add_worksheet("Observations")
+    sheet.write_row(0, 0, list(COLUMN_HEADERS.values()))
+    for number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row):
+            if isinstance(value, bool):
+                sheet.write_string(number, column, "oui" if value else "non")
+            elif isinstance(value, int):
+                sheet.write_number(number, column, value)
+            elif value:
+                sheet.write_string(number, column, value)
+    workbook.close()
+    return out.getvalue()
+
+
+def test_xlsx_rows_read_back_as_xlsxwriter_would_have_written_them(
+    session: Session, workshop: Workshop
+) -> None:
+    scope = ExportScope(criteria=ObservationFilter(programme_id=workshop.programme_id))
+    fields = len(ExportRow._fields)
+    awkward = [
+        ExportRow._make([text, *["x"] * (fields - 3), 7, False])
+        for text in ['=1+1 & <b>"gras"</b>', " espaces autour ", "ligne\nsuivante", "_x0041_", "émoji 🙂"]
+    ]
+    rows = [*iter_export_rows(session, scope), *awkward]
+    figures = workshop_figures(session, scope, pseudonyms_for(session, scope))
+    written = io.BytesIO()
+    assert write_xlsx(rows, figures, written) == len(rows)
+
+    ours = load_workbook(written)["Observations"]
+    theirs = load_workbook(io.BytesIO(_xlsxwriter_sheet(rows)))["Observations"]
+    assert list(ours.iter_rows(values_only=True)) == list(theirs.iter_rows(values_only=True))
+    with zipfile.ZipFile(written) as package:
+        sheet_xml = package.read("xl/worksheets/sheet1.xml").decode()
+    assert f'<dimension ref="A1:AA{len(rows) + 1}"/>' in sheet_xml
+    assert f'<autoFilter ref="A1:AA{len(rows) + 1}"/>' in sheet_xml
+
+
+def test_an_xlsx_without_observations_still_opens(session: Session, workshop: Workshop) -> None:
+    criteria = ObservationFilter(
+        programme_id=workshop.programme_id, date_from=date(2001, 1, 1), date_to=date(2001, 1, 2)
+    )
+    workbook = load_workbook(io.BytesIO(_export(session, ExportFormat.XLSX, criteria)))
+    observations = workbook["Observations"]
+    assert [row[0] for row in observations.iter_rows(values_only=True)] == ["Identifiant"]
+    assert observations.freeze_panes == "A2"
+    assert workbook["À propos"]["B3"].value == "0"
+
+
+def test_observation_ids_keep_their_usual_form_whatever_the_database() -> None:
+    observation_id = uuid.uuid4()
+    assert _uuid_text(observation_id) == str(observation_id)
+    assert _uuid_text(observation_id.hex) == str(observation_id)  # as SQLite keeps it
+    assert _uuid_text(observation_id.hex.upper()) == str(observation_id)
