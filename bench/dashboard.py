@@ -5,7 +5,11 @@ two-hour visits, 16 observations each, with work dimensions and impacts), then t
 ``structure_dashboard`` for one structure (all its queries together, warm cache) and prints the EXPLAIN
 ANALYZE of every query with the indexes it used. Target: under 150 ms.
 
-Run from the repository root: ``python -m bench.dashboard [--observations 1000000] [--runs 7]``.
+On a busy machine wall times swing with the neighbours' load; the CPU time the PostgreSQL backend spent
+(read from /proc when the server runs on this machine) moves much less: compare that, with ``--serial``
+so that no parallel worker does part of the work out of sight.
+
+Run from the repository root: ``python -m bench.dashboard [--observations 1000000] [--runs 7] [--serial]``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import re
 import statistics
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -89,10 +94,14 @@ def fill(url: str, observations: int) -> None:
             FROM visit v, generate_series(1, {PER_VISIT}) k,
                 LATERAL (SELECT v.started_at + (random() + 0 * k) * interval '110 minutes' AS at,
                                 {_pick(CATEGORIES)} AS category) o""",
-        f"""INSERT INTO observation_attribute_value (observation_id, attribute, code)
-            SELECT id, 'dimension', {dimensions} FROM observation WHERE random() < 0.7""",
-        f"""INSERT INTO observation_attribute_value (observation_id, attribute, code)
-            SELECT id, 'impact', {impacts} FROM observation WHERE random() < 0.6""",
+        f"""INSERT INTO observation_attribute_value (observation_id, attribute, code, structure_id,
+                occurred_at, deleted)
+            SELECT id, 'dimension', {dimensions}, structure_id, occurred_at, deleted
+            FROM observation WHERE random() < 0.7""",
+        f"""INSERT INTO observation_attribute_value (observation_id, attribute, code, structure_id,
+                occurred_at, deleted)
+            SELECT id, 'impact', {impacts}, structure_id, occurred_at, deleted
+            FROM observation WHERE random() < 0.6""",
     ]
     with psycopg.connect(_libpq(url)) as connection:
         for statement in statements:
@@ -106,7 +115,13 @@ def _libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def measure(url: str, runs: int) -> None:
+def _backend_cpu_ms(pid: int) -> float | None:
+    """CPU time a PostgreSQL backend has used so far, when it runs on this machine (Linux)."""
+    path = Path(f"/proc/{pid}/schedstat")
+    return int(path.read_text().split()[0]) / 1e6 if path.exists() else None
+
+
+def measure(url: str, runs: int, serial: bool = False) -> None:
     engine = make_engine(url)
     reader = models.User(email="bench@vigie", full_name="Banc", role=UserRole.ADMIN.value, password_hash="-")  # noqa: S106  (never stored)
     captured: list[tuple[str, Any]] = []
@@ -127,14 +142,24 @@ def measure(url: str, runs: int) -> None:
         timings.setdefault(len(captured) - 1, []).append((time.perf_counter() - started[-1]) * 1000)
 
     totals = []
+    server_cpu = []
     with Session(engine) as session:
+        connection = session.connection()
+        if serial:
+            connection.exec_driver_sql("SET max_parallel_workers_per_gather = 0")
+        backend = int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+        timings.clear()
         for run in range(runs + 1):  # the first run warms the cache and is not counted
             captured.clear()
+            cpu_before = _backend_cpu_ms(backend)
             began = time.perf_counter()
             dashboard = structure_dashboard(session, reader, 1, ObservationFilter())
             elapsed = (time.perf_counter() - began) * 1000
+            cpu_after = _backend_cpu_ms(backend)
             if run:
                 totals.append(elapsed)
+                if cpu_before is not None and cpu_after is not None:
+                    server_cpu.append(cpu_after - cpu_before)
     print(
         f"structure 1: {dashboard.observations:,} observations, {dashboard.visits:,} visits, "
         f"{dashboard.observed_hours:,.0f} observed hours; {len(captured)} statements per dashboard"
@@ -143,6 +168,10 @@ def measure(url: str, runs: int) -> None:
         f"structure dashboard, all aggregate queries together: median {statistics.median(totals):.1f} ms, "
         f"min {min(totals):.1f} ms over {runs} runs (target < 150 ms)"
     )
+    if server_cpu:
+        workers = "no parallel workers" if serial else "parallel workers not counted"
+        cpu = statistics.median(server_cpu)
+        print(f"  PostgreSQL backend CPU per dashboard: median {cpu:.1f} ms ({workers})")
     for index, (statement, _parameters) in enumerate(captured):
         per_query = timings.get(index, [])[1:]
         if per_query:
@@ -153,6 +182,8 @@ def measure(url: str, runs: int) -> None:
     event.remove(engine, "after_cursor_execute", _after)
     used: set[str] = set()
     with engine.connect() as connection:
+        if serial:
+            connection.exec_driver_sql("SET max_parallel_workers_per_gather = 0")
         for index, (statement, parameters) in enumerate(list(captured)):
             plan = connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).all()
             lines = [row[0] for row in plan]
@@ -172,6 +203,7 @@ def main() -> None:
     parser.add_argument("--observations", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
+    parser.add_argument("--serial", action="store_true", help="no parallel workers: steadier CPU figures")
     args = parser.parse_args()
     admin_url = os.environ.get("VIGIE_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
     name = f"vigie_bench_{uuid.uuid4().hex[:10]}"
@@ -183,7 +215,7 @@ def main() -> None:
         began = time.perf_counter()
         fill(url, args.observations)
         print(f"filled {args.observations:,} observations in {time.perf_counter() - began:.0f} s ({name})")
-        measure(url, args.runs)
+        measure(url, args.runs, args.serial)
     finally:
         if args.keep:
             print(f"kept: {url}")

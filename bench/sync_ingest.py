@@ -344,7 +344,14 @@ def measure_raw(url: str, count: int) -> float:
                     }
                 )
                 values.extend(
-                    {"observation_id": observation.id, "attribute": attribute, "code": code}
+                    {
+                        "observation_id": observation.id,
+                        "attribute": attribute,
+                        "code": code,
+                        "structure_id": site.structure_id,
+                        "occurred_at": observation.occurred_at,
+                        "deleted": observation.deleted,
+                    }
                     for attribute, field in MULTI_VALUED.items()
                     for code in getattr(observation, field)
                 )

@@ -1,10 +1,11 @@
 """Dashboard figures, computed in the database with GROUP BY over indexed columns.
 
-Everything goes through ``apply_observation_filter``, so a dashboard shows exactly what the review list
-and the exports show for the same filters. Rates are events per observed hour (the time-motion metric)
-so that structures observed for longer are compared fairly. Observed time is the length of the ended
-visits matching the place and date filters; filters on what was observed (category, role...) narrow the
-events, not the time.
+Everything goes through ``apply_observation_filter`` (or, for work dimensions and impacts filtered on
+place and dates only, the same conditions on their copies of the observation's columns), so a dashboard
+shows exactly what the review list and the exports show for the same filters. Rates are events per
+observed hour (the time-motion metric) so that structures observed for longer are compared fairly.
+Observed time is the length of the ended visits matching the place and date filters; filters on what
+was observed (category, role...) narrow the events, not the time.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, case, cast, extract, func, literal, literal_column
+from sqlalchemy import BigInteger, and_, cast, func, literal, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -105,7 +107,8 @@ def _dialect(session: Session) -> str:
 def seconds_between(session: Session, end: Any, start: Any) -> Any:
     """``end - start`` in seconds, as a SQL expression on either database."""
     if _dialect(session) == "postgresql":
-        return extract("epoch", end - start)
+        # date_part gives a double precision; EXTRACT a numeric, several times slower to sum and sort.
+        return func.date_part("epoch", end - start)
     return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
@@ -113,26 +116,37 @@ def _rate(count: int, hours: float) -> float | None:
     return count / hours if hours > 0 else None
 
 
-def _visit_conditions(criteria: ObservationFilter, allowed: Collection[int] | None) -> list[Any]:
-    """The visits behind the observed time: same place and dates as the observations' filter."""
-    visit = models.Visit
-    conditions: list[Any] = [visit.deleted == False]  # noqa: E712  (SQL expression)
+def _place_and_dates(
+    structure_id: Any, moment: Any, criteria: ObservationFilter, allowed: Collection[int] | None
+) -> list[Any]:
+    """The filter's structures and days, as the observation filter reads them, on another table."""
+    conditions: list[Any] = []
     if allowed is not None:
-        conditions.append(col(visit.structure_id).in_(list(allowed)))
+        conditions.append(structure_id.in_(list(allowed)))
     if criteria.programme_id is not None:
         conditions.append(
-            col(visit.structure_id).in_(
+            structure_id.in_(
                 select(col(models.Structure.id)).where(models.Structure.programme_id == criteria.programme_id)
             )
         )
     if criteria.structure_id is not None:
-        conditions.append(visit.structure_id == criteria.structure_id)
+        conditions.append(structure_id == criteria.structure_id)
+    if criteria.date_from is not None:
+        conditions.append(moment >= _day_start(criteria.date_from))
+    if criteria.date_to is not None:
+        conditions.append(moment < _day_start(criteria.date_to + timedelta(days=1)))
+    return conditions
+
+
+def _visit_conditions(criteria: ObservationFilter, allowed: Collection[int] | None) -> list[Any]:
+    """The visits behind the observed time: same place and dates as the observations' filter."""
+    visit = models.Visit
+    conditions: list[Any] = [
+        visit.deleted == False,  # noqa: E712  (SQL expression)
+        *_place_and_dates(col(visit.structure_id), col(visit.started_at), criteria, allowed),
+    ]
     if criteria.unit_id is not None:
         conditions.append(visit.unit_id == criteria.unit_id)
-    if criteria.date_from is not None:
-        conditions.append(col(visit.started_at) >= _day_start(criteria.date_from))
-    if criteria.date_to is not None:
-        conditions.append(col(visit.started_at) < _day_start(criteria.date_to + timedelta(days=1)))
     return conditions
 
 
@@ -153,26 +167,20 @@ def observed_time(
 @dataclass
 class _Cube:
     """Counts by category x role x tool x effect, from ONE scan, folded into each dimension here
-    (a few hundred groups at most), with the timed events' count and total length per category."""
+    (a few hundred groups at most)."""
 
     category: dict[str | None, int]
     role: dict[str | None, int]
     tool: dict[str | None, int]
     effect: dict[str | None, int]
-    timed: dict[str, tuple[int, float]]
 
 
 def _cube(session: Session, criteria: ObservationFilter, allowed: Collection[int] | None) -> _Cube:
     obs = models.Observation
-    duration = seconds_between(session, col(obs.ended_at), col(obs.occurred_at))
     columns = (col(obs.category), col(obs.role), col(obs.tool), col(obs.effect))
-    statement = _filter(
-        sa_select(*columns, func.count(), func.count(col(obs.ended_at)), func.sum(duration)),
-        criteria,
-        allowed,
-    ).group_by(*columns)
-    cube = _Cube({}, {}, {}, {}, {})
-    for category, role, tool, effect, count, timed, total in session.exec(statement).all():
+    statement = _filter(sa_select(*columns, func.count()), criteria, allowed).group_by(*columns)
+    cube = _Cube({}, {}, {}, {})
+    for category, role, tool, effect, count in session.exec(statement).all():
         for counts, code in (
             (cube.category, category),
             (cube.role, role),
@@ -180,28 +188,47 @@ def _cube(session: Session, criteria: ObservationFilter, allowed: Collection[int
             (cube.effect, effect),
         ):
             counts[code] = counts.get(code, 0) + int(count)
-        if timed:
-            events, seconds = cube.timed.get(category, (0, 0.0))
-            cube.timed[category] = (events + int(timed), seconds + float(total))
     return cube
+
+
+# The filters that the copies of the observation's columns in ``observation_attribute_value`` answer.
+VALUE_COPIED_FILTERS = frozenset({"programme_id", "structure_id", "date_from", "date_to"})
 
 
 def _value_counts(
     session: Session, criteria: ObservationFilter, allowed: Collection[int] | None
 ) -> dict[str, dict[str | None, int]]:
-    """Work dimensions and impacts (one row per value) in one query."""
+    """Work dimensions and impacts (one row per value) in one query.
+
+    Filtered on place and dates only (the dashboard's own filters), the values are counted from
+    their copies of the observation's columns: an index-only scan, no join. Any other filter needs the
+    observation's other columns, hence the join.
+    """
     value = models.ObservationAttributeValue
-    statement = _filter(
-        select(value.attribute, value.code, func.count())
-        .select_from(models.Observation)
-        .join(value, col(value.observation_id) == col(models.Observation.id))
-        .where(col(value.attribute).in_(("dimension", "impact"))),
-        criteria,
-        allowed,
-    ).group_by(col(value.attribute), col(value.code))
+    statement = select(value.attribute, value.code, func.count())
+    other_filters = set(ObservationFilter.model_fields) - VALUE_COPIED_FILTERS
+    if all(getattr(criteria, name) is None for name in other_filters):
+        statement = statement.where(
+            value.deleted == False,  # noqa: E712  (SQL expression)
+            *_place_and_dates(col(value.structure_id), col(value.occurred_at), criteria, allowed),
+        )
+    else:
+        obs = models.Observation
+        statement = _filter(
+            statement.select_from(obs).join(
+                value,
+                and_(
+                    col(value.observation_id) == col(obs.id),
+                    col(value.structure_id) == col(obs.structure_id),  # narrows the values read
+                ),
+            ),
+            criteria,
+            allowed,
+        )
     counts: dict[str, dict[str | None, int]] = {"dimension": {}, "impact": {}}
-    for attribute, code, count in session.exec(statement).all():
-        counts[attribute][code] = int(count)
+    for attribute, code, count in session.exec(statement.group_by(col(value.attribute), col(value.code))):
+        if attribute in counts:
+            counts[attribute][code] = int(count)
     return counts
 
 
@@ -253,33 +280,52 @@ def zone_offsets(zone: str, start: datetime, end: datetime) -> list[tuple[int, i
     return changes
 
 
-# Local time is plain arithmetic: UTC epoch + the zone's offset at that instant (a CASE over the
-# zone's changes, compared on the stored timestamp). The same on both databases, and far cheaper than
-# converting every row with a time zone function.
+# Local time is plain arithmetic: UTC + the zone's offset at that instant. The offset is constant between
+# two changes of the zone, so the hour of week is counted in one branch per such stretch of time (a
+# range of an index), each adding its own constant: the same on both databases, and far cheaper than
+# converting every row with a time zone function or choosing its offset with a CASE.
 OFFSETS_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 HOURS_PER_WEEK = 168
-THURSDAY = 3  # 1 January 1970, hour 0 of the epoch, was a Thursday (Monday is 0)
+WEEK_SECONDS = HOURS_PER_WEEK * 3600
+MONDAY = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday, midnight UTC
+# The epoch began on a Thursday, 72 hours after a Monday's midnight; the whole weeks added keep every
+# moment the schema accepts (from year 2) positive, where integer division and modulo agree.
+SQLITE_WEEK_SHIFT = 72 * 3600 + 104_000 * WEEK_SECONDS
 
 
-def _offset_case(column: Any, zone: str) -> Any:
-    changes = zone_offsets(zone, OFFSETS_FROM, datetime.now(UTC) + timedelta(days=400))
-    if len(changes) == 1:
-        return literal(changes[0][1])
-    # Newest first: recent observations find their offset after a comparison or two.
-    branches = [
-        (column >= datetime.fromtimestamp(since, UTC), literal(offset))
-        for since, offset in reversed(changes[1:])
-    ]
-    return case(*branches, else_=literal(changes[0][1]))
+@lru_cache(maxsize=64)
+def _zone_changes(zone: str, today: date) -> tuple[tuple[int, int], ...]:
+    """``zone_offsets`` from OFFSETS_FROM to a year ahead, worked out once a day per zone."""
+    return tuple(zone_offsets(zone, OFFSETS_FROM, _day_start(today) + timedelta(days=400)))
 
 
-def _hour_of_week(session: Session, column: Any, offset: Any) -> Any:
-    """Local hours since the epoch, modulo a week: one number gives both the weekday and the hour."""
+def _offset_periods(
+    zone: str, first: datetime, last: datetime
+) -> list[tuple[datetime | None, datetime | None, int]]:
+    """The zone's offsets in force between two moments: (from, until, offset in seconds), oldest
+    first; the first has no start and the last no end, so that together they cover every moment."""
+    changes = _zone_changes(zone, datetime.now(UTC).date())
+    periods = []
+    for index, (since, offset) in enumerate(changes):
+        start = datetime.fromtimestamp(since, UTC) if index else None
+        following = changes[index + 1][0] if index + 1 < len(changes) else None
+        end = datetime.fromtimestamp(following, UTC) if following is not None else None
+        if (start is None or start <= last) and (end is None or end > first):
+            periods.append((start, end, offset))
+    return periods
+
+
+def _hour_of_week(session: Session, column: Any, offset: int) -> Any:
+    """Hours since Monday midnight, local time, for moments when the zone is ``offset`` seconds
+    ahead of UTC: an interval on PostgreSQL (``date_bin``, 14 and later: integer arithmetic on the
+    stored timestamp), an integer on SQLite."""
     if _dialect(session) == "postgresql":
-        hours = cast(func.floor((func.date_part("epoch", column) + offset) / 3600.0), BigInteger)
-    else:
-        hours = (cast(func.strftime("%s", column), BigInteger) + offset) // 3600
-    return hours % HOURS_PER_WEEK
+        origin = literal(MONDAY - timedelta(seconds=offset))  # a Monday midnight, local time
+        return func.date_bin(literal(timedelta(hours=1)), column, origin) - func.date_bin(
+            literal(timedelta(days=7)), column, origin
+        )
+    seconds = cast(func.strftime("%s", column), BigInteger) + (offset + SQLITE_WEEK_SHIFT)
+    return seconds // 3600 % HOURS_PER_WEEK
 
 
 def _zones(
@@ -299,32 +345,66 @@ def _zones(
     return zones
 
 
+def _span(
+    session: Session, structure_ids: Collection[int], criteria: ObservationFilter
+) -> tuple[datetime, datetime] | None:
+    """The first and last moments observed in these structures, within the filter's days (None when
+    there are none): they bound the stretches of constant offset worth counting. Read from the ends of
+    an index, one structure at a time; the other filters only narrow what lies in between."""
+    obs = models.Observation
+    occurred = col(obs.occurred_at)
+    branches: list[Any] = [
+        sa_select(func.min(occurred).label("first"), func.max(occurred).label("last")).where(
+            col(obs.structure_id) == structure_id,
+            col(obs.deleted) == False,  # noqa: E712  (SQL expression)
+        )
+        for structure_id in structure_ids
+    ]
+    source: Any = branches[0] if len(branches) == 1 else union_all(*branches)
+    ends = source.subquery()
+    statement: Any = sa_select(func.min(ends.c.first), func.max(ends.c.last))
+    first, last = session.exec(statement).one()
+    if first is None or last is None:
+        return None
+    if criteria.date_from is not None:
+        first = max(first, _day_start(criteria.date_from))
+    if criteria.date_to is not None:
+        last = min(last, _day_start(criteria.date_to + timedelta(days=1)))
+    return (first, last) if first <= last else None
+
+
 def _hour_and_weekday(
     session: Session, criteria: ObservationFilter, allowed: Collection[int] | None
 ) -> tuple[list[int], list[int]]:
+    """Observations by local hour of day and weekday."""
     obs = models.Observation
     by_hour = [0] * 24
     by_weekday = [0] * 7
     zones = _zones(session, criteria, allowed)
-    if not zones:
+    span = _span(session, [i for ids in zones.values() for i in ids], criteria) if zones else None
+    if span is None:
         return by_hour, by_weekday
     occurred = col(obs.occurred_at)
-    if len(zones) == 1:
-        offset = _offset_case(occurred, next(iter(zones)))
-    else:
-        offset = case(
-            *((col(obs.structure_id).in_(ids), _offset_case(occurred, zone)) for zone, ids in zones.items()),
-            else_=literal(0),
+    branches: list[Any] = []
+    for zone, ids in zones.items():
+        for start, end, offset in _offset_periods(zone, *span):
+            branch = select(_hour_of_week(session, occurred, offset).label("hour_of_week"))
+            if len(zones) > 1:
+                branch = branch.where(col(obs.structure_id).in_(ids))
+            if start is not None:
+                branch = branch.where(occurred >= start)
+            if end is not None:
+                branch = branch.where(occurred < end)
+            branches.append(_filter(branch, criteria, allowed))
+    source: Any = branches[0] if len(branches) == 1 else union_all(*branches)
+    hours = source.subquery()
+    statement: Any = sa_select(hours.c.hour_of_week, func.count()).group_by(hours.c.hour_of_week)
+    for since_monday, count in session.exec(statement).all():
+        week_hour = (
+            since_monday // timedelta(hours=1) if isinstance(since_monday, timedelta) else since_monday
         )
-    # Grouped by output name: the expression carries bound values, which the database would otherwise
-    # see as different expressions in SELECT and GROUP BY.
-    hour_of_week = _hour_of_week(session, occurred, offset).label("hour_of_week")
-    statement = _filter(select(hour_of_week, func.count()), criteria, allowed).group_by(
-        literal_column("hour_of_week")
-    )
-    for week_hour, count in session.exec(statement).all():
-        by_weekday[(int(week_hour) // 24 + THURSDAY) % 7] += int(count)
-        by_hour[int(week_hour) % 24] += int(count)
+        by_weekday[week_hour // 24] += int(count)
+        by_hour[week_hour % 24] += int(count)
     return by_hour, by_weekday
 
 
@@ -333,36 +413,37 @@ def _durations(
     criteria: ObservationFilter,
     allowed: Collection[int] | None,
     taxonomy: Taxonomy,
-    timed: dict[str, tuple[int, float]],
     observed_seconds: float,
 ) -> list[DurationStat]:
+    """Timed events by category: how many, their total length and (on PostgreSQL) their median, from
+    one scan of the timed events only."""
     obs = models.Observation
     duration = seconds_between(session, col(obs.ended_at), col(obs.occurred_at))
-    medians: dict[str, float] = {}
-    if _dialect(session) == "postgresql":
-        statement = _filter(
-            select(obs.category, func.percentile_cont(0.5).within_group(duration)).where(
-                col(obs.ended_at).is_not(None)
-            ),
-            criteria,
-            allowed,
-        ).group_by(col(obs.category))
-        medians = {category: float(median) for category, median in session.exec(statement).all()}
-    else:
-        for category, (count, _total) in timed.items():
-            medians[category] = _sqlite_median(session, duration, category, count, criteria, allowed)
+    postgresql = _dialect(session) == "postgresql"
+    columns = [col(obs.category), func.count(), func.sum(duration)]
+    if postgresql:
+        columns.append(func.percentile_cont(0.5).within_group(duration))
+    statement = _filter(
+        sa_select(*columns).where(col(obs.ended_at).is_not(None)), criteria, allowed
+    ).group_by(col(obs.category))
     labels = dict(_grid(taxonomy, "category"))
-    stats = [
-        DurationStat(
-            category=category,
-            label=labels.get(category, category),
-            events=count,
-            median_seconds=medians[category],
-            total_seconds=total,
-            share_of_observed_time=total / observed_seconds if observed_seconds > 0 else None,
+    stats = []
+    for category, count, total, *median in session.exec(statement).all():
+        middle = (
+            float(median[0])
+            if median
+            else _sqlite_median(session, duration, category, count, criteria, allowed)
         )
-        for category, (count, total) in timed.items()
-    ]
+        stats.append(
+            DurationStat(
+                category=category,
+                label=labels.get(category, category),
+                events=int(count),
+                median_seconds=middle,
+                total_seconds=float(total),
+                share_of_observed_time=float(total) / observed_seconds if observed_seconds > 0 else None,
+            )
+        )
     stats.sort(key=lambda stat: -stat.total_seconds)
     return stats
 
@@ -419,7 +500,7 @@ def compute_dashboard(
         by_impact=_labelled(values["impact"], _grid(taxonomy, "impact"), hours),
         by_hour=by_hour,
         by_weekday=by_weekday,
-        durations=_durations(session, criteria, allowed, taxonomy, cube.timed, seconds),
+        durations=_durations(session, criteria, allowed, taxonomy, seconds),
     )
 
 

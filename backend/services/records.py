@@ -24,17 +24,30 @@ def observation_row(
     return models.Observation(**fields, structure_id=visit.structure_id, observer_id=visit.observer_id)
 
 
-def attribute_values(observation: schema.Observation) -> list[dict[str, Any]]:
-    """The ``observation_attribute_value`` rows of an observation, as plain rows for bulk inserts."""
+def attribute_values(observation: schema.Observation, structure_id: int) -> list[dict[str, Any]]:
+    """The ``observation_attribute_value`` rows of an observation, as plain rows for bulk inserts.
+
+    They carry copies of the observation's structure, time and deletion, so that dashboards count
+    them without a join: write them again whenever the observation is written.
+    """
     return [
-        {"observation_id": observation.id, "attribute": attribute, "code": code}
+        {
+            "observation_id": observation.id,
+            "attribute": attribute,
+            "code": code,
+            "structure_id": structure_id,
+            "occurred_at": observation.occurred_at,
+            "deleted": observation.deleted,
+        }
         for attribute, field in MULTI_VALUED.items()
         for code in getattr(observation, field)
     ]
 
 
-def attribute_rows(observation: schema.Observation) -> list[models.ObservationAttributeValue]:
-    return [models.ObservationAttributeValue(**row) for row in attribute_values(observation)]
+def attribute_rows(
+    observation: schema.Observation, structure_id: int
+) -> list[models.ObservationAttributeValue]:
+    return [models.ObservationAttributeValue(**row) for row in attribute_values(observation, structure_id)]
 
 
 def save_observation(
@@ -47,7 +60,7 @@ def save_observation(
             models.ObservationAttributeValue.observation_id == observation.id  # type: ignore[arg-type]
         )
     )
-    session.add_all(attribute_rows(observation))
+    session.add_all(attribute_rows(observation, visit.structure_id))
     return row
 
 

@@ -437,7 +437,7 @@ def _apply_observation(
             "review_status": ReviewStatus.TO_REVIEW.value,
             "privacy_flagged": _names_a_patient(observation.note),
         }
-        batch.new_values += attribute_values(observation)
+        batch.new_values += attribute_values(observation, visit.structure_id)
         return _outcome(mutation, observation.id, MutationStatus.APPLIED)
 
     if existing.structure_id != device.structure_id or existing.observer_id != device.observer_id:
@@ -463,7 +463,7 @@ def _apply_observation(
     existing.received_at = now
     existing.server_seq = allocator.next()
     batch.session.add(existing)
-    batch.session.add_all(attribute_rows(observation))
+    batch.session.add_all(attribute_rows(observation, visit.structure_id))
     return _outcome(mutation, observation.id, MutationStatus.APPLIED)
 
 

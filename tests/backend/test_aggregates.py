@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from backend import models
@@ -27,6 +28,7 @@ from backend.services.observation_filters import ObservationFilter
 from backend.services.records import save_observation, visit_row
 from shared import schema
 from shared.taxonomy import current_taxonomy
+from tests.backend import sync_helpers
 from tests.backend.web_helpers import ADMIN, FACILITATOR, DemoWeb, demo_web
 from tests.databases import DATABASE_KINDS
 
@@ -183,6 +185,12 @@ def test_programme_dashboard_and_filters_match_an_independent_count(site: DemoWe
             < len([o for o in rows.observations if o.structure_id == visit.structure_id])
         )
         _check(narrowed, expected)
+        # Dates alone: work dimensions and impacts are then counted from their own copies of the dates.
+        fortnight = ObservationFilter(date_from=first, date_to=last)
+        _check(
+            structure_dashboard(session, facilitator, visit.structure_id, fortnight),
+            _expected(rows, {visit.structure_id}, None, first, last),
+        )
         logins = programme_dashboard(
             session, facilitator, site.summary.programme_id, ObservationFilter(category="login")
         )
@@ -280,3 +288,118 @@ def test_hours_and_weekdays_are_read_in_the_structures_time_zone(session: Sessio
     assert dashboard.by_hour == [sum(1 for t in local if t.hour == h) for h in range(24)]
     assert dashboard.by_weekday == [sum(1 for t in local if t.weekday() == d) for d in range(7)]
     assert dashboard.observed_hours == pytest.approx(72)
+
+
+def _values_by_code(dashboard: Dashboard) -> dict[str, dict[str, int]]:
+    return {"dimension": _nonzero(dashboard.by_dimension), "impact": _nonzero(dashboard.by_impact)}
+
+
+def test_work_dimensions_follow_edited_and_deleted_observations(client: TestClient, session: Session) -> None:
+    """Values are counted from copies of their observation's structure, time and deletion: a pushed edit
+    moves them to another day, a deletion takes them out, whichever way the dashboard counts them."""
+    site = sync_helpers.make_site(session)
+    tablet = sync_helpers.enrol(client, session, site)
+    day = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    visit = tablet.visit(started_at=day.isoformat(), ended_at=(day + timedelta(hours=3)).isoformat())
+
+    def at(minutes: int) -> str:
+        return (day + timedelta(minutes=minutes)).isoformat()
+
+    kept = sync_helpers.observation(
+        visit["id"], occurred_at=at(10), dimensions=["rhythm", "work_content"], impacts=["qvt"]
+    )
+    moved = sync_helpers.observation(visit["id"], occurred_at=at(20), dimensions=["rhythm"])
+    removed = sync_helpers.observation(
+        visit["id"], occurred_at=at(30), dimensions=["work_spaces"], impacts=["care_quality"]
+    )
+    records = [("visit", visit), ("observation", kept), ("observation", moved), ("observation", removed)]
+    created = tablet.push(*(tablet.mutation(entity, data) for entity, data in records))
+    assert sync_helpers.statuses(created) == ["applied"] * 4
+    day_before = (day - timedelta(days=1)).isoformat()
+    edits = [{**moved, "occurred_at": day_before, "version": 2}, {**removed, "deleted": True, "version": 2}]
+    edited = tablet.push(*(tablet.mutation("observation", data) for data in edits))
+    assert sync_helpers.statuses(edited) == ["applied"] * 2
+
+    for value in session.exec(select(models.ObservationAttributeValue)).all():
+        row = session.get_one(models.Observation, value.observation_id)
+        assert (value.structure_id, value.occurred_at, value.deleted) == (
+            row.structure_id,
+            row.occurred_at,
+            row.deleted,
+        )
+    everything = {"dimension": {"rhythm": 2, "work_content": 1}, "impact": {"qvt": 1}}
+    on_the_day = {"dimension": {"rhythm": 1, "work_content": 1}, "impact": {"qvt": 1}}
+    for criteria, expected in (
+        (ObservationFilter(), everything),
+        (ObservationFilter(date_from=day.date(), date_to=day.date()), on_the_day),
+        # Any filter on other columns of the observation counts through a join with it: same figures.
+        (ObservationFilter(review_status=schema.ReviewStatus.TO_REVIEW), everything),
+        (ObservationFilter(unit_id=tablet.unit_id, date_from=day.date()), on_the_day),
+    ):
+        dashboard = compute_dashboard(
+            session,
+            criteria.model_copy(update={"structure_id": site.structure_id}),
+            None,
+            scope="structure",
+            scope_id=site.structure_id,
+            name="CH Test",
+            taxonomy=current_taxonomy(),
+        )
+        assert _values_by_code(dashboard) == expected, criteria
+
+
+def test_a_programme_across_time_zones_reads_each_structure_in_its_own(session: Session) -> None:
+    programme = models.Programme(name="Outre-mer", taxonomy_version="2026.1")
+    session.add(programme)
+    session.flush()
+    assert programme.id is not None
+    moments = [datetime(2026, 3, 28, 22, 30, tzinfo=UTC) + timedelta(hours=h) for h in range(0, 30, 5)]
+    expected_hours = [0] * 24
+    expected_weekdays = [0] * 7
+    for zone in ("Europe/Paris", "America/Cayenne", "Indian/Reunion"):
+        structure = models.Structure(programme_id=programme.id, name=zone, kind="hospital", timezone=zone)
+        session.add(structure)
+        session.flush()
+        assert structure.id is not None
+        unit = models.Unit(structure_id=structure.id, name="U")
+        observer = models.Observer(programme_id=programme.id, display_name="O")
+        session.add_all([unit, observer])
+        session.flush()
+        assert unit.id is not None and observer.id is not None
+        visit = schema.Visit(
+            id=uuid.uuid4(),
+            structure_id=structure.id,
+            unit_id=unit.id,
+            observer_id=observer.id,
+            started_at=moments[0],
+            ended_at=moments[-1],
+            created_at=moments[0],
+            updated_at=moments[0],
+        )
+        session.add(visit_row(visit))
+        session.flush()
+        for moment in moments:
+            observation = schema.Observation(
+                id=uuid.uuid4(),
+                visit_id=visit.id,
+                occurred_at=moment,
+                category="paper",
+                created_at=moment,
+                updated_at=moment,
+            )
+            save_observation(session, observation, visit)
+            local = moment.astimezone(ZoneInfo(zone))
+            expected_hours[local.hour] += 1
+            expected_weekdays[local.weekday()] += 1
+    session.commit()
+    dashboard = compute_dashboard(
+        session,
+        ObservationFilter(programme_id=programme.id),
+        None,
+        scope="programme",
+        scope_id=programme.id,
+        name="Outre-mer",
+        taxonomy=current_taxonomy(),
+    )
+    assert dashboard.by_hour == expected_hours
+    assert dashboard.by_weekday == expected_weekdays

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
+
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from backend import models
 from backend.db import make_engine
 from backend.migrate import alembic_config, current_revision, downgrade, schema_drift, upgrade
 from backend.models import metadata
+from backend.services.records import save_observation, visit_row
+from shared import schema
 
 
 def table_names(url: str) -> set[str]:
@@ -82,4 +87,61 @@ def test_downgrade_spells_out_runs_of_applied_mutations(database_url: str) -> No
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT mutation_id, status FROM sync_mutation ORDER BY mutation_id"))
         assert [tuple(r) for r in rows] == [(1, "applied"), (2, "applied"), (3, "applied"), (5, "rejected")]
+    engine.dispose()
+
+
+def test_upgrade_copies_each_observations_columns_into_its_attribute_values(database_url: str) -> None:
+    # Revision 0006 fills the copies dashboards count from; older rows have none until then.
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    moment = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    with Session(engine) as session:
+        programme = models.Programme(name="P", taxonomy_version="2026.1")
+        session.add(programme)
+        session.flush()
+        structure = models.Structure(programme_id=programme.id or 0, name="S", kind="hospital")
+        observer = models.Observer(programme_id=programme.id or 0, display_name="O")
+        session.add_all([structure, observer])
+        session.flush()
+        unit = models.Unit(structure_id=structure.id or 0, name="U")
+        session.add(unit)
+        session.flush()
+        visit = schema.Visit(
+            id=uuid.uuid4(),
+            structure_id=structure.id or 0,
+            unit_id=unit.id or 0,
+            observer_id=observer.id or 0,
+            started_at=moment,
+            created_at=moment,
+            updated_at=moment,
+        )
+        session.add(visit_row(visit))
+        session.flush()
+        for minutes, deleted in ((0, False), (40, True)):
+            occurred = moment + timedelta(minutes=minutes)
+            observation = schema.Observation(
+                id=uuid.uuid4(),
+                visit_id=visit.id,
+                occurred_at=occurred,
+                category="login",
+                dimensions=["rhythm", "work_content"],
+                impacts=["qvt"],
+                deleted=deleted,
+                created_at=occurred,
+                updated_at=occurred,
+            )
+            save_observation(session, observation, visit)
+        session.commit()
+    downgrade(database_url, "0005")
+    upgrade(database_url)
+    with Session(engine) as session:
+        values = session.exec(select(models.ObservationAttributeValue)).all()
+        assert len(values) == 6
+        for value in values:
+            row = session.get_one(models.Observation, value.observation_id)
+            assert (value.structure_id, value.occurred_at, value.deleted) == (
+                row.structure_id,
+                row.occurred_at,
+                row.deleted,
+            )
     engine.dispose()
