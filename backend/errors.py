@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.messages import field_error
@@ -33,12 +35,20 @@ class ErrorBody(BaseModel):
 class ApiError(Exception):
     """Raised by services for a failure the caller can act on."""
 
-    def __init__(self, status_code: int, code: str, message: str, details: list[ErrorDetail] | None = None):
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        details: list[ErrorDetail] | None = None,
+        headers: dict[str, str] | None = None,  # e.g. Retry-After on a 429
+    ):
         super().__init__(message)
         self.status_code = status_code
         self.code = code
         self.message = message
         self.details = details or []
+        self.headers = headers or {}
 
 
 def error_response(status_code: int, body: ErrorBody) -> JSONResponse:
@@ -57,9 +67,11 @@ STATUS_MESSAGES: dict[int, tuple[str, str]] = {
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(
+        response = error_response(
             exc.status_code, ErrorBody(code=exc.code, message=exc.message, details=exc.details)
         )
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -82,6 +94,20 @@ def install_error_handlers(app: FastAPI) -> None:
         response = error_response(exc.status_code, ErrorBody(code=code, message=message))
         if exc.headers:
             response.headers.update(exc.headers)
+        return response
+
+    # The database restarting, or every pooled connection busy for 30 s (a burst of pushes waiting on
+    # the sync lock): a retryable 503, which tablets retry and load balancers understand.
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeoutError)
+    async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", type(exc).__name__, exc_info=exc)
+        body = ErrorBody(
+            code="database_unavailable",
+            message="Base de données momentanément indisponible ; réessayez dans un instant.",
+        )
+        response = error_response(503, body)
+        response.headers["Retry-After"] = "5"
         return response
 
     @app.exception_handler(Exception)

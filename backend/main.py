@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from backend.api import admin, auth, dashboard, exports, health, observations, review, sync, taxonomy
 from backend.db import make_engine
 from backend.errors import install_error_handlers
+from backend.security import install_security
 from backend.settings import Settings, get_settings
 from backend.web import admin_pages, auth_pages, dashboard_pages, review_pages
 from backend.web.errors import install_page_error_handlers
@@ -51,5 +52,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(exports.router)
+    install_security(app, settings)
 
     return app

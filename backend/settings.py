@@ -31,11 +31,22 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     sql_echo: bool = False
+    # Lockout after repeated failures, counted in the database so every worker sees the same counts.
+    login_max_failures: int = Field(default=5, ge=1)  # per e-mail address
+    login_max_failures_per_ip: int = Field(default=20, ge=1)  # a hospital's staff may share one address
+    enrolment_max_failures_per_ip: int = Field(default=10, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    # Web origins allowed to call the API from a browser (comma-separated); empty: none, CORS stays closed.
+    cors_origins: str = ""
 
     @field_validator("database_url")
     @classmethod
     def _normalise(cls, value: str) -> str:
         return normalise_database_url(value)
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
 
 
 @cache

@@ -73,6 +73,14 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Version de grille inconnue : « {version} ».",
         "en": "Unknown grid version: '{version}'.",
     },
+    "nul_character": {
+        "fr": "Caractère nul (\\0) interdit dans un texte.",
+        "en": "NUL character (\\0) not allowed in text.",
+    },
+    "out_of_range": {
+        "fr": "Valeur hors des limites acceptées ({minimum} à {maximum}).",
+        "en": "Value outside the accepted range ({minimum} to {maximum}).",
+    },
     "invalid_finess": {
         "fr": "Numéro FINESS invalide : 9 chiffres attendus (reçu « {value} »).",
         "en": "Invalid FINESS number: 9 digits expected (got '{value}').",

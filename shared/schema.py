@@ -6,11 +6,21 @@ passed as ``context={"taxonomy": ...}`` when a programme keeps an older grid.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from shared.messages import MESSAGES
@@ -32,6 +42,37 @@ def taxonomy_from(info: ValidationInfo) -> Taxonomy:
 
 def _error(error_code: str, **context: Any) -> PydanticCustomError:
     return PydanticCustomError(error_code, MESSAGES[error_code]["fr"], context)
+
+
+# What the server's database can hold: PostgreSQL's integer and bigint, text without a NUL character,
+# times that stay representable once converted to UTC. Checked here, a stray value is a field error
+# (found by fuzzing the API: each of these was a 500 on PostgreSQL).
+DB_INT_MAX = 2**31 - 1
+DB_BIGINT_MAX = 2**63 - 1
+MOMENT_MIN = datetime(2, 1, 1, tzinfo=UTC)
+MOMENT_MAX = datetime(9998, 12, 31, tzinfo=UTC)
+
+
+def reject_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise _error("nul_character")
+    return value
+
+
+def representable_moment(value: datetime) -> datetime:
+    try:
+        in_utc: datetime | None = value.astimezone(UTC)
+    except OverflowError:
+        in_utc = None
+    if in_utc is None or not MOMENT_MIN <= in_utc <= MOMENT_MAX:
+        minimum, maximum = MOMENT_MIN.date().isoformat(), MOMENT_MAX.date().isoformat()
+        raise _error("out_of_range", minimum=minimum, maximum=maximum)
+    return value
+
+
+StoredText = Annotated[str, BeforeValidator(reject_nul)]
+Moment = Annotated[AwareDatetime, AfterValidator(representable_moment)]
+RowId = Annotated[int, Field(gt=0, le=DB_INT_MAX)]
 
 
 def check_code(taxonomy: Taxonomy, attribute: str, code: str) -> str:
@@ -68,20 +109,20 @@ class SyncedRecord(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     id: UUID
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
-    version: int = Field(default=1, ge=1)
+    created_at: Moment
+    updated_at: Moment
+    version: int = Field(default=1, ge=1, le=DB_INT_MAX)
     deleted: bool = False
 
 
 class Visit(SyncedRecord):
     """A ward visit: one observer following one unit's staff for a stretch of time."""
 
-    structure_id: int = Field(gt=0)
-    unit_id: int = Field(gt=0)
-    observer_id: int = Field(gt=0)
-    started_at: AwareDatetime
-    ended_at: AwareDatetime | None = None
+    structure_id: RowId
+    unit_id: RowId
+    observer_id: RowId
+    started_at: Moment
+    ended_at: Moment | None = None
     observed_roles: list[Code] = Field(default_factory=list, max_length=20)
     context_note: str | None = Field(default=None, max_length=VISIT_CONTEXT_MAX_LENGTH)
 
@@ -97,14 +138,15 @@ class Visit(SyncedRecord):
         return check_codes(taxonomy_from(info), "role", value)
 
     _blank_context = field_validator("context_note", mode="before")(_blank_to_none)
+    _no_nul_context = field_validator("context_note", mode="before")(reject_nul)
 
 
 class Observation(SyncedRecord):
     """One event seen during a visit, logged with a tap and enriched afterwards."""
 
     visit_id: UUID
-    occurred_at: AwareDatetime
-    ended_at: AwareDatetime | None = None
+    occurred_at: Moment
+    ended_at: Moment | None = None
     category: Code
     role: Code | None = None
     tool: Code | None = None
@@ -116,6 +158,7 @@ class Observation(SyncedRecord):
     note: str | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
 
     _blank_note = field_validator("note", mode="before")(_blank_to_none)
+    _no_nul_note = field_validator("note", mode="before")(reject_nul)
 
     @field_validator("ended_at")
     @classmethod

@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.messages import FieldError
-from shared.schema import NAME_MAX_LENGTH, Observation, Visit
+from shared.schema import DB_INT_MAX, NAME_MAX_LENGTH, Moment, Observation, StoredText, Visit
 
 PROTOCOL_VERSION = 1
 MIN_PROTOCOL_VERSION = 1
@@ -40,15 +40,15 @@ class Mutation(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    mutation_id: int = Field(gt=0)
-    entity: str = Field(max_length=20)
+    mutation_id: int = Field(gt=0, le=DB_INT_MAX)  # the device keeps its last one in an integer column
+    entity: StoredText = Field(max_length=20)
     data: dict[str, Any]
 
 
 class PushRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    device_time: AwareDatetime = Field(description="The device's clock when sending, to measure its offset.")
+    device_time: Moment = Field(description="The device's clock when sending, to measure its offset.")
     mutations: list[Mutation]
 
 
@@ -96,9 +96,9 @@ class PushResponse(BaseModel):
 class EnrolRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    code: str = Field(min_length=1, max_length=32)
+    code: StoredText = Field(min_length=1, max_length=32)
     installation_id: UUID = Field(description="Chosen once by the app; lets a retried enrolment succeed.")
-    label: str = Field(default="", max_length=100)
+    label: StoredText = Field(default="", max_length=100)
 
 
 class EnrolResponse(BaseModel):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
 from backend.api.web_deps import CsrfApiDep, CurrentUserDep
 from backend.db import SessionDep
 from backend.services.admin import devices_of, revoke
+from shared.schema import DB_INT_MAX
 
 router = APIRouter(prefix="/api/v1/devices", tags=["web: administration"])
 
@@ -41,5 +43,7 @@ def devices(session: SessionDep, user: CurrentUserDep) -> list[DeviceView]:
 
 
 @router.post("/{device_id}/revoke", status_code=204)
-def revoke_device(device_id: int, signed_in: CsrfApiDep, session: SessionDep) -> None:
+def revoke_device(
+    device_id: Annotated[int, Path(ge=1, le=DB_INT_MAX)], signed_in: CsrfApiDep, session: SessionDep
+) -> None:
     revoke(session, signed_in.user, device_id)

@@ -7,8 +7,12 @@ from pydantic import BaseModel, Field
 
 from backend.api.web_deps import CsrfApiDep, SignedInDep, clear_session_cookie, set_session_cookie
 from backend.db import SessionDep
+from backend.errors import ErrorBody
 from backend.models import User
+from backend.security import AttemptDep
 from backend.services.auth import change_password, sign_in, sign_out
+from backend.services.web_sessions import COOKIE_NAME
+from shared.schema import StoredText
 
 router = APIRouter(prefix="/api/v1/auth", tags=["web: accounts"])
 
@@ -37,7 +41,7 @@ class SignedInView(BaseModel):
 
 
 class Credentials(BaseModel):
-    email: str = Field(max_length=320)
+    email: StoredText = Field(max_length=320)
     password: str = Field(max_length=1000)
 
 
@@ -47,9 +51,19 @@ class PasswordChange(BaseModel):
     confirmation: str = Field(max_length=1000)
 
 
-@router.post("/login")
-def login(body: Credentials, request: Request, response: Response, session: SessionDep) -> SignedInView:
-    signed_in = sign_in(session, body.email, body.password)
+@router.post("/login", responses={429: {"model": ErrorBody, "description": "Trop de tentatives"}})
+def login(
+    body: Credentials, request: Request, response: Response, session: SessionDep, attempt: AttemptDep
+) -> SignedInView:
+    signed_in = sign_in(
+        session,
+        body.email,
+        body.password,
+        attempt.at,
+        client_ip=attempt.client_ip,
+        replaces_token=request.cookies.get(COOKIE_NAME),
+        policy=attempt.policy,
+    )
     set_session_cookie(response, request, signed_in.token)
     return SignedInView(user=UserView.of(signed_in.user), csrf_token=signed_in.csrf_token)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from backend.api.web_deps import CurrentUserDep, FilterDep, ScopeDep
 from backend.db import SessionDep
@@ -14,23 +16,29 @@ from backend.services.aggregates import (
     structure_dashboard,
 )
 from backend.services.agreement import PairedVisit, paired_visits
+from shared.schema import DB_INT_MAX
 
 router = APIRouter(prefix="/api/v1", tags=["web: dashboard"])
+RowIdPath = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
 
 
 @router.get("/structures/{structure_id}/dashboard")
-def structure(structure_id: int, session: SessionDep, user: CurrentUserDep, criteria: FilterDep) -> Dashboard:
+def structure(
+    structure_id: RowIdPath, session: SessionDep, user: CurrentUserDep, criteria: FilterDep
+) -> Dashboard:
     return structure_dashboard(session, user, structure_id, criteria)
 
 
 @router.get("/programmes/{programme_id}/dashboard")
-def programme(programme_id: int, session: SessionDep, user: CurrentUserDep, criteria: FilterDep) -> Dashboard:
+def programme(
+    programme_id: RowIdPath, session: SessionDep, user: CurrentUserDep, criteria: FilterDep
+) -> Dashboard:
     return programme_dashboard(session, user, programme_id, criteria)
 
 
 @router.get("/programmes/{programme_id}/comparison")
 def comparison(
-    programme_id: int, session: SessionDep, user: CurrentUserDep, criteria: FilterDep
+    programme_id: RowIdPath, session: SessionDep, user: CurrentUserDep, criteria: FilterDep
 ) -> Comparison:
     return programme_comparison(session, user, programme_id, criteria)
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from backend.api.web_deps import CsrfApiDep
 from backend.db import SessionDep
 from backend.services import review
 from backend.services.review import CommentView, ObservationDetail
-from shared.schema import NOTE_MAX_LENGTH, ReviewStatus
+from shared.schema import NOTE_MAX_LENGTH, ReviewStatus, StoredText
 
 router = APIRouter(prefix="/api/v1/observations/{observation_id}", tags=["web: review"])
 
@@ -21,11 +22,11 @@ class StatusChange(BaseModel):
 
 
 class NewComment(BaseModel):
-    body: str = Field(max_length=NOTE_MAX_LENGTH * 2)  # the service gives the precise message
+    body: StoredText = Field(max_length=NOTE_MAX_LENGTH * 2)  # the service gives the precise message
 
 
 class NewTag(BaseModel):
-    tag: str = Field(max_length=200)
+    tag: StoredText = Field(max_length=200)
 
 
 class Tags(BaseModel):
@@ -59,5 +60,10 @@ def add_tag(observation_id: UUID, body: NewTag, signed_in: CsrfApiDep, session: 
 
 
 @router.delete("/tags/{tag}")
-def remove_tag(observation_id: UUID, tag: str, signed_in: CsrfApiDep, session: SessionDep) -> Tags:
+def remove_tag(
+    observation_id: UUID,
+    tag: Annotated[StoredText, Path(max_length=200)],
+    signed_in: CsrfApiDep,
+    session: SessionDep,
+) -> Tags:
     return Tags(tags=review.remove_tag(session, signed_in.user, observation_id, tag))

@@ -10,7 +10,9 @@ from backend.api.deps import DeviceDep, ProtocolDep
 from backend.db import SessionDep
 from backend.db_types import utcnow
 from backend.errors import ErrorBody
+from backend.security import AttemptDep
 from backend.services import devices, sync
+from shared.schema import DB_BIGINT_MAX
 from shared.sync import MAX_PULL_PAGE, EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
@@ -19,9 +21,13 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-@router.post("/devices/enrol", status_code=201, responses=ERRORS)
-def enrol(_protocol: ProtocolDep, request: EnrolRequest, session: SessionDep) -> EnrolResponse:
-    return devices.enrol_device(session, request)
+@router.post("/devices/enrol", status_code=201, responses={**ERRORS, 429: {"model": ErrorBody}})
+def enrol(
+    _protocol: ProtocolDep, request: EnrolRequest, session: SessionDep, attempt: AttemptDep
+) -> EnrolResponse:
+    return devices.enrol_device(
+        session, request, attempt.at, client_ip=attempt.client_ip, policy=attempt.policy
+    )
 
 
 @router.post("/sync/push", responses=ERRORS)
@@ -36,7 +42,7 @@ def pull(
     _protocol: ProtocolDep,
     session: SessionDep,
     device: DeviceDep,
-    cursor: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[int, Query(ge=0, le=DB_BIGINT_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PULL_PAGE)] = 500,
 ) -> PullResponse:
     return sync.pull(session, device, cursor, limit, utcnow())

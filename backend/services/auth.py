@@ -11,10 +11,22 @@ from backend import models
 from backend.db_types import utcnow
 from backend.errors import ApiError, ErrorDetail
 from backend.services.audit import record_audit
+from backend.services.rate_limits import (
+    DEFAULT_POLICY,
+    LOGIN,
+    LOGIN_FAILED,
+    LOGIN_LOCKED,
+    LockoutPolicy,
+    last_sign_in,
+    locked_until,
+    login_limits,
+    too_many_attempts,
+)
 from backend.services.users import PASSWORD_MIN_LENGTH, hash_password, verify_password
 from backend.services.web_sessions import close_other_sessions, close_session, open_session, purge_expired
 
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
+TOO_MANY_LOGINS = "Trop de tentatives de connexion échouées"
 # Verified when the e-mail is unknown, so that a wrong address takes as long as a wrong password.
 _DUMMY_HASH = hash_password("vigie-no-such-account")
 
@@ -26,27 +38,94 @@ class SignedIn:
     csrf_token: str
 
 
-def sign_in(session: Session, email: str, password: str, now: datetime | None = None) -> SignedIn:
+def sign_in(
+    session: Session,
+    email: str,
+    password: str,
+    now: datetime | None = None,
+    *,
+    client_ip: str | None = None,
+    replaces_token: str | None = None,
+    policy: LockoutPolicy = DEFAULT_POLICY,
+) -> SignedIn:
+    """Check the credentials and open a new session.
+
+    Refused (429) while the e-mail or the client's address is locked out, even with the right password.
+    ``replaces_token`` is the session cookie the browser already had: it is closed, never reused, so a
+    cookie planted before sign-in is worth nothing after it.
+    """
     now = now or utcnow()
     email = email.strip().lower()
     user = session.exec(select(models.User).where(models.User.email == email)).first()
+    since = last_sign_in(session, user.id if user else None)
+    if (until := _locked_until(session, policy, email, client_ip, now, since)) is not None:
+        raise too_many_attempts(TOO_MANY_LOGINS, until, now)
     valid = verify_password(password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not valid or not user.is_active:
+        actor = user.id if user else None
+        reason = "inactive" if user and valid else "credentials"
+        _audit(session, LOGIN_FAILED, now, actor, email=email[:320], client_ip=client_ip, reason=reason)
+        session.flush()
+        until = _locked_until(session, policy, email, client_ip, now, since)
+        if until is not None:  # this failure was one too many: say so now rather than at the next try
+            _audit(session, LOGIN_LOCKED, now, actor, email=email[:320], client_ip=client_ip, until=until)
         # Committed on its own: the failed attempt must be on record even though the request fails.
-        record_audit(
-            session,
-            "auth.login_failed",
-            actor_user_id=user.id if user else None,
-            details={"email": email[:320], "reason": "inactive" if user and valid else "credentials"},
-        )
         session.commit()
+        if until is not None:
+            raise too_many_attempts(TOO_MANY_LOGINS, until, now)
         raise ApiError(401, "invalid_credentials", BAD_CREDENTIALS)
     purge_expired(session, now)
+    close_session(session, replaces_token)
     token, record = open_session(session, user, now)
-    record_audit(session, "auth.login", actor_user_id=user.id, target_type="user", target_id=user.id)
+    _audit(session, LOGIN, now, user.id, target_id=user.id, client_ip=client_ip)
     session.commit()
     session.refresh(user)
     return SignedIn(user=user, token=token, csrf_token=record.csrf_token)
+
+
+def _locked_until(
+    session: Session,
+    policy: LockoutPolicy,
+    email: str,
+    client_ip: str | None,
+    now: datetime,
+    since: datetime | None,
+) -> datetime | None:
+    """The later of the e-mail's and the address's lockouts; failures before the account's last
+    successful sign-in do not count against its e-mail."""
+    per_email, per_ip = login_limits(policy)
+    locks = [
+        until
+        for until in (
+            locked_until(session, per_email, email[:320], now, since=since),  # as recorded
+            locked_until(session, per_ip, client_ip, now),
+        )
+        if until is not None
+    ]
+    return max(locks, default=None)
+
+
+def _audit(
+    session: Session,
+    action: str,
+    now: datetime,
+    actor_user_id: int | None,
+    target_id: int | None = None,
+    **details: object,
+) -> None:
+    event = record_audit(
+        session,
+        action,
+        actor_user_id=actor_user_id,
+        target_type="user" if target_id is not None else None,
+        target_id=target_id,
+        details={
+            key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in details.items()
+            if value is not None
+        },
+    )
+    event.at = now  # the attempt's time, which the lockout counts from
 
 
 def sign_out(session: Session, user: models.User, token: str | None) -> None:

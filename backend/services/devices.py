@@ -18,6 +18,17 @@ from sqlmodel import Session, select
 from backend.db_types import utcnow
 from backend.errors import ApiError
 from backend.models import Device, EnrolmentCode, Observer, Programme, Structure
+from backend.services.audit import record_audit
+from backend.services.rate_limits import (
+    DEFAULT_POLICY,
+    ENROL_FAILED,
+    ENROL_LOCKED,
+    Limit,
+    LockoutPolicy,
+    enrolment_limit,
+    locked_until,
+    too_many_attempts,
+)
 from backend.services.sequence import serialise_writes
 from shared.messages import message
 from shared.sync import ENROLMENT_CODE_LENGTH, EnrolRequest, EnrolResponse
@@ -26,6 +37,7 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud a
 DEFAULT_CODE_LIFETIME = timedelta(days=7)
 # A tablet whose enrolment answer was lost may retry with the same code for this long.
 ENROL_RETRY_WINDOW = timedelta(hours=24)
+TOO_MANY_CODES = "Trop de codes d'enrôlement refusés depuis ce réseau"
 
 
 def _digest(secret: str) -> str:
@@ -84,17 +96,30 @@ def create_enrolment_code(
     return IssuedCode(code=format_code(code), expires_at=record.expires_at, record=record)
 
 
-def enrol_device(session: Session, request: EnrolRequest, now: datetime | None = None) -> EnrolResponse:
+def enrol_device(
+    session: Session,
+    request: EnrolRequest,
+    now: datetime | None = None,
+    *,
+    client_ip: str | None = None,
+    policy: LockoutPolicy = DEFAULT_POLICY,
+) -> EnrolResponse:
+    """Exchange a code for a device token. Every refused code is in the audit log (never the code
+    itself); too many from one address lock it out for a while (429)."""
     now = now or utcnow()
+    limit = enrolment_limit(policy)
     # Two tablets racing with one code, or one tablet retrying while its first try is still running,
     # must see each other's result: enrolments take the server's write lock and so run one at a time.
     session.rollback()
+    if (until := locked_until(session, limit, client_ip, now)) is not None:
+        raise too_many_attempts(TOO_MANY_CODES, until, now)
+    session.rollback()  # the write lock must be the transaction's first statement (see sequence.py)
     serialise_writes(session)
     record = session.exec(
         select(EnrolmentCode).where(EnrolmentCode.code_hash == _digest(normalise_code(request.code)))
     ).first()
     if record is None:
-        raise ApiError(400, "enrolment_code_invalid", message("enrolment_code_invalid"))
+        raise _refused(session, limit, 400, "enrolment_code_invalid", "unknown", client_ip, now)
     device = session.exec(select(Device).where(Device.installation_id == request.installation_id)).first()
     if record.used_at is not None:
         retry = (
@@ -103,9 +128,9 @@ def enrol_device(session: Session, request: EnrolRequest, now: datetime | None =
             and now - record.used_at <= ENROL_RETRY_WINDOW
         )
         if not retry:
-            raise ApiError(409, "enrolment_code_used", message("enrolment_code_used"))
+            raise _refused(session, limit, 409, "enrolment_code_used", "used", client_ip, now, record)
     elif record.expires_at < now:
-        raise ApiError(400, "enrolment_code_expired", message("enrolment_code_expired"))
+        raise _refused(session, limit, 400, "enrolment_code_expired", "expired", client_ip, now, record)
 
     token = secrets.token_urlsafe(32)
     if device is None:
@@ -118,9 +143,25 @@ def enrol_device(session: Session, request: EnrolRequest, now: datetime | None =
     device.revoked_at = None
     session.add(device)
     session.flush()
+    retried = record.used_at is not None
     record.used_at = record.used_at or now
     record.device_id = device.id
     session.add(record)
+    event = record_audit(
+        session,
+        "device.enrol",
+        actor_device_id=device.id,
+        target_type="device",
+        target_id=device.id,
+        details={
+            "observer_id": record.observer_id,
+            "structure_id": record.structure_id,
+            "enrolment_code_id": record.id,
+            "retry": retried,
+            **({"client_ip": client_ip} if client_ip else {}),
+        },
+    )
+    event.at = now
     session.commit()
 
     observer = session.get(Observer, device.observer_id)
@@ -136,6 +177,36 @@ def enrol_device(session: Session, request: EnrolRequest, now: datetime | None =
     )
 
 
+def _refused(
+    session: Session,
+    limit: Limit,
+    status_code: int,
+    code: str,
+    reason: str,
+    client_ip: str | None,
+    now: datetime,
+    record: EnrolmentCode | None = None,
+) -> ApiError:
+    """Record a refused code (committed although the request fails) and say why, or that the address
+    is now locked out when this failure was one too many."""
+    details: dict[str, object] = {"reason": reason}
+    if record is not None:
+        details["enrolment_code_id"] = record.id  # which code, never the code itself
+    if client_ip:
+        details["client_ip"] = client_ip
+    event = record_audit(session, ENROL_FAILED, details=details)
+    event.at = now
+    session.flush()
+    until = locked_until(session, limit, client_ip, now)
+    if until is not None:
+        locked = record_audit(session, ENROL_LOCKED, details={**details, "until": until.isoformat()})
+        locked.at = now
+    session.commit()
+    if until is not None:
+        return too_many_attempts(TOO_MANY_CODES, until, now)
+    return ApiError(status_code, code, message(code))
+
+
 def authenticate_device(session: Session, token: str | None, now: datetime | None = None) -> Device:
     if not token:
         raise ApiError(401, "missing_token", "Tablette non enrôlée : jeton absent.")
@@ -149,13 +220,29 @@ def authenticate_device(session: Session, token: str | None, now: datetime | Non
     return device
 
 
-def revoke_device(session: Session, device_id: int, now: datetime | None = None) -> Device:
+def revoke_device(
+    session: Session,
+    device_id: int,
+    now: datetime | None = None,
+    *,
+    actor_user_id: int | None = None,
+    via: str = "cli",
+) -> Device:
+    """Revoke a tablet (the ``vigie device revoke`` command); recorded in the audit log."""
     device = session.get(Device, device_id)
     if device is None:
         raise ApiError(404, "not_found", "Tablette introuvable.")
     if device.revoked_at is None:
         device.revoked_at = now or utcnow()
         session.add(device)
+        record_audit(
+            session,
+            "device.revoke",
+            actor_user_id=actor_user_id,
+            target_type="device",
+            target_id=device_id,
+            details={"via": via},
+        )
         session.commit()
     return device
 

@@ -7,17 +7,18 @@ from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import and_, exists, func, select
 from sqlmodel import col
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from backend import models
-from shared.schema import ReviewStatus
+from shared.schema import MOMENT_MAX, MOMENT_MIN, ReviewStatus, RowId, StoredText, reject_nul
 
 _S = TypeVar("_S", Select[Any], SelectOfScalar[Any])
 
 SEARCH_MAX_LENGTH = 200
+DAY_MIN, DAY_MAX = MOMENT_MIN.date(), MOMENT_MAX.date()  # a day after the last is still a date
 
 
 class ObservationFilter(BaseModel):
@@ -25,17 +26,21 @@ class ObservationFilter(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    programme_id: int | None = None
-    structure_id: int | None = None
-    unit_id: int | None = None
-    category: str | None = None
-    role: str | None = None
-    tool: str | None = None
+    programme_id: RowId | None = None
+    structure_id: RowId | None = None
+    unit_id: RowId | None = None
+    category: StoredText | None = None
+    role: StoredText | None = None
+    tool: StoredText | None = None
     review_status: ReviewStatus | None = None
-    date_from: date | None = Field(default=None, description="First day included (UTC).")
-    date_to: date | None = Field(default=None, description="Last day included (UTC).")
+    date_from: date | None = Field(
+        default=None, ge=DAY_MIN, le=DAY_MAX, description="First day included (UTC)."
+    )
+    date_to: date | None = Field(default=None, ge=DAY_MIN, le=DAY_MAX, description="Last day included (UTC).")
     text: str | None = Field(default=None, max_length=SEARCH_MAX_LENGTH, description="Words in the note.")
-    tag: str | None = None
+    tag: StoredText | None = None
+
+    _no_nul_text = field_validator("text", mode="before")(reject_nul)
 
 
 def _day_start(day: date) -> datetime:

@@ -18,7 +18,9 @@ from backend.api.web_deps import (
 )
 from backend.db import SessionDep
 from backend.errors import ApiError
+from backend.security import AttemptDep
 from backend.services.auth import change_password, sign_in, sign_out
+from backend.services.web_sessions import COOKIE_NAME
 from backend.web.layout import back_to, page, safe_next
 from backend.web.templating import render
 
@@ -28,15 +30,23 @@ router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "vigie_login_csrf"
 
 
-def _login_form(request: Request, next_path: str, error: str | None = None, email: str = "") -> HTMLResponse:
+def _login_form(
+    request: Request,
+    next_path: str,
+    error: str | None = None,
+    email: str = "",
+    status_code: int = 401,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
     response = render(
         request,
         "login.html",
         None,
         {"login_csrf": token, "next": next_path, "login_error": error, "email": email},
-        status_code=401 if error else 200,
+        status_code=status_code if error else 200,
     )
+    response.headers.update(headers or {})
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https"
     )
@@ -56,6 +66,7 @@ def login_page(request: Request, session: SessionDep, next: str = "/") -> Respon
 def login(
     request: Request,
     session: SessionDep,
+    attempt: AttemptDep,
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     login_csrf: Annotated[str, Form()] = "",
@@ -67,9 +78,17 @@ def login(
             request, safe_next(next), "Formulaire expiré : saisissez à nouveau vos identifiants."
         )
     try:
-        signed_in = sign_in(session, email, password)
-    except ApiError as exc:
-        return _login_form(request, safe_next(next), exc.message, email)
+        signed_in = sign_in(
+            session,
+            email,
+            password,
+            attempt.at,
+            client_ip=attempt.client_ip,
+            replaces_token=request.cookies.get(COOKIE_NAME),
+            policy=attempt.policy,
+        )
+    except ApiError as exc:  # wrong credentials (401) or locked out for a while (429, says until when)
+        return _login_form(request, safe_next(next), exc.message, email, exc.status_code, exc.headers)
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(response, request, signed_in.token)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
