@@ -20,6 +20,10 @@ from backend import migrate
 from backend.db import make_engine
 from backend.errors import ApiError
 from backend.models import Device, Observer, Programme, Structure
+from backend.services.audit import record_audit
+from backend.services.backup import BackupError
+from backend.services.backup import backup as backup_database
+from backend.services.backup import restore as restore_database
 from backend.services.demo_data import (
     DEMO_ADMIN_EMAIL,
     DEMO_FACILITATOR_EMAIL,
@@ -191,6 +195,14 @@ def user_create(
                 programme_ids=programme or [],
                 structure_id=structure,
             )
+            record_audit(
+                session,
+                "user.create",
+                target_type="user",
+                target_id=user.id,
+                details={"role": user.role, "email": user.email, "via": "cli"},
+            )
+            session.commit()
             typer.echo(f"Compte créé : {user.email} ({user.role}).")
     except UserError as exc:
         raise _fail(str(exc)) from None
@@ -286,6 +298,10 @@ def observer_create(
             raise _fail(f"Programme {programme} inconnu.")
         observer = Observer(programme_id=programme, display_name=name)
         session.add(observer)
+        session.flush()
+        record_audit(
+            session, "observer.create", target_type="observer", target_id=observer.id, details={"via": "cli"}
+        )
         session.commit()
         typer.echo(
             f"Observateur créé : {observer.id} {observer.display_name}, "
@@ -328,6 +344,14 @@ def enrolment_create(
         issued = create_enrolment_code(
             session, observer_id=observer, structure_id=structure, lifetime=timedelta(days=days)
         )
+        record_audit(
+            session,
+            "device.enrolment_code",
+            target_type="observer",
+            target_id=observer,
+            details={"structure_id": structure, "expires_at": issued.expires_at.isoformat(), "via": "cli"},
+        )
+        session.commit()
         expiry = _local_time(issued.expires_at, place.timezone)
         summary = f"{person.display_name} ({observer}), structure {place.name} ({structure})"
     uri = enrolment_uri(server_url, issued.code)
@@ -388,6 +412,42 @@ def device_revoke(device_id: Annotated[int, typer.Argument(help="Identifiant de 
         device = revoke_device(session, device_id)
         label = f" ({device.label})" if device.label else ""
         typer.echo(f"Tablette {device_id}{label} révoquée : elle ne peut plus synchroniser.")
+
+
+@app.command("backup")
+def backup(
+    file: Annotated[Path, typer.Argument(help="Fichier de sauvegarde à écrire", dir_okay=False)],
+    force: Annotated[bool, typer.Option(help="Remplace le fichier s'il existe déjà.")] = False,
+) -> None:
+    """Sauvegarde toute la base dans un fichier (SQLite : copie en ligne ; PostgreSQL : pg_dump)."""
+    url = _database_url()
+    try:
+        result = backup_database(url, file, overwrite=force)
+    except BackupError as exc:
+        raise _fail(str(exc)) from None
+    size = f"{result.size_bytes / 1_000_000:.1f}".replace(".", ",")
+    typer.echo(f"Sauvegarde {result.engine} de {_safe_url(url)} écrite : {file} ({size} Mo).")
+
+
+@app.command("restore")
+def restore(
+    file: Annotated[Path, typer.Argument(help="Sauvegarde écrite par « vigie backup »", dir_okay=False)],
+    force: Annotated[
+        bool, typer.Option(help="Remplace une base qui contient déjà des données (elles sont perdues).")
+    ] = False,
+) -> None:
+    """Restaure une sauvegarde dans la base (vide, sauf --force). Arrêtez le serveur avant."""
+    url = _database_url()
+    try:
+        revision = restore_database(url, file, force=force)
+    except BackupError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"Base {_safe_url(url)} restaurée depuis {file} (schéma : révision {revision or 'aucune'}).")
+    if revision != migrate.head_revision():
+        typer.echo(
+            f"Cette version de Vigie attend la révision {migrate.head_revision()} : "
+            "lancez « vigie db upgrade » avant de relancer le serveur."
+        )
 
 
 EXPORT_FILTER_OPTIONS = {

@@ -15,6 +15,8 @@ command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 # QR code tests decode the images as a camera would: zbarimg; SVGs are drawn by librsvg first.
 command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
 command -v rsvg-convert >/dev/null 2>&1 || missing+=(librsvg2-bin)
+# vigie backup / restore on PostgreSQL run pg_dump and pg_restore.
+command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> Installing system packages: ${missing[*]}"
   as_root apt-get update -qq
