@@ -94,6 +94,11 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Ce code a déjà servi : demandez-en un nouveau.",
         "en": "This code has already been used: ask for a new one.",
     },
+    # The server's French message says when to try again; this is the wording for the app in English.
+    "too_many_attempts": {
+        "fr": "Trop de tentatives refusées : réessayez dans quelques minutes.",
+        "en": "Too many refused attempts: try again in a few minutes.",
+    },
     "enrolment_code_expired": {
         "fr": "Ce code a expiré : demandez-en un nouveau.",
         "en": "This code has expired: ask for a new one.",

@@ -59,6 +59,8 @@ def test_server_errors_keep_their_french_message_or_are_rendered_in_english_by_c
     use_language("en")
     assert error_text("enrolment_code_invalid", french) == "Unknown enrolment code: check what you typed."
     assert error_text("some_new_code", "Message du serveur.") == "Message du serveur."
+    locked = "Trop de codes d'enrôlement refusés depuis ce réseau : réessayez dans 15 minutes."
+    assert error_text("too_many_attempts", locked) == "Too many refused attempts: try again in a few minutes."
 
 
 def test_settings_come_from_the_environment(tmp_path: Path) -> None:
