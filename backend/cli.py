@@ -160,12 +160,13 @@ def serve(
     port = port or settings.port
     typer.echo(f"Vigie sur http://{host}:{port}/  (API : http://{host}:{port}/docs)  base : {_safe_url(url)}")
     uvicorn.run(
-        "backend.main:create_app",
+        "backend.main:create_served_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
         reload=reload,
+        timeout_keep_alive=settings.keep_alive_seconds,
         log_level="info",
     )
 

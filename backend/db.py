@@ -27,6 +27,24 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def release_connection(session: Session) -> None:
+    """End the session's read transaction so its connection goes back to the pool, keeping what it loaded.
+
+    FastAPI runs each sync dependency, the route and the response's validation as separate trips to its
+    worker threads (40 per process). A session that kept its connection from one trip to the next held
+    it while waiting for a thread, while every thread waited for a connection: under load (bench/load.py,
+    200 tablets) requests then stalled until the pool's 30 s timeout and failed. Call this at the end of a
+    dependency or a read-only service that has read what it needs; the next statement takes a connection
+    again. Loaded objects stay attached and are not expired: nothing is read twice.
+    """
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
 def get_session(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine) as session:
         yield session

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     sql_echo: bool = False
+    # How long an idle HTTP connection stays open. Longer than the reverse proxy keeps its upstream
+    # connections (nginx: 60 s in docker/nginx.conf), so the server never closes one just as the proxy,
+    # or a tablet, sends a request on it (uvicorn's default of 5 s did, under load: bench/load.py).
+    keep_alive_seconds: int = Field(default=75, ge=1)
     # Lockout after repeated failures, counted in the database so every worker sees the same counts.
     login_max_failures: int = Field(default=5, ge=1)  # per e-mail address
     login_max_failures_per_ip: int = Field(default=20, ge=1)  # a hospital's staff may share one address

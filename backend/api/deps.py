@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Header
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from backend.db import SessionDep
+from backend.db import SessionDep, release_connection
 from backend.errors import ApiError
 from backend.models import Device
 from backend.services.devices import authenticate_device
@@ -16,10 +16,12 @@ from shared.sync import MIN_PROTOCOL_VERSION, PROTOCOL_HEADER, PROTOCOL_VERSION
 _bearer = HTTPBearer(auto_error=False, description="The device token received at enrolment.")
 
 
-def check_protocol(
+async def check_protocol(
     version: Annotated[int | None, Header(alias=PROTOCOL_HEADER, description="Sync protocol version")] = None,
 ) -> int:
     # Refused before anything is read or written: the tablet's local data stays as it is.
+    # Async although it awaits nothing: it reads one header, and a sync dependency costs a worker-thread
+    # round trip on every push and pull.
     if version is None or version < MIN_PROTOCOL_VERSION:
         raise ApiError(
             426,
@@ -39,7 +41,9 @@ def current_device(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Device:
-    return authenticate_device(session, credentials.credentials if credentials else None)
+    device = authenticate_device(session, credentials.credentials if credentials else None)
+    release_connection(session)  # the route runs in another thread trip: see release_connection
+    return device
 
 
 ProtocolDep = Annotated[int, Depends(check_protocol)]

@@ -13,7 +13,7 @@ from fastapi import Depends, Header, Request, Response
 from pydantic import ValidationError
 
 from backend import models
-from backend.db import SessionDep
+from backend.db import SessionDep, release_connection
 from backend.errors import ApiError, ErrorDetail
 from backend.services.access import visible_structure_ids
 from backend.services.observation_filters import ObservationFilter
@@ -39,6 +39,7 @@ class SignedInBrowser:
 def signed_in_browser(request: Request, session: SessionDep) -> SignedInBrowser:
     token = request.cookies.get(COOKIE_NAME)
     found = find_session(session, token)
+    release_connection(session)  # the route runs in another thread trip: see release_connection
     if found is None or token is None:
         raise ApiError(401, "unauthenticated", "Connectez-vous pour continuer.")
     user, record = found
@@ -57,7 +58,9 @@ CurrentUserDep = Annotated[models.User, Depends(current_user)]
 
 def user_scope(session: SessionDep, user: CurrentUserDep) -> set[int] | None:
     """The signed-in user's structures (None: all), to pass as ``allowed_structure_ids``."""
-    return visible_structure_ids(session, user)
+    structure_ids = visible_structure_ids(session, user)
+    release_connection(session)
+    return structure_ids
 
 
 ScopeDep = Annotated[set[int] | None, Depends(user_scope)]

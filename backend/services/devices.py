@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.db_types import utcnow
 from backend.errors import ApiError
@@ -248,8 +248,9 @@ def revoke_device(
 
 
 def device_taxonomy_version(session: Session, device: Device) -> str:
-    structure = session.get(Structure, device.structure_id)
-    assert structure is not None
-    programme = session.get(Programme, structure.programme_id)
-    assert programme is not None
-    return programme.taxonomy_version
+    """The taxonomy version of the device's programme, in one query (it is read on every push)."""
+    return session.exec(
+        select(Programme.taxonomy_version)
+        .join(Structure, col(Structure.programme_id) == col(Programme.id))
+        .where(Structure.id == device.structure_id)
+    ).one()
