@@ -5,6 +5,8 @@ own store and sync client.
   again just after a push committed but before the tablet read the answer; it is restarted each time.
 - The database drops every connection of the server in the middle of pushes (``pg_terminate_backend``,
   what a database restart does to its clients), and drops them again while they sit idle in the pool.
+- The PostgreSQL server itself is stopped in the middle of a push (``pg_ctlcluster … stop -m fast``),
+  stays down while the tablet retries, and is started again under the running ``vigie serve``.
 
 Each fault is placed deterministically: the test holds a lock on the tablet's device row, which a push
 updates last, just before commit, so the push is certainly under way when the fault strikes. Afterwards
@@ -14,8 +16,10 @@ nothing applied twice.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -148,6 +152,23 @@ def terminate_server_connections(database_url: str, database: str, spare: set[in
             (database, list(spare)),
         ).fetchall()
     return len(rows)
+
+
+def postgres_cluster(action: str) -> None:
+    """Stop or start the local PostgreSQL server, as its administrator would (needs root, as CI has)."""
+    pg_ctlcluster = shutil.which("pg_ctlcluster")
+    versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
+    if pg_ctlcluster is None or not versions:
+        pytest.fail("restarting PostgreSQL needs Debian's pg_ctlcluster and a cluster in /etc/postgresql")
+    command = [pg_ctlcluster, "--skip-systemctl-redirect", versions[-1], "main", action]
+    if action == "stop":
+        command += ["-m", "fast"]  # what a restart does: open transactions rolled back, clients cut
+    subprocess.run(command, check=True, capture_output=True, timeout=60)
+    if action == "start":
+        deadline = time.monotonic() + 30
+        while subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], check=False).returncode != 0:
+            assert time.monotonic() < deadline, "PostgreSQL did not come back"
+            time.sleep(0.2)
 
 
 @dataclass
@@ -445,6 +466,43 @@ def test_database_dropping_the_servers_connections_gives_retryable_errors_and_an
     assert httpx.get(f"{site.server.base_url}/health", timeout=5).json()["database"] == "ok"
     for tablet in tablets:
         assert_server_holds_exactly_the_tablet(site, tablet)
+
+
+def test_database_restarted_under_the_server_during_a_push_loses_and_duplicates_nothing(
+    crash_site: CrashSite,
+) -> None:
+    site = crash_site
+    tablet = site.tablet("R")
+    visit = begin(tablet)
+    observe(tablet, visit, 300)  # three pushes of 100
+
+    # Stopped while the second push is inside its transaction, then kept down while the tablet retries.
+    lock: list[DeviceRowLock] = []
+    tablet.on_request[tablet.pushes_sent + 2] = lambda: lock.append(
+        DeviceRowLock(site.database_url, tablet.device_id)
+    )
+    syncing = ThreadResult(tablet.sync_expecting_failure)
+    wait_for_blocked_push(site.database_url, site.database)
+    try:
+        postgres_cluster("stop")
+        failure = syncing.value()
+        assert failure.retryable, failure
+        assert tablet.sync_expecting_failure().retryable  # still down: the server says so, it does not hang
+        answered_while_down = httpx.get(f"{site.server.base_url}/health", timeout=10)
+        assert answered_while_down.status_code == 503, answered_while_down.text
+    finally:
+        postgres_cluster("start")
+        with contextlib.suppress(psycopg.Error):  # cut by the stop: nothing left to release
+            lock[0].connection.close()
+
+    # The server has been running all along; its pool reconnects and the backlog goes through once.
+    assert site.server.process is not None and site.server.process.poll() is None
+    tablet.sync_until_done()
+    assert httpx.get(f"{site.server.base_url}/health", timeout=5).json()["database"] == "ok"
+    assert_server_holds_exactly_the_tablet(site, tablet)
+    for status, body in tablet.error_answers:
+        assert (status, json.loads(body)["code"]) == (503, "database_unavailable"), body
+    assert site.server.starts == 1
 
 
 class ThreadResult:
