@@ -1,9 +1,12 @@
 """How fast a push is ingested: observations per second through the real HTTP API, against a raw bulk insert.
 
-Run from the repository root: ``python -m bench.sync_ingest [--count 10000] [--databases sqlite,postgresql]``.
+Run from the repository root:
+``python -m bench.sync_ingest [--count 10000] [--repeat 3] [--databases sqlite,postgresql]``.
 For each database kind, a real ``vigie serve`` process on a fresh migrated demo database receives one visit
 then ``--count`` observations from an enrolled tablet, in sequential batches of MAX_BATCH; the baseline
-inserts the same rows with SQLAlchemy Core, one transaction per batch. It prints figures, it asserts none.
+inserts the same rows with SQLAlchemy Core, one transaction per batch. Each database gets ``--repeat``
+such pairs (3 by default) and the medians are reported, with each pair's ratio. It prints figures, it
+asserts none.
 """
 
 from __future__ import annotations
@@ -71,11 +74,25 @@ class Workload:
 
 @dataclass(frozen=True)
 class Figures:
+    """Medians over the runs: on a shared machine one raw insert alone swings by a third."""
+
     database: str
     count: int
-    api_seconds: float
-    raw_seconds: float
-    api_batch_seconds: list[float]
+    api_runs: list[float]  # seconds, one per run, each paired with the raw run that followed it
+    raw_runs: list[float]
+    api_batch_seconds: list[float]  # the pushes of the median API run
+
+    @property
+    def api_seconds(self) -> float:
+        return statistics.median(self.api_runs)
+
+    @property
+    def raw_seconds(self) -> float:
+        return statistics.median(self.raw_runs)
+
+    @property
+    def run_ratios(self) -> list[float]:
+        return [raw / api for api, raw in zip(self.api_runs, self.raw_runs, strict=True)]
 
     @property
     def api_rate(self) -> float:
@@ -113,6 +130,9 @@ class Figures:
             "ratio_api_raw": self.ratio,
             "api_seconds_per_10000": self.api_seconds_per_10k,
             "api_batch_seconds": self.api_batch_seconds,
+            "api_runs_seconds": self.api_runs,
+            "raw_runs_seconds": self.raw_runs,
+            "run_ratios": self.run_ratios,
             "targets": {
                 f"ratio >= {TARGET_RATIO}": self.ratio_met,
                 f"10,000 pushed < {TARGET_SECONDS_PER_10K:g} s": self.seconds_met,
@@ -383,16 +403,22 @@ def measure_raw(url: str, count: int) -> float:
 # --- report ------------------------------------------------------------------------------------------
 
 
-def measure(kind: str, count: int, postgres_url: str) -> Figures:
-    with tempfile.TemporaryDirectory(prefix=f"vigie-bench-{kind}-") as directory:
-        workdir = Path(directory)
-        progress(f"[{kind}] pushing {count} observations through the API…")
-        with fresh_database(kind, postgres_url, workdir, "api") as url:
-            api_seconds, batch_seconds = measure_api(url, count, workdir)
-        progress(f"[{kind}] raw Core insert of the same rows…")
-        with fresh_database(kind, postgres_url, workdir, "raw") as url:
-            raw_seconds = measure_raw(url, count)
-    return Figures(kind, count, api_seconds, raw_seconds, batch_seconds)
+def measure(kind: str, count: int, postgres_url: str, repeat: int) -> Figures:
+    """``repeat`` runs, each an API push then a raw insert into fresh databases, one after the other so
+    that both sides of a pair see the same neighbours' load."""
+    api_runs: list[tuple[float, list[float]]] = []
+    raw_runs: list[float] = []
+    for run in range(1, repeat + 1):
+        with tempfile.TemporaryDirectory(prefix=f"vigie-bench-{kind}-") as directory:
+            workdir = Path(directory)
+            progress(f"[{kind}] run {run}/{repeat}: pushing {count} observations through the API…")
+            with fresh_database(kind, postgres_url, workdir, "api") as url:
+                api_runs.append(measure_api(url, count, workdir))
+            progress(f"[{kind}] run {run}/{repeat}: raw Core insert of the same rows…")
+            with fresh_database(kind, postgres_url, workdir, "raw") as url:
+                raw_runs.append(measure_raw(url, count))
+    median_run = sorted(api_runs)[(len(api_runs) - 1) // 2]
+    return Figures(kind, count, [seconds for seconds, _ in api_runs], raw_runs, median_run[1])
 
 
 def table(figures: list[Figures]) -> str:
@@ -402,6 +428,7 @@ def table(figures: list[Figures]) -> str:
         "raw obs/s",
         "API/raw",
         "API s / 10,000",
+        "API/raw per run",
         f"ratio >= {TARGET_RATIO:g}",
         f"10,000 pushed < {TARGET_SECONDS_PER_10K:g} s",
     )
@@ -412,6 +439,7 @@ def table(figures: list[Figures]) -> str:
             f"{f.raw_rate:,.0f}",
             f"{f.ratio:.2f}",
             f"{f.api_seconds_per_10k:.2f}",
+            " ".join(f"{ratio:.2f}" for ratio in f.run_ratios),
             "met" if f.ratio_met else "NOT met",
             "met" if f.seconds_met else "NOT met",
         )
@@ -452,14 +480,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=DEFAULT_POSTGRES_URL,
         help="PostgreSQL server to create and drop throwaway databases on",
     )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per database, medians reported (default 3)"
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON here")
     args = parser.parse_args(argv)
     kinds = [kind.strip() for kind in args.databases.split(",") if kind.strip()]
     unknown = set(kinds) - set(DATABASE_KINDS)
     if unknown or not kinds:
         parser.error(f"--databases: choose among {', '.join(DATABASE_KINDS)}")
-    if args.count < 1:
-        parser.error("--count must be at least 1")
+    if args.count < 1 or args.repeat < 1:
+        parser.error("--count and --repeat must be at least 1")
     args.databases = kinds
     return args
 
@@ -467,11 +498,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        figures = [measure(kind, args.count, args.postgres_url) for kind in args.databases]
+        figures = [measure(kind, args.count, args.postgres_url, args.repeat) for kind in args.databases]
     except BenchError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
-    print(f"Sync push ingest: {args.count:,} observations, batches of {MAX_BATCH}, sequential, loopback HTTP")
+    print(
+        f"Sync push ingest: {args.count:,} observations, batches of {MAX_BATCH}, sequential, loopback HTTP; "
+        f"medians of {args.repeat} runs, each an API push then a raw insert"
+    )
     print(table(figures))
     for f in figures:
         print(batch_summary(f))
