@@ -5,10 +5,14 @@ Used by the benchmark and the tests that need a real server process, as deployed
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +49,33 @@ def wait_until_up(
             pass
         time.sleep(0.2)
     raise ServerDidNotStart(f"server at {base_url} not up after {timeout:g} s")
+
+
+@contextmanager
+def vigie_serve(database_url: str, log_path: Path, workers: int = 1, timeout: float = 30) -> Iterator[str]:
+    """``vigie serve --workers N`` on a free port of 127.0.0.1, as deployed; yields its address and stops
+    it, workers included, on the way out whatever happens. It runs in the log's folder with only
+    ``DATABASE_URL`` set: no ``.env`` or ``VIGIE_*`` setting of the caller's shell changes what it does."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_") and k != "DATABASE_URL"}
+    env["DATABASE_URL"] = database_url
+    base_url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 (this interpreter running vigie, no shell)
+            vigie_command("serve", "--workers", str(workers), "--port", str(port)),
+            cwd=log_path.parent,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the workers go with it
+        )
+    try:
+        wait_until_up(base_url, process, timeout=timeout, log_path=log_path)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)

@@ -19,7 +19,6 @@ import os
 import re
 import statistics
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +33,8 @@ from backend.migrate import upgrade
 from backend.services.aggregates import structure_dashboard
 from backend.services.observation_filters import ObservationFilter
 from backend.services.users import UserRole
+from bench.databases import DEFAULT_POSTGRES_URL, throwaway_postgres
 
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 STRUCTURES = 8
 PER_VISIT = 16
 CATEGORIES = (
@@ -206,22 +205,13 @@ def main() -> None:
     parser.add_argument("--serial", action="store_true", help="no parallel workers: steadier CPU figures")
     args = parser.parse_args()
     admin_url = os.environ.get("VIGIE_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    name = f"vigie_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(_libpq(admin_url), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with throwaway_postgres(admin_url, keep=args.keep) as url:
         upgrade(url)
         began = time.perf_counter()
         fill(url, args.observations)
+        name = make_url(url).database
         print(f"filled {args.observations:,} observations in {time.perf_counter() - began:.0f} s ({name})")
         measure(url, args.runs, args.serial)
-    finally:
-        if args.keep:
-            print(f"kept: {url}")
-        else:
-            with psycopg.connect(_libpq(admin_url), autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -20,33 +20,29 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from backend import models
 from backend.db import make_engine
 from backend.migrate import upgrade
-from backend.server_process import free_port, vigie_command, wait_until_up
+from backend.server_process import vigie_serve
 from backend.services.demo_data import build_demo, demo_observation
 from backend.services.devices import create_enrolment_code
+from bench.databases import DEFAULT_POSTGRES_URL, throwaway_postgres
 from shared import schema
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_LEVELS = (10, 50, 200)
 CATEGORIES = ("interruption", "workaround", "double_entry", "login", "alert", "information_search")
 SEED = 2026
@@ -54,48 +50,6 @@ SEED = 2026
 
 def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-@contextmanager
-def throwaway_postgres(postgres_url: str) -> Iterator[str]:
-    name = f"vigie_load_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-@contextmanager
-def running_server(url: str, workers: int, workdir: Path) -> Iterator[str]:
-    port = free_port()
-    log_path = workdir / "server.log"
-    env = {k: v for k, v in os.environ.items() if k != "VIGIE_DATABASE_URL"} | {"DATABASE_URL": url}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            vigie_command("serve", "--workers", str(workers), "--port", str(port)),
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base_url, process, timeout=120, log_path=log_path)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 # --- the tablets -------------------------------------------------------------------------------------
@@ -408,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     levels: list[Level] = []
     with (
         tempfile.TemporaryDirectory(prefix="vigie-load-") as directory,
-        throwaway_postgres(args.postgres_url) as url,
+        throwaway_postgres(args.postgres_url, prefix="vigie_load") as url,
     ):
         progress("preparing the database (demo programme)…")
         upgrade(url)
@@ -416,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with Session(engine) as session:
             build_demo(session, seed=SEED)
         engine.dispose()
-        with running_server(url, args.workers, Path(directory)) as base_url:
+        with vigie_serve(url, Path(directory) / "server.log", args.workers, timeout=120) as base_url:
             for count in args.levels:
                 enrolments = issue_codes(url, count, len(levels))
                 progress(f"{count} tablets for {args.seconds:g} s…")

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,24 +27,23 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, create_engine, func, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from backend import models
 from backend.db import make_engine
 from backend.migrate import upgrade
-from backend.server_process import free_port, vigie_command, wait_until_up
+from backend.server_process import vigie_serve
 from backend.services.demo_data import build_demo, demo_observation
 from backend.services.devices import create_enrolment_code
 from backend.services.records import MULTI_VALUED, visit_row
 from backend.services.sequence import SequenceAllocator
+from bench.databases import DEFAULT_POSTGRES_URL, throwaway_postgres
 from shared import schema
 from shared.sync import MAX_BATCH, PROTOCOL_HEADER, PROTOCOL_VERSION
 from shared.taxonomy import current_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DATABASE_KINDS = ("sqlite", "postgresql")
 TARGET_RATIO = 0.5
 TARGET_SECONDS_PER_10K = 3.0
@@ -162,18 +159,8 @@ def fresh_database(kind: str, postgres_url: str, directory: Path, label: str) ->
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
-    name = f"vigie_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with throwaway_postgres(postgres_url) as url:
+        yield url
 
 
 def prepare(url: str) -> Site:
@@ -245,28 +232,6 @@ def make_workload(site: Site, count: int, now: datetime) -> Workload:
 # --- through the HTTP API ----------------------------------------------------------------------------
 
 
-@contextmanager
-def running_server(database_url: str, log_path: Path) -> Iterator[str]:
-    """``vigie serve`` in its own process, as deployed; stopped on the way out whatever happens."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_") and k != "DATABASE_URL"}
-    env["DATABASE_URL"] = database_url
-    command = vigie_command("serve", "--port", str(port))
-    base_url = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until_up(base_url, process, log_path=log_path)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 def push(client: httpx.Client, headers: dict[str, str], mutations: Sequence[dict[str, Any]]) -> None:
     body = {"device_time": datetime.now(UTC).isoformat(), "mutations": list(mutations)}
     response = client.post("/api/v1/sync/push", json=body, headers=headers)
@@ -294,7 +259,7 @@ def measure_api(url: str, count: int, workdir: Path) -> tuple[float, list[float]
     ]
     protocol = {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
     with (
-        running_server(url, workdir / "server.log") as base_url,
+        vigie_serve(url, workdir / "server.log") as base_url,
         httpx.Client(base_url=base_url, timeout=300) as client,
     ):
         enrolment = {"code": issued.code, "installation_id": str(uuid.uuid4()), "label": "Tablette banc"}

@@ -5,8 +5,6 @@ got 503s (bench/load.py). A real uvicorn on PostgreSQL, as deployed."""
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,18 +13,17 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 from sqlmodel import Session, create_engine
 
 from backend.main import create_app
 from backend.migrate import upgrade
-from backend.server_process import free_port
 from backend.services.devices import create_enrolment_code
 from backend.settings import Settings
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.backend.sync_helpers import make_site, observation
 from tests.databases import postgres_database
+from tests.live_app import served_in_thread
 
 pytestmark = pytest.mark.postgres
 
@@ -54,21 +51,10 @@ def served() -> Iterator[Served]:
         with Session(engine) as session:
             site = make_site(session, "CH Pool")
         app = create_app(Settings(database_url=url), engine=engine)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
         try:
-            yield Served(
-                f"http://127.0.0.1:{port}", engine, site.structure_id, site.unit_ids[0], site.observer_ids[0]
-            )
+            with served_in_thread(app, log_level="warning") as base_url:
+                yield Served(base_url, engine, site.structure_id, site.unit_ids[0], site.observer_ids[0])
         finally:
-            server.should_exit = True
-            thread.join(timeout=30)
             engine.dispose()
 
 

@@ -5,20 +5,16 @@ bearer token and a facilitator signs in, fails, and changes password."""
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlmodel import Session
 
 from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
-from backend.server_process import free_port
 from backend.services.devices import create_enrolment_code, normalise_code
 from backend.services.users import UserRole, create_user
 from backend.services.web_sessions import COOKIE_NAME
@@ -27,6 +23,7 @@ from mobile import capture
 from mobile.store import Store
 from mobile.sync_client import SyncClient
 from tests.backend.sync_helpers import make_site
+from tests.live_app import served_in_thread
 
 EMAIL = "secret@vigie.test"
 PASSWORD = "mot-de-passe-tres-secret-1"
@@ -42,22 +39,10 @@ def server(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[tuple[s
     caplog.set_level(1)  # everything, down to uvicorn's TRACE (ASGI messages) and SQLAlchemy's rows
     caplog.set_level(logging.DEBUG, logger="sqlalchemy.engine")
     app = create_app(Settings(database_url=url, sql_echo=True))
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="trace", access_log=True, log_config=None, lifespan="on"
-    )
-    uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uvicorn_server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", url
-    finally:
-        uvicorn_server.should_exit = True
-        thread.join(timeout=30)
+    with served_in_thread(
+        app, log_level="trace", access_log=True, log_config=None, lifespan="on"
+    ) as base_url:
+        yield base_url, url
 
 
 def test_no_token_code_or_password_in_any_log(
