@@ -4,17 +4,20 @@ size limits with a structured 413, and CORS closed unless origins are listed."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
+from backend.models import Observer, Structure
 from backend.security import (
     DOCS_POLICY,
     MAX_BODY_BYTES,
@@ -23,10 +26,11 @@ from backend.security import (
     PAGE_POLICY,
 )
 from backend.services.demo_data import DEMO_PASSWORD
+from backend.services.devices import create_enrolment_code
 from backend.settings import Settings
 from backend.web.templating import STATIC, TEMPLATES
 from shared.schema import NOTE_MAX_LENGTH
-from shared.sync import MAX_BATCH
+from shared.sync import MAX_BATCH, PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.backend.sync_helpers import enrol, make_site, observation, statuses
 from tests.backend.web_helpers import ADMIN, BROWSER_ACCEPT, DemoWeb, demo_web
 from tests.conftest import DemoSite
@@ -206,6 +210,24 @@ def test_listed_origins_and_only_they_may_call_the_api(site: DemoWeb) -> None:
     assert "access-control-allow-origin" not in refused.headers
 
 
+def enrol_a_tablet(site: DemoSite) -> None:
+    engine = make_engine(site.database_url)
+    with Session(engine) as session:
+        observer = session.exec(select(Observer)).first()
+        structure = session.exec(select(Structure)).first()
+        assert observer is not None and observer.id is not None
+        assert structure is not None and structure.id is not None
+        code = create_enrolment_code(session, observer_id=observer.id, structure_id=structure.id).code
+    engine.dispose()
+    answer = httpx.post(
+        f"{site.url}/api/v1/devices/enrol",
+        json={"code": code, "installation_id": str(uuid.uuid4()), "label": "Tablette CSP"},
+        headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)},
+        timeout=30,
+    )
+    assert answer.status_code == 201, answer.text
+
+
 @pytest.mark.browser
 def test_pages_work_in_chromium_under_the_policy(demo_site: DemoSite) -> None:
     """Every page the facilitators use, in a real browser: no CSP violation, charts still drawn,
@@ -233,19 +255,21 @@ def test_pages_work_in_chromium_under_the_policy(demo_site: DemoSite) -> None:
         page.get_by_role("button", name="Créer un code d'enrôlement").click()
         page.locator(".enrolment .qr svg").wait_for()
 
+        enrol_a_tablet(demo_site)  # the demo has none: something to revoke
         page.goto(f"{demo_site.url}/admin/devices")
         revoke = page.get_by_role("button", name="Révoquer")
-        if revoke.count():
-            questions: list[str] = []
+        questions: list[str] = []
 
-            def dismiss(dialog: Any) -> None:
-                questions.append(dialog.message)
-                dialog.dismiss()
+        def dismiss(dialog: Any) -> None:
+            questions.append(dialog.message)
+            dialog.dismiss()
 
-            page.once("dialog", dismiss)
-            revoke.first.click()
-            assert questions == ["Révoquer cette tablette ? Elle ne pourra plus synchroniser."]
-            assert page.get_by_role("status").count() == 0  # dismissed: nothing sent
+        page.once("dialog", dismiss)
+        revoke.first.click()
+        assert questions == ["Révoquer cette tablette ? Elle ne pourra plus synchroniser."]
+        assert page.get_by_role("status").count() == 0  # dismissed: nothing sent
+        page.reload()
+        assert page.get_by_role("button", name="Révoquer").count() == revoke.count()  # still active
         page.goto(f"{demo_site.url}/docs")
         page.get_by_text("/api/v1/taxonomy", exact=True).first.wait_for(timeout=15_000)
         assert violations == []
