@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,13 +52,20 @@ def wait_until_up(
 
 
 @contextmanager
-def vigie_serve(database_url: str, log_path: Path, workers: int = 1, timeout: float = 30) -> Iterator[str]:
+def vigie_serve(
+    database_url: str,
+    log_path: Path,
+    workers: int = 1,
+    timeout: float = 30,
+    settings: Mapping[str, str] | None = None,
+) -> Iterator[str]:
     """``vigie serve --workers N`` on a free port of 127.0.0.1, as deployed; yields its address and stops
     it, workers included, on the way out whatever happens. It runs in the log's folder with only
-    ``DATABASE_URL`` set: no ``.env`` or ``VIGIE_*`` setting of the caller's shell changes what it does."""
+    ``DATABASE_URL`` and the given ``settings`` (``VIGIE_*`` variables) set: no ``.env`` or ``VIGIE_*``
+    setting of the caller's shell changes what it does."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_") and k != "DATABASE_URL"}
-    env["DATABASE_URL"] = database_url
+    env |= {**(settings or {}), "DATABASE_URL": database_url}
     base_url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 (this interpreter running vigie, no shell)

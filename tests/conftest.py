@@ -15,7 +15,7 @@ from sqlmodel import Session
 from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
-from backend.server_process import free_port, vigie_command, wait_until_up
+from backend.server_process import vigie_command, vigie_serve
 from backend.settings import Settings
 from tests.databases import DATABASE_KINDS, empty_database
 
@@ -68,23 +68,9 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
     workdir = tmp_path_factory.mktemp("demo-server")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "VIGIE_DATABASE_URL")}
     subprocess.run(vigie_command("demo"), cwd=workdir, env=env, check=True, capture_output=True)
-    port = free_port()
-    log_path = workdir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            vigie_command("serve", "--port", str(port)),
-            cwd=workdir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(base_url, process, log_path=log_path)
-            yield DemoSite(url=base_url, database_url=f"sqlite:///{workdir / 'vigie.db'}")
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    database_url = f"sqlite:///{workdir / 'vigie.db'}"
+    with vigie_serve(database_url, workdir / "server.log") as base_url:
+        yield DemoSite(url=base_url, database_url=database_url)
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,6 @@ threads. Each test then checks one promise of the sync protocol on what happened
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -30,7 +27,7 @@ from sqlmodel import Session, col, select
 from backend import models
 from backend.db import make_engine
 from backend.migrate import upgrade
-from backend.server_process import free_port, vigie_command, wait_until_up
+from backend.server_process import vigie_serve
 from backend.services.demo_data import build_demo
 from backend.services.devices import create_enrolment_code
 from backend.services.records import observation_from_row
@@ -378,34 +375,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
         with Session(engine) as session:
             build_demo(session)
         engine.dispose()
-        env = {k: v for k, v in os.environ.items() if k != "VIGIE_DATABASE_URL"} | {
-            "DATABASE_URL": url,
-            # The races below refuse hundreds of codes from 127.0.0.1 on purpose; the lockout that would
-            # stop them has its own tests (test_rate_limits.py).
-            "VIGIE_ENROLMENT_MAX_FAILURES_PER_IP": "100000",
-        }
-        port = free_port()
+        # The races below refuse hundreds of codes from 127.0.0.1 on purpose; the lockout that would stop
+        # them has its own tests (test_rate_limits.py).
+        settings = {"VIGIE_ENROLMENT_MAX_FAILURES_PER_IP": "100000"}
         log_path = workdir / "server.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                vigie_command("serve", "--workers", "2", "--port", str(port)),
-                cwd=workdir,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: the workers go with it
-            )
-            try:
-                base_url = f"http://127.0.0.1:{port}"
-                wait_until_up(base_url, process)
-                yield url, base_url, log_path
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout=5)
+        with vigie_serve(url, log_path, workers=2, settings=settings) as base_url:
+            yield url, base_url, log_path
 
 
 def enrol_tablets(session: Session, base_url: str) -> list[Tablet]:
