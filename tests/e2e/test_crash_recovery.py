@@ -286,6 +286,20 @@ def crash_site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Crash
             engine.dispose()
 
 
+def hold_push_in_its_transaction(
+    site: CrashSite, tablet: Tablet, nth: int
+) -> tuple[list[DeviceRowLock], ThreadResult]:
+    """Start a sync whose ``nth`` push from now waits inside its transaction (on the device row, held
+    here), and return once it does: the fault can strike then. Release the lock afterwards."""
+    lock: list[DeviceRowLock] = []
+    tablet.on_request[tablet.pushes_sent + nth] = lambda: lock.append(
+        DeviceRowLock(site.database_url, tablet.device_id)
+    )
+    syncing = ThreadResult(tablet.sync_expecting_failure)
+    wait_for_blocked_push(site.database_url, site.database)
+    return lock, syncing
+
+
 # --- What observers do, with the app's own capture functions ---------------------------------------
 
 
@@ -390,12 +404,7 @@ def test_server_killed_during_pushes_then_restarted_loses_and_duplicates_nothing
     observe(tablet, visit, 300)  # four pushes of 100
 
     # 1. Killed inside the third push's transaction: its rows are written but not committed.
-    lock: list[DeviceRowLock] = []
-    tablet.on_request[tablet.pushes_sent + 3] = lambda: lock.append(
-        DeviceRowLock(site.database_url, tablet.device_id)
-    )
-    syncing = ThreadResult(tablet.sync_expecting_failure)
-    wait_for_blocked_push(site.database_url, site.database)
+    lock, syncing = hold_push_in_its_transaction(site, tablet, 3)
     server.kill()
     lock[0].release()
     assert syncing.value().code == "network"
@@ -477,12 +486,7 @@ def test_database_restarted_under_the_server_during_a_push_loses_and_duplicates_
     observe(tablet, visit, 300)  # three pushes of 100
 
     # Stopped while the second push is inside its transaction, then kept down while the tablet retries.
-    lock: list[DeviceRowLock] = []
-    tablet.on_request[tablet.pushes_sent + 2] = lambda: lock.append(
-        DeviceRowLock(site.database_url, tablet.device_id)
-    )
-    syncing = ThreadResult(tablet.sync_expecting_failure)
-    wait_for_blocked_push(site.database_url, site.database)
+    lock, syncing = hold_push_in_its_transaction(site, tablet, 2)
     try:
         postgres_cluster("stop")
         failure = syncing.value()
