@@ -137,6 +137,8 @@ class Visit(SQLModel, table=True):
     server_seq: int = Field(default=0, sa_type=BigInteger)
     # Server time minus device time when the device last pushed this visit: corrects a wrong tablet clock.
     device_clock_offset_seconds: float | None = None
+    # A time ahead of the server's clock when it arrived: kept as sent, shown to facilitators to check.
+    clock_suspect: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
 
 class Observation(SQLModel, table=True):
@@ -186,6 +188,8 @@ class Observation(SQLModel, table=True):
     device_id: int | None = Field(default=None, foreign_key="device.id")
     # Set by the server when the note looks like it names a patient (shared.privacy); exports mask such notes.
     privacy_flagged: bool = False
+    # A time ahead of the server's clock when it arrived: kept as sent, shown to facilitators to check.
+    clock_suspect: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
 
 class ObservationAttributeValue(SQLModel, table=True):
@@ -249,6 +253,10 @@ class SyncMutation(SQLModel, table=True):
     message: str | None = Field(default=None, max_length=1000)
     details: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The record state each mutation id carried ("observation/<uuid>/v2"; for a run, one per id in order),
+    # so that an id re-sent with another record or version is refused rather than answered "applied"
+    # (rows written before revision 0007 have none: singles are checked by entity and record id).
+    records: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class RecordRevision(SQLModel, table=True):

@@ -6,7 +6,6 @@ The middlewares are plain ASGI: streamed responses (CSV exports) pass through un
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -24,17 +23,13 @@ from backend.errors import ErrorBody, error_response
 from backend.services.rate_limits import LockoutPolicy
 from backend.settings import Settings
 from backend.web.errors import error_page, is_page
-from shared.schema import CODE_MAX_LENGTH, NOTE_MAX_LENGTH
-from shared.sync import MAX_BATCH, PROTOCOL_HEADER
+from shared.sync import MAX_PUSH_BYTES, PROTOCOL_HEADER
 
 MIB = 1024 * 1024
 # Forms, sign-in, review and administration calls are a few kilobytes: 1 MiB is plenty.
 MAX_BODY_BYTES = 1 * MIB
 PUSH_PATH = "/api/v1/sync/push"
-# The largest push the schema accepts must fit: MAX_BATCH observations whose 2,000-character note takes
-# 4 bytes a character in UTF-8 (emoji), both 20-code lists full, and 2 KiB of fields and JSON around them.
-_LARGEST_OBSERVATION_BYTES = 4 * NOTE_MAX_LENGTH + 2 * 20 * (CODE_MAX_LENGTH + 3) + 2048
-MAX_PUSH_BODY_BYTES = math.ceil(MAX_BATCH * _LARGEST_OBSERVATION_BYTES / MIB) * MIB  # 6 MiB
+MAX_PUSH_BODY_BYTES = MAX_PUSH_BYTES  # part of the sync protocol: shared/sync.py says why 6 MiB
 
 # Pages use only their own stylesheet and script; the inline style attributes they carry are computed
 # bar widths and category colours (style-src-attr), never a <style> element or an inline script.

@@ -338,6 +338,25 @@ class Store:
                         (result.code, result.message, json.dumps(result.details), result.mutation_id),
                     )
 
+    def renumber(self, mutation_ids: list[int], above: int) -> None:
+        """Give these outbox entries new mutation ids above ``above``, and number everything after them.
+
+        The server answered ``mutation_id_reused``: it already saw these ids carrying other records (a
+        tablet restored from an older copy of its data counts again from where the copy was). The
+        entries are sent again under fresh ids; nothing the observer recorded is dropped.
+        """
+        with self._transaction() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'next_mutation_id'").fetchone()
+            next_id = max(int(row[0]) if row else 1, above + 1)
+            for old_id in mutation_ids:
+                moved = db.execute(
+                    "UPDATE outbox SET mutation_id = ?, state = 'pending', code = NULL, message = NULL, "
+                    "details = NULL WHERE mutation_id = ?",
+                    (next_id, old_id),
+                ).rowcount
+                next_id += moved
+            _put_meta(db, "next_mutation_id", str(next_id))
+
     # --- what the server sends back -------------------------------------------------------------
 
     def apply_pull(self, page: PullResponse) -> None:

@@ -18,6 +18,7 @@ from mobile.store import Store
 from shared.messages import message
 from shared.sync import (
     MAX_BATCH,
+    MAX_PUSH_BYTES,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     EnrolRequest,
@@ -29,6 +30,9 @@ from shared.sync import (
 )
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+# Renumbering after ``mutation_id_reused`` happens once for a tablet whose counter went back; a server
+# that kept refusing would otherwise make a loop of it.
+MAX_RENUMBERING = 3
 Progress = Callable[[int, int], None]
 
 
@@ -51,10 +55,17 @@ class SyncReport:
 
 
 class SyncClient:
-    def __init__(self, store: Store, client: httpx.Client | None = None, batch_size: int = MAX_BATCH):
+    def __init__(
+        self,
+        store: Store,
+        client: httpx.Client | None = None,
+        batch_size: int = MAX_BATCH,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
         self.store = store
         self._client = client
         self.batch_size = min(batch_size, MAX_BATCH)
+        self.clock = clock  # the tablet's clock, sent as ``device_time`` (tests set it wrong on purpose)
 
     def _http(self) -> httpx.Client:
         if self._client is None:
@@ -106,33 +117,58 @@ class SyncClient:
         ``progress(sent, total)`` is called after each batch (on this thread), so a large backlog shows
         how far it got; ``total`` counts what was pending when the push began.
         """
-        settled = rejected = 0
+        settled = rejected = renumbered = 0
         total = self.store.pending_count()
         while True:
-            entries = self.store.pending(self.batch_size)
-            if not entries:
+            body = self._next_batch()
+            if body is None:
                 return settled, rejected
-            request = PushRequest(
-                device_time=datetime.now(UTC),
-                mutations=[
-                    Mutation(mutation_id=e.mutation_id, entity=e.entity, data=e.data) for e in entries
-                ],
-            )
             sent = self._send(
-                "POST",
-                "/api/v1/sync/push",
-                content=request.model_dump_json(),
-                headers={"Content-Type": "application/json"},
+                "POST", "/api/v1/sync/push", content=body, headers={"Content-Type": "application/json"}
             )
             response = PushResponse.model_validate(sent.json())
-            self.store.apply_results(response.results)
-            retry_later = [r for r in response.results if r.retryable]
-            settled += len(response.results) - len(retry_later)
-            rejected += sum(1 for r in response.results if r.status == "rejected" and not r.retryable)
+            self._note_clock(response)
+            reused = [r for r in response.results if r.code == "mutation_id_reused"]
+            if reused and renumbered < MAX_RENUMBERING:
+                # Our counter is behind what the server has seen (data restored from an older copy):
+                # send those records again under fresh ids rather than leave them refused.
+                renumbered += 1
+                self.store.renumber([r.mutation_id for r in reused], above=response.last_mutation_id)
+                results = [r for r in response.results if r.code != "mutation_id_reused"]
+            else:
+                results = response.results
+            self.store.apply_results(results)
+            retry_later = [r for r in results if r.retryable]
+            settled += len(results) - len(retry_later)
+            rejected += sum(1 for r in results if r.status == "rejected" and not r.retryable)
             if progress is not None:
                 progress(min(settled, total), total)
             if len(retry_later) == len(response.results):
                 return settled, rejected  # nothing moved: try again at the next sync
+
+    def _next_batch(self) -> bytes | None:
+        """The next push body: up to ``batch_size`` pending entries, fewer if they weigh more than the
+        server's limit in bytes (500 long notes of emoji would); None when nothing is pending."""
+        count = self.batch_size
+        while True:
+            entries = self.store.pending(count)
+            if not entries:
+                return None
+            request = PushRequest(
+                device_time=self.clock(),
+                mutations=[
+                    Mutation(mutation_id=e.mutation_id, entity=e.entity, data=e.data) for e in entries
+                ],
+            )
+            body = request.model_dump_json().encode()
+            if len(body) <= MAX_PUSH_BYTES or len(entries) == 1:
+                return body
+            count = max(1, len(entries) // 2)
+
+    def _note_clock(self, response: PushResponse) -> None:
+        """Keep what the server measured of our clock, for the home screen's warning."""
+        warning = response.clock_warning
+        self.store.set_meta(clock_offset_seconds="" if warning is None else str(warning.offset_seconds))
 
     def pull(self) -> int:
         received = 0

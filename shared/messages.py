@@ -24,9 +24,25 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Enregistrement invalide : corrigez les champs signalés.",
         "en": "Invalid record: correct the fields shown.",
     },
-    "date_in_future": {
-        "fr": "Date dans le futur : vérifiez l'heure de la tablette.",
-        "en": "Date in the future: check the tablet's clock.",
+    "clock_suspect": {
+        "fr": "Enregistrée, mais son heure est en avance sur le serveur : vérifiez l'heure de la tablette.",
+        "en": "Saved, but its time is ahead of the server's: check the tablet's clock.",
+    },
+    "device_clock_off": {
+        "fr": "L'horloge de la tablette {direction} de {gap} sur le serveur : réglez sa date et son heure.",
+        "en": "The tablet's clock is {gap} {direction} the server's: set its date and time.",
+    },
+    "mutation_id_reused": {
+        "fr": "Numéro d'envoi déjà utilisé pour un autre enregistrement : la tablette le renverra.",
+        "en": "Sending number already used for another record: the tablet will send it again.",
+    },
+    "visit_deleted": {
+        "fr": "Visite supprimée : cette observation est conservée dans l'historique.",
+        "en": "This observation's visit was deleted; the observation is kept in its history.",
+    },
+    "item_failed": {
+        "fr": "Erreur du serveur sur cet enregistrement : il sera renvoyé.",
+        "en": "Server error on this record: it will be sent again.",
     },
     "wrong_observer": {
         "fr": "Cette tablette n'enregistre que pour son observateur.",
@@ -139,6 +155,7 @@ MESSAGES: dict[str, dict[Language, str]] = {
     },
     "less_than_equal": {"fr": "Valeur d'au plus {le} attendue.", "en": "Value of at most {le} expected."},
     "bool_parsing": {"fr": "Oui/non attendu.", "en": "Yes/no expected."},
+    "bool_type": {"fr": "Oui/non attendu (true ou false).", "en": "Yes/no expected (true or false)."},
     "string_type": {"fr": "Texte attendu.", "en": "Text expected."},
     "list_type": {"fr": "Liste attendue.", "en": "List expected."},
     "extra_forbidden": {"fr": "Champ non prévu.", "en": "Unexpected field."},

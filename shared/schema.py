@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     ValidationInfo,
     field_validator,
 )
@@ -73,6 +74,11 @@ def representable_moment(value: datetime) -> datetime:
 StoredText = Annotated[str, BeforeValidator(reject_nul)]
 Moment = Annotated[AwareDatetime, AfterValidator(representable_moment)]
 RowId = Annotated[int, Field(gt=0, le=DB_INT_MAX)]
+# Records coming from tablets take numbers and yes/no as JSON numbers and booleans only: `true` is not a
+# severity of 1 nor "yes" a deletion (lax coercion turned client bugs into stored data).
+StrictRowId = Annotated[RowId, Strict()]
+Version = Annotated[int, Field(ge=1, le=DB_INT_MAX), Strict()]
+Flag = Annotated[bool, Strict()]
 
 
 def check_code(taxonomy: Taxonomy, attribute: str, code: str) -> str:
@@ -106,25 +112,32 @@ def _blank_to_none(value: Any) -> Any:
 class SyncedRecord(BaseModel):
     """Fields every record created on a tablet carries: its identity and edit history."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Text is kept exactly as the observer typed it (no stripping); codes must match exactly.
+    model_config = ConfigDict(extra="forbid")
 
-    id: UUID
-    created_at: Moment
-    updated_at: Moment
-    version: int = Field(default=1, ge=1, le=DB_INT_MAX)
-    deleted: bool = False
+    id: UUID = Field(description="Chosen by the tablet (UUID), never reused.")
+    created_at: Moment = Field(description="When the record was created, on the tablet's clock.")
+    updated_at: Moment = Field(description="When this state was saved, on the tablet's clock.")
+    version: Version = Field(default=1, description="The record's edit counter on the tablet.")
+    deleted: Flag = Field(default=False, description="A deletion is the record's last state, final.")
 
 
 class Visit(SyncedRecord):
     """A ward visit: one observer following one unit's staff for a stretch of time."""
 
-    structure_id: RowId
-    unit_id: RowId
-    observer_id: RowId
+    structure_id: StrictRowId = Field(description="The device's structure (from enrolment).")
+    unit_id: StrictRowId = Field(description="A unit of that structure (from pull).")
+    observer_id: StrictRowId = Field(description="The device's observer (from enrolment).")
     started_at: Moment
-    ended_at: Moment | None = None
-    observed_roles: list[Code] = Field(default_factory=list, max_length=20)
-    context_note: str | None = Field(default=None, max_length=VISIT_CONTEXT_MAX_LENGTH)
+    ended_at: Moment | None = Field(default=None, description="Not before `started_at`.")
+    observed_roles: list[Code] = Field(
+        default_factory=list, max_length=20, description="Codes of the grid's `role` attribute, no repeats."
+    )
+    context_note: str | None = Field(
+        default=None,
+        max_length=VISIT_CONTEXT_MAX_LENGTH,
+        description="Free text, kept exactly as sent; blank means none.",
+    )
 
     @field_validator("ended_at")
     @classmethod
@@ -144,18 +157,30 @@ class Visit(SyncedRecord):
 class Observation(SyncedRecord):
     """One event seen during a visit, logged with a tap and enriched afterwards."""
 
-    visit_id: UUID
-    occurred_at: Moment
-    ended_at: Moment | None = None
-    category: Code
-    role: Code | None = None
-    tool: Code | None = None
-    interruption_source: Code | None = None
-    dimensions: list[Code] = Field(default_factory=list, max_length=20)
-    effect: Code | None = None
-    impacts: list[Code] = Field(default_factory=list, max_length=20)
-    severity: int | None = Field(default=None, ge=1, le=3)
-    note: str | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
+    visit_id: UUID = Field(description="A visit of the same device's observer and structure.")
+    occurred_at: Moment = Field(description="When it happened (a timer's start).")
+    ended_at: Moment | None = Field(default=None, description="A timer's end; not before `occurred_at`.")
+    category: Code = Field(description="A category code of the grid.")
+    role: Code | None = Field(default=None, description="Grid attribute `role`.")
+    tool: Code | None = Field(default=None, description="Grid attribute `tool`.")
+    interruption_source: Code | None = Field(
+        default=None, description="Grid attribute `interruption_source` (interruptions only)."
+    )
+    dimensions: list[Code] = Field(
+        default_factory=list, max_length=20, description="Grid attribute `dimension`, several, no repeats."
+    )
+    effect: Code | None = Field(default=None, description="Grid attribute `effect`.")
+    impacts: list[Code] = Field(
+        default_factory=list, max_length=20, description="Grid attribute `impact`, several, no repeats."
+    )
+    severity: Annotated[int, Strict()] | None = Field(
+        default=None, ge=1, le=3, description="Grid attribute `severity`, as a number."
+    )
+    note: str | None = Field(
+        default=None,
+        max_length=NOTE_MAX_LENGTH,
+        description="Free text, kept exactly as sent; blank means none. Checked by the privacy guard.",
+    )
 
     _blank_note = field_validator("note", mode="before")(_blank_to_none)
     _no_nul_note = field_validator("note", mode="before")(reject_nul)

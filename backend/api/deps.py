@@ -17,11 +17,21 @@ _bearer = HTTPBearer(auto_error=False, description="The device token received at
 
 
 async def check_protocol(
-    version: Annotated[int | None, Header(alias=PROTOCOL_HEADER, description="Sync protocol version")] = None,
+    header: Annotated[
+        str | None, Header(alias=PROTOCOL_HEADER, description="Sync protocol version: a whole number")
+    ] = None,
 ) -> int:
     # Refused before anything is read or written: the tablet's local data stays as it is.
     # Async although it awaits nothing: it reads one header, and a sync dependency costs a worker-thread
     # round trip on every push and pull.
+    # Digits only: "1.0" or " 1" is a client that did not follow the protocol, not version 1.
+    version = int(header) if header is not None and header.isascii() and header.isdigit() else None
+    if header is not None and version is None:
+        raise ApiError(
+            400,
+            "protocol_unknown",
+            "En-tête Vigie-Protocol invalide : un nombre entier est attendu.",
+        )
     if version is None or version < MIN_PROTOCOL_VERSION:
         raise ApiError(
             426,

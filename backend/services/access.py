@@ -85,12 +85,16 @@ def visible_programme(session: Session, user: models.User, programme_id: int) ->
     return programme
 
 
-def visible_observation(session: Session, user: models.User, observation_id: UUID) -> models.Observation:
+def visible_observation(
+    session: Session, user: models.User, observation_id: UUID, include_deleted: bool = False
+) -> models.Observation:
+    """The observation if the user may read it. A deleted one stays readable by reviewers only when
+    asked (its page shows what was deleted and the states kept after it); nobody acts on it."""
     allowed = visible_structure_ids(session, user)
     observation = session.get(models.Observation, observation_id)
     if (
         observation is None
-        or observation.deleted
+        or (observation.deleted and not (include_deleted and can_review(user)))
         or (allowed is not None and observation.structure_id not in allowed)
     ):
         raise _not_found()

@@ -25,6 +25,7 @@ from backend.services.audit import record_audit
 from backend.services.observation_filters import ObservationFilter, apply_observation_filter
 from backend.services.sequence import SequenceAllocator
 from backend.services.users import UserRole
+from shared.privacy import contains_identifiers
 from shared.schema import CODE_MAX_LENGTH, NOTE_MAX_LENGTH, ReviewStatus
 
 PAGE_SIZE = 50
@@ -77,6 +78,28 @@ class HistoryEntry(BaseModel):
     details: dict[str, Any]
 
 
+# Why a state sent by a tablet was kept beside the record rather than applied (backend.services.sync).
+REVISION_REASONS = {
+    "overwritten_by_other_device": "Remplacée par l'envoi d'une autre tablette",
+    "edit_after_delete": "Reçue après la suppression",
+    "visit_deleted": "Reçue après la suppression de la visite",
+}
+
+
+class RevisionView(BaseModel):
+    """A state of the observation that did not become (or stay) the current one, kept for facilitators."""
+
+    recorded_at: datetime
+    reason: str
+    reason_label: str
+    version: int
+    device_id: int | None
+    deleted: bool
+    category: str | None
+    note: str | None
+    data: dict[str, Any]
+
+
 class ObservationDetail(ObservationSummary):
     visit_id: UUID
     interruption_source: str | None
@@ -84,6 +107,9 @@ class ObservationDetail(ObservationSummary):
     impacts: list[str]
     comments: list[CommentView]
     history: list[HistoryEntry]
+    revisions: list[RevisionView]
+    deleted: bool
+    clock_suspect: bool
     server_seq: int
 
 
@@ -200,7 +226,7 @@ def _comment_counts(session: Session, ids: list[UUID]) -> dict[UUID, int]:
 
 
 def observation_detail(session: Session, reader: models.User, observation_id: UUID) -> ObservationDetail:
-    visible_observation(session, reader, observation_id)
+    visible_observation(session, reader, observation_id, include_deleted=True)
     row = session.exec(_summary_query().where(col(models.Observation.id) == observation_id)).one()
     observation: models.Observation = row[0]
     values = session.exec(
@@ -222,6 +248,13 @@ def observation_detail(session: Session, reader: models.User, observation_id: UU
         )
         .order_by(col(models.AuditEvent.at), col(models.AuditEvent.id))
     ).all()
+    revisions = session.exec(
+        select(models.RecordRevision)
+        .where(
+            models.RecordRevision.entity == "observation", models.RecordRevision.record_id == observation_id
+        )
+        .order_by(col(models.RecordRevision.recorded_at), col(models.RecordRevision.id))
+    ).all()
     return ObservationDetail.model_validate(
         {
             **_summary(
@@ -232,6 +265,9 @@ def observation_detail(session: Session, reader: models.User, observation_id: UU
             "dimensions": sorted(v.code for v in values if v.attribute == "dimension"),
             "impacts": sorted(v.code for v in values if v.attribute == "impact"),
             "server_seq": observation.server_seq,
+            "deleted": observation.deleted,
+            "clock_suspect": observation.clock_suspect,
+            "revisions": [_revision_view(reader, r) for r in revisions],
             "comments": [
                 CommentView(id=c.id or 0, body=c.body, author_name=name, created_at=c.created_at)
                 for c, name in comments
@@ -241,6 +277,24 @@ def observation_detail(session: Session, reader: models.User, observation_id: UU
                 for e, name in history
             ],
         }
+    )
+
+
+def _revision_view(reader: models.User, revision: models.RecordRevision) -> RevisionView:
+    data = revision.data
+    note = data.get("note")
+    if reader.role == UserRole.STRUCTURE_VIEWER and isinstance(note, str) and contains_identifiers(note):
+        note = MASKED_NOTE
+    return RevisionView(
+        recorded_at=revision.recorded_at,
+        reason=revision.reason,
+        reason_label=REVISION_REASONS.get(revision.reason, revision.reason),
+        version=revision.version,
+        device_id=revision.device_id,
+        deleted=bool(data.get("deleted")),
+        category=data.get("category") if isinstance(data.get("category"), str) else None,
+        note=note if isinstance(note, str) else None,
+        data={k: v for k, v in data.items() if k != "note"} if note == MASKED_NOTE else data,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -10,6 +11,8 @@ from uuid import UUID
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Insert, Uuid, any_, bindparam, insert
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
@@ -20,14 +23,16 @@ from backend.services.devices import device_taxonomy_version
 from backend.services.records import MULTI_VALUED, attribute_rows, attribute_values, observation_from_row
 from backend.services.sequence import SequenceAllocator, last_seq
 from shared import schema
-from shared.messages import FieldError, field_errors, message
+from shared.messages import field_errors, message
 from shared.privacy import contains_identifiers
 from shared.schema import ReviewStatus
 from shared.sync import (
+    CLOCK_WARNING_SECONDS,
     ENTITY_MODELS,
     FUTURE_TOLERANCE_SECONDS,
     MAX_BATCH,
     MAX_PULL_PAGE,
+    ClockWarning,
     Mutation,
     MutationResult,
     MutationStatus,
@@ -38,13 +43,35 @@ from shared.sync import (
     PushResponse,
     StructureData,
     UnitData,
+    clock_warning_text,
 )
 from shared.taxonomy import Taxonomy, load_taxonomy
+
+log = logging.getLogger(__name__)
 
 TIME_FIELDS = {"visit": ("started_at", "ended_at"), "observation": ("occurred_at", "ended_at")}
 OBSERVED_VISIT_FIELDS = set(schema.Visit.model_fields) - {"id"}
 OBSERVED_OBSERVATION_FIELDS = set(schema.Observation.model_fields) - {"id", "dimensions", "impacts"}
 _MULTI_VALUED_FIELDS = set(MULTI_VALUED.values())
+
+Record = schema.Visit | schema.Observation
+
+
+def _bound_record(mutation: Mutation) -> str:
+    """What a mutation id is bound to for ever: the record state it carried ("observation/<uuid>/v2").
+
+    The version is part of it: a tablet whose counter went back could otherwise send a newer state of
+    the same record under an id that carried an older one, and be told "applied" for it.
+    """
+    return f"{mutation.entity}/{_record_id(mutation)}/v{mutation.data.get('version', 1)}"
+
+
+def _carried(stored: str | None, legacy: str, mutation: Mutation) -> bool:
+    """Whether ``mutation`` is the one its id was bound to. Results stored before revision 0007 name
+    only the entity and record id (``legacy``), or nothing at all for runs (trusted, as they were)."""
+    if stored is not None:
+        return stored == _bound_record(mutation)
+    return not legacy or _bound_record(mutation).startswith(legacy + "/v")
 
 
 class _Batch:
@@ -59,8 +86,10 @@ class _Batch:
         # bulk at the end of the push: building ORM objects for them cost ten times the database work.
         self.new_observations: dict[UUID, dict[str, Any]] = {}
         self.new_values: list[dict[str, Any]] = []
+        # New observations already written (a later state of one of them is an update of a stored row).
+        self.written: set[UUID] = set()
         self.results_to_remember: list[dict[str, Any]] = []
-        self.applied_ids: list[int] = []
+        self.applied: dict[int, str] = {}  # mutation id -> the record it carried
         self.recorded, self.applied_runs = _remembered_results(session, device, mutations)
 
     @cached_property
@@ -72,7 +101,7 @@ class _Batch:
             )
         )
 
-    def load(self, records: list[schema.Visit | schema.Observation]) -> None:
+    def load(self, records: list[Record]) -> None:
         """Read the stored visits and observations the checked records touch, in two queries.
 
         Each query names only the ids it can find: a batch of observations shares one or two visits,
@@ -93,13 +122,22 @@ class _Batch:
         }
 
     def replay(self, mutation: Mutation) -> MutationResult | None:
-        """The result this mutation got when it came before, or None if it is new."""
+        """The result this mutation got when it came before, or None if it is new.
+
+        A mutation id is bound to the record it first carried: the same id with another record is a
+        client bug, answered ``mutation_id_reused`` (never ``applied`` for a record that is not stored).
+        """
         recorded = self.recorded.get(mutation.mutation_id)
         if recorded is not None:
+            binding = recorded.records[0] if recorded.records else None
+            if not _carried(binding, f"{recorded.entity}/{recorded.record_id}", mutation):
+                return _reused(mutation)
             return _replay(recorded)
-        for first, last in self.applied_runs:
+        for first, last, records in self.applied_runs:
             if first <= mutation.mutation_id <= last:
-                # The same mutation id always carries the same record: its result is known from it.
+                binding = records[mutation.mutation_id - first] if records else None
+                if not _carried(binding, "", mutation):
+                    return _reused(mutation)
                 return MutationResult(
                     mutation_id=mutation.mutation_id,
                     status=MutationStatus.APPLIED,
@@ -108,14 +146,14 @@ class _Batch:
                 )
         return None
 
-    def remember(self, result: MutationResult, now: datetime) -> None:
+    def remember(self, mutation: Mutation, result: MutationResult, now: datetime) -> None:
         if result.status == MutationStatus.APPLIED:
-            self.applied_ids.append(result.mutation_id)
+            self.applied[result.mutation_id] = _bound_record(mutation)
         else:
-            self.results_to_remember.append(_remembered(self.device, result, now))
+            self.results_to_remember.append(_remembered(self.device, mutation, result, now))
 
     def write_results(self, now: datetime) -> None:
-        """One row per run of consecutive applied ids, one per other final result."""
+        """One row per run of consecutive applied ids (with the record each carried), one per other result."""
         rows = self.results_to_remember + [
             {
                 "device_id": self.device.id,
@@ -128,8 +166,9 @@ class _Batch:
                 "message": None,
                 "details": [],
                 "received_at": now,
+                "records": [self.applied[number] for number in range(first, last + 1)],
             }
-            for first, last in _runs(self.applied_ids)
+            for first, last in _runs(list(self.applied))
         ]
         if rows:
             self.session.execute(_core_insert(models.SyncMutation), rows)
@@ -137,18 +176,36 @@ class _Batch:
     def write_new_rows(self) -> None:
         if self.new_observations:
             self.session.execute(_core_insert(models.Observation), list(self.new_observations.values()))
+            self.written.update(self.new_observations)
             self.new_observations.clear()
         if self.new_values:
             self.session.execute(_core_insert(models.ObservationAttributeValue), self.new_values)
             self.new_values = []
 
     def existing_observation(self, observation_id: UUID) -> models.Observation | None:
-        """The stored observation (preloaded with the batch), or None for a new one."""
+        """The stored observation (preloaded with the batch), or None for a new one.
+
+        A record created earlier in this batch is written first and then read back, so that any
+        interleaving of several records' states in one push is applied in order.
+        """
         if observation_id in self.new_observations:
-            # A second state of a record created earlier in this batch: write it, then update it.
             self.write_new_rows()
+        if observation_id in self.written and observation_id not in self.observations:
             self.observations[observation_id] = self.session.get_one(models.Observation, observation_id)
         return self.observations.get(observation_id)
+
+    def forget(self, record: Record) -> None:
+        """After an item's savepoint was rolled back: drop what memory holds of it, read it again."""
+        self.new_observations.clear()
+        self.new_values = []
+        cache: dict[UUID, Any] = self.visits if isinstance(record, schema.Visit) else self.observations
+        model: type[SQLModel] = models.Visit if isinstance(record, schema.Visit) else models.Observation
+        self.written.discard(record.id)
+        stored = self.session.get(model, record.id, populate_existing=True)
+        if stored is None:
+            cache.pop(record.id, None)
+        else:
+            cache[record.id] = stored
 
 
 def _one_of(column: Any, ids: set[UUID], dialect: str) -> ColumnElement[bool]:
@@ -167,7 +224,7 @@ def _core_insert(model: type[SQLModel]) -> Insert:
 
 def _remembered_results(
     session: Session, device: models.Device, mutations: list[Mutation]
-) -> tuple[dict[int, models.SyncMutation], list[tuple[int, int]]]:
+) -> tuple[dict[int, models.SyncMutation], list[tuple[int, int, list[str] | None]]]:
     """Results stored for this batch's mutation ids: single rows by id, and runs of applied ids."""
     ids = {m.mutation_id for m in mutations}
     if not ids:
@@ -181,7 +238,7 @@ def _remembered_results(
         )
     ).all()
     singles = {r.mutation_id: r for r in rows if r.last_mutation_id is None and r.mutation_id in ids}
-    runs = [(r.mutation_id, r.last_mutation_id) for r in rows if r.last_mutation_id is not None]
+    runs = [(r.mutation_id, r.last_mutation_id, r.records) for r in rows if r.last_mutation_id is not None]
     return singles, runs
 
 
@@ -205,23 +262,54 @@ def _record_id(mutation: Mutation) -> UUID | None:
         return None
 
 
+def _reused(mutation: Mutation) -> MutationResult:
+    return MutationResult.rejected(
+        mutation, "mutation_id_reused", message("mutation_id_reused"), record_id=_record_id(mutation)
+    )
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    """Failures of the database itself, not of one item: the whole push answers 503 and is retried."""
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 def push(session: Session, device: models.Device, request: PushRequest, now: datetime) -> PushResponse:
-    """Apply a batch in one transaction. Final results are stored so a re-sent batch gets the same answer."""
+    """Apply a batch in one transaction. Final results are stored so a re-sent batch gets the same answer.
+
+    Should the batch fail as a whole for a reason other than the database being unavailable, it is
+    applied again item by item, each in a savepoint: one bad item is answered ``item_failed``
+    (retryable) and never holds back the rest of the tablet's backlog.
+    """
     if len(request.mutations) > MAX_BATCH:
         raise ApiError(
             413,
             "batch_too_large",
             f"Lot trop gros : {MAX_BATCH} modifications au plus par envoi (découpez-le).",
         )
+    try:
+        return _apply_push(session, device, request, now, isolate_items=False)
+    except Exception as exc:
+        if _database_unavailable(exc):
+            raise
+        log.exception("push of device %s failed as one transaction; applying it item by item", device.id)
+        session.rollback()
+    return _apply_push(session, device, request, now, isolate_items=True)
+
+
+def _apply_push(
+    session: Session, device: models.Device, request: PushRequest, now: datetime, isolate_items: bool
+) -> PushResponse:
     allocator = SequenceAllocator(session)  # first statement: serialises writers, see sequence.py
     offset = (now - request.device_time).total_seconds()
     batch = _Batch(session, device, request.mutations)
     taxonomy = load_taxonomy(device_taxonomy_version(session, device))
-    time_limit = _device_time_limit(now, offset)
+    apply = _apply_isolated if isolate_items else _apply_one
 
     # First check every new mutation on its own, then read what the valid ones touch, then apply in order.
     replayed: dict[int, MutationResult] = {}
-    checked: dict[int, MutationResult | schema.Visit | schema.Observation] = {}
+    checked: dict[int, MutationResult | Record] = {}
     for mutation in request.mutations:
         if mutation.mutation_id in replayed or mutation.mutation_id in checked:
             continue
@@ -229,12 +317,17 @@ def push(session: Session, device: models.Device, request: PushRequest, now: dat
         if earlier is not None:
             replayed[mutation.mutation_id] = earlier
         else:
-            checked[mutation.mutation_id] = _check(mutation, taxonomy, time_limit)
+            checked[mutation.mutation_id] = _check(mutation, taxonomy)
     batch.load([r for r in checked.values() if not isinstance(r, MutationResult)])
 
     results: list[MutationResult] = []
+    first_seen: dict[int, Mutation] = {}
     in_batch: dict[int, MutationResult] = {}
     for mutation in request.mutations:
+        first = first_seen.setdefault(mutation.mutation_id, mutation)
+        if first is not mutation and _bound_record(first) != _bound_record(mutation):
+            results.append(_reused(mutation))  # the same id twice in this push, for two records
+            continue
         if mutation.mutation_id in in_batch:
             results.append(in_batch[mutation.mutation_id])
             continue
@@ -242,15 +335,14 @@ def push(session: Session, device: models.Device, request: PushRequest, now: dat
             results.append(replayed[mutation.mutation_id])
             continue
         record = checked[mutation.mutation_id]
-        if isinstance(record, MutationResult):
-            result = record
-        elif isinstance(record, schema.Visit):
-            result = _apply_visit(batch, mutation, record, allocator, now, offset)
-        else:
-            result = _apply_observation(batch, mutation, record, allocator, now)
+        result = (
+            record
+            if isinstance(record, MutationResult)
+            else apply(batch, mutation, record, allocator, now, offset)
+        )
         in_batch[mutation.mutation_id] = result
         if not result.retryable:
-            batch.remember(result, now)
+            batch.remember(mutation, result, now)
         results.append(result)
 
     batch.write_new_rows()
@@ -258,15 +350,61 @@ def push(session: Session, device: models.Device, request: PushRequest, now: dat
     device.last_seen_at = now
     device.clock_offset_seconds = offset
     device.last_mutation_id = max([device.last_mutation_id, *(m.mutation_id for m in request.mutations)])
+    last_mutation_id = device.last_mutation_id
     session.add(device)
     allocator.save()
     session.commit()
-    return PushResponse(results=results, server_time=now, clock_offset_seconds=offset)
+    return PushResponse(
+        results=results,
+        server_time=now,
+        clock_offset_seconds=offset,
+        clock_warning=_clock_warning(offset),
+        last_mutation_id=last_mutation_id,
+    )
 
 
-def _check(
-    mutation: Mutation, taxonomy: Taxonomy, time_limit: datetime
-) -> MutationResult | schema.Visit | schema.Observation:
+def _apply_one(
+    batch: _Batch,
+    mutation: Mutation,
+    record: Record,
+    allocator: SequenceAllocator,
+    now: datetime,
+    offset: float,
+) -> MutationResult:
+    if isinstance(record, schema.Visit):
+        return _apply_visit(batch, mutation, record, allocator, now, offset)
+    return _apply_observation(batch, mutation, record, allocator, now)
+
+
+def _apply_isolated(
+    batch: _Batch,
+    mutation: Mutation,
+    record: Record,
+    allocator: SequenceAllocator,
+    now: datetime,
+    offset: float,
+) -> MutationResult:
+    """One item in its own savepoint: if it fails, it alone is rolled back and sent again later."""
+    try:
+        with batch.session.begin_nested():
+            result = _apply_one(batch, mutation, record, allocator, now, offset)
+            batch.write_new_rows()
+    except Exception as exc:
+        if _database_unavailable(exc):
+            raise
+        log.exception("push item %s of device %s failed", mutation.mutation_id, batch.device.id)
+        batch.forget(record)
+        return MutationResult.rejected(mutation, "item_failed", message("item_failed"), record_id=record.id)
+    return result
+
+
+def _clock_warning(offset: float) -> ClockWarning | None:
+    if abs(offset) <= CLOCK_WARNING_SECONDS:
+        return None
+    return ClockWarning(message=clock_warning_text(offset), offset_seconds=offset)
+
+
+def _check(mutation: Mutation, taxonomy: Taxonomy) -> MutationResult | Record:
     """The validated record, or the rejection saying what is wrong with it."""
     model = ENTITY_MODELS.get(mutation.entity)
     if model is None:
@@ -274,45 +412,28 @@ def _check(
             mutation, "unknown_entity", message("unknown_entity", entity=mutation.entity)
         )
     try:
-        record = model.model_validate(mutation.data, context={"taxonomy": taxonomy})
+        return model.model_validate(mutation.data, context={"taxonomy": taxonomy})
     except ValidationError as exc:
-        errors = field_errors(exc)
         return MutationResult.rejected(
             mutation,
             "invalid_record",
             message("invalid_record"),
-            errors,
+            field_errors(exc),
             record_id=_record_id(mutation),
         )
-    future = _times_in_future(mutation.entity, record, time_limit)
-    if future:
-        return MutationResult.rejected(
-            mutation,
-            "date_in_future",
-            message("date_in_future"),
-            future,
-            record_id=record.id,
-        )
-    assert isinstance(record, schema.Visit | schema.Observation)
-    return record
 
 
-def _device_time_limit(now: datetime, offset: float) -> datetime:
-    """The latest time a record may carry, on the device's own clock.
+def _ahead_of_server(record: Record, now: datetime) -> bool:
+    """Whether one of the record's times is later than the server's "now" (with tolerance).
 
-    Compared on the device's clock corrected by its measured offset: a tablet set to the wrong day
-    still records plausible visits, while a time later than the tablet's own "now" never is.
+    The tablet's clock at recording time is unknown: the offset measured at this push says only what the
+    clock says now, and it may have been set right (or wrong) since. So such a record is neither
+    rejected nor corrected: it is stored as sent and flagged for facilitators, and the push answer's
+    ``clock_warning`` asks the observer to fix the clock. Observed data is never lost to a clock.
     """
-    return now + timedelta(seconds=FUTURE_TOLERANCE_SECONDS - offset)
-
-
-def _times_in_future(entity: str, record: schema.SyncedRecord, limit: datetime) -> list[FieldError]:
-    errors = []
-    for name in TIME_FIELDS[entity]:
-        value = getattr(record, name)
-        if value is not None and value > limit:
-            errors.append(FieldError(name, "date_in_future", message("date_in_future")))
-    return errors
+    limit = now + timedelta(seconds=FUTURE_TOLERANCE_SECONDS)
+    entity = "visit" if isinstance(record, schema.Visit) else "observation"
+    return any((value := getattr(record, name)) is not None and value > limit for name in TIME_FIELDS[entity])
 
 
 def _outcome(
@@ -328,11 +449,15 @@ def _outcome(
     )
 
 
+def _applied(mutation: Mutation, record_id: UUID, clock_suspect: bool) -> MutationResult:
+    return _outcome(mutation, record_id, MutationStatus.APPLIED, "clock_suspect" if clock_suspect else None)
+
+
 def _conflict(
     batch: _Batch,
     mutation: Mutation,
     existing: models.Visit | models.Observation,
-    incoming: schema.Visit | schema.Observation,
+    incoming: Record,
     snapshot: dict[str, Any],
 ) -> MutationResult | None:
     """Decide whether an incoming state replaces the stored one; keep whatever loses (never a silent loss)."""
@@ -340,44 +465,34 @@ def _conflict(
     if existing.device_id == device_id and incoming.version <= existing.version:
         # An older state from the tablet that wrote the stored one: its newer intention is already here.
         return _outcome(mutation, incoming.id, MutationStatus.SUPERSEDED, "stale_version")
-    if existing.deleted and not incoming.deleted:
-        # Deletions are final: an edit arriving after one is kept in history, not resurrected.
-        _keep_revision(
-            batch,
-            mutation.entity,
-            incoming.id,
-            incoming.version,
-            device_id,
-            "edit_after_delete",
-            incoming.model_dump(mode="json"),
-        )
+    if existing.deleted:
+        # A tombstone is final: neither an edit nor another deletion replaces it; the state is kept.
+        _keep_revision(batch, mutation.entity, incoming, device_id, "edit_after_delete")
         return _outcome(mutation, incoming.id, MutationStatus.SUPERSEDED, "record_deleted")
     if existing.device_id != device_id:
         # Another device (or the server) wrote last: the server's order wins, the overwritten state is kept.
-        _keep_revision(
-            batch,
-            mutation.entity,
-            existing.id,
-            existing.version,
-            existing.device_id,
-            "overwritten_by_other_device",
-            snapshot,
+        batch.session.add(
+            models.RecordRevision(
+                entity=mutation.entity,
+                record_id=existing.id,
+                version=existing.version,
+                device_id=existing.device_id,
+                reason="overwritten_by_other_device",
+                data=snapshot,
+            )
         )
     return None
 
 
-def _keep_revision(
-    batch: _Batch,
-    entity: str,
-    record_id: UUID,
-    version: int,
-    device_id: int | None,
-    reason: str,
-    data: dict[str, Any],
-) -> None:
+def _keep_revision(batch: _Batch, entity: str, incoming: Record, device_id: int | None, reason: str) -> None:
     batch.session.add(
         models.RecordRevision(
-            entity=entity, record_id=record_id, version=version, device_id=device_id, reason=reason, data=data
+            entity=entity,
+            record_id=incoming.id,
+            version=incoming.version,
+            device_id=device_id,
+            reason=reason,
+            data=incoming.model_dump(mode="json"),
         )
     )
 
@@ -419,15 +534,17 @@ def _apply_visit(
     else:
         row = models.Visit(**visit.model_dump())
         batch.visits[visit.id] = row
+    suspect = _ahead_of_server(visit, now)
     row.device_id = device.id
     row.received_at = now
     row.device_clock_offset_seconds = offset
+    row.clock_suspect = suspect
     row.server_seq = allocator.next()
     batch.session.add(row)
     if existing is None:
         # Without ORM relationships the flush does not order tables: write the visit before its observations.
         batch.session.flush()
-    return _outcome(mutation, visit.id, MutationStatus.APPLIED)
+    return _applied(mutation, visit.id, suspect)
 
 
 def _apply_observation(
@@ -439,15 +556,20 @@ def _apply_observation(
 ) -> MutationResult:
     device = batch.device
     visit = batch.visits.get(observation.visit_id)
-    if visit is None or visit.structure_id != device.structure_id or visit.observer_id != device.observer_id:
+    if visit is None:
         # Perhaps its visit is still on the way: the tablet keeps it and sends it again later.
         return MutationResult.rejected(
-            mutation,
-            "visit_not_found",
-            message("visit_not_found"),
-            retryable=True,
-            record_id=observation.id,
+            mutation, "visit_not_found", message("visit_not_found"), record_id=observation.id
         )
+    if visit.structure_id != device.structure_id or visit.observer_id != device.observer_id:
+        # A visit that exists elsewhere never becomes this device's: a retry cannot help.
+        return MutationResult.rejected(mutation, "not_found", message("not_found"), record_id=observation.id)
+    if visit.deleted and not observation.deleted:
+        _keep_revision(batch, mutation.entity, observation, device.id, "visit_deleted")
+        return MutationResult.rejected(
+            mutation, "visit_deleted", message("visit_deleted"), record_id=observation.id
+        )
+    suspect = _ahead_of_server(observation, now)
     existing = batch.existing_observation(observation.id)
     if existing is None:
         fields = observation.model_dump(exclude=_MULTI_VALUED_FIELDS)
@@ -460,9 +582,10 @@ def _apply_observation(
             "server_seq": allocator.next(),
             "review_status": ReviewStatus.TO_REVIEW.value,
             "privacy_flagged": _names_a_patient(observation.note),
+            "clock_suspect": suspect,
         }
         batch.new_values += attribute_values(observation, visit.structure_id)
-        return _outcome(mutation, observation.id, MutationStatus.APPLIED)
+        return _applied(mutation, observation.id, suspect)
 
     if existing.structure_id != device.structure_id or existing.observer_id != device.observer_id:
         return MutationResult.rejected(mutation, "not_found", message("not_found"), record_id=observation.id)
@@ -484,11 +607,12 @@ def _apply_observation(
     existing.observer_id = visit.observer_id
     existing.device_id = device.id
     existing.privacy_flagged = _names_a_patient(observation.note)
+    existing.clock_suspect = suspect
     existing.received_at = now
     existing.server_seq = allocator.next()
     batch.session.add(existing)
     batch.session.add_all(attribute_rows(observation, visit.structure_id))
-    return _outcome(mutation, observation.id, MutationStatus.APPLIED)
+    return _applied(mutation, observation.id, suspect)
 
 
 def _names_a_patient(note: str | None) -> bool:
@@ -497,7 +621,9 @@ def _names_a_patient(note: str | None) -> bool:
     return note is not None and contains_identifiers(note)
 
 
-def _remembered(device: models.Device, result: MutationResult, now: datetime) -> dict[str, Any]:
+def _remembered(
+    device: models.Device, mutation: Mutation, result: MutationResult, now: datetime
+) -> dict[str, Any]:
     """A ``sync_mutation`` row, so that the same mutation id gets the same answer forever."""
     return {
         "device_id": device.id,
@@ -510,6 +636,7 @@ def _remembered(device: models.Device, result: MutationResult, now: datetime) ->
         "message": result.message,
         "details": result.details,
         "received_at": now,
+        "records": [_bound_record(mutation)],
     }
 
 
@@ -533,13 +660,15 @@ def pull(session: Session, device: models.Device, cursor: int, limit: int, now: 
     ceiling = last_seq(session)
     window = (cursor, ceiling)
 
+    # The device's own structure and its units are a handful of rows: they come with every page whose
+    # window holds their change and do not count toward ``limit``, which counts visits and observations.
     structures = session.exec(
-        _changed(select(models.Structure), models.Structure.server_seq, window, limit).where(
+        _changed(select(models.Structure), models.Structure.server_seq, window).where(
             models.Structure.id == device.structure_id
         )
     ).all()
     units = session.exec(
-        _changed(select(models.Unit), models.Unit.server_seq, window, limit).where(
+        _changed(select(models.Unit), models.Unit.server_seq, window).where(
             models.Unit.structure_id == device.structure_id
         )
     ).all()
@@ -556,9 +685,9 @@ def pull(session: Session, device: models.Device, cursor: int, limit: int, now: 
         ),
     )
 
-    seqs = sorted(r.server_seq for group in (structures, units, visits, observations) for r in group)
+    seqs = sorted(r.server_seq for group in (visits, observations) for r in group)
     has_more = len(seqs) > limit
-    # A full page ends at its last change; otherwise everything up to the ceiling has been seen.
+    # A full page ends at its last record; otherwise everything up to the ceiling has been seen.
     page_end = seqs[limit - 1] if has_more else ceiling
 
     def keep(seq: int) -> bool:
@@ -609,9 +738,10 @@ def pull(session: Session, device: models.Device, cursor: int, limit: int, now: 
     )
 
 
-def _changed(query: Any, seq_column: Any, window: tuple[int, int], limit: int) -> Any:
+def _changed(query: Any, seq_column: Any, window: tuple[int, int], limit: int | None = None) -> Any:
     low, high = window
-    return query.where(seq_column > low, seq_column <= high).order_by(seq_column).limit(limit + 1)
+    changed = query.where(seq_column > low, seq_column <= high).order_by(seq_column)
+    return changed if limit is None else changed.limit(limit + 1)
 
 
 def _review_comments(session: Session, observation_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:

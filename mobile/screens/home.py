@@ -18,6 +18,7 @@ from mobile.i18n import current_language, error_text, tr
 from mobile.screens import forget_ids, running_app
 from mobile.store import RejectedEntry
 from shared.schema import Observation
+from shared.sync import clock_warning_text
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -31,6 +32,7 @@ class HomeScreen(Screen):  # type: ignore[misc]
     last_sync = StringProperty("")
     sync_state = StringProperty("")
     sync_failed = BooleanProperty(False)
+    clock_warning = StringProperty("")  # the server found the tablet's clock far off: ask to set it
     visit_under_way = BooleanProperty(False)
     rejected_title = StringProperty("")
     comments_title = StringProperty("")
@@ -74,6 +76,7 @@ class HomeScreen(Screen):  # type: ignore[misc]
             else tr("home.never_synced")
         )
         self.sync_failed = bool(sync.error) and not sync.running
+        self.clock_warning = _clock_warning(running_app().store.get_meta("clock_offset_seconds"))
         if sync.running:
             self.sync_state = (
                 tr("home.sync_progress", sent=sync.sent, total=sync.total)
@@ -157,3 +160,10 @@ def _list_row(text: str) -> Any:
     row = Factory.ListRow()
     row.text = text
     return row
+
+
+def _clock_warning(offset_seconds: str | None) -> str:
+    """The warning for a tablet clock the server measured far off at the last push; "" if none."""
+    if not offset_seconds:
+        return ""
+    return clock_warning_text(float(offset_seconds), current_language())

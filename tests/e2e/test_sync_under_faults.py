@@ -2,12 +2,16 @@
 
 Each simulated tablet is the app's own local store and sync client; requests go through a transport
 that can lose a request before the server, lose the answer after the server committed, deliver a
-request twice, or replay an old request late; the server can restart between calls.
+request twice, or replay an old request late; the server can restart between calls. One tablet runs an
+outbox that never collapses edits (as a simpler third-party client would), so its pushes interleave
+several records' states; a tablet's mutation counter can go back (data restored from an older copy),
+reusing ids the server has seen; and tablet clocks can be set days off, or reset to 2000.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -37,7 +41,7 @@ from backend.migrate import upgrade
 from backend.services.devices import create_enrolment_code
 from backend.services.records import observation_from_row
 from backend.settings import Settings
-from mobile.store import Store
+from mobile.store import Store, _put_meta
 from mobile.sync_client import SyncClient, SyncError
 from shared.schema import Observation, Visit
 from shared.taxonomy import current_taxonomy
@@ -46,6 +50,7 @@ from tests.databases import DATABASE_KINDS, empty_database
 
 EXAMPLES = int(os.environ.get("VIGIE_SYNC_EXAMPLES", "20"))
 FAULTS = ("none", "none", "drop_request", "drop_response", "duplicate")
+CLOCK_ERRORS = (timedelta(0), timedelta(days=-3), timedelta(days=3), "reset")
 TAXONOMY = current_taxonomy()
 CATEGORIES = sorted(TAXONOMY.category_codes)
 DIMENSIONS = [v.code for v in TAXONOMY.attribute("dimension").values]
@@ -101,6 +106,21 @@ class FaultyTransport(httpx.BaseTransport):
         return response
 
 
+class NeverCollapsingStore(Store):
+    """An outbox that keeps every state of a record (only a fixed rejection is replaced): a push then
+    carries interleaved states such as [X v1, Y v1, Y v2, X v2]."""
+
+    def _enqueue(self, db: sqlite3.Connection, entity: str, record: Any) -> None:
+        db.execute("DELETE FROM outbox WHERE record_id = ? AND state = 'rejected'", (str(record.id),))
+        row = db.execute("SELECT value FROM meta WHERE key = 'next_mutation_id'").fetchone()
+        next_id = int(row[0]) if row else 1
+        db.execute(
+            "INSERT INTO outbox (mutation_id, entity, record_id, data) VALUES (?, ?, ?, ?)",
+            (next_id, entity, str(record.id), record.model_dump_json()),
+        )
+        _put_meta(db, "next_mutation_id", str(next_id + 1))
+
+
 @dataclass
 class Tablet:
     name: str
@@ -151,7 +171,7 @@ class SyncUnderFaults(RuleBasedStateMachine):
         self.tablets: list[Tablet] = []
         for number, ((site, index), code) in enumerate(zip(plans, codes, strict=True)):
             transport = FaultyTransport(self.server)
-            store = Store(directory / f"tablet-{number}.db")
+            store = (NeverCollapsingStore if number == 1 else Store)(directory / f"tablet-{number}.db")
             client = SyncClient(
                 store, httpx.Client(transport=transport, base_url="http://testserver"), batch_size=7
             )
@@ -175,7 +195,7 @@ class SyncUnderFaults(RuleBasedStateMachine):
     @rule(target=visits, tablet=st.integers(0, 2))
     def start_visit(self, tablet: int) -> tuple[int, uuid.UUID]:
         t = self.tablets[tablet]
-        now = datetime.now(UTC)
+        now = t.sync.clock()
         visit = Visit(
             id=uuid.uuid4(),
             structure_id=t.structure_id,
@@ -200,7 +220,7 @@ class SyncUnderFaults(RuleBasedStateMachine):
         self, visit: tuple[int, uuid.UUID], category: str, note: str | None, dimensions: list[str]
     ) -> tuple[int, uuid.UUID]:
         tablet, visit_id = visit
-        now = datetime.now(UTC)
+        now = self.tablets[tablet].sync.clock()
         observation = Observation(
             id=uuid.uuid4(),
             visit_id=visit_id,
@@ -231,6 +251,39 @@ class SyncUnderFaults(RuleBasedStateMachine):
         assert current is not None
         if not current.deleted:
             store.delete_observation(observation_id)
+
+    @rule(tablet=st.integers(0, 2), error=st.sampled_from(CLOCK_ERRORS))
+    def set_tablet_clock(self, tablet: int, error: timedelta | str) -> None:
+        """The tablet's clock goes wrong (or right again): it stamps records and ``device_time`` with it."""
+        if error == "reset":
+            start = datetime.now(UTC)
+            self.tablets[tablet].sync.clock = lambda: (
+                datetime(2000, 1, 1, tzinfo=UTC) + (datetime.now(UTC) - start)
+            )
+        else:
+            assert isinstance(error, timedelta)
+            self.tablets[tablet].sync.clock = lambda: datetime.now(UTC) + error
+
+    @rule(tablet=st.integers(0, 2), back=st.integers(1, 30))
+    def counter_goes_back(self, tablet: int, back: int) -> None:
+        """The tablet's mutation counter goes back (its data restored from an older copy), so it reuses
+        ids the server has already seen; never below what its own outbox still holds."""
+        store = self.tablets[tablet].store
+        counter = int(store.get_meta("next_mutation_id", "1") or "1")
+        in_outbox = max((e.mutation_id for e in store.pending(10_000)), default=0)
+        in_outbox = max([in_outbox, *(r.mutation_id for r in store.rejected())])
+        store.set_meta(next_mutation_id=str(max(in_outbox + 1, counter - back, 1)))
+
+    @rule(visit=visits, back=st.integers(1, 30), category=st.sampled_from(CATEGORIES))
+    def restored_tablet_records_and_syncs(
+        self, visit: tuple[int, uuid.UUID], back: int, category: str
+    ) -> None:
+        """The counter goes back, the observer records at once and the tablet syncs: the new record
+        travels under an id the server has seen, which must never be answered "applied" unstored."""
+        tablet, _visit_id = visit
+        self.counter_goes_back(tablet, back)
+        self.log_observation(visit, category, None, [])
+        self.sync(tablet, "none")
 
     # --- the network and the server -------------------------------------------------------------
 

@@ -227,19 +227,19 @@ def test_a_refused_observation_is_listed_with_the_servers_reason_and_opens(
     tablet: Tablet, demo_site: DemoSite
 ) -> None:
     _issued, visit = enrolled_tablet_in_a_visit(tablet, demo_site)
-    # A tablet whose clock jumped a day ahead for one observation: the server refuses it.
+    # An observation recorded, then its visit deleted before either was sent: the server refuses the
+    # observation (a child of a deleted visit) and keeps it in its history.
     store = Store(tablet.store_path)
-    tomorrow = datetime.now(UTC) + timedelta(days=1)
     refused = Observation(
         id=uuid.uuid4(),
         visit_id=visit.id,
-        occurred_at=tomorrow,
+        occurred_at=datetime.now(UTC) - timedelta(minutes=5),
         category="alert",
-        created_at=tomorrow,
-        updated_at=tomorrow,
+        created_at=datetime.now(UTC),
+        updated_at=datetime.now(UTC),
     )
     store.save_observation(refused)
-    store.edit_visit(visit.id, ended_at=datetime.now(UTC))
+    store.edit_visit(visit.id, ended_at=datetime.now(UTC), deleted=True)
     store.close()
 
     run = tablet.run(
@@ -266,13 +266,50 @@ def test_a_refused_observation_is_listed_with_the_servers_reason_and_opens(
     assert run.text("home", "rejected_title") == "Refusées par le serveur, à corriger : 1"
     row = run.text("home", "rejected_row_0")
     assert row.startswith("Alerte ou notification ")
-    assert "Date dans le futur : vérifiez l'heure de la tablette." in row
+    assert "Visite supprimée : cette observation est conservée dans l'historique." in row
     assert run.text("home", "pending") == "Modifications en attente d'envoi : 0"
     assert run.text("observation", "rejection").startswith(
-        "Refusée par le serveur : Date dans le futur : vérifiez l'heure de la tablette."
+        "Refusée par le serveur : Visite supprimée : cette observation est conservée dans l'historique."
     )
     assert_drawn(run, "home-refused")
     assert run.text("english", "rejected_title") == "Refused by the server, to fix: 1"
     assert run.text("english", "language") == "Français"
     assert run.text("english", "pending") == "Changes waiting to be sent: 0"
     assert_drawn(run, "home-english")
+
+
+def test_a_tablet_clock_far_off_is_shown_on_the_home_screen(tablet: Tablet, demo_site: DemoSite) -> None:
+    issued = issue_code(demo_site)
+    tablet.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(tablet.store_path)
+    try:
+        client = SyncClient(store, clock=lambda: datetime.now(UTC) + timedelta(days=3))
+        client.enrol(demo_site.url, issued.code, label="tablette à l'heure d'été perpétuel")
+        visit = start_visit(
+            store,
+            structure_id=issued.structure_id,
+            unit_id=issued.unit_ids[0],
+            observer_id=issued.observer_id,
+            observed_roles=["ide"],
+            context_note=None,
+        )
+        store.edit_visit(visit.id, ended_at=datetime.now(UTC))
+        client.sync()  # the server measures the clock three days ahead and says so
+        assert store.pending_count() == 0
+    finally:
+        store.close()
+
+    run = tablet.run(
+        "clock",
+        sync_interval=SYNC_INTERVAL,
+        steps=[
+            wait_for(screen="home"),
+            wait_for(id="clock_warning", contains="horloge", timeout=20),
+            snapshot("home"),
+            screenshot("home-clock-warning"),
+        ],
+    )
+    assert run.text("home", "clock_warning") == (
+        "L'horloge de la tablette avance de 3 jours sur le serveur : réglez sa date et son heure."
+    )
+    assert_drawn(run, "home-clock-warning")

@@ -109,12 +109,12 @@ def test_rejected_changes_stay_visible_until_fixed_and_retryable_ones_stay_pendi
     store.apply_results(
         [
             MutationResult.rejected(
-                _mutation(2), "date_in_future", "Date dans le futur : vérifiez l'heure de la tablette."
+                _mutation(2), "invalid_record", "Enregistrement invalide : corrigez les champs signalés."
             ),
-            MutationResult.rejected(_mutation(3), "visit_not_found", "Visite introuvable.", retryable=True),
+            MutationResult.rejected(_mutation(3), "visit_not_found", "Visite introuvable."),
         ]
     )
-    assert [(r.record_id, r.code) for r in store.rejected()] == [(str(bad.id), "date_in_future")]
+    assert [(r.record_id, r.code) for r in store.rejected()] == [(str(bad.id), "invalid_record")]
     assert [e.record_id for e in store.pending(10)] == [str(visit.id), str(early.id)]
     store.edit_observation(bad.id, occurred_at=NOW)  # the observer fixes it
     assert store.rejected() == []
@@ -271,11 +271,11 @@ def test_rejection_of_one_record_is_found_by_its_id(store: Store) -> None:
     store.save_visit(visit)
     bad = an_observation(visit)
     store.save_observation(bad)
-    store.apply_results([MutationResult.rejected(_mutation(2), "date_in_future", "Date dans le futur.")])
+    store.apply_results([MutationResult.rejected(_mutation(2), "invalid_record", "Enregistrement invalide.")])
     rejection = store.rejection(bad.id)
     assert rejection is not None and (rejection.code, rejection.message) == (
-        "date_in_future",
-        "Date dans le futur.",
+        "invalid_record",
+        "Enregistrement invalide.",
     )
     assert store.rejection(visit.id) is None
 
