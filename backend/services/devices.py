@@ -29,7 +29,7 @@ from backend.services.rate_limits import (
     locked_until,
     too_many_attempts,
 )
-from backend.services.sequence import serialise_writes
+from backend.sync.sequence import serialise_writes
 from shared.messages import message
 from shared.sync import ENROLMENT_CODE_LENGTH, EnrolRequest, EnrolResponse
 

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from backend.api.deps import DeviceDep, ProtocolDep
 from backend.db import SessionDep
 from backend.db_types import utcnow
 from backend.errors import ErrorBody
 from backend.security import AttemptDep
-from backend.services import devices, sync
+from backend.services import devices
+from backend.sync import service as sync
+from backend.sync.deps import DeviceDep, ProtocolDep
 from shared.schema import DB_BIGINT_MAX
 from shared.sync import MAX_PULL_PAGE, EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from backend import models
 from backend.services.devices import create_enrolment_code
-from backend.services.sequence import SequenceAllocator
+from backend.sync.sequence import SequenceAllocator
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from backend import models
 from backend.services.devices import create_enrolment_code
-from backend.services.sequence import SequenceAllocator
+from backend.sync.sequence import SequenceAllocator
 from shared.sync import MAX_BATCH, PROTOCOL_HEADER
 from tests.backend.sync_helpers import NOW, Site, Tablet, enrol, make_site, observation, statuses
 

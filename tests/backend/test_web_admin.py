@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from backend import models
-from backend.services.sequence import last_seq
+from backend.sync.sequence import last_seq
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.backend.web_helpers import ADMIN, FACILITATOR, DemoWeb, demo_web
 from tests.databases import DATABASE_KINDS

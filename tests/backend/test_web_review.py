@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from backend import models
 from backend.services.devices import create_enrolment_code
-from backend.services.sequence import last_seq
+from backend.sync.sequence import last_seq
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.backend.web_helpers import FACILITATOR, DemoWeb, demo_web
 from tests.databases import DATABASE_KINDS
