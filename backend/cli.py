@@ -32,14 +32,14 @@ from backend.services.demo_data import (
     build_demo,
     demo_present,
 )
-from backend.services.devices import create_enrolment_code, enrolment_uri, revoke_device
-from backend.services.enrolment_qr import qr_png, qr_svg
 from backend.services.export_csv import SEPARATORS
 from backend.services.export_observations import ExportFormat, start_export, write_export_file
 from backend.services.export_rows import ExportScope
 from backend.services.observation_filters import ObservationFilter
 from backend.services.users import UserError, UserRole, create_user
 from backend.settings import get_settings
+from backend.sync.devices import create_enrolment_code, enrolment_uri, revoke_device
+from backend.sync.enrolment_qr import qr_png, qr_svg
 from shared.schema import NAME_MAX_LENGTH
 
 app = typer.Typer(help="Vigie : observation des effets du numérique sur le travail.", no_args_is_help=True)

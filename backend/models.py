@@ -212,7 +212,7 @@ class ObservationAttributeValue(SQLModel, table=True):
     attribute: str = Field(max_length=CODE_MAX_LENGTH, primary_key=True)
     code: str = Field(max_length=CODE_MAX_LENGTH, primary_key=True)
     # Copies of the observation's columns that dashboards filter on. Every writer of an observation
-    # rewrites its values (backend.services.records.attribute_values), so the copies follow it; no
+    # rewrites its values (backend.sync.records.attribute_values), so the copies follow it; no
     # default, so that a writer that forgets them fails instead of miscounting.
     structure_id: int
     occurred_at: datetime = Field(sa_type=UTCDateTime)

@@ -26,10 +26,10 @@ from backend.services.access import (
     visible_structure_ids,
 )
 from backend.services.audit import record_audit
-from backend.services.devices import IssuedCode, create_enrolment_code, enrolment_uri
-from backend.services.enrolment_qr import qr_svg
 from backend.services.users import UserError, UserRole, create_user
 from backend.services.web_sessions import close_other_sessions
+from backend.sync.devices import IssuedCode, create_enrolment_code, enrolment_uri
+from backend.sync.enrolment_qr import qr_svg
 from backend.sync.sequence import SequenceAllocator
 from shared.schema import NAME_MAX_LENGTH, StructureType, check_finess
 from shared.taxonomy import available_versions

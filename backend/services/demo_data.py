@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from backend import models
-from backend.services.records import save_observation, visit_row
 from backend.services.users import UserRole, create_user
+from backend.sync.records import save_observation, visit_row
 from backend.sync.sequence import SequenceAllocator
 from shared import schema
 from shared.taxonomy import current_taxonomy

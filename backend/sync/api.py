@@ -10,7 +10,7 @@ from backend.db import SessionDep
 from backend.db_types import utcnow
 from backend.errors import ErrorBody
 from backend.security import AttemptDep
-from backend.services import devices
+from backend.sync import devices
 from backend.sync import service as sync
 from backend.sync.deps import DeviceDep, ProtocolDep
 from shared.schema import DB_BIGINT_MAX

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from backend.db import SessionDep, release_connection
 from backend.errors import ApiError
 from backend.models import Device
-from backend.services.devices import authenticate_device
+from backend.sync.devices import authenticate_device
 from shared.sync import MIN_PROTOCOL_VERSION, PROTOCOL_HEADER, PROTOCOL_VERSION
 
 _bearer = HTTPBearer(auto_error=False, description="The device token received at enrolment.")

@@ -16,8 +16,8 @@ from sqlmodel import Session, SQLModel, col, select
 from backend import models
 from backend.db import release_connection
 from backend.errors import ApiError
-from backend.services.devices import device_taxonomy_version
-from backend.services.records import MULTI_VALUED, attribute_rows, attribute_values, observation_from_row
+from backend.sync.devices import device_taxonomy_version
+from backend.sync.records import MULTI_VALUED, attribute_rows, attribute_values, observation_from_row
 from backend.sync.sequence import SequenceAllocator, last_seq
 from shared import schema
 from shared.messages import FieldError, field_errors, message

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from backend import models
-from backend.services.devices import create_enrolment_code
+from backend.sync.devices import create_enrolment_code
 from backend.sync.sequence import SequenceAllocator
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 

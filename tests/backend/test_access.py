@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from backend import models
 from backend.services.access import visible_programme_ids, visible_structure_ids
-from backend.services.records import save_observation, visit_row
 from backend.services.users import UserRole, create_user
+from backend.sync.records import save_observation, visit_row
 from backend.sync.sequence import SequenceAllocator
 from shared import schema
 from tests.backend.web_helpers import ADMIN, FACILITATOR, VIEWER, DemoWeb, demo_web

@@ -25,7 +25,7 @@ from backend.services.aggregates import (
     structure_dashboard,
 )
 from backend.services.observation_filters import ObservationFilter
-from backend.services.records import save_observation, visit_row
+from backend.sync.records import save_observation, visit_row
 from shared import schema
 from shared.taxonomy import current_taxonomy
 from tests.backend import sync_helpers

@@ -39,8 +39,8 @@ from backend.services.demo_data import (
     DEMO_VIEWER_EMAIL,
     build_demo,
 )
-from backend.services.devices import create_enrolment_code
 from backend.settings import Settings
+from backend.sync.devices import create_enrolment_code
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.databases import postgres_database
 

@@ -37,7 +37,7 @@ from backend.services.export_rows import (
 from backend.services.export_summary import workshop_figures
 from backend.services.export_xlsx import _write_rows_xml, write_xlsx
 from backend.services.observation_filters import ObservationFilter
-from backend.services.records import save_observation
+from backend.sync.records import save_observation
 from shared import schema
 from shared.privacy import MASK, contains_identifiers
 from shared.schema import ReviewStatus

@@ -21,9 +21,9 @@ from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
 from backend.security import request_time
-from backend.services.devices import create_enrolment_code
 from backend.services.users import UserRole, create_user
 from backend.settings import Settings
+from backend.sync.devices import create_enrolment_code
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.backend.sync_helpers import make_site
 from tests.databases import DATABASE_KINDS, empty_database

@@ -26,8 +26,8 @@ from backend.security import (
     PAGE_POLICY,
 )
 from backend.services.demo_data import DEMO_PASSWORD
-from backend.services.devices import create_enrolment_code
 from backend.settings import Settings
+from backend.sync.devices import create_enrolment_code
 from backend.web.templating import STATIC, TEMPLATES
 from shared.schema import NOTE_MAX_LENGTH
 from shared.sync import MAX_BATCH, PROTOCOL_HEADER, PROTOCOL_VERSION

@@ -29,8 +29,8 @@ from backend.db import make_engine
 from backend.migrate import upgrade
 from backend.server_process import vigie_serve
 from backend.services.demo_data import build_demo
-from backend.services.devices import create_enrolment_code
-from backend.services.records import observation_from_row
+from backend.sync.devices import create_enrolment_code
+from backend.sync.records import observation_from_row
 from shared.sync import (
     MAX_PULL_PAGE,
     PROTOCOL_HEADER,

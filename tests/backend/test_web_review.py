@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from backend import models
-from backend.services.devices import create_enrolment_code
+from backend.sync.devices import create_enrolment_code
 from backend.sync.sequence import last_seq
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.backend.web_helpers import FACILITATOR, DemoWeb, demo_web

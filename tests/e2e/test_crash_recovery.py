@@ -42,8 +42,8 @@ from backend import models
 from backend.db import make_engine
 from backend.migrate import upgrade
 from backend.server_process import free_port, vigie_command, wait_until_up
-from backend.services.devices import create_enrolment_code
-from backend.services.records import observation_from_row
+from backend.sync.devices import create_enrolment_code
+from backend.sync.records import observation_from_row
 from mobile.capture import log_observation, start_visit, stop_timer, undo
 from mobile.store import Store
 from mobile.sync_client import SyncClient, SyncError

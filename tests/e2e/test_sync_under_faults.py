@@ -34,9 +34,9 @@ from backend import models
 from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
-from backend.services.devices import create_enrolment_code
-from backend.services.records import observation_from_row
 from backend.settings import Settings
+from backend.sync.devices import create_enrolment_code
+from backend.sync.records import observation_from_row
 from mobile.store import Store
 from mobile.sync_client import SyncClient, SyncError
 from shared.schema import Observation, Visit

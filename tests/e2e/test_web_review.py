@@ -21,7 +21,7 @@ from backend.services.demo_data import (
     DEMO_PASSWORD,
     DEMO_VIEWER_EMAIL,
 )
-from backend.services.devices import create_enrolment_code
+from backend.sync.devices import create_enrolment_code
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.conftest import DemoSite
 from tests.e2e.browser import chromium
