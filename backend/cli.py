@@ -20,6 +20,7 @@ from backend import migrate
 from backend.db import make_engine
 from backend.errors import ApiError
 from backend.models import Device, Observer, Programme, Structure
+from backend.review.filters import ObservationFilter
 from backend.services.audit import record_audit
 from backend.services.backup import BackupError
 from backend.services.backup import backup as backup_database
@@ -35,7 +36,6 @@ from backend.services.demo_data import (
 from backend.services.export_csv import SEPARATORS
 from backend.services.export_observations import ExportFormat, start_export, write_export_file
 from backend.services.export_rows import ExportScope
-from backend.services.observation_filters import ObservationFilter
 from backend.services.users import UserError, UserRole, create_user
 from backend.settings import get_settings
 from backend.sync.devices import create_enrolment_code, enrolment_uri, revoke_device

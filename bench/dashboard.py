@@ -30,8 +30,8 @@ from sqlmodel import Session
 from backend import models
 from backend.db import make_engine
 from backend.migrate import upgrade
+from backend.review.filters import ObservationFilter
 from backend.services.aggregates import structure_dashboard
-from backend.services.observation_filters import ObservationFilter
 from backend.services.users import UserRole
 from bench.databases import DEFAULT_POSTGRES_URL, throwaway_postgres
 

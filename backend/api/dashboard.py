@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path
 
 from backend.api.web_deps import CurrentUserDep, FilterDep, ScopeDep
 from backend.db import SessionDep
+from backend.review.agreement import PairedVisit, paired_visits
 from backend.services.aggregates import (
     Comparison,
     Dashboard,
@@ -15,7 +16,6 @@ from backend.services.aggregates import (
     programme_dashboard,
     structure_dashboard,
 )
-from backend.services.agreement import PairedVisit, paired_visits
 from shared.schema import DB_INT_MAX
 
 router = APIRouter(prefix="/api/v1", tags=["web: dashboard"])

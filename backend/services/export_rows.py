@@ -21,7 +21,7 @@ from sqlalchemy import String, func, type_coerce
 from sqlmodel import Session, col, select
 
 from backend import models
-from backend.services.observation_filters import ObservationFilter, apply_observation_filter
+from backend.review.filters import ObservationFilter, apply_observation_filter
 from backend.services.pseudonyms import Pseudonyms, build_pseudonyms
 from shared.privacy import mask_identifiers
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus

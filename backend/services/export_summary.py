@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.review.filters import apply_observation_filter
 from backend.services.aggregates import Dashboard, compute_dashboard, observed_time
 from backend.services.export_rows import (
     ExportRow,
@@ -23,7 +24,6 @@ from backend.services.export_rows import (
     export_programme_ids,
     iter_export_rows,
 )
-from backend.services.observation_filters import apply_observation_filter
 from backend.services.pseudonyms import Pseudonyms
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
 from shared.taxonomy import Taxonomy, current_taxonomy, load_taxonomy

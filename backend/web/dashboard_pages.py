@@ -10,8 +10,8 @@ from backend import models
 from backend.api.web_deps import FilterDep, ScopeDep, SignedInDep, signed_in_browser
 from backend.db import SessionDep
 from backend.errors import ApiError
+from backend.review.agreement import MATCH_WINDOW, paired_visits
 from backend.services.aggregates import programme_comparison, programme_dashboard, structure_dashboard
-from backend.services.agreement import MATCH_WINDOW, paired_visits
 from backend.services.users import UserRole
 from backend.web.layout import navigation, page
 

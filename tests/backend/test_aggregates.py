@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from backend import models
+from backend.review.filters import ObservationFilter
 from backend.services.aggregates import (
     Count,
     Dashboard,
@@ -24,7 +25,6 @@ from backend.services.aggregates import (
     programme_dashboard,
     structure_dashboard,
 )
-from backend.services.observation_filters import ObservationFilter
 from backend.sync.records import save_observation, visit_row
 from shared import schema
 from shared.taxonomy import current_taxonomy

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from backend import models
-from backend.services.agreement import Event, cohen_kappa, match_events, paired_visits
+from backend.review.agreement import Event, cohen_kappa, match_events, paired_visits
 from backend.services.demo_data import build_demo
 
 

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.errors import ApiError
+from backend.review.filters import ObservationFilter
 from backend.services.demo_data import OBSERVERS, STRUCTURES, build_demo
 from backend.services.export_csv import Separator
 from backend.services.export_observations import ExportFormat, start_export
@@ -36,7 +37,6 @@ from backend.services.export_rows import (
 )
 from backend.services.export_summary import workshop_figures
 from backend.services.export_xlsx import _write_rows_xml, write_xlsx
-from backend.services.observation_filters import ObservationFilter
 from backend.sync.records import save_observation
 from shared import schema
 from shared.privacy import MASK, contains_identifiers

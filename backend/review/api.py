@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 
 from backend.api.web_deps import CsrfApiDep
 from backend.db import SessionDep
-from backend.services import review
-from backend.services.review import CommentView, ObservationDetail
+from backend.review import service as review
+from backend.review.service import CommentView, ObservationDetail
 from shared.schema import NOTE_MAX_LENGTH, ReviewStatus, StoredText
 
 router = APIRouter(prefix="/api/v1/observations/{observation_id}", tags=["web: review"])

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from backend.api.web_deps import CurrentUserDep, FilterDep, ScopeDep
 from backend.db import SessionDep
-from backend.services.review import (
+from backend.review.service import (
     MAX_PAGE_SIZE,
     PAGE_SIZE,
     ObservationDetail,
