@@ -28,10 +28,10 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from backend import models
+from backend.dashboards.service import structure_dashboard
 from backend.db import make_engine
 from backend.migrate import upgrade
 from backend.review.filters import ObservationFilter
-from backend.services.aggregates import structure_dashboard
 from backend.services.users import UserRole
 from bench.databases import DEFAULT_POSTGRES_URL, throwaway_postgres
 

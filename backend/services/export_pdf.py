@@ -30,7 +30,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from backend.services.aggregates import Count
+from backend.dashboards.service import Count
 from backend.services.export_rows import ExportRow
 from backend.services.export_summary import WorkshopFigures
 from shared.taxonomy import current_taxonomy

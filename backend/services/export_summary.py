@@ -15,8 +15,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.dashboards.service import Dashboard, compute_dashboard, observed_time
 from backend.review.filters import apply_observation_filter
-from backend.services.aggregates import Dashboard, compute_dashboard, observed_time
 from backend.services.export_rows import (
     ExportRow,
     ExportScope,

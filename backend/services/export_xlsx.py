@@ -20,7 +20,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from backend.services.aggregates import Count
+from backend.dashboards.service import Count
 from backend.services.export_rows import COLUMN_HEADERS, ExportRow
 from backend.services.export_summary import WorkshopFigures
 

@@ -16,8 +16,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from backend import models
-from backend.review.filters import ObservationFilter
-from backend.services.aggregates import (
+from backend.dashboards.service import (
     Count,
     Dashboard,
     compute_dashboard,
@@ -25,6 +24,7 @@ from backend.services.aggregates import (
     programme_dashboard,
     structure_dashboard,
 )
+from backend.review.filters import ObservationFilter
 from backend.sync.records import save_observation, visit_row
 from shared import schema
 from shared.taxonomy import current_taxonomy

@@ -7,15 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from backend.api.web_deps import CurrentUserDep, FilterDep, ScopeDep
-from backend.db import SessionDep
-from backend.review.agreement import PairedVisit, paired_visits
-from backend.services.aggregates import (
+from backend.dashboards.service import (
     Comparison,
     Dashboard,
     programme_comparison,
     programme_dashboard,
     structure_dashboard,
 )
+from backend.db import SessionDep
+from backend.review.agreement import PairedVisit, paired_visits
 from shared.schema import DB_INT_MAX
 
 router = APIRouter(prefix="/api/v1", tags=["web: dashboard"])
