@@ -19,6 +19,9 @@ from sqlmodel import Session, col, select
 from backend import migrate
 from backend.db import make_engine
 from backend.errors import ApiError
+from backend.exports.csv import SEPARATORS
+from backend.exports.rows import ExportScope
+from backend.exports.service import ExportFormat, start_export, write_export_file
 from backend.models import Device, Observer, Programme, Structure
 from backend.review.filters import ObservationFilter
 from backend.services.audit import record_audit
@@ -33,9 +36,6 @@ from backend.services.demo_data import (
     build_demo,
     demo_present,
 )
-from backend.services.export_csv import SEPARATORS
-from backend.services.export_observations import ExportFormat, start_export, write_export_file
-from backend.services.export_rows import ExportScope
 from backend.services.users import UserError, UserRole, create_user
 from backend.settings import get_settings
 from backend.sync.devices import create_enrolment_code, enrolment_uri, revoke_device

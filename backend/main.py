@@ -11,11 +11,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
-from backend.api import admin, auth, exports, health, taxonomy
+from backend.api import admin, auth, health, taxonomy
 from backend.dashboards import api as dashboard
 from backend.dashboards import pages as dashboard_pages
 from backend.db import make_engine
 from backend.errors import install_error_handlers
+from backend.exports import api as exports
 from backend.review import api as review
 from backend.review import observations_api as observations
 from backend.review import pages as review_pages

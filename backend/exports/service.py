@@ -18,19 +18,19 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.errors import ApiError, ErrorDetail
-from backend.services.audit import record_audit
-from backend.services.export_csv import Separator, csv_chunks
-from backend.services.export_json import json_chunks
-from backend.services.export_pdf import write_pdf
-from backend.services.export_rows import (
+from backend.exports.csv import Separator, csv_chunks
+from backend.exports.json import json_chunks
+from backend.exports.pdf import write_pdf
+from backend.exports.rows import (
     ExportScope,
     count_export_rows,
     export_programme_ids,
     iter_export_rows,
     pseudonyms_for,
 )
-from backend.services.export_summary import discussion_cards, workshop_figures
-from backend.services.export_xlsx import write_xlsx
+from backend.exports.summary import discussion_cards, workshop_figures
+from backend.exports.xlsx import write_xlsx
+from backend.services.audit import record_audit
 from shared.messages import MESSAGES
 from shared.taxonomy import current_taxonomy, load_taxonomy
 

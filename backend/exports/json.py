@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from backend.services.export_rows import ExportRow
+from backend.exports.rows import ExportRow
 
 ROWS_PER_CHUNK = 500
 

@@ -16,15 +16,15 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.dashboards.service import Dashboard, compute_dashboard, observed_time
-from backend.review.filters import apply_observation_filter
-from backend.services.export_rows import (
+from backend.exports.pseudonyms import Pseudonyms
+from backend.exports.rows import (
     ExportRow,
     ExportScope,
     count_export_rows,
     export_programme_ids,
     iter_export_rows,
 )
-from backend.services.pseudonyms import Pseudonyms
+from backend.review.filters import apply_observation_filter
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
 from shared.taxonomy import Taxonomy, current_taxonomy, load_taxonomy
 

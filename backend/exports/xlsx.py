@@ -21,8 +21,8 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from backend.dashboards.service import Count
-from backend.services.export_rows import COLUMN_HEADERS, ExportRow
-from backend.services.export_summary import WorkshopFigures
+from backend.exports.rows import COLUMN_HEADERS, ExportRow
+from backend.exports.summary import WorkshopFigures
 
 OBSERVATIONS_SHEET = "Observations"
 OBSERVATIONS_PART = "xl/worksheets/sheet1.xml"  # the first sheet added

@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Literal
 
-from backend.services.export_rows import COLUMN_HEADERS, ExportRow
+from backend.exports.rows import COLUMN_HEADERS, ExportRow
 
 Separator = Literal[";", ","]
 SEPARATORS: tuple[Separator, ...] = (";", ",")

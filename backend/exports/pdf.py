@@ -31,8 +31,8 @@ from reportlab.platypus import (
 )
 
 from backend.dashboards.service import Count
-from backend.services.export_rows import ExportRow
-from backend.services.export_summary import WorkshopFigures
+from backend.exports.rows import ExportRow
+from backend.exports.summary import WorkshopFigures
 from shared.taxonomy import current_taxonomy
 
 PAGE_WIDTH, PAGE_HEIGHT = A4

@@ -21,8 +21,8 @@ from sqlalchemy import String, func, type_coerce
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.exports.pseudonyms import Pseudonyms, build_pseudonyms
 from backend.review.filters import ObservationFilter, apply_observation_filter
-from backend.services.pseudonyms import Pseudonyms, build_pseudonyms
 from shared.privacy import mask_identifiers
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
 from shared.taxonomy import load_taxonomy

@@ -13,9 +13,9 @@ from sqlmodel import Session
 
 from backend.api.web_deps import NOT_FILTERS, CurrentUserDep, ScopeDep
 from backend.errors import ApiError, ErrorDetail
+from backend.exports.rows import ExportScope
+from backend.exports.service import ExportFormat, start_export
 from backend.review.filters import ObservationFilter
-from backend.services.export_observations import ExportFormat, start_export
-from backend.services.export_rows import ExportScope
 from shared.messages import field_errors
 
 router = APIRouter(prefix="/api/v1/exports", tags=["web: exports"])
