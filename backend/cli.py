@@ -17,6 +17,17 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from backend import migrate
+from backend.admin.backup import BackupError
+from backend.admin.backup import backup as backup_database
+from backend.admin.backup import restore as restore_database
+from backend.admin.demo_data import (
+    DEMO_ADMIN_EMAIL,
+    DEMO_FACILITATOR_EMAIL,
+    DEMO_PASSWORD,
+    DEMO_VIEWER_EMAIL,
+    build_demo,
+    demo_present,
+)
 from backend.db import make_engine
 from backend.errors import ApiError
 from backend.exports.csv import SEPARATORS
@@ -25,17 +36,6 @@ from backend.exports.service import ExportFormat, start_export, write_export_fil
 from backend.models import Device, Observer, Programme, Structure
 from backend.review.filters import ObservationFilter
 from backend.services.audit import record_audit
-from backend.services.backup import BackupError
-from backend.services.backup import backup as backup_database
-from backend.services.backup import restore as restore_database
-from backend.services.demo_data import (
-    DEMO_ADMIN_EMAIL,
-    DEMO_FACILITATOR_EMAIL,
-    DEMO_PASSWORD,
-    DEMO_VIEWER_EMAIL,
-    build_demo,
-    demo_present,
-)
 from backend.services.users import UserError, UserRole, create_user
 from backend.settings import get_settings
 from backend.sync.devices import create_enrolment_code, enrolment_uri, revoke_device

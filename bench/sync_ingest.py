@@ -31,10 +31,10 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.admin.demo_data import build_demo, demo_observation
 from backend.db import make_engine
 from backend.migrate import upgrade
 from backend.server_process import vigie_serve
-from backend.services.demo_data import build_demo, demo_observation
 from backend.sync.devices import create_enrolment_code
 from backend.sync.records import MULTI_VALUED, visit_row
 from backend.sync.sequence import SequenceAllocator

@@ -15,8 +15,8 @@ from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from backend import models
+from backend.admin.demo_data import DEMO_PASSWORD
 from backend.cli import app as vigie_cli
-from backend.services.demo_data import DEMO_PASSWORD
 from backend.settings import get_settings
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.backend.web_helpers import ADMIN, FACILITATOR, VIEWER, DemoWeb, demo_web

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from backend import models
-from backend.services.demo_data import OBSERVERS
+from backend.admin.demo_data import OBSERVERS
 from shared.privacy import MASK
 from tests.backend.sync_helpers import Site, enrol, observation, statuses
 from tests.backend.web_helpers import ADMIN, FACILITATOR, DemoWeb, demo_web

@@ -20,6 +20,7 @@ from pypdf import PdfReader
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.admin.demo_data import OBSERVERS, STRUCTURES, build_demo
 from backend.errors import ApiError
 from backend.exports.csv import Separator
 from backend.exports.rows import (
@@ -36,7 +37,6 @@ from backend.exports.service import ExportFormat, start_export
 from backend.exports.summary import workshop_figures
 from backend.exports.xlsx import _write_rows_xml, write_xlsx
 from backend.review.filters import ObservationFilter
-from backend.services.demo_data import OBSERVERS, STRUCTURES, build_demo
 from backend.sync.records import save_observation
 from shared import schema
 from shared.privacy import MASK, contains_identifiers

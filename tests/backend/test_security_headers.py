@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from backend.admin.demo_data import DEMO_PASSWORD
 from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
@@ -25,7 +26,6 @@ from backend.security import (
     MIB,
     PAGE_POLICY,
 )
-from backend.services.demo_data import DEMO_PASSWORD
 from backend.settings import Settings
 from backend.sync.devices import create_enrolment_code
 from backend.web.templating import STATIC, TEMPLATES

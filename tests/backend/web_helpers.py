@@ -15,10 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from backend import models
-from backend.db import make_engine
-from backend.main import create_app
-from backend.migrate import upgrade
-from backend.services.demo_data import (
+from backend.admin.demo_data import (
     DEMO_ADMIN_EMAIL,
     DEMO_FACILITATOR_EMAIL,
     DEMO_PASSWORD,
@@ -26,6 +23,9 @@ from backend.services.demo_data import (
     DemoSummary,
     build_demo,
 )
+from backend.db import make_engine
+from backend.main import create_app
+from backend.migrate import upgrade
 from backend.settings import Settings
 from tests.databases import empty_database
 

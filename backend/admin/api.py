@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
+from backend.admin.service import devices_of, revoke
 from backend.api.web_deps import CsrfApiDep, CurrentUserDep
 from backend.db import SessionDep
-from backend.services.admin import devices_of, revoke
 from shared.schema import DB_INT_MAX
 
 router = APIRouter(prefix="/api/v1/devices", tags=["web: administration"])
