@@ -13,7 +13,9 @@ from sqlalchemy import Engine
 
 from backend.admin import api as admin
 from backend.admin import pages as admin_pages
-from backend.api import auth, health, taxonomy
+from backend.api import health, taxonomy
+from backend.auth import api as auth
+from backend.auth import pages as auth_pages
 from backend.dashboards import api as dashboard
 from backend.dashboards import pages as dashboard_pages
 from backend.db import make_engine
@@ -25,7 +27,6 @@ from backend.review import pages as review_pages
 from backend.security import install_security
 from backend.settings import Settings, get_settings
 from backend.sync import api as sync
-from backend.web import auth_pages
 from backend.web.errors import install_page_error_handlers
 from backend.web.templating import STATIC
 

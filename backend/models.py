@@ -72,7 +72,7 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=EMAIL_MAX_LENGTH, unique=True)
     full_name: str = Field(max_length=NAME_MAX_LENGTH)
-    role: str = Field(sa_type=String(20))  # backend.services.users.UserRole
+    role: str = Field(sa_type=String(20))  # backend.auth.users.UserRole
     password_hash: str = Field(max_length=255)
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

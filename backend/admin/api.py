@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
 from backend.admin.service import devices_of, revoke
-from backend.api.web_deps import CsrfApiDep, CurrentUserDep
+from backend.auth.deps import CsrfApiDep, CurrentUserDep
 from backend.db import SessionDep
 from shared.schema import DB_INT_MAX
 

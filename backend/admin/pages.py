@@ -10,10 +10,10 @@ from sqlmodel import col, select
 
 from backend import models
 from backend.admin import service as admin
-from backend.api.web_deps import CsrfFormDep, SignedInDep
+from backend.auth.access import require_admin, require_reviewer
+from backend.auth.deps import CsrfFormDep, SignedInDep
 from backend.db import SessionDep
 from backend.errors import ApiError
-from backend.services.access import require_admin, require_reviewer
 from backend.web.layout import back_to, page
 from shared.taxonomy import available_versions
 

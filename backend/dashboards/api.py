@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from backend.api.web_deps import CurrentUserDep, FilterDep, ScopeDep
+from backend.auth.deps import CurrentUserDep, FilterDep, ScopeDep
 from backend.dashboards.service import (
     Comparison,
     Dashboard,

@@ -7,12 +7,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
 from backend import models
-from backend.api.web_deps import FilterDep, ScopeDep, SignedInDep, signed_in_browser
+from backend.auth.deps import FilterDep, ScopeDep, SignedInDep, signed_in_browser
+from backend.auth.users import UserRole
 from backend.dashboards.service import programme_comparison, programme_dashboard, structure_dashboard
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.review.agreement import MATCH_WINDOW, paired_visits
-from backend.services.users import UserRole
 from backend.web.layout import navigation, page
 
 router = APIRouter(include_in_schema=False)

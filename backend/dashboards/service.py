@@ -23,8 +23,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.auth.access import visible_programme, visible_structure, visible_structure_ids
 from backend.review.filters import ObservationFilter, apply_observation_filter
-from backend.services.access import visible_programme, visible_structure, visible_structure_ids
 from shared.taxonomy import Taxonomy, load_taxonomy
 
 UNSET_CODE = ""

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from backend.api.web_deps import NOT_FILTERS, CurrentUserDep, ScopeDep
+from backend.auth.deps import NOT_FILTERS, CurrentUserDep, ScopeDep
 from backend.errors import ApiError, ErrorDetail
 from backend.exports.rows import ExportScope
 from backend.exports.service import ExportFormat, start_export

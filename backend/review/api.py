@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from backend.api.web_deps import CsrfApiDep
+from backend.auth.deps import CsrfApiDep
 from backend.db import SessionDep
 from backend.review import service as review
 from backend.review.service import CommentView, ObservationDetail

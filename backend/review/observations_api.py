@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from backend.api.web_deps import CurrentUserDep, FilterDep, ScopeDep
+from backend.auth.deps import CurrentUserDep, FilterDep, ScopeDep
 from backend.db import SessionDep
 from backend.review.service import (
     MAX_PAGE_SIZE,

@@ -10,11 +10,11 @@ from fastapi.responses import Response
 from sqlmodel import col, select
 
 from backend import models
-from backend.api.web_deps import CsrfFormDep, FilterDep, ScopeDep, SignedInDep
+from backend.auth.access import visible_structure_ids
+from backend.auth.deps import CsrfFormDep, FilterDep, ScopeDep, SignedInDep
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.review import service as review
-from backend.services.access import visible_structure_ids
 from backend.web.layout import back_to, page
 from shared.schema import ReviewStatus
 

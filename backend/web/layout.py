@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
 from backend import models
-from backend.api.web_deps import SignedInBrowser
-from backend.services.access import visible_programme_ids, visible_structure_ids
+from backend.auth.access import visible_programme_ids, visible_structure_ids
+from backend.auth.deps import SignedInBrowser
 from backend.web.templating import render
 
 

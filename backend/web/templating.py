@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from backend.api.web_deps import CSRF_FIELD, SignedInBrowser
-from backend.services.users import UserRole
+from backend.auth.deps import CSRF_FIELD, SignedInBrowser
+from backend.auth.users import UserRole
 from shared.schema import REVIEW_STATUS_LABELS, STRUCTURE_TYPE_LABELS, ReviewStatus, StructureType
 from shared.taxonomy import current_taxonomy
 

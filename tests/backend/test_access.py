@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import Session, select
 
 from backend import models
-from backend.services.access import visible_programme_ids, visible_structure_ids
-from backend.services.users import UserRole, create_user
+from backend.auth.access import visible_programme_ids, visible_structure_ids
+from backend.auth.users import UserRole, create_user
 from backend.sync.records import save_observation, visit_row
 from backend.sync.sequence import SequenceAllocator
 from shared import schema

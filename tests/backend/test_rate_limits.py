@@ -17,11 +17,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.auth.users import UserRole, create_user
 from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
 from backend.security import request_time
-from backend.services.users import UserRole, create_user
 from backend.settings import Settings
 from backend.sync.devices import create_enrolment_code
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from backend import models
 from backend.admin.demo_data import DEMO_PASSWORD
-from backend.services.web_sessions import COOKIE_NAME
+from backend.auth.web_sessions import COOKIE_NAME
 from tests.backend.web_helpers import ADMIN, FACILITATOR, DemoWeb, demo_web
 from tests.databases import DATABASE_KINDS
 

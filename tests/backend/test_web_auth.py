@@ -14,8 +14,8 @@ from sqlmodel import select
 
 from backend import models
 from backend.admin.demo_data import DEMO_PASSWORD
+from backend.auth.users import UserRole, create_user, verify_password
 from backend.db_types import utcnow
-from backend.services.users import UserRole, create_user, verify_password
 from tests.backend.web_helpers import ADMIN, BROWSER_ACCEPT, FACILITATOR, DemoWeb, csrf_of, demo_web
 from tests.databases import DATABASE_KINDS
 

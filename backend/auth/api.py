@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from backend.api.web_deps import CsrfApiDep, SignedInDep, clear_session_cookie, set_session_cookie
+from backend.auth.deps import CsrfApiDep, SignedInDep, clear_session_cookie, set_session_cookie
+from backend.auth.service import change_password, sign_in, sign_out
+from backend.auth.web_sessions import COOKIE_NAME
 from backend.db import SessionDep
 from backend.errors import ErrorBody
 from backend.models import User
 from backend.security import AttemptDep
-from backend.services.auth import change_password, sign_in, sign_out
-from backend.services.web_sessions import COOKIE_NAME
 from shared.schema import StoredText
 
 router = APIRouter(prefix="/api/v1/auth", tags=["web: accounts"])

@@ -9,18 +9,18 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from backend.api.web_deps import (
+from backend.auth.deps import (
     CsrfFormDep,
     SignedInDep,
     clear_session_cookie,
     set_session_cookie,
     signed_in_browser,
 )
+from backend.auth.service import change_password, sign_in, sign_out
+from backend.auth.web_sessions import COOKIE_NAME
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.security import AttemptDep
-from backend.services.auth import change_password, sign_in, sign_out
-from backend.services.web_sessions import COOKIE_NAME
 from backend.web.layout import back_to, page, safe_next
 from backend.web.templating import render
 

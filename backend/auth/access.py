@@ -12,8 +12,8 @@ from uuid import UUID
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.auth.users import UserRole
 from backend.errors import ApiError
-from backend.services.users import UserRole
 
 NOT_FOUND_MESSAGE = "Introuvable ou hors de votre périmètre."
 

@@ -8,10 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from backend import models
-from backend.db_types import utcnow
-from backend.errors import ApiError, ErrorDetail
-from backend.services.audit import record_audit
-from backend.services.rate_limits import (
+from backend.auth.rate_limits import (
     DEFAULT_POLICY,
     LOGIN,
     LOGIN_FAILED,
@@ -22,8 +19,11 @@ from backend.services.rate_limits import (
     login_limits,
     too_many_attempts,
 )
-from backend.services.users import PASSWORD_MIN_LENGTH, hash_password, verify_password
-from backend.services.web_sessions import close_other_sessions, close_session, open_session, purge_expired
+from backend.auth.users import PASSWORD_MIN_LENGTH, hash_password, verify_password
+from backend.auth.web_sessions import close_other_sessions, close_session, open_session, purge_expired
+from backend.db_types import utcnow
+from backend.errors import ApiError, ErrorDetail
+from backend.services.audit import record_audit
 
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
 TOO_MANY_LOGINS = "Trop de tentatives de connexion échouées"

@@ -13,11 +13,11 @@ from fastapi import Depends, Header, Request, Response
 from pydantic import ValidationError
 
 from backend import models
+from backend.auth.access import visible_structure_ids
+from backend.auth.web_sessions import COOKIE_NAME, SESSION_LIFETIME, csrf_matches, find_session
 from backend.db import SessionDep, release_connection
 from backend.errors import ApiError, ErrorDetail
 from backend.review.filters import ObservationFilter
-from backend.services.access import visible_structure_ids
-from backend.services.web_sessions import COOKIE_NAME, SESSION_LIFETIME, csrf_matches, find_session
 from shared.messages import field_errors
 
 CSRF_HEADER = "X-CSRF-Token"
