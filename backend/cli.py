@@ -28,6 +28,7 @@ from backend.admin.demo_data import (
     build_demo,
     demo_present,
 )
+from backend.audit.service import record_audit
 from backend.auth.users import UserError, UserRole, create_user
 from backend.db import make_engine
 from backend.errors import ApiError
@@ -36,7 +37,6 @@ from backend.exports.rows import ExportScope
 from backend.exports.service import ExportFormat, start_export, write_export_file
 from backend.models import Device, Observer, Programme, Structure
 from backend.review.filters import ObservationFilter
-from backend.services.audit import record_audit
 from backend.settings import get_settings
 from backend.sync.devices import create_enrolment_code, enrolment_uri, revoke_device
 from backend.sync.enrolment_qr import qr_png, qr_svg

@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.audit.service import record_audit
 from backend.auth.access import (
     require_admin,
     require_reviewer,
@@ -27,7 +28,6 @@ from backend.auth.users import UserError, UserRole, create_user
 from backend.auth.web_sessions import close_other_sessions
 from backend.db_types import utcnow
 from backend.errors import ApiError, ErrorDetail
-from backend.services.audit import record_audit
 from backend.sync.devices import IssuedCode, create_enrolment_code, enrolment_uri
 from backend.sync.enrolment_qr import qr_svg
 from backend.sync.sequence import SequenceAllocator

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from backend import models
+from backend.audit.service import record_audit
 from backend.auth.rate_limits import (
     DEFAULT_POLICY,
     LOGIN,
@@ -23,7 +24,6 @@ from backend.auth.users import PASSWORD_MIN_LENGTH, hash_password, verify_passwo
 from backend.auth.web_sessions import close_other_sessions, close_session, open_session, purge_expired
 from backend.db_types import utcnow
 from backend.errors import ApiError, ErrorDetail
-from backend.services.audit import record_audit
 
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
 TOO_MANY_LOGINS = "Trop de tentatives de connexion échouées"

@@ -17,6 +17,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.audit.service import record_audit
 from backend.errors import ApiError, ErrorDetail
 from backend.exports.csv import Separator, csv_chunks
 from backend.exports.json import json_chunks
@@ -30,7 +31,6 @@ from backend.exports.rows import (
 )
 from backend.exports.summary import discussion_cards, workshop_figures
 from backend.exports.xlsx import write_xlsx
-from backend.services.audit import record_audit
 from shared.messages import MESSAGES
 from shared.taxonomy import current_taxonomy, load_taxonomy
 

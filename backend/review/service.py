@@ -19,11 +19,11 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.audit.service import record_audit
 from backend.auth.access import require_reviewer, visible_observation
 from backend.auth.users import UserRole
 from backend.errors import ApiError, ErrorDetail
 from backend.review.filters import ObservationFilter, apply_observation_filter
-from backend.services.audit import record_audit
 from backend.sync.sequence import SequenceAllocator
 from shared.schema import CODE_MAX_LENGTH, NOTE_MAX_LENGTH, ReviewStatus
 

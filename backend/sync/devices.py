@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from sqlmodel import Session, col, select
 
+from backend.audit.service import record_audit
 from backend.auth.rate_limits import (
     DEFAULT_POLICY,
     ENROL_FAILED,
@@ -28,7 +29,6 @@ from backend.auth.rate_limits import (
 from backend.db_types import utcnow
 from backend.errors import ApiError
 from backend.models import Device, EnrolmentCode, Observer, Programme, Structure
-from backend.services.audit import record_audit
 from backend.sync.sequence import serialise_writes
 from shared.messages import message
 from shared.sync import ENROLMENT_CODE_LENGTH, EnrolRequest, EnrolResponse
