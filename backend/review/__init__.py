@@ -1,1 +1,1 @@
-"""Reviewing observations: the filtered list, one observation, status, comments, tags, inter-observer agreement."""
+"""Reviewing observations: the filtered list, one observation, status, comments, tags, agreement."""
