@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from backend.errors import ApiError, ErrorBody
-from shared.messages import message
+from backend.errors import ErrorBody
+from backend.problems import problem
 from shared.taxonomy import UnknownTaxonomyVersionError, available_versions, current_taxonomy, load_taxonomy
 
 router = APIRouter(prefix="/api/v1/taxonomy", tags=["taxonomy"])
@@ -23,6 +23,4 @@ def taxonomy(version: str) -> dict[str, Any]:
     try:
         return load_taxonomy(version).as_dict()
     except UnknownTaxonomyVersionError:
-        raise ApiError(
-            404, "unknown_taxonomy_version", message("unknown_taxonomy_version", version=version)
-        ) from None
+        raise problem(404, "unknown_taxonomy_version", version=version) from None

@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
-from backend import models
 from backend.admin import service as admin
-from backend.auth.access import require_admin, require_reviewer
+from backend.audit.service import recent_events
+from backend.auth.access import require_reviewer, visible_programmes, visible_structures
 from backend.auth.deps import CsrfFormDep, SignedInDep
 from backend.db import SessionDep
 from backend.errors import ApiError
+from backend.web.forms import form_problems
 from backend.web.layout import back_to, page
 from shared.taxonomy import available_versions
 
@@ -26,11 +26,9 @@ def _refused(
     signed_in: SignedInDep,
     name: str,
     context: dict[str, object],
-    exc: ApiError,
+    error: ApiError,
 ) -> Response:
-    if exc.status_code != 422:
-        raise exc
-    return page(request, session, signed_in, name, {**context, "error": exc}, status_code=422)
+    return page(request, session, signed_in, name, {**context, "error": error}, status_code=422)
 
 
 @router.get("")
@@ -60,14 +58,14 @@ def create_programme(
     region: Annotated[str, Form(max_length=500)] = "",
     taxonomy_version: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    try:
+    with form_problems() as form:
         created = admin.create_programme(session, signed_in.user, name, region, taxonomy_version)
-    except ApiError as exc:
+    if form.error:
         context = {
             "programmes": admin.programmes_of(session, signed_in.user),
             "versions": available_versions(),
         }
-        return _refused(request, session, signed_in, "admin_programmes.html", context, exc)
+        return _refused(request, session, signed_in, "admin_programmes.html", context, form.error)
     return back_to(f"/admin/programmes/{created.id}", "Programme créé.")
 
 
@@ -122,14 +120,12 @@ def create_structure(
     finess: Annotated[str, Form(max_length=40)] = "",
     timezone: Annotated[str, Form(max_length=64)] = "Europe/Paris",
 ) -> Response:
-    try:
+    with form_problems() as form:
         admin.create_structure(
             session, signed_in.user, programme_id, name=name, kind=kind, finess=finess, timezone=timezone
         )
-    except ApiError as exc:
-        if exc.status_code != 422:
-            raise
-        return _programme_page(request, session, signed_in, programme_id, error=exc)
+    if form.error:
+        return _programme_page(request, session, signed_in, programme_id, error=form.error)
     return back_to(f"/admin/programmes/{programme_id}", "Structure créée.")
 
 
@@ -142,12 +138,10 @@ def create_unit(
     name: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     structure = admin.managed_structure(session, signed_in.user, structure_id)
-    try:
+    with form_problems() as form:
         admin.create_unit(session, signed_in.user, structure_id, name)
-    except ApiError as exc:
-        if exc.status_code != 422:
-            raise
-        return _programme_page(request, session, signed_in, structure.programme_id, error=exc)
+    if form.error:
+        return _programme_page(request, session, signed_in, structure.programme_id, error=form.error)
     return back_to(f"/admin/programmes/{structure.programme_id}", "Unité créée.")
 
 
@@ -159,12 +153,10 @@ def create_observer(
     signed_in: CsrfFormDep,
     name: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    try:
+    with form_problems() as form:
         admin.create_observer(session, signed_in.user, programme_id, name)
-    except ApiError as exc:
-        if exc.status_code != 422:
-            raise
-        return _programme_page(request, session, signed_in, programme_id, error=exc)
+    if form.error:
+        return _programme_page(request, session, signed_in, programme_id, error=form.error)
     return back_to(f"/admin/programmes/{programme_id}", "Observateur créé.")
 
 
@@ -180,7 +172,7 @@ def create_enrolment_code(
     server_url: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     admin.managed_programme(session, signed_in.user, programme_id)
-    try:
+    with form_problems() as form:
         issued = admin.issue_enrolment_code(
             session,
             signed_in.user,
@@ -189,10 +181,8 @@ def create_enrolment_code(
             days=days,
             server_url=server_url,
         )
-    except ApiError as exc:
-        if exc.status_code != 422:
-            raise
-        return _programme_page(request, session, signed_in, programme_id, error=exc)
+    if form.error:
+        return _programme_page(request, session, signed_in, programme_id, error=form.error)
     # Shown once, never stored in clear: the page is the only place the code appears.
     return _programme_page(request, session, signed_in, programme_id, enrolment=issued)
 
@@ -216,8 +206,8 @@ def revoke_device(device_id: int, session: SessionDep, signed_in: CsrfFormDep) -
 def _users_context(session: SessionDep, signed_in: SignedInDep) -> dict[str, object]:
     return {
         "accounts": admin.accounts(session, signed_in.user),
-        "all_programmes": session.exec(select(models.Programme).order_by(col(models.Programme.name))).all(),
-        "all_structures": session.exec(select(models.Structure).order_by(col(models.Structure.name))).all(),
+        "all_programmes": visible_programmes(session, signed_in.user),
+        "all_structures": visible_structures(session, signed_in.user),
     }
 
 
@@ -246,7 +236,7 @@ def create_user(
     programme_id: Annotated[str, Form()] = "",
     structure_id: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
+    with form_problems() as form:
         created = admin.create_account(
             session,
             signed_in.user,
@@ -257,14 +247,12 @@ def create_user(
             programme_id=int(programme_id) if programme_id.isdigit() else None,
             structure_id=int(structure_id) if structure_id.isdigit() else None,
         )
-    except ApiError as exc:
-        if exc.status_code != 422:
-            raise
+    if form.error:
         context = {
             **_users_context(session, signed_in),
             "draft": {"email": email, "full_name": full_name, "role": role},
         }
-        return _refused(request, session, signed_in, "admin_users.html", context, exc)
+        return _refused(request, session, signed_in, "admin_users.html", context, form.error)
     return back_to("/admin/users", f"Compte créé : {created.email}.")
 
 
@@ -279,11 +267,5 @@ def set_active(
 
 @router.get("/audit")
 def audit(request: Request, session: SessionDep, signed_in: SignedInDep) -> Response:
-    require_admin(signed_in.user)
-    events = session.exec(
-        select(models.AuditEvent, models.User.full_name)
-        .outerjoin(models.User, col(models.User.id) == col(models.AuditEvent.actor_user_id))
-        .order_by(col(models.AuditEvent.at).desc(), col(models.AuditEvent.id).desc())
-        .limit(300)
-    ).all()
+    events = recent_events(session, signed_in.user)
     return page(request, session, signed_in, "admin_audit.html", {"events": events})

@@ -17,17 +17,19 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.auth.access import (
     require_admin,
     require_reviewer,
+    visible_programme,
     visible_programme_ids,
     visible_structure_ids,
 )
 from backend.auth.users import UserError, UserRole, create_user
 from backend.auth.web_sessions import close_other_sessions
 from backend.db_types import utcnow
-from backend.errors import ApiError, ErrorDetail
+from backend.problems import invalid, not_found
 from backend.sync.devices import IssuedCode, create_enrolment_code, enrolment_uri
 from backend.sync.enrolment_qr import qr_svg
 from backend.sync.sequence import SequenceAllocator
@@ -37,36 +39,24 @@ from shared.taxonomy import available_versions
 MAX_CODE_DAYS = 90
 
 
-def _invalid(field: str, code: str, message: str) -> ApiError:
-    return ApiError(422, code, message, [ErrorDetail(field=field, code=code, message=message)])
-
-
 def _name(value: str, field: str = "name") -> str:
     value = " ".join(value.split())
     if not value or len(value) > NAME_MAX_LENGTH:
-        raise _invalid(field, "invalid_name", f"Le nom doit compter de 1 à {NAME_MAX_LENGTH} caractères.")
+        raise invalid(field, "invalid_name", max_length=NAME_MAX_LENGTH)
     return value
-
-
-def _not_found() -> ApiError:
-    return ApiError(404, "not_found", "Introuvable ou hors de votre périmètre.")
 
 
 def managed_programme(session: Session, user: models.User, programme_id: int) -> models.Programme:
     """A programme this user administers: admins all, facilitators theirs (others: 404)."""
     require_reviewer(user)
-    allowed = visible_programme_ids(session, user)
-    programme = session.get(models.Programme, programme_id)
-    if programme is None or (allowed is not None and programme_id not in allowed):
-        raise _not_found()
-    return programme
+    return visible_programme(session, user, programme_id)
 
 
 def managed_structure(session: Session, user: models.User, structure_id: int) -> models.Structure:
     require_reviewer(user)
     structure = session.get(models.Structure, structure_id)
     if structure is None:
-        raise _not_found()
+        raise not_found()
     managed_programme(session, user, structure.programme_id)
     return structure
 
@@ -84,14 +74,18 @@ def create_programme(
 ) -> models.Programme:
     require_admin(user)
     if taxonomy_version not in available_versions():
-        raise _invalid("taxonomy_version", "unknown_taxonomy_version", "Version de grille inconnue.")
+        raise invalid("taxonomy_version", "unknown_taxonomy_version", version=taxonomy_version)
     programme = models.Programme(
         name=_name(name), region=(region or "").strip()[:100] or None, taxonomy_version=taxonomy_version
     )
     session.add(programme)
     session.flush()
     record_audit(
-        session, "programme.create", actor_user_id=user.id, target_type="programme", target_id=programme.id
+        session,
+        AuditAction.PROGRAMME_CREATE,
+        actor_user_id=user.id,
+        target_type="programme",
+        target_id=programme.id,
     )
     session.commit()
     session.refresh(programme)
@@ -150,19 +144,19 @@ def create_structure(
     managed_programme(session, user, programme_id)
     name = _name(name)
     if kind not in {k.value for k in StructureType}:
-        raise _invalid("kind", "invalid_kind", "Type de structure inconnu.")
+        raise invalid("kind", "invalid_kind")
     cleaned_finess = None
     if finess and finess.strip():
         try:
             cleaned_finess = check_finess(finess)
         except PydanticCustomError as exc:
-            raise _invalid("finess", "invalid_finess", str(exc)) from None
+            raise invalid("finess", "invalid_finess", value=finess) from exc
         if session.exec(select(models.Structure).where(models.Structure.finess == cleaned_finess)).first():
-            raise _invalid("finess", "finess_taken", "Ce numéro FINESS est déjà utilisé par une structure.")
+            raise invalid("finess", "finess_taken")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise _invalid("timezone", "invalid_timezone", f"Fuseau horaire inconnu : « {timezone} ».") from None
+        raise invalid("timezone", "invalid_timezone", timezone=timezone) from None
     allocator = SequenceAllocator(session)
     structure = models.Structure(
         programme_id=programme_id,
@@ -176,7 +170,11 @@ def create_structure(
     allocator.save()
     session.flush()
     record_audit(
-        session, "structure.create", actor_user_id=user.id, target_type="structure", target_id=structure.id
+        session,
+        AuditAction.STRUCTURE_CREATE,
+        actor_user_id=user.id,
+        target_type="structure",
+        target_id=structure.id,
     )
     session.commit()
     session.refresh(structure)
@@ -191,12 +189,14 @@ def create_unit(session: Session, user: models.User, structure_id: int, name: st
         select(models.Unit).where(models.Unit.structure_id == structure_id, models.Unit.name == name)
     ).first()
     if taken is not None:
-        raise _invalid("name", "unit_exists", f"L'unité « {name} » existe déjà dans cette structure.")
+        raise invalid("name", "unit_exists", name=name)
     unit = models.Unit(structure_id=structure_id, name=name, server_seq=allocator.next())
     session.add(unit)
     allocator.save()
     session.flush()
-    record_audit(session, "unit.create", actor_user_id=user.id, target_type="unit", target_id=unit.id)
+    record_audit(
+        session, AuditAction.UNIT_CREATE, actor_user_id=user.id, target_type="unit", target_id=unit.id
+    )
     session.commit()
     session.refresh(unit)
     return unit
@@ -208,7 +208,11 @@ def create_observer(session: Session, user: models.User, programme_id: int, name
     session.add(observer)
     session.flush()
     record_audit(
-        session, "observer.create", actor_user_id=user.id, target_type="observer", target_id=observer.id
+        session,
+        AuditAction.OBSERVER_CREATE,
+        actor_user_id=user.id,
+        target_type="observer",
+        target_id=observer.id,
     )
     session.commit()
     session.refresh(observer)
@@ -230,16 +234,12 @@ def issue_enrolment_code(
     structure = managed_structure(session, user, structure_id)
     observer = session.get(models.Observer, observer_id)
     if observer is None or observer.programme_id != structure.programme_id:
-        raise _invalid("observer_id", "observer_not_in_programme", "Observateur inconnu dans ce programme.")
+        raise invalid("observer_id", "observer_not_in_programme")
     if not 1 <= days <= MAX_CODE_DAYS:
-        raise _invalid("days", "invalid_days", f"Durée de validité invalide : de 1 à {MAX_CODE_DAYS} jours.")
+        raise invalid("days", "invalid_days", max_days=MAX_CODE_DAYS)
     address = urlsplit(server_url)
     if address.scheme not in ("http", "https") or not address.hostname:
-        raise _invalid(
-            "server_url",
-            "invalid_server_url",
-            "Adresse du serveur invalide (exemple : http://192.168.1.10:8000).",
-        )
+        raise invalid("server_url", "invalid_server_url")
     issued = create_enrolment_code(
         session,
         observer_id=observer_id,
@@ -249,7 +249,7 @@ def issue_enrolment_code(
     )
     record_audit(
         session,
-        "device.enrolment_code",
+        AuditAction.ENROLMENT_CODE,
         actor_user_id=user.id,
         target_type="observer",
         target_id=observer_id,
@@ -288,12 +288,16 @@ def revoke(session: Session, user: models.User, device_id: int, now: datetime | 
     allowed = visible_structure_ids(session, user)
     device = session.get(models.Device, device_id)
     if device is None or (allowed is not None and device.structure_id not in allowed):
-        raise _not_found()
+        raise not_found()
     if device.revoked_at is None:
         device.revoked_at = now or utcnow()
         session.add(device)
         record_audit(
-            session, "device.revoke", actor_user_id=user.id, target_type="device", target_id=device_id
+            session,
+            AuditAction.DEVICE_REVOKE,
+            actor_user_id=user.id,
+            target_type="device",
+            target_id=device_id,
         )
         session.commit()
     return device
@@ -340,7 +344,7 @@ def create_account(
     try:
         chosen = UserRole(role)
     except ValueError:
-        raise _invalid("role", "invalid_role", "Rôle inconnu.") from None
+        raise invalid("role", "invalid_role") from None
     try:
         created = create_user(
             session,
@@ -353,10 +357,10 @@ def create_account(
         )
     except UserError as exc:
         session.rollback()
-        raise _invalid("account", "invalid_account", str(exc)) from None
+        raise invalid("account", "invalid_account", says=exc.code, **exc.context) from None
     record_audit(
         session,
-        "user.create",
+        AuditAction.USER_CREATE,
         actor_user_id=user.id,
         target_type="user",
         target_id=created.id,
@@ -370,11 +374,9 @@ def set_account_active(session: Session, user: models.User, account_id: int, act
     require_admin(user)
     account = session.get(models.User, account_id)
     if account is None:
-        raise _not_found()
+        raise not_found()
     if account.id == user.id and not active:
-        raise _invalid(
-            "account", "cannot_deactivate_self", "Vous ne pouvez pas désactiver votre propre compte."
-        )
+        raise invalid("account", "cannot_deactivate_self")
     if account.is_active != active:
         account.is_active = active
         session.add(account)
@@ -382,7 +384,7 @@ def set_account_active(session: Session, user: models.User, account_id: int, act
             close_other_sessions(session, account_id)
         record_audit(
             session,
-            "user.activate" if active else "user.deactivate",
+            AuditAction.USER_ACTIVATE if active else AuditAction.USER_DEACTIVATE,
             actor_user_id=user.id,
             target_type="user",
             target_id=account_id,

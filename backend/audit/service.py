@@ -6,14 +6,16 @@ Callers add the event to their own session, so that it is committed with the cha
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from backend.models import AuditEvent
+from backend.audit.actions import AuditAction
+from backend.auth.access import require_admin
+from backend.models import AuditEvent, User
 
 
 def record_audit(
     session: Session,
-    action: str,
+    action: AuditAction,
     *,
     actor_user_id: int | None = None,
     actor_device_id: int | None = None,
@@ -21,9 +23,8 @@ def record_audit(
     target_id: object = None,
     details: dict[str, object] | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the session's transaction. ``action`` is a dotted code such as
-    ``device.enrol``, ``observation.review``, ``export.xlsx`` or ``user.create``; details never hold
-    secrets (tokens, passwords, codes)."""
+    """Add an audit event to the session's transaction; details never hold secrets (tokens, passwords,
+    codes)."""
     event = AuditEvent(
         action=action,
         actor_user_id=actor_user_id,
@@ -34,3 +35,15 @@ def record_audit(
     )
     session.add(event)
     return event
+
+
+def recent_events(session: Session, user: User, limit: int = 300) -> list[tuple[AuditEvent, str | None]]:
+    """The latest events with their author's name, newest first (administrators only)."""
+    require_admin(user)
+    rows = session.exec(
+        select(AuditEvent, User.full_name)
+        .outerjoin(User, col(User.id) == col(AuditEvent.actor_user_id))
+        .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+        .limit(limit)
+    ).all()
+    return list(rows)

@@ -13,9 +13,7 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.auth.users import UserRole
-from backend.errors import ApiError
-
-NOT_FOUND_MESSAGE = "Introuvable ou hors de votre périmètre."
+from backend.problems import forbidden, not_found
 
 
 def visible_structure_ids(session: Session, user: models.User) -> set[int] | None:
@@ -55,25 +53,19 @@ def can_review(user: models.User) -> bool:
 
 def require_reviewer(user: models.User) -> None:
     if not can_review(user):
-        raise ApiError(
-            403, "forbidden", "Votre compte est en lecture seule : action réservée aux animateurs."
-        )
+        raise forbidden("read_only_account")
 
 
 def require_admin(user: models.User) -> None:
     if user.role != UserRole.ADMIN:
-        raise ApiError(403, "forbidden", "Action réservée aux administrateurs.")
-
-
-def _not_found() -> ApiError:
-    return ApiError(404, "not_found", NOT_FOUND_MESSAGE)
+        raise forbidden("admins_only")
 
 
 def visible_structure(session: Session, user: models.User, structure_id: int) -> models.Structure:
     allowed = visible_structure_ids(session, user)
     structure = session.get(models.Structure, structure_id)
     if structure is None or (allowed is not None and structure_id not in allowed):
-        raise _not_found()
+        raise not_found()
     return structure
 
 
@@ -81,7 +73,7 @@ def visible_programme(session: Session, user: models.User, programme_id: int) ->
     allowed = visible_programme_ids(session, user)
     programme = session.get(models.Programme, programme_id)
     if programme is None or (allowed is not None and programme_id not in allowed):
-        raise _not_found()
+        raise not_found()
     return programme
 
 
@@ -93,5 +85,45 @@ def visible_observation(session: Session, user: models.User, observation_id: UUI
         or observation.deleted
         or (allowed is not None and observation.structure_id not in allowed)
     ):
-        raise _not_found()
+        raise not_found()
     return observation
+
+
+def visible_programmes(session: Session, user: models.User) -> list[models.Programme]:
+    """The programmes this user may open, by name."""
+    allowed = visible_programme_ids(session, user)
+    query = select(models.Programme).order_by(col(models.Programme.name))
+    if allowed is not None:
+        query = query.where(col(models.Programme.id).in_(list(allowed)))
+    return list(session.exec(query).all())
+
+
+def visible_structures(session: Session, user: models.User) -> list[models.Structure]:
+    """The structures this user may read, by name."""
+    allowed = visible_structure_ids(session, user)
+    query = select(models.Structure).order_by(col(models.Structure.name))
+    if allowed is not None:
+        query = query.where(col(models.Structure.id).in_(list(allowed)))
+    return list(session.exec(query).all())
+
+
+def visible_units(session: Session, allowed_structure_ids: set[int] | None) -> list[tuple[models.Unit, str]]:
+    """The units of the structures in scope (None: all), each with its structure's name."""
+    query = select(models.Unit, models.Structure.name).join(
+        models.Structure, col(models.Structure.id) == col(models.Unit.structure_id)
+    )
+    if allowed_structure_ids is not None:
+        query = query.where(col(models.Unit.structure_id).in_(list(allowed_structure_ids)))
+    return list(session.exec(query.order_by(col(models.Structure.name), col(models.Unit.name))).all())
+
+
+def units_of(session: Session, user: models.User, structure_id: int) -> list[models.Unit]:
+    """The units of one structure this user may read (others: 404)."""
+    visible_structure(session, user, structure_id)
+    return list(
+        session.exec(
+            select(models.Unit)
+            .where(models.Unit.structure_id == structure_id)
+            .order_by(col(models.Unit.name))
+        ).all()
+    )

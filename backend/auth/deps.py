@@ -16,13 +16,12 @@ from backend import models
 from backend.auth.access import visible_structure_ids
 from backend.auth.web_sessions import COOKIE_NAME, SESSION_LIFETIME, csrf_matches, find_session
 from backend.db import SessionDep, release_connection
-from backend.errors import ApiError, ErrorDetail
+from backend.problems import forbidden, invalid_filter, unauthenticated
 from backend.review.filters import ObservationFilter
 from shared.messages import field_errors
 
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
-CSRF_REFUSED = "Jeton de sécurité (CSRF) manquant ou périmé : rechargez la page et recommencez."
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ def signed_in_browser(request: Request, session: SessionDep) -> SignedInBrowser:
     found = find_session(session, token)
     release_connection(session)  # the route runs in another thread trip: see release_connection
     if found is None or token is None:
-        raise ApiError(401, "unauthenticated", "Connectez-vous pour continuer.")
+        raise unauthenticated()
     user, record = found
     return SignedInBrowser(user=user, web_session=record, token=token)
 
@@ -71,7 +70,7 @@ def csrf_header(
     token: Annotated[str | None, Header(alias=CSRF_HEADER, include_in_schema=True)] = None,
 ) -> SignedInBrowser:
     if not csrf_matches(signed_in.web_session, token):
-        raise ApiError(403, "csrf_failed", CSRF_REFUSED)
+        raise forbidden("csrf_failed", code="csrf_failed")
     return signed_in
 
 
@@ -79,7 +78,7 @@ async def csrf_form(request: Request, signed_in: SignedInDep) -> SignedInBrowser
     form = await request.form()  # cached on the request: the route still reads its own fields
     presented = form.get(CSRF_FIELD)
     if not csrf_matches(signed_in.web_session, presented if isinstance(presented, str) else None):
-        raise ApiError(403, "csrf_failed", CSRF_REFUSED)
+        raise forbidden("csrf_failed", code="csrf_failed")
     return signed_in
 
 
@@ -112,8 +111,7 @@ def observation_filter(request: Request) -> ObservationFilter:
     try:
         return ObservationFilter.model_validate(values)
     except ValidationError as exc:
-        details = [ErrorDetail(field=e.field, code=e.code, message=e.message) for e in field_errors(exc)]
-        raise ApiError(422, "invalid_filter", "Filtres invalides.", details) from None
+        raise invalid_filter(field_errors(exc)) from None
 
 
 NOT_FILTERS = frozenset({"page", "page_size", "message"})

@@ -15,15 +15,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from backend.errors import ApiError
+from backend.audit.actions import AuditAction
 from backend.models import AuditEvent
 from backend.settings import Settings
 
-LOGIN_FAILED = "auth.login_failed"
-LOGIN_LOCKED = "auth.login_locked"
-LOGIN = "auth.login"
-ENROL_FAILED = "device.enrol_failed"
-ENROL_LOCKED = "device.enrol_locked"
+LOGIN_FAILED = AuditAction.LOGIN_FAILED
+LOGIN_LOCKED = AuditAction.LOGIN_LOCKED
+LOGIN = AuditAction.LOGIN
+ENROL_FAILED = AuditAction.ENROL_FAILED
+ENROL_LOCKED = AuditAction.ENROL_LOCKED
 
 
 @dataclass(frozen=True)
@@ -105,19 +105,3 @@ def last_sign_in(session: Session, user_id: int | None) -> datetime | None:
 
 def retry_after_seconds(until: datetime, now: datetime) -> int:
     return max(1, math.ceil((until - now).total_seconds()))
-
-
-def in_minutes(seconds: int) -> str:
-    minutes = max(1, math.ceil(seconds / 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
-
-
-def too_many_attempts(what: str, until: datetime, now: datetime) -> ApiError:
-    """429 with Retry-After (seconds) and a French message saying when to try again."""
-    seconds = retry_after_seconds(until, now)
-    return ApiError(
-        429,
-        "too_many_attempts",
-        f"{what} : réessayez dans {in_minutes(seconds)}.",
-        headers={"Retry-After": str(seconds)},
-    )

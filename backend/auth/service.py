@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from backend import models
+from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.auth.rate_limits import (
     DEFAULT_POLICY,
@@ -18,15 +19,14 @@ from backend.auth.rate_limits import (
     last_sign_in,
     locked_until,
     login_limits,
-    too_many_attempts,
+    retry_after_seconds,
 )
 from backend.auth.users import PASSWORD_MIN_LENGTH, hash_password, verify_password
 from backend.auth.web_sessions import close_other_sessions, close_session, open_session, purge_expired
 from backend.db_types import utcnow
-from backend.errors import ApiError, ErrorDetail
+from backend.errors import ErrorDetail
+from backend.problems import detail, invalid_fields, too_many_attempts, unauthenticated
 
-BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
-TOO_MANY_LOGINS = "Trop de tentatives de connexion échouées"
 # Verified when the e-mail is unknown, so that a wrong address takes as long as a wrong password.
 _DUMMY_HASH = hash_password("vigie-no-such-account")
 
@@ -59,7 +59,7 @@ def sign_in(
     user = session.exec(select(models.User).where(models.User.email == email)).first()
     since = last_sign_in(session, user.id if user else None)
     if (until := _locked_until(session, policy, email, client_ip, now, since)) is not None:
-        raise too_many_attempts(TOO_MANY_LOGINS, until, now)
+        raise too_many_attempts("too_many_sign_ins", retry_after_seconds(until, now))
     valid = verify_password(password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not valid or not user.is_active:
         actor = user.id if user else None
@@ -72,8 +72,8 @@ def sign_in(
         # Committed on its own: the failed attempt must be on record even though the request fails.
         session.commit()
         if until is not None:
-            raise too_many_attempts(TOO_MANY_LOGINS, until, now)
-        raise ApiError(401, "invalid_credentials", BAD_CREDENTIALS)
+            raise too_many_attempts("too_many_sign_ins", retry_after_seconds(until, now))
+        raise unauthenticated("invalid_credentials")
     purge_expired(session, now)
     close_session(session, replaces_token)
     token, record = open_session(session, user, now)
@@ -107,7 +107,7 @@ def _locked_until(
 
 def _audit(
     session: Session,
-    action: str,
+    action: AuditAction,
     now: datetime,
     actor_user_id: int | None,
     target_id: int | None = None,
@@ -130,7 +130,7 @@ def _audit(
 
 def sign_out(session: Session, user: models.User, token: str | None) -> None:
     close_session(session, token)
-    record_audit(session, "auth.logout", actor_user_id=user.id, target_type="user", target_id=user.id)
+    record_audit(session, AuditAction.LOGOUT, actor_user_id=user.id, target_type="user", target_id=user.id)
     session.commit()
 
 
@@ -146,28 +146,16 @@ def change_password(
             )
         )
     if len(new) < PASSWORD_MIN_LENGTH:
-        problems.append(
-            ErrorDetail(
-                field="new_password",
-                code="password_too_short",
-                message=f"Nouveau mot de passe trop court : {PASSWORD_MIN_LENGTH} caractères au minimum.",
-            )
-        )
+        problems.append(detail("new_password", "password_too_short", min_length=PASSWORD_MIN_LENGTH))
     elif new != confirmation:
-        problems.append(
-            ErrorDetail(
-                field="confirmation",
-                code="password_mismatch",
-                message="La confirmation ne correspond pas au nouveau mot de passe.",
-            )
-        )
+        problems.append(detail("confirmation", "password_mismatch"))
     if problems:
-        raise ApiError(422, "invalid_password_change", "Mot de passe non modifié.", problems)
+        raise invalid_fields("invalid_password_change", problems)
     user.password_hash = hash_password(new)
     session.add(user)
     assert user.id is not None
     close_other_sessions(session, user.id, keep_token)
     record_audit(
-        session, "user.password_change", actor_user_id=user.id, target_type="user", target_id=user.id
+        session, AuditAction.PASSWORD_CHANGE, actor_user_id=user.id, target_type="user", target_id=user.id
     )
     session.commit()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any
 
 from pwdlib import PasswordHash
 from sqlmodel import Session, select
 
 from backend.models import Programme, Structure, User, UserProgramme
+from shared.messages import message
 
 PASSWORD_MIN_LENGTH = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -23,7 +25,13 @@ class UserRole(StrEnum):
 
 
 class UserError(ValueError):
-    """A user could not be created; the message is meant for the person at the keyboard."""
+    """A user could not be created; the message (by code, from shared.messages) is meant for the person at
+    the keyboard."""
+
+    def __init__(self, code: str, **context: Any) -> None:
+        super().__init__(message(code, **context))
+        self.code = code
+        self.context = context
 
 
 def hash_password(password: str) -> str:
@@ -46,22 +54,22 @@ def create_user(
 ) -> User:
     email = email.strip().lower()
     if not _EMAIL.match(email):
-        raise UserError(f"Adresse e-mail invalide : « {email} ».")
+        raise UserError("invalid_email", email=email)
     if len(password) < PASSWORD_MIN_LENGTH:
-        raise UserError(f"Mot de passe trop court : {PASSWORD_MIN_LENGTH} caractères au minimum.")
+        raise UserError("account_password_too_short", min_length=PASSWORD_MIN_LENGTH)
     if session.exec(select(User).where(User.email == email)).first() is not None:
-        raise UserError(f"Un compte existe déjà pour « {email} ».")
+        raise UserError("email_taken", email=email)
     programme_ids = list(programme_ids)
     for programme_id in programme_ids:
         if session.get(Programme, programme_id) is None:
-            raise UserError(f"Programme {programme_id} inconnu.")
+            raise UserError("unknown_programme", programme_id=programme_id)
     if role == UserRole.STRUCTURE_VIEWER:
         if structure_id is None or session.get(Structure, structure_id) is None:
-            raise UserError("Un compte lecteur doit être rattaché à une structure existante.")
+            raise UserError("viewer_needs_structure")
     else:
         structure_id = None
     if not full_name.strip():
-        raise UserError("Le nom est obligatoire.")
+        raise UserError("name_required")
     user = User(
         email=email,
         full_name=full_name.strip(),

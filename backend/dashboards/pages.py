@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import col, select
 
-from backend import models
+from backend.auth.access import units_of
 from backend.auth.deps import FilterDep, ScopeDep, SignedInDep, signed_in_browser
 from backend.auth.users import UserRole
 from backend.dashboards.service import programme_comparison, programme_dashboard, structure_dashboard
@@ -54,9 +53,7 @@ def structure(
     structure_id: int, request: Request, session: SessionDep, signed_in: SignedInDep, criteria: FilterDep
 ) -> Response:
     dashboard = structure_dashboard(session, signed_in.user, structure_id, criteria)
-    units = session.exec(
-        select(models.Unit).where(models.Unit.structure_id == structure_id).order_by(col(models.Unit.name))
-    ).all()
+    units = units_of(session, signed_in.user, structure_id)
     return page(
         request,
         session,

@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from backend.auth.deps import NOT_FILTERS, CurrentUserDep, ScopeDep
-from backend.errors import ApiError, ErrorDetail
 from backend.exports.rows import ExportScope
 from backend.exports.service import ExportFormat, start_export
+from backend.problems import invalid_filter
 from backend.review.filters import ObservationFilter
 from shared.messages import field_errors
 
@@ -33,8 +33,7 @@ def export_filter(request: Request) -> ObservationFilter:
     try:
         return ObservationFilter.model_validate(values)
     except ValidationError as exc:
-        details = [ErrorDetail(field=e.field, code=e.code, message=e.message) for e in field_errors(exc)]
-        raise ApiError(422, "invalid_filter", "Filtres invalides.", details) from None
+        raise invalid_filter(field_errors(exc)) from None
 
 
 ExportFilterDep = Annotated[ObservationFilter, Depends(export_filter)]

@@ -17,8 +17,8 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
-from backend.errors import ApiError, ErrorDetail
 from backend.exports.csv import Separator, csv_chunks
 from backend.exports.json import json_chunks
 from backend.exports.pdf import write_pdf
@@ -31,11 +31,10 @@ from backend.exports.rows import (
 )
 from backend.exports.summary import discussion_cards, workshop_figures
 from backend.exports.xlsx import write_xlsx
-from shared.messages import MESSAGES
+from backend.problems import detail, invalid_fields, not_found
 from shared.taxonomy import current_taxonomy, load_taxonomy
 
 FILE_CHUNK = 64 * 1024
-NOT_FOUND = "Introuvable ou hors de votre périmètre."
 
 
 class ExportFormat(StrEnum):
@@ -68,9 +67,9 @@ def check_export_scope(session: Session, scope: ExportScope) -> None:
     if criteria.structure_id is not None:
         structure = session.get(models.Structure, criteria.structure_id)
         if structure is None or (allowed is not None and criteria.structure_id not in allowed):
-            raise ApiError(404, "not_found", NOT_FOUND)
+            raise not_found()
         if criteria.programme_id is not None and structure.programme_id != criteria.programme_id:
-            raise ApiError(404, "not_found", NOT_FOUND)
+            raise not_found()
     if criteria.programme_id is not None:
         programme = session.get(models.Programme, criteria.programme_id)
         visible = allowed is None or any(
@@ -80,7 +79,7 @@ def check_export_scope(session: Session, scope: ExportScope) -> None:
             ).all()
         )
         if programme is None or not visible:
-            raise ApiError(404, "not_found", NOT_FOUND)
+            raise not_found()
     _check_codes(session, scope)
 
 
@@ -99,14 +98,12 @@ def _check_codes(session: Session, scope: ExportScope) -> None:
             continue
         known = taxonomy.category_codes if attribute == "category" else taxonomy.attribute(attribute).codes
         if code not in known:
-            message = MESSAGES["unknown_code"]["fr"].format(
-                code=code, attribute=attribute, version=taxonomy.version
+            details.append(
+                detail(attribute, "unknown_code", code=code, attribute=attribute, version=taxonomy.version)
             )
-            details.append(ErrorDetail(field=attribute, code="unknown_code", message=message))
     if details:
-        raise ApiError(
-            422, "invalid_filter", "Filtre invalide : " + " ".join(d.message for d in details), details
-        )
+        problems = " ".join(d.message for d in details)
+        raise invalid_fields("invalid_filter", details, says="invalid_filter_codes", problems=problems)
 
 
 def record_export(
@@ -136,7 +133,7 @@ def record_export(
         details["separator"] = separator
     event = record_audit(
         session,
-        f"export.{export_format.value}",
+        AuditAction(f"export.{export_format.value}"),
         actor_user_id=actor_user_id,
         target_type=target_type,
         target_id=target_id,

@@ -7,14 +7,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
-from sqlmodel import col, select
 
-from backend import models
-from backend.auth.access import visible_structure_ids
+from backend.auth.access import visible_structure_ids, visible_units
 from backend.auth.deps import CsrfFormDep, FilterDep, ScopeDep, SignedInDep
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.review import service as review
+from backend.web.forms import form_problems
 from backend.web.layout import back_to, page
 from shared.schema import ReviewStatus
 
@@ -31,11 +30,6 @@ def observations(
     page_number: Annotated[int, Query(alias="page", ge=1)] = 1,
 ) -> Response:
     listed = review.list_observations(session, signed_in.user, criteria, scope, page_number)
-    units = select(models.Unit, models.Structure.name).join(
-        models.Structure, col(models.Structure.id) == col(models.Unit.structure_id)
-    )
-    if scope is not None:
-        units = units.where(col(models.Unit.structure_id).in_(list(scope)))
     query = {k: v for k, v in request.query_params.items() if k != "page" and v}
     return page(
         request,
@@ -45,7 +39,7 @@ def observations(
         {
             "listing": listed,
             "criteria": criteria,
-            "units": session.exec(units.order_by(col(models.Structure.name), col(models.Unit.name))).all(),
+            "units": visible_units(session, scope),
             "tags": review.known_tags(session, scope),
             "query": query,
         },
@@ -110,12 +104,10 @@ def comment(
     signed_in: CsrfFormDep,
     body: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
+    with form_problems() as form:
         review.add_comment(session, signed_in.user, observation_id, body)
-    except ApiError as exc:
-        if exc.status_code != 422:
-            raise
-        return _detail(request, session, signed_in, observation_id, error=exc, draft=body)
+    if form.error:
+        return _detail(request, session, signed_in, observation_id, error=form.error, draft=body)
     return back_to(
         f"/observations/{observation_id}",
         "Commentaire ajouté ; l'observateur le verra à sa prochaine synchronisation.",
@@ -130,12 +122,10 @@ def add_tag(
     signed_in: CsrfFormDep,
     tag: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
+    with form_problems() as form:
         review.add_tag(session, signed_in.user, observation_id, tag)
-    except ApiError as exc:
-        if exc.status_code != 422:
-            raise
-        return _detail(request, session, signed_in, observation_id, error=exc)
+    if form.error:
+        return _detail(request, session, signed_in, observation_id, error=form.error)
     return back_to(f"/observations/{observation_id}", "Étiquette ajoutée.")
 
 

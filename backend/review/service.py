@@ -19,10 +19,11 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.auth.access import require_reviewer, visible_observation
 from backend.auth.users import UserRole
-from backend.errors import ApiError, ErrorDetail
+from backend.problems import invalid
 from backend.review.filters import ObservationFilter, apply_observation_filter
 from backend.sync.sequence import SequenceAllocator
 from shared.schema import CODE_MAX_LENGTH, NOTE_MAX_LENGTH, ReviewStatus
@@ -258,7 +259,7 @@ def _publish(
     allocator: SequenceAllocator,
     observation: models.Observation,
     user: models.User,
-    action: str,
+    action: AuditAction,
     details: dict[str, object],
 ) -> None:
     """A new sequence number sends the observation back to its tablet at the next pull."""
@@ -290,30 +291,26 @@ def set_review_status(
         allocator,
         observation,
         user,
-        "observation.review_status",
+        AuditAction.OBSERVATION_REVIEW_STATUS,
         {"from": previous, "to": status.value},
     )
     return observation
 
 
-def _invalid(field: str, code: str, message: str) -> ApiError:
-    return ApiError(422, code, message, [ErrorDetail(field=field, code=code, message=message)])
-
-
 def add_comment(session: Session, user: models.User, observation_id: UUID, body: str) -> models.ReviewComment:
     body = body.strip()
     if not body:
-        raise _invalid("body", "comment_empty", "Le commentaire est vide.")
+        raise invalid("body", "comment_empty")
     if len(body) > NOTE_MAX_LENGTH:
-        raise _invalid(
-            "body", "comment_too_long", f"Commentaire trop long : {NOTE_MAX_LENGTH} caractères au maximum."
-        )
+        raise invalid("body", "comment_too_long", max_length=NOTE_MAX_LENGTH)
     allocator, observation = _locked_observation(session, user, observation_id)
     assert user.id is not None
     comment = models.ReviewComment(observation_id=observation.id, author_user_id=user.id, body=body)
     session.add(comment)
     session.flush()
-    _publish(session, allocator, observation, user, "observation.comment", {"comment_id": comment.id})
+    _publish(
+        session, allocator, observation, user, AuditAction.OBSERVATION_COMMENT, {"comment_id": comment.id}
+    )
     session.refresh(comment)
     return comment
 
@@ -321,11 +318,9 @@ def add_comment(session: Session, user: models.User, observation_id: UUID, body:
 def normalise_tag(tag: str) -> str:
     tag = " ".join(tag.split())
     if not tag:
-        raise _invalid("tag", "tag_empty", "L'étiquette est vide.")
+        raise invalid("tag", "tag_empty")
     if len(tag) > CODE_MAX_LENGTH:
-        raise _invalid(
-            "tag", "tag_too_long", f"Étiquette trop longue : {CODE_MAX_LENGTH} caractères au maximum."
-        )
+        raise invalid("tag", "tag_too_long", max_length=CODE_MAX_LENGTH)
     return tag
 
 
@@ -334,7 +329,7 @@ def add_tag(session: Session, user: models.User, observation_id: UUID, tag: str)
     allocator, observation = _locked_observation(session, user, observation_id)
     if session.get(models.ObservationTag, (observation.id, tag)) is None:
         session.add(models.ObservationTag(observation_id=observation.id, tag=tag))
-        _publish(session, allocator, observation, user, "observation.tag_add", {"tag": tag})
+        _publish(session, allocator, observation, user, AuditAction.OBSERVATION_TAG_ADD, {"tag": tag})
     else:
         session.rollback()
     return _tags_of(session, [observation_id]).get(observation_id, [])
@@ -345,7 +340,7 @@ def remove_tag(session: Session, user: models.User, observation_id: UUID, tag: s
     existing = session.get(models.ObservationTag, (observation.id, tag))
     if existing is not None:
         session.delete(existing)
-        _publish(session, allocator, observation, user, "observation.tag_remove", {"tag": tag})
+        _publish(session, allocator, observation, user, AuditAction.OBSERVATION_TAG_REMOVE, {"tag": tag})
     else:
         session.rollback()
     return _tags_of(session, [observation_id]).get(observation_id, [])

@@ -8,8 +8,8 @@ from fastapi import Depends, Header
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from backend.db import SessionDep, release_connection
-from backend.errors import ApiError
 from backend.models import Device
+from backend.problems import problem
 from backend.sync.devices import authenticate_device
 from shared.sync import MIN_PROTOCOL_VERSION, PROTOCOL_HEADER, PROTOCOL_VERSION
 
@@ -23,17 +23,9 @@ async def check_protocol(
     # Async although it awaits nothing: it reads one header, and a sync dependency costs a worker-thread
     # round trip on every push and pull.
     if version is None or version < MIN_PROTOCOL_VERSION:
-        raise ApiError(
-            426,
-            "protocol_outdated",
-            "Application Vigie trop ancienne : mettez-la à jour. Vos observations restent sur la tablette.",
-        )
+        raise problem(426, "protocol_outdated")
     if version > PROTOCOL_VERSION:
-        raise ApiError(
-            400,
-            "protocol_unknown",
-            "Le serveur Vigie est plus ancien que l'application : contactez l'administrateur.",
-        )
+        raise problem(400, "protocol_unknown")
     return version
 
 

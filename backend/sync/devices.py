@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from sqlmodel import Session, col, select
 
+from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.auth.rate_limits import (
     DEFAULT_POLICY,
@@ -24,20 +25,19 @@ from backend.auth.rate_limits import (
     LockoutPolicy,
     enrolment_limit,
     locked_until,
-    too_many_attempts,
+    retry_after_seconds,
 )
 from backend.db_types import utcnow
 from backend.errors import ApiError
 from backend.models import Device, EnrolmentCode, Observer, Programme, Structure
+from backend.problems import not_found, problem, too_many_attempts, unauthenticated
 from backend.sync.sequence import serialise_writes
-from shared.messages import message
 from shared.sync import ENROLMENT_CODE_LENGTH, EnrolRequest, EnrolResponse
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on a tablet
 DEFAULT_CODE_LIFETIME = timedelta(days=7)
 # A tablet whose enrolment answer was lost may retry with the same code for this long.
 ENROL_RETRY_WINDOW = timedelta(hours=24)
-TOO_MANY_CODES = "Trop de codes d'enrôlement refusés depuis ce réseau"
 
 
 def _digest(secret: str) -> str:
@@ -79,7 +79,7 @@ def create_enrolment_code(
     observer = session.get(Observer, observer_id)
     structure = session.get(Structure, structure_id)
     if observer is None or structure is None or observer.programme_id != structure.programme_id:
-        raise ApiError(404, "not_found", "Observateur ou structure introuvable dans ce programme.")
+        raise not_found("enrolment_target_not_found")
     now = now or utcnow()
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(ENROLMENT_CODE_LENGTH))
     record = EnrolmentCode(
@@ -112,7 +112,7 @@ def enrol_device(
     # must see each other's result: enrolments take the server's write lock and so run one at a time.
     session.rollback()
     if (until := locked_until(session, limit, client_ip, now)) is not None:
-        raise too_many_attempts(TOO_MANY_CODES, until, now)
+        raise too_many_attempts("too_many_enrolment_codes", retry_after_seconds(until, now))
     session.rollback()  # the write lock must be the transaction's first statement (see sequence.py)
     serialise_writes(session)
     record = session.exec(
@@ -149,7 +149,7 @@ def enrol_device(
     session.add(record)
     event = record_audit(
         session,
-        "device.enrol",
+        AuditAction.DEVICE_ENROL,
         actor_device_id=device.id,
         target_type="device",
         target_id=device.id,
@@ -203,20 +203,18 @@ def _refused(
         locked.at = now
     session.commit()
     if until is not None:
-        return too_many_attempts(TOO_MANY_CODES, until, now)
-    return ApiError(status_code, code, message(code))
+        return too_many_attempts("too_many_enrolment_codes", retry_after_seconds(until, now))
+    return problem(status_code, code)
 
 
 def authenticate_device(session: Session, token: str | None, now: datetime | None = None) -> Device:
     if not token:
-        raise ApiError(401, "missing_token", "Tablette non enrôlée : jeton absent.")
+        raise unauthenticated("missing_token")
     device = session.exec(select(Device).where(Device.token_hash == _digest(token))).first()
     if device is None:
-        raise ApiError(401, "invalid_token", "Jeton de tablette inconnu : enrôlez la tablette à nouveau.")
+        raise unauthenticated("invalid_token")
     if device.revoked_at is not None:
-        raise ApiError(
-            401, "device_revoked", "Cette tablette a été révoquée : contactez l'animateur du programme."
-        )
+        raise unauthenticated("device_revoked")
     return device
 
 
@@ -231,13 +229,13 @@ def revoke_device(
     """Revoke a tablet (the ``vigie device revoke`` command); recorded in the audit log."""
     device = session.get(Device, device_id)
     if device is None:
-        raise ApiError(404, "not_found", "Tablette introuvable.")
+        raise not_found("device_not_found")
     if device.revoked_at is None:
         device.revoked_at = now or utcnow()
         session.add(device)
         record_audit(
             session,
-            "device.revoke",
+            AuditAction.DEVICE_REVOKE,
             actor_user_id=actor_user_id,
             target_type="device",
             target_id=device_id,

@@ -15,7 +15,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from backend import models
 from backend.db import release_connection
-from backend.errors import ApiError
+from backend.problems import too_large
 from backend.sync.devices import device_taxonomy_version
 from backend.sync.records import MULTI_VALUED, attribute_rows, attribute_values, observation_from_row
 from backend.sync.sequence import SequenceAllocator, last_seq
@@ -208,11 +208,7 @@ def _record_id(mutation: Mutation) -> UUID | None:
 def push(session: Session, device: models.Device, request: PushRequest, now: datetime) -> PushResponse:
     """Apply a batch in one transaction. Final results are stored so a re-sent batch gets the same answer."""
     if len(request.mutations) > MAX_BATCH:
-        raise ApiError(
-            413,
-            "batch_too_large",
-            f"Lot trop gros : {MAX_BATCH} modifications au plus par envoi (découpez-le).",
-        )
+        raise too_large("batch_too_large", max_batch=MAX_BATCH)
     allocator = SequenceAllocator(session)  # first statement: serialises writers, see sequence.py
     offset = (now - request.device_time).total_seconds()
     batch = _Batch(session, device, request.mutations)
