@@ -16,8 +16,8 @@ from backend.auth.users import UserRole, create_user
 from backend.sync.records import save_observation, visit_row
 from backend.sync.sequence import SequenceAllocator
 from shared import schema
-from tests.backend.web_helpers import ADMIN, FACILITATOR, VIEWER, DemoWeb, demo_web
 from tests.databases import DATABASE_KINDS
+from tests.factories import ADMIN, FACILITATOR, VIEWER, DemoWeb, demo_web
 
 OTHER_FACILITATOR = "autre@programme.fr"
 PASSWORD = "un-mot-de-passe-solide"

@@ -22,7 +22,7 @@ from backend.sync.devices import create_enrolment_code, normalise_code
 from mobile import capture
 from mobile.store import Store
 from mobile.sync_client import SyncClient
-from tests.backend.sync_helpers import make_site
+from tests.factories import make_site
 from tests.live_app import served_in_thread
 
 EMAIL = "secret@vigie.test"

@@ -14,8 +14,8 @@ from sqlmodel import select
 from backend import models
 from backend.admin.demo_data import DEMO_PASSWORD
 from backend.auth.web_sessions import COOKIE_NAME
-from tests.backend.web_helpers import ADMIN, FACILITATOR, DemoWeb, demo_web
 from tests.databases import DATABASE_KINDS
+from tests.factories import ADMIN, FACILITATOR, DemoWeb, demo_web
 
 PLANTED = "jeton-pose-par-un-attaquant"
 

@@ -14,7 +14,7 @@ from backend import models
 from backend.sync.devices import create_enrolment_code
 from backend.sync.sequence import SequenceAllocator
 from shared.sync import MAX_BATCH, PROTOCOL_HEADER
-from tests.backend.sync_helpers import NOW, Site, Tablet, enrol, make_site, observation, statuses
+from tests.factories import NOW, Site, Tablet, enrol, make_site, observation, statuses
 
 
 @pytest.fixture

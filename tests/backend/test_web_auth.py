@@ -16,8 +16,8 @@ from backend import models
 from backend.admin.demo_data import DEMO_PASSWORD
 from backend.auth.users import UserRole, create_user, verify_password
 from backend.db_types import utcnow
-from tests.backend.web_helpers import ADMIN, BROWSER_ACCEPT, FACILITATOR, DemoWeb, csrf_of, demo_web
 from tests.databases import DATABASE_KINDS
+from tests.factories import ADMIN, BROWSER_ACCEPT, FACILITATOR, DemoWeb, csrf_of, demo_web
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)

@@ -50,8 +50,8 @@ from mobile.sync_client import SyncClient, SyncError
 from shared.schema import Observation, Visit
 from shared.sync import MutationStatus, PushResponse
 from shared.taxonomy import current_taxonomy
-from tests.backend.sync_helpers import Site, make_site
 from tests.databases import postgres_database
+from tests.factories import Site, make_site
 
 pytestmark = pytest.mark.postgres
 

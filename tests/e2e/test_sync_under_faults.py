@@ -41,8 +41,8 @@ from mobile.store import Store
 from mobile.sync_client import SyncClient, SyncError
 from shared.schema import Observation, Visit
 from shared.taxonomy import current_taxonomy
-from tests.backend.sync_helpers import make_site
 from tests.databases import DATABASE_KINDS, empty_database
+from tests.factories import make_site
 
 EXAMPLES = int(os.environ.get("VIGIE_SYNC_EXAMPLES", "20"))
 FAULTS = ("none", "none", "drop_request", "drop_response", "duplicate")
