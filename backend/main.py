@@ -11,12 +11,21 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
-from backend.api import admin, auth, dashboard, exports, health, observations, review, sync, taxonomy
+from backend import health, taxonomy
+from backend.admin import api as admin
+from backend.admin import pages as admin_pages
+from backend.auth import api as auth
+from backend.auth import pages as auth_pages
+from backend.dashboards import api as dashboard
+from backend.dashboards import pages as dashboard_pages
 from backend.db import make_engine
 from backend.errors import install_error_handlers
+from backend.exports import api as exports
+from backend.review import api as review
+from backend.review import pages as review_pages
 from backend.security import install_security
 from backend.settings import Settings, get_settings
-from backend.web import admin_pages, auth_pages, dashboard_pages, review_pages
+from backend.sync import api as sync
 from backend.web.errors import install_page_error_handlers
 from backend.web.templating import STATIC
 
@@ -47,7 +56,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(sync.router)
     # Facilitator web app: JSON API for the signed-in browser, then the pages (home "/" among them).
     install_page_error_handlers(app)
-    for router in (auth.router, observations.router, review.router, dashboard.router, admin.router):
+    for router in (auth.router, review.router, dashboard.router, admin.router):
         app.include_router(router)
     for router in (auth_pages.router, dashboard_pages.router, review_pages.router, admin_pages.router):
         app.include_router(router)

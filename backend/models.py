@@ -72,7 +72,7 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=EMAIL_MAX_LENGTH, unique=True)
     full_name: str = Field(max_length=NAME_MAX_LENGTH)
-    role: str = Field(sa_type=String(20))  # backend.services.users.UserRole
+    role: str = Field(sa_type=String(20))  # backend.auth.users.UserRole
     password_hash: str = Field(max_length=255)
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -216,7 +216,7 @@ class ObservationAttributeValue(SQLModel, table=True):
     attribute: str = Field(max_length=CODE_MAX_LENGTH, primary_key=True)
     code: str = Field(max_length=CODE_MAX_LENGTH, primary_key=True)
     # Copies of the observation's columns that dashboards filter on. Every writer of an observation
-    # rewrites its values (backend.services.records.attribute_values), so the copies follow it; no
+    # rewrites its values (backend.sync.records.attribute_values), so the copies follow it; no
     # default, so that a writer that forgets them fails instead of miscounting.
     structure_id: int
     occurred_at: datetime = Field(sa_type=UTCDateTime)

@@ -17,10 +17,10 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api.web_deps import CSRF_HEADER
+from backend.auth.deps import CSRF_HEADER
+from backend.auth.rate_limits import LockoutPolicy
 from backend.db_types import utcnow
 from backend.errors import ErrorBody, error_response
-from backend.services.rate_limits import LockoutPolicy
 from backend.settings import Settings
 from backend.web.errors import error_page, is_page
 from shared.sync import MAX_PUSH_BYTES, PROTOCOL_HEADER

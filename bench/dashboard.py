@@ -28,11 +28,11 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from backend import models
+from backend.auth.users import UserRole
+from backend.dashboards.service import structure_dashboard
 from backend.db import make_engine
 from backend.migrate import upgrade
-from backend.services.aggregates import structure_dashboard
-from backend.services.observation_filters import ObservationFilter
-from backend.services.users import UserRole
+from backend.review.filters import ObservationFilter
 from bench.databases import DEFAULT_POSTGRES_URL, throwaway_postgres
 
 STRUCTURES = 8

@@ -27,13 +27,13 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.admin.demo_data import build_demo
 from backend.db import make_engine
+from backend.exports.csv import csv_chunks
+from backend.exports.rows import ExportScope, iter_export_rows
+from backend.exports.service import ExportFormat, start_export, write_export_file
 from backend.migrate import upgrade
-from backend.services.demo_data import build_demo
-from backend.services.export_csv import csv_chunks
-from backend.services.export_observations import ExportFormat, start_export, write_export_file
-from backend.services.export_rows import ExportScope, iter_export_rows
-from backend.services.observation_filters import ObservationFilter
+from backend.review.filters import ObservationFilter
 
 CATEGORIES = ("interruption", "double_entry", "login", "system_failure", "alert", "paper")
 NOTE = "Appel du bureau des entrées pendant la préparation des piluliers ; saisie reprise du début."

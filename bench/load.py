@@ -34,11 +34,11 @@ import httpx
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.admin.demo_data import build_demo, demo_observation
 from backend.db import make_engine
 from backend.migrate import upgrade
 from backend.server_process import vigie_serve
-from backend.services.demo_data import build_demo, demo_observation
-from backend.services.devices import create_enrolment_code
+from backend.sync.devices import create_enrolment_code
 from bench.databases import DEFAULT_POSTGRES_URL, throwaway_postgres
 from shared import schema
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION

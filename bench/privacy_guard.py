@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from backend.services import demo_data
+from backend.admin import demo_data
 from shared.privacy import IdentifierKind, find_identifiers
 
 CORPUS_FILE = Path(__file__).resolve().parent.parent / "tests" / "shared" / "privacy_corpus.txt"

@@ -31,13 +31,13 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.admin.demo_data import build_demo, demo_observation
 from backend.db import make_engine
 from backend.migrate import upgrade
 from backend.server_process import vigie_serve
-from backend.services.demo_data import build_demo, demo_observation
-from backend.services.devices import create_enrolment_code
-from backend.services.records import MULTI_VALUED, visit_row
-from backend.services.sequence import SequenceAllocator
+from backend.sync.devices import create_enrolment_code
+from backend.sync.records import MULTI_VALUED, visit_row
+from backend.sync.sequence import SequenceAllocator
 from bench.databases import DEFAULT_POSTGRES_URL, throwaway_postgres
 from shared import schema
 from shared.sync import MAX_BATCH, PROTOCOL_HEADER, PROTOCOL_VERSION

@@ -7,7 +7,7 @@ Run from the repository root: ``python -m bench.tablet [--taps 1000] [--backlog 
    taps on a store in a temporary folder; target < 20 ms at the 95th percentile. The Kivy handler adds
    only in-memory work (a list and a few label texts) on top of this call.
 2. Backlog: a real ``vigie serve`` on a fresh demo SQLite file, a tablet enrolled with a code from
-   ``backend.services.devices``, ``--backlog`` observations in its outbox, then ``SyncClient.sync()``
+   ``backend.sync.devices``, ``--backlog`` observations in its outbox, then ``SyncClient.sync()``
    timed end to end (every push batch and the pull that follows). It prints figures, it asserts none.
 """
 
@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from backend.db import make_engine
 from backend.models import Observer, Structure, Unit
 from backend.server_process import free_port, vigie_command, wait_until_up
-from backend.services.devices import create_enrolment_code
+from backend.sync.devices import create_enrolment_code
 from mobile.capture import log_observation, start_visit
 from mobile.store import Store
 from mobile.sync_client import SyncClient

@@ -161,6 +161,145 @@ MESSAGES: dict[str, dict[Language, str]] = {
     "extra_forbidden": {"fr": "Champ non prévu.", "en": "Unexpected field."},
     "literal_error": {"fr": "Valeur non prévue.", "en": "Unexpected value."},
     "enum": {"fr": "Valeur non prévue.", "en": "Unexpected value."},
+    # API errors (backend/problems.py): the server answers in French, English is there for every code too.
+    "not_found_in_scope": {
+        "fr": "Introuvable ou hors de votre périmètre.",
+        "en": "Not found, or outside what you may see.",
+    },
+    "device_not_found": {"fr": "Tablette introuvable.", "en": "Tablet not found."},
+    "enrolment_target_not_found": {
+        "fr": "Observateur ou structure introuvable dans ce programme.",
+        "en": "Observer or structure not found in this programme.",
+    },
+    "read_only_account": {
+        "fr": "Votre compte est en lecture seule : action réservée aux animateurs.",
+        "en": "Your account is read-only: only facilitators may do this.",
+    },
+    "admins_only": {
+        "fr": "Action réservée aux administrateurs.",
+        "en": "Only administrators may do this.",
+    },
+    "csrf_failed": {
+        "fr": "Jeton de sécurité (CSRF) manquant ou périmé : rechargez la page et recommencez.",
+        "en": "Security token (CSRF) missing or expired: reload the page and try again.",
+    },
+    "unauthenticated": {"fr": "Connectez-vous pour continuer.", "en": "Sign in to continue."},
+    "invalid_credentials": {
+        "fr": "Adresse e-mail ou mot de passe incorrect.",
+        "en": "Wrong e-mail address or password.",
+    },
+    "invalid_password_change": {"fr": "Mot de passe non modifié.", "en": "Password not changed."},
+    "password_too_short": {
+        "fr": "Nouveau mot de passe trop court : {min_length} caractères au minimum.",
+        "en": "New password too short: at least {min_length} characters.",
+    },
+    "password_mismatch": {
+        "fr": "La confirmation ne correspond pas au nouveau mot de passe.",
+        "en": "The confirmation does not match the new password.",
+    },
+    "too_many_sign_ins": {
+        "fr": "Trop de tentatives de connexion échouées : réessayez dans {delay}.",
+        "en": "Too many failed sign-ins: try again in {delay}.",
+    },
+    "too_many_enrolment_codes": {
+        "fr": "Trop de codes d'enrôlement refusés depuis ce réseau : réessayez dans {delay}.",
+        "en": "Too many refused enrolment codes from this network: try again in {delay}.",
+    },
+    "missing_token": {
+        "fr": "Tablette non enrôlée : jeton absent.",
+        "en": "Tablet not enrolled: no token.",
+    },
+    "invalid_token": {
+        "fr": "Jeton de tablette inconnu : enrôlez la tablette à nouveau.",
+        "en": "Unknown tablet token: enrol the tablet again.",
+    },
+    "device_revoked": {
+        "fr": "Cette tablette a été révoquée : contactez l'animateur du programme.",
+        "en": "This tablet has been revoked: contact the programme's facilitator.",
+    },
+    "protocol_outdated": {
+        "fr": "Application Vigie trop ancienne : mettez-la à jour. Vos observations restent sur la tablette.",
+        "en": "This Vigie app is too old: update it. Your observations stay on the tablet.",
+    },
+    "protocol_unknown": {
+        "fr": "Le serveur Vigie est plus ancien que l'application : contactez l'administrateur.",
+        "en": "The Vigie server is older than the app: contact the administrator.",
+    },
+    "protocol_header_invalid": {
+        "fr": "En-tête Vigie-Protocol invalide : un nombre entier est attendu.",
+        "en": "Invalid Vigie-Protocol header: a whole number is expected.",
+    },
+    "batch_too_large": {
+        "fr": "Lot trop gros : {max_batch} modifications au plus par envoi (découpez-le).",
+        "en": "Batch too large: at most {max_batch} changes per push (split it).",
+    },
+    "invalid_filter": {"fr": "Filtres invalides.", "en": "Invalid filters."},
+    "invalid_filter_codes": {"fr": "Filtre invalide : {problems}", "en": "Invalid filter: {problems}"},
+    "invalid_name": {
+        "fr": "Le nom doit compter de 1 à {max_length} caractères.",
+        "en": "The name must have 1 to {max_length} characters.",
+    },
+    "invalid_kind": {"fr": "Type de structure inconnu.", "en": "Unknown kind of structure."},
+    "finess_taken": {
+        "fr": "Ce numéro FINESS est déjà utilisé par une structure.",
+        "en": "This FINESS number is already used by a structure.",
+    },
+    "invalid_timezone": {
+        "fr": "Fuseau horaire inconnu : « {timezone} ».",
+        "en": "Unknown time zone: '{timezone}'.",
+    },
+    "unit_exists": {
+        "fr": "L'unité « {name} » existe déjà dans cette structure.",
+        "en": "Unit '{name}' already exists in this structure.",
+    },
+    "observer_not_in_programme": {
+        "fr": "Observateur inconnu dans ce programme.",
+        "en": "Unknown observer in this programme.",
+    },
+    "invalid_days": {
+        "fr": "Durée de validité invalide : de 1 à {max_days} jours.",
+        "en": "Invalid validity: 1 to {max_days} days.",
+    },
+    "invalid_server_url": {
+        "fr": "Adresse du serveur invalide (exemple : http://192.168.1.10:8000).",
+        "en": "Invalid server address (for example http://192.168.1.10:8000).",
+    },
+    "invalid_role": {"fr": "Rôle inconnu.", "en": "Unknown role."},
+    "cannot_deactivate_self": {
+        "fr": "Vous ne pouvez pas désactiver votre propre compte.",
+        "en": "You cannot deactivate your own account.",
+    },
+    "invalid_email": {
+        "fr": "Adresse e-mail invalide : « {email} ».",
+        "en": "Invalid e-mail address: '{email}'.",
+    },
+    "account_password_too_short": {
+        "fr": "Mot de passe trop court : {min_length} caractères au minimum.",
+        "en": "Password too short: at least {min_length} characters.",
+    },
+    "email_taken": {
+        "fr": "Un compte existe déjà pour « {email} ».",
+        "en": "An account already exists for '{email}'.",
+    },
+    "unknown_programme": {
+        "fr": "Programme {programme_id} inconnu.",
+        "en": "Unknown programme {programme_id}.",
+    },
+    "viewer_needs_structure": {
+        "fr": "Un compte lecteur doit être rattaché à une structure existante.",
+        "en": "A viewer account must belong to an existing structure.",
+    },
+    "name_required": {"fr": "Le nom est obligatoire.", "en": "The name is required."},
+    "comment_empty": {"fr": "Le commentaire est vide.", "en": "The comment is empty."},
+    "comment_too_long": {
+        "fr": "Commentaire trop long : {max_length} caractères au maximum.",
+        "en": "Comment too long: at most {max_length} characters.",
+    },
+    "tag_empty": {"fr": "L'étiquette est vide.", "en": "The tag is empty."},
+    "tag_too_long": {
+        "fr": "Étiquette trop longue : {max_length} caractères au maximum.",
+        "en": "Tag too long: at most {max_length} characters.",
+    },
 }
 
 

@@ -121,13 +121,17 @@ def generated_blocks() -> dict[str, str]:
 def render(document: str) -> str:
     """``document`` with every generated block replaced by what the models say today."""
     for name, body in generated_blocks().items():
-        begin, end = BEGIN.format(name=name), END.format(name=name)
-        pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
-        if not pattern.search(document):
-            raise ValueError(f"docs/sync.md has no block {begin} … {end}")
-        replacement = f"{begin}\n{body}\n{end}"
-        document = pattern.sub(lambda _match: replacement, document)
+        document = _replace_block(document, name, body)
     return document
+
+
+def _replace_block(document: str, name: str, body: str) -> str:
+    begin, end = BEGIN.format(name=name), END.format(name=name)
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
+    if not pattern.search(document):
+        raise ValueError(f"docs/sync.md has no block {begin} … {end}")
+    block = f"{begin}\n{body}\n{end}"
+    return pattern.sub(lambda _match: block, document)
 
 
 if __name__ == "__main__":

@@ -7,26 +7,18 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from backend import models
-from backend.api.web_deps import SignedInBrowser
-from backend.services.access import visible_programme_ids, visible_structure_ids
+from backend.auth.access import visible_programmes, visible_structures
+from backend.auth.deps import SignedInBrowser
 from backend.web.templating import render
 
 
 def navigation(session: Session, user: models.User) -> dict[str, Any]:
-    programmes = visible_programme_ids(session, user)
-    structures = visible_structure_ids(session, user)
-    programme_query = select(models.Programme).order_by(col(models.Programme.name))
-    structure_query = select(models.Structure).order_by(col(models.Structure.name))
-    if programmes is not None:
-        programme_query = programme_query.where(col(models.Programme.id).in_(list(programmes)))
-    if structures is not None:
-        structure_query = structure_query.where(col(models.Structure.id).in_(list(structures)))
     return {
-        "nav_programmes": list(session.exec(programme_query).all()),
-        "nav_structures": list(session.exec(structure_query).all()),
+        "nav_programmes": visible_programmes(session, user),
+        "nav_structures": visible_structures(session, user),
     }
 
 

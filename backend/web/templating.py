@@ -11,8 +11,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from backend.api.web_deps import CSRF_FIELD, SignedInBrowser
-from backend.services.users import UserRole
+from backend.audit.actions import action_label, details_in_words
+from backend.auth.deps import CSRF_FIELD, SignedInBrowser
+from backend.auth.users import UserRole
 from shared.schema import REVIEW_STATUS_LABELS, STRUCTURE_TYPE_LABELS, ReviewStatus, StructureType
 from shared.taxonomy import current_taxonomy
 
@@ -24,33 +25,6 @@ ROLE_LABELS = {
     UserRole.ADMIN.value: "Administrateur",
     UserRole.FACILITATOR.value: "Animateur",
     UserRole.STRUCTURE_VIEWER.value: "Lecteur de structure",
-}
-ACTION_LABELS = {
-    "observation.review_status": "Statut de revue modifié",
-    "observation.comment": "Commentaire ajouté",
-    "observation.tag_add": "Étiquette ajoutée",
-    "observation.tag_remove": "Étiquette retirée",
-    "auth.login": "Connexion",
-    "auth.login_failed": "Échec de connexion",
-    "auth.logout": "Déconnexion",
-    "user.password_change": "Mot de passe changé",
-    "user.create": "Compte créé",
-    "user.activate": "Compte réactivé",
-    "user.deactivate": "Compte désactivé",
-    "device.enrolment_code": "Code d'enrôlement créé",
-    "device.revoke": "Tablette révoquée",
-    "device.enrol": "Tablette enrôlée",
-    "device.enrol_failed": "Code d'enrôlement refusé",
-    "device.enrol_locked": "Enrôlement bloqué (trop de codes refusés)",
-    "auth.login_locked": "Connexion bloquée (trop d'échecs)",
-    "export.csv": "Export CSV",
-    "export.xlsx": "Export XLSX",
-    "export.pdf": "Export PDF (dossier d'atelier)",
-    "export.json": "Export JSON",
-    "programme.create": "Programme créé",
-    "structure.create": "Structure créée",
-    "unit.create": "Unité créée",
-    "observer.create": "Observateur créé",
 }
 
 
@@ -131,7 +105,8 @@ templates.env.globals.update(
     status_label=status_label,
     kind_label=kind_label,
     role_label=lambda role: ROLE_LABELS.get(role, role),
-    action_label=lambda action: ACTION_LABELS.get(action, action),
+    action_label=action_label,
+    details_in_words=details_in_words,
     review_statuses=[(s.value, REVIEW_STATUS_LABELS[s]["fr"]) for s in ReviewStatus],
     structure_kinds=[(k.value, STRUCTURE_TYPE_LABELS[k]["fr"]) for k in StructureType],
     taxonomy=current_taxonomy,

@@ -11,13 +11,13 @@ import pytest
 from sqlmodel import Session, select
 
 from backend import models
-from backend.services.access import visible_programme_ids, visible_structure_ids
-from backend.services.records import save_observation, visit_row
-from backend.services.sequence import SequenceAllocator
-from backend.services.users import UserRole, create_user
+from backend.auth.access import visible_programme_ids, visible_structure_ids
+from backend.auth.users import UserRole, create_user
+from backend.sync.records import save_observation, visit_row
+from backend.sync.sequence import SequenceAllocator
 from shared import schema
-from tests.backend.web_helpers import ADMIN, FACILITATOR, VIEWER, DemoWeb, demo_web
 from tests.databases import DATABASE_KINDS
+from tests.factories import ADMIN, FACILITATOR, VIEWER, DemoWeb, demo_web
 
 OTHER_FACILITATOR = "autre@programme.fr"
 PASSWORD = "un-mot-de-passe-solide"

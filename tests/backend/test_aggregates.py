@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from backend import models
-from backend.services.aggregates import (
+from backend.dashboards.service import (
     Count,
     Dashboard,
     compute_dashboard,
@@ -24,13 +24,13 @@ from backend.services.aggregates import (
     programme_dashboard,
     structure_dashboard,
 )
-from backend.services.observation_filters import ObservationFilter
-from backend.services.records import save_observation, visit_row
+from backend.review.filters import ObservationFilter
+from backend.sync.records import save_observation, visit_row
 from shared import schema
 from shared.taxonomy import current_taxonomy
-from tests.backend import sync_helpers
-from tests.backend.web_helpers import ADMIN, FACILITATOR, DemoWeb, demo_web
+from tests import factories
 from tests.databases import DATABASE_KINDS
+from tests.factories import ADMIN, FACILITATOR, DemoWeb, demo_web
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)
@@ -297,28 +297,28 @@ def _values_by_code(dashboard: Dashboard) -> dict[str, dict[str, int]]:
 def test_work_dimensions_follow_edited_and_deleted_observations(client: TestClient, session: Session) -> None:
     """Values are counted from copies of their observation's structure, time and deletion: a pushed edit
     moves them to another day, a deletion takes them out, whichever way the dashboard counts them."""
-    site = sync_helpers.make_site(session)
-    tablet = sync_helpers.enrol(client, session, site)
+    site = factories.make_site(session)
+    tablet = factories.enrol(client, session, site)
     day = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
     visit = tablet.visit(started_at=day.isoformat(), ended_at=(day + timedelta(hours=3)).isoformat())
 
     def at(minutes: int) -> str:
         return (day + timedelta(minutes=minutes)).isoformat()
 
-    kept = sync_helpers.observation(
+    kept = factories.observation(
         visit["id"], occurred_at=at(10), dimensions=["rhythm", "work_content"], impacts=["qvt"]
     )
-    moved = sync_helpers.observation(visit["id"], occurred_at=at(20), dimensions=["rhythm"])
-    removed = sync_helpers.observation(
+    moved = factories.observation(visit["id"], occurred_at=at(20), dimensions=["rhythm"])
+    removed = factories.observation(
         visit["id"], occurred_at=at(30), dimensions=["work_spaces"], impacts=["care_quality"]
     )
     records = [("visit", visit), ("observation", kept), ("observation", moved), ("observation", removed)]
     created = tablet.push(*(tablet.mutation(entity, data) for entity, data in records))
-    assert sync_helpers.statuses(created) == ["applied"] * 4
+    assert factories.statuses(created) == ["applied"] * 4
     day_before = (day - timedelta(days=1)).isoformat()
     edits = [{**moved, "occurred_at": day_before, "version": 2}, {**removed, "deleted": True, "version": 2}]
     edited = tablet.push(*(tablet.mutation("observation", data) for data in edits))
-    assert sync_helpers.statuses(edited) == ["applied"] * 2
+    assert factories.statuses(edited) == ["applied"] * 2
 
     for value in session.exec(select(models.ObservationAttributeValue)).all():
         row = session.get_one(models.Observation, value.observation_id)

@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import Session, select
 
 from backend import models
-from backend.services.agreement import Event, cohen_kappa, match_events, paired_visits
-from backend.services.demo_data import build_demo
+from backend.admin.demo_data import build_demo
+from backend.review.agreement import Event, cohen_kappa, match_events, paired_visits
 
 
 def test_kappa_on_the_textbook_two_by_two_example() -> None:

@@ -29,18 +29,18 @@ from schemathesis import APIOperation, Case, GenerationMode
 from sqlmodel import Session, col, select
 
 from backend import models
-from backend.db import make_engine
-from backend.main import create_app
-from backend.migrate import upgrade
-from backend.services.demo_data import (
+from backend.admin.demo_data import (
     DEMO_ADMIN_EMAIL,
     DEMO_FACILITATOR_EMAIL,
     DEMO_PASSWORD,
     DEMO_VIEWER_EMAIL,
     build_demo,
 )
-from backend.services.devices import create_enrolment_code
+from backend.db import make_engine
+from backend.main import create_app
+from backend.migrate import upgrade
 from backend.settings import Settings
+from backend.sync.devices import create_enrolment_code
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.databases import postgres_database
 

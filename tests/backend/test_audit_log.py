@@ -4,7 +4,6 @@ exports and account changes each leave an event naming who did it; only admins r
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,11 @@ from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from backend import models
+from backend.admin.demo_data import DEMO_PASSWORD
 from backend.cli import app as vigie_cli
-from backend.services.demo_data import DEMO_PASSWORD
 from backend.settings import get_settings
-from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
-from tests.backend.web_helpers import ADMIN, FACILITATOR, VIEWER, DemoWeb, demo_web
 from tests.databases import DATABASE_KINDS
+from tests.factories import ADMIN, FACILITATOR, VIEWER, DemoWeb, demo_web, post_enrolment
 
 NEW_PASSWORD = "nouveau-mot-de-passe-2026"
 CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}")
@@ -61,11 +59,7 @@ def last_event_id(site: DemoWeb) -> int:
 
 
 def enrol(site: DemoWeb, code: str) -> int:
-    response = TestClient(site.app).post(
-        "/api/v1/devices/enrol",
-        json={"code": code, "installation_id": str(uuid.uuid4()), "label": "Tablette auditée"},
-        headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)},
-    )
+    response = post_enrolment(TestClient(site.app), code, label="Tablette auditée")
     assert response.status_code == 201, response.text
     device_id: int = response.json()["device_id"]
     return device_id

@@ -14,9 +14,9 @@ from sqlmodel import Session
 from typer.testing import CliRunner, Result
 
 from backend import models
+from backend.admin.demo_data import build_demo
 from backend.cli import app as vigie_cli
 from backend.db import make_engine
-from backend.services.demo_data import build_demo
 from backend.settings import get_settings
 from tests.databases import postgres_database
 

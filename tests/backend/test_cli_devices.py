@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from backend.db import make_engine
 from backend.main import create_app
 from backend.settings import Settings, get_settings
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
-from tests.backend.sync_helpers import Site, make_site
+from tests.factories import Site, make_site, post_enrolment
 
 runner = CliRunner()
 CODE = re.compile(r"Code d'enrôlement : ([A-Z0-9]{4}-[A-Z0-9]{4})")
@@ -57,11 +56,7 @@ def fails_with(result: Result, message: str) -> None:
 
 
 def enrol(api: TestClient, code: str) -> dict[str, object]:
-    response = api.post(
-        "/api/v1/devices/enrol",
-        json={"code": code, "installation_id": str(uuid.uuid4())},
-        headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)},
-    )
+    response = post_enrolment(api, code)
     assert response.status_code == 201, response.text
     body: dict[str, object] = response.json()
     return body

@@ -17,10 +17,10 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from backend import models
+from backend.admin.demo_data import STRUCTURES, build_demo
 from backend.cli import app
 from backend.db import make_engine
 from backend.server_process import vigie_command
-from backend.services.demo_data import STRUCTURES, build_demo
 from backend.settings import get_settings
 
 runner = CliRunner()

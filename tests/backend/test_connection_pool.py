@@ -18,11 +18,11 @@ from sqlmodel import Session, create_engine
 
 from backend.main import create_app
 from backend.migrate import upgrade
-from backend.services.devices import create_enrolment_code
 from backend.settings import Settings
+from backend.sync.devices import create_enrolment_code
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
-from tests.backend.sync_helpers import make_site, observation
 from tests.databases import postgres_database
+from tests.factories import make_site, observation
 from tests.live_app import served_in_thread
 
 pytestmark = pytest.mark.postgres

@@ -7,11 +7,11 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from backend import models
+from backend.admin.demo_data import DEMO_PASSWORD, DEMO_VIEWER_EMAIL, build_demo, demo_present
+from backend.auth.users import verify_password
 from backend.db import make_engine
 from backend.migrate import upgrade
-from backend.services.demo_data import DEMO_PASSWORD, DEMO_VIEWER_EMAIL, build_demo, demo_present
-from backend.services.records import observation_from_row
-from backend.services.users import verify_password
+from backend.sync.records import observation_from_row
 from shared.schema import ReviewStatus, StructureType
 
 

@@ -15,11 +15,10 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from backend import models
-from backend.services.demo_data import OBSERVERS
+from backend.admin.demo_data import OBSERVERS
 from shared.privacy import MASK
-from tests.backend.sync_helpers import Site, enrol, observation, statuses
-from tests.backend.web_helpers import ADMIN, FACILITATOR, DemoWeb, demo_web
 from tests.databases import DATABASE_KINDS
+from tests.factories import ADMIN, FACILITATOR, DemoWeb, Site, demo_web, enrol, observation, statuses
 
 
 @pytest.fixture(params=DATABASE_KINDS)

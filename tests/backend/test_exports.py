@@ -20,11 +20,10 @@ from pypdf import PdfReader
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.admin.demo_data import OBSERVERS, STRUCTURES, build_demo
 from backend.errors import ApiError
-from backend.services.demo_data import OBSERVERS, STRUCTURES, build_demo
-from backend.services.export_csv import Separator
-from backend.services.export_observations import ExportFormat, start_export
-from backend.services.export_rows import (
+from backend.exports.csv import Separator
+from backend.exports.rows import (
     COLUMN_HEADERS,
     WITHHELD_NOTE,
     ExportRow,
@@ -34,10 +33,11 @@ from backend.services.export_rows import (
     iter_export_rows,
     pseudonyms_for,
 )
-from backend.services.export_summary import workshop_figures
-from backend.services.export_xlsx import _write_rows_xml, write_xlsx
-from backend.services.observation_filters import ObservationFilter
-from backend.services.records import save_observation
+from backend.exports.service import ExportFormat, start_export
+from backend.exports.summary import workshop_figures
+from backend.exports.xlsx import _write_rows_xml, write_xlsx
+from backend.review.filters import ObservationFilter
+from backend.sync.records import save_observation
 from shared import schema
 from shared.privacy import MASK, contains_identifiers
 from shared.schema import ReviewStatus

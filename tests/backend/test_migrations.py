@@ -11,7 +11,7 @@ from backend import models
 from backend.db import make_engine
 from backend.migrate import alembic_config, current_revision, downgrade, schema_drift, upgrade
 from backend.models import metadata
-from backend.services.records import save_observation, visit_row
+from backend.sync.records import save_observation, visit_row
 from shared import schema
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, select
 
 from backend import models
-from backend.services.records import observation_from_row, save_observation, visit_row
+from backend.sync.records import observation_from_row, save_observation, visit_row
 from shared import schema
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from backend import models
-from backend.services.demo_data import build_demo
-from backend.services.observation_filters import ObservationFilter, apply_observation_filter
+from backend.admin.demo_data import build_demo
+from backend.review.filters import ObservationFilter, apply_observation_filter
 
 
 def _ids(session: Session, criteria: ObservationFilter, allowed: set[int] | None = None) -> set[Any]:

@@ -4,7 +4,6 @@ address), counted in the database: the clock is injected, nothing sleeps."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,16 +16,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.auth.users import UserRole, create_user
 from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
 from backend.security import request_time
-from backend.services.devices import create_enrolment_code
-from backend.services.users import UserRole, create_user
 from backend.settings import Settings
-from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
-from tests.backend.sync_helpers import make_site
+from backend.sync.devices import create_enrolment_code
 from tests.databases import DATABASE_KINDS, empty_database
+from tests.factories import make_site, post_enrolment
 
 PASSWORD = "mot-de-passe-correct"
 WINDOW = timedelta(minutes=15)
@@ -100,11 +98,7 @@ def login(client: TestClient, email: str, password: str) -> Any:
 
 
 def enrol(client: TestClient, code: str) -> Any:
-    return client.post(
-        "/api/v1/devices/enrol",
-        json={"code": code, "installation_id": str(uuid.uuid4()), "label": "Tablette"},
-        headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)},
-    )
+    return post_enrolment(client, code)
 
 
 def assert_locked(response: Any, seconds: int) -> None:

@@ -12,17 +12,17 @@ import httpx
 import pytest
 from sqlmodel import Session
 
+from backend.auth.users import UserRole, create_user
+from backend.auth.web_sessions import COOKIE_NAME
 from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
-from backend.services.devices import create_enrolment_code, normalise_code
-from backend.services.users import UserRole, create_user
-from backend.services.web_sessions import COOKIE_NAME
 from backend.settings import Settings
+from backend.sync.devices import create_enrolment_code, normalise_code
 from mobile import capture
 from mobile.store import Store
 from mobile.sync_client import SyncClient
-from tests.backend.sync_helpers import make_site
+from tests.factories import make_site
 from tests.live_app import served_in_thread
 
 EMAIL = "secret@vigie.test"

@@ -4,7 +4,6 @@ size limits with a structured 413, and CORS closed unless origins are listed."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from backend.admin.demo_data import DEMO_PASSWORD
 from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
@@ -25,16 +25,24 @@ from backend.security import (
     MIB,
     PAGE_POLICY,
 )
-from backend.services.demo_data import DEMO_PASSWORD
-from backend.services.devices import create_enrolment_code
 from backend.settings import Settings
+from backend.sync.devices import create_enrolment_code
 from backend.web.templating import STATIC, TEMPLATES
 from shared.schema import NOTE_MAX_LENGTH
-from shared.sync import MAX_BATCH, PROTOCOL_HEADER, PROTOCOL_VERSION
-from tests.backend.sync_helpers import enrol, make_site, observation, statuses
-from tests.backend.web_helpers import ADMIN, BROWSER_ACCEPT, DemoWeb, demo_web
+from shared.sync import MAX_BATCH
 from tests.conftest import DemoSite
 from tests.e2e.browser import chromium
+from tests.factories import (
+    ADMIN,
+    BROWSER_ACCEPT,
+    DemoWeb,
+    demo_web,
+    enrol,
+    make_site,
+    observation,
+    post_enrolment,
+    statuses,
+)
 
 EVIL = "https://evil.example"
 
@@ -219,12 +227,8 @@ def enrol_a_tablet(site: DemoSite) -> None:
         assert structure is not None and structure.id is not None
         code = create_enrolment_code(session, observer_id=observer.id, structure_id=structure.id).code
     engine.dispose()
-    answer = httpx.post(
-        f"{site.url}/api/v1/devices/enrol",
-        json={"code": code, "installation_id": str(uuid.uuid4()), "label": "Tablette CSP"},
-        headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)},
-        timeout=30,
-    )
+    with httpx.Client(base_url=site.url, timeout=30) as client:
+        answer = post_enrolment(client, code, label="Tablette CSP")
     assert answer.status_code == 201, answer.text
 
 

@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from backend import models
-from backend.services.demo_data import DEMO_PASSWORD
-from backend.services.web_sessions import COOKIE_NAME
-from tests.backend.web_helpers import ADMIN, FACILITATOR, DemoWeb, demo_web
+from backend.admin.demo_data import DEMO_PASSWORD
+from backend.auth.web_sessions import COOKIE_NAME
 from tests.databases import DATABASE_KINDS
+from tests.factories import ADMIN, FACILITATOR, DemoWeb, demo_web
 
 PLANTED = "jeton-pose-par-un-attaquant"
 

@@ -11,10 +11,10 @@ from sqlalchemy import inspect, text
 from sqlmodel import Session, select
 
 from backend import models
-from backend.services.devices import create_enrolment_code
-from backend.services.sequence import SequenceAllocator
+from backend.sync.devices import create_enrolment_code
+from backend.sync.sequence import SequenceAllocator
 from shared.sync import MAX_BATCH, PROTOCOL_HEADER
-from tests.backend.sync_helpers import NOW, Site, Tablet, enrol, make_site, observation, statuses
+from tests.factories import NOW, Site, Tablet, enrol, make_site, observation, statuses
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_expired_and_unknown_codes_are_refused_clearly(
 def test_revoked_unknown_and_missing_tokens_get_401(
     client: TestClient, session: Session, tablet: Tablet
 ) -> None:
-    from backend.services.devices import revoke_device
+    from backend.sync.devices import revoke_device
 
     revoke_device(session, tablet.device_id)
     response = tablet.pull()

@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from backend import models
-from backend.services import sync as sync_service
+from backend.sync import service as sync_service
 from shared.messages import MESSAGES
 from shared.sync import CLOCK_WARNING_SECONDS, PROTOCOL_HEADER, RESULT_CODES
-from tests.backend.sync_helpers import Site, Tablet, enrol, make_site, observation, statuses
+from tests.factories import Site, Tablet, enrol, make_site, observation, statuses
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -11,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from backend import models
-from backend.services.sequence import last_seq
+from backend.sync.sequence import last_seq
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
-from tests.backend.web_helpers import ADMIN, FACILITATOR, DemoWeb, demo_web
 from tests.databases import DATABASE_KINDS
+from tests.factories import ADMIN, FACILITATOR, DemoWeb, demo_web, post_enrolment
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)
@@ -87,11 +86,7 @@ def test_enrolment_code_with_qr_enrols_a_tablet_which_can_then_be_revoked(site: 
 
     tablet = TestClient(site.app)
     headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
-    enrolled = tablet.post(
-        "/api/v1/devices/enrol",
-        json={"code": code.group(1), "installation_id": str(uuid.uuid4()), "label": "Tablette bloc"},
-        headers=headers,
-    )
+    enrolled = post_enrolment(tablet, code.group(1), label="Tablette bloc")
     assert enrolled.status_code == 201
     headers["Authorization"] = f"Bearer {enrolled.json()['device_token']}"
     assert tablet.get("/api/v1/sync/pull?cursor=0", headers=headers).status_code == 200

@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from backend import models
+from backend.admin.demo_data import DEMO_PASSWORD
+from backend.auth.users import UserRole, create_user, verify_password
 from backend.db_types import utcnow
-from backend.services.demo_data import DEMO_PASSWORD
-from backend.services.users import UserRole, create_user, verify_password
-from tests.backend.web_helpers import ADMIN, BROWSER_ACCEPT, FACILITATOR, DemoWeb, csrf_of, demo_web
 from tests.databases import DATABASE_KINDS
+from tests.factories import ADMIN, BROWSER_ACCEPT, FACILITATOR, DemoWeb, csrf_of, demo_web
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)

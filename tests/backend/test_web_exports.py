@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import func, select
 
 from backend import models
-from tests.backend.web_helpers import FACILITATOR, DemoWeb, demo_web
+from tests.factories import FACILITATOR, DemoWeb, demo_web
 
 
 @pytest.fixture(scope="module")

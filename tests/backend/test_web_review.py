@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from backend import models
-from backend.services.devices import create_enrolment_code
-from backend.services.sequence import last_seq
-from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
-from tests.backend.web_helpers import FACILITATOR, DemoWeb, demo_web
+from backend.sync.sequence import last_seq
 from tests.databases import DATABASE_KINDS
+from tests.factories import FACILITATOR, DemoWeb, Tablet, demo_web, enrolled_tablet
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)
@@ -32,31 +28,12 @@ def _observation(site: DemoWeb, index: int = 0) -> models.Observation:
         return rows[index]
 
 
-class Tablet:
+def tablet_of(site: DemoWeb, observer_id: int, structure_id: int) -> Tablet:
     """The observer's tablet, enrolled through the real API, pulling as the app does."""
-
-    def __init__(self, site: DemoWeb, observer_id: int, structure_id: int):
-        with site.session() as session:
-            issued = create_enrolment_code(session, observer_id=observer_id, structure_id=structure_id)
-        self.client = TestClient(site.app)
-        self.headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
-        answer = self.client.post(
-            "/api/v1/devices/enrol",
-            json={"code": issued.code, "installation_id": str(uuid.uuid4()), "label": "Tablette test"},
-            headers=self.headers,
+    with site.session() as session:
+        return enrolled_tablet(
+            TestClient(site.app), session, observer_id, structure_id, label="Tablette test"
         )
-        assert answer.status_code == 201, answer.text
-        self.headers["Authorization"] = f"Bearer {answer.json()['device_token']}"
-        self.cursor = 0
-
-    def pull(self) -> list[dict[str, Any]]:
-        observations: list[dict[str, Any]] = []
-        while True:
-            page = self.client.get(f"/api/v1/sync/pull?cursor={self.cursor}", headers=self.headers).json()
-            observations += page["observations"]
-            self.cursor = page["cursor"]
-            if not page["has_more"]:
-                return observations
 
 
 def test_status_change_is_audited_and_gets_a_new_sequence_number(site: DemoWeb) -> None:
@@ -99,8 +76,8 @@ def test_unknown_status_is_refused_and_changes_nothing(site: DemoWeb) -> None:
 
 def test_comment_reaches_the_observers_tablet_at_its_next_pull(site: DemoWeb) -> None:
     observation = _observation(site, 5)
-    tablet = Tablet(site, observation.observer_id, observation.structure_id)
-    first = {o["id"]: o for o in tablet.pull()}
+    tablet = tablet_of(site, observation.observer_id, observation.structure_id)
+    first = {o["id"]: o for o in tablet.pull_new()}
     assert str(observation.id) in first
 
     browser = site.browser(FACILITATOR)
@@ -115,13 +92,13 @@ def test_comment_reaches_the_observers_tablet_at_its_next_pull(site: DemoWeb) ->
         == 303
     )
 
-    changed = tablet.pull()
+    changed = tablet.pull_new()
     assert [o["id"] for o in changed] == [str(observation.id)]  # only what changed comes again
     pulled = changed[0]
     assert pulled["review_status"] == "set_aside"
     new = [c for c in pulled["review_comments"] if c["body"] == "Préciser l'outil, merci."]
     assert len(new) == 1 and new[0]["author_name"] == "Facilitatrice ARACT"
-    assert tablet.pull() == []
+    assert tablet.pull_new() == []
     assert "Préciser l&#39;outil, merci." in browser.get(f"/observations/{observation.id}").text
 
 

@@ -42,16 +42,16 @@ from backend import models
 from backend.db import make_engine
 from backend.migrate import upgrade
 from backend.server_process import free_port, vigie_command, wait_until_up
-from backend.services.devices import create_enrolment_code
-from backend.services.records import observation_from_row
+from backend.sync.devices import create_enrolment_code
+from backend.sync.records import observation_from_row
 from mobile.capture import log_observation, start_visit, stop_timer, undo
 from mobile.store import Store
 from mobile.sync_client import SyncClient, SyncError
 from shared.schema import Observation, Visit
 from shared.sync import MutationStatus, PushResponse
 from shared.taxonomy import current_taxonomy
-from tests.backend.sync_helpers import Site, make_site
 from tests.databases import postgres_database
+from tests.factories import Site, make_site
 
 pytestmark = pytest.mark.postgres
 

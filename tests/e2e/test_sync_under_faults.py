@@ -38,15 +38,15 @@ from backend import models
 from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
-from backend.services.devices import create_enrolment_code
-from backend.services.records import observation_from_row
 from backend.settings import Settings
+from backend.sync.devices import create_enrolment_code
+from backend.sync.records import observation_from_row
 from mobile.store import Store, _put_meta
 from mobile.sync_client import SyncClient, SyncError
 from shared.schema import Observation, Visit
 from shared.taxonomy import current_taxonomy
-from tests.backend.sync_helpers import make_site
 from tests.databases import DATABASE_KINDS, empty_database
+from tests.factories import make_site
 
 EXAMPLES = int(os.environ.get("VIGIE_SYNC_EXAMPLES", "20"))
 FAULTS = ("none", "none", "drop_request", "drop_response", "duplicate")

@@ -14,14 +14,14 @@ from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session
 
 from backend import models
-from backend.db import make_engine
-from backend.services.demo_data import (
+from backend.admin.demo_data import (
     DEMO_ADMIN_EMAIL,
     DEMO_FACILITATOR_EMAIL,
     DEMO_PASSWORD,
     DEMO_VIEWER_EMAIL,
 )
-from backend.services.devices import create_enrolment_code
+from backend.db import make_engine
+from backend.sync.devices import create_enrolment_code
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.conftest import DemoSite
 from tests.e2e.browser import chromium

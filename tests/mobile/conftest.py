@@ -27,7 +27,7 @@ from sqlmodel import select as select_rows
 
 from backend.db import make_engine
 from backend.models import Observer, Structure, Unit
-from backend.services.devices import create_enrolment_code
+from backend.sync.devices import create_enrolment_code
 from tests.conftest import DemoSite
 
 REPO = Path(__file__).resolve().parents[2]

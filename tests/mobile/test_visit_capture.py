@@ -13,7 +13,7 @@ from backend.db import make_engine
 from backend.models import Observation as ObservationRow
 from backend.models import ObservationAttributeValue, ReviewComment, User
 from backend.models import Visit as VisitRow
-from backend.services.sequence import SequenceAllocator
+from backend.sync.sequence import SequenceAllocator
 from mobile.store import Store
 from tests.conftest import DemoSite
 from tests.mobile.conftest import AppRun, Tablet, issue_code

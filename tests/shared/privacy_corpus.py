@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.services import demo_data
+from backend.admin import demo_data
 from shared.privacy import IdentifierKind
 
 CORPUS_FILE = Path(__file__).with_name("privacy_corpus.txt")

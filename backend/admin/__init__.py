@@ -1,0 +1,1 @@
+"""Administration: programmes, structures, units, observers, tablets, accounts, demo data, backups."""

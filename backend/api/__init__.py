@@ -1,1 +1,0 @@
-"""HTTP routers, one per resource; each route delegates to a service function."""

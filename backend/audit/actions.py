@@ -1,0 +1,117 @@
+"""What the audit log records: each action as a type, its French label beside it, and details in words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    OBSERVATION_REVIEW_STATUS = "observation.review_status"
+    OBSERVATION_COMMENT = "observation.comment"
+    OBSERVATION_TAG_ADD = "observation.tag_add"
+    OBSERVATION_TAG_REMOVE = "observation.tag_remove"
+    LOGIN = "auth.login"
+    LOGIN_FAILED = "auth.login_failed"
+    LOGIN_LOCKED = "auth.login_locked"
+    LOGOUT = "auth.logout"
+    PASSWORD_CHANGE = "user.password_change"  # noqa: S105 (an action, not a password)
+    USER_CREATE = "user.create"
+    USER_ACTIVATE = "user.activate"
+    USER_DEACTIVATE = "user.deactivate"
+    ENROLMENT_CODE = "device.enrolment_code"
+    DEVICE_REVOKE = "device.revoke"
+    DEVICE_ENROL = "device.enrol"
+    ENROL_FAILED = "device.enrol_failed"
+    ENROL_LOCKED = "device.enrol_locked"
+    EXPORT_CSV = "export.csv"
+    EXPORT_XLSX = "export.xlsx"
+    EXPORT_PDF = "export.pdf"
+    EXPORT_JSON = "export.json"
+    PROGRAMME_CREATE = "programme.create"
+    STRUCTURE_CREATE = "structure.create"
+    UNIT_CREATE = "unit.create"
+    OBSERVER_CREATE = "observer.create"
+
+    @property
+    def label(self) -> str:
+        return LABELS[self]
+
+
+LABELS: dict[AuditAction, str] = {
+    AuditAction.OBSERVATION_REVIEW_STATUS: "Statut de revue modifié",
+    AuditAction.OBSERVATION_COMMENT: "Commentaire ajouté",
+    AuditAction.OBSERVATION_TAG_ADD: "Étiquette ajoutée",
+    AuditAction.OBSERVATION_TAG_REMOVE: "Étiquette retirée",
+    AuditAction.LOGIN: "Connexion",
+    AuditAction.LOGIN_FAILED: "Échec de connexion",
+    AuditAction.LOGIN_LOCKED: "Connexion bloquée (trop d'échecs)",
+    AuditAction.LOGOUT: "Déconnexion",
+    AuditAction.PASSWORD_CHANGE: "Mot de passe changé",
+    AuditAction.USER_CREATE: "Compte créé",
+    AuditAction.USER_ACTIVATE: "Compte réactivé",
+    AuditAction.USER_DEACTIVATE: "Compte désactivé",
+    AuditAction.ENROLMENT_CODE: "Code d'enrôlement créé",
+    AuditAction.DEVICE_REVOKE: "Tablette révoquée",
+    AuditAction.DEVICE_ENROL: "Tablette enrôlée",
+    AuditAction.ENROL_FAILED: "Code d'enrôlement refusé",
+    AuditAction.ENROL_LOCKED: "Enrôlement bloqué (trop de codes refusés)",
+    AuditAction.EXPORT_CSV: "Export CSV",
+    AuditAction.EXPORT_XLSX: "Export XLSX",
+    AuditAction.EXPORT_PDF: "Export PDF (dossier d'atelier)",
+    AuditAction.EXPORT_JSON: "Export JSON",
+    AuditAction.PROGRAMME_CREATE: "Programme créé",
+    AuditAction.STRUCTURE_CREATE: "Structure créée",
+    AuditAction.UNIT_CREATE: "Unité créée",
+    AuditAction.OBSERVER_CREATE: "Observateur créé",
+}
+
+# The keys services write in ``details``, as an administrator reads them.
+DETAIL_LABELS: dict[str, str] = {
+    "role": "rôle",
+    "email": "e-mail",
+    "via": "depuis",
+    "structure_id": "structure n°",
+    "observer_id": "observateur n°",
+    "enrolment_code_id": "code d'enrôlement n°",
+    "expires_at": "expire le",
+    "retry": "nouvel essai",
+    "client_ip": "adresse",
+    "until": "bloqué jusqu'au",
+    "reason": "motif",
+    "format": "format",
+    "filters": "filtres",
+    "rows": "lignes",
+    "anonymous_structures": "structures anonymisées",
+    "separator": "séparateur",
+    "from": "avant",
+    "to": "après",
+    "tag": "étiquette",
+    "comment_id": "commentaire n°",
+}
+VALUE_WORDS: dict[str, str] = {"cli": "la commande vigie", "web": "les pages", "api": "l'API"}
+
+
+def action_label(action: str) -> str:
+    """The French label of a recorded action; an action no longer written keeps its code."""
+    try:
+        return AuditAction(action).label
+    except ValueError:
+        return action
+
+
+def _in_words(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{DETAIL_LABELS.get(str(k), str(k))} : {_in_words(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple | set):
+        return ", ".join(_in_words(item) for item in value) or "—"
+    return VALUE_WORDS.get(str(value), str(value))
+
+
+def details_in_words(details: Mapping[str, object]) -> str:
+    """``{"role": "admin", "via": "cli"}`` → ``rôle : admin · depuis : la commande vigie``."""
+    return " · ".join(f"{DETAIL_LABELS.get(key, key)} : {_in_words(value)}" for key, value in details.items())

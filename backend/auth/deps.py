@@ -1,0 +1,118 @@
+"""The signed-in user behind a browser's session cookie, for pages and JSON API calls alike.
+
+Writes made with the cookie must also prove they come from our own pages (CSRF): forms carry a hidden
+``csrf_token`` field, API calls an ``X-CSRF-Token`` header, both checked against the session's token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request, Response
+from pydantic import ValidationError
+
+from backend import models
+from backend.auth.access import visible_structure_ids
+from backend.auth.web_sessions import COOKIE_NAME, SESSION_LIFETIME, csrf_matches, find_session
+from backend.db import SessionDep, release_connection
+from backend.problems import forbidden, invalid_filter, unauthenticated
+from backend.review.filters import ObservationFilter
+from shared.messages import field_errors
+
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True)
+class SignedInBrowser:
+    user: models.User
+    web_session: models.WebSession
+    token: str  # the cookie value, needed to sign out or to keep this session on a password change
+
+    @property
+    def csrf_token(self) -> str:
+        return self.web_session.csrf_token
+
+
+def signed_in_browser(request: Request, session: SessionDep) -> SignedInBrowser:
+    token = request.cookies.get(COOKIE_NAME)
+    found = find_session(session, token)
+    release_connection(session)  # the route runs in another thread trip: see release_connection
+    if found is None or token is None:
+        raise unauthenticated()
+    user, record = found
+    return SignedInBrowser(user=user, web_session=record, token=token)
+
+
+SignedInDep = Annotated[SignedInBrowser, Depends(signed_in_browser)]
+
+
+def current_user(signed_in: SignedInDep) -> models.User:
+    return signed_in.user
+
+
+CurrentUserDep = Annotated[models.User, Depends(current_user)]
+
+
+def user_scope(session: SessionDep, user: CurrentUserDep) -> set[int] | None:
+    """The signed-in user's structures (None: all), to pass as ``allowed_structure_ids``."""
+    structure_ids = visible_structure_ids(session, user)
+    release_connection(session)
+    return structure_ids
+
+
+ScopeDep = Annotated[set[int] | None, Depends(user_scope)]
+
+
+def csrf_header(
+    signed_in: SignedInDep,
+    token: Annotated[str | None, Header(alias=CSRF_HEADER, include_in_schema=True)] = None,
+) -> SignedInBrowser:
+    if not csrf_matches(signed_in.web_session, token):
+        raise forbidden("csrf_failed", code="csrf_failed")
+    return signed_in
+
+
+async def csrf_form(request: Request, signed_in: SignedInDep) -> SignedInBrowser:
+    form = await request.form()  # cached on the request: the route still reads its own fields
+    presented = form.get(CSRF_FIELD)
+    if not csrf_matches(signed_in.web_session, presented if isinstance(presented, str) else None):
+        raise forbidden("csrf_failed", code="csrf_failed")
+    return signed_in
+
+
+CsrfApiDep = Annotated[SignedInBrowser, Depends(csrf_header)]
+CsrfFormDep = Annotated[SignedInBrowser, Depends(csrf_form)]
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    """HttpOnly (no script reads it), SameSite=Lax (not sent on cross-site posts), Secure over https."""
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")
+
+
+def observation_filter(request: Request) -> ObservationFilter:
+    """Filters from the query string; empty fields (as a GET form sends them) mean "all"."""
+    values = {
+        key: value for key, value in request.query_params.items() if value.strip() and key not in NOT_FILTERS
+    }
+    try:
+        return ObservationFilter.model_validate(values)
+    except ValidationError as exc:
+        raise invalid_filter(field_errors(exc)) from None
+
+
+NOT_FILTERS = frozenset({"page", "page_size", "message"})
+FilterDep = Annotated[ObservationFilter, Depends(observation_filter)]

@@ -1,0 +1,1 @@
+"""Dashboards: figures computed in the database, as JSON and as pages."""

@@ -1,0 +1,1 @@
+"""Exports of the filtered observations: rows, CSV, XLSX, JSON, the workshop PDF, pseudonyms."""

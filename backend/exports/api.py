@@ -1,0 +1,77 @@
+"""Exports for the signed-in facilitator: the observations of the filtered list or dashboard as CSV,
+XLSX, JSON or the workshop pack (PDF). Same filters as the list, limited to the reader's structures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from backend.auth.deps import NOT_FILTERS, CurrentUserDep, ScopeDep
+from backend.exports.rows import ExportScope
+from backend.exports.service import ExportFormat, start_export
+from backend.problems import invalid_filter
+from backend.review.filters import ObservationFilter
+from shared.messages import field_errors
+
+router = APIRouter(prefix="/api/v1/exports", tags=["web: exports"])
+
+EXPORT_OPTIONS = frozenset({"separator", "anonymous_structures"})
+
+
+def export_filter(request: Request) -> ObservationFilter:
+    """The list's filters from the query string, the export's own options left aside."""
+    values = {
+        key: value
+        for key, value in request.query_params.items()
+        if value.strip() and key not in NOT_FILTERS and key not in EXPORT_OPTIONS
+    }
+    try:
+        return ObservationFilter.model_validate(values)
+    except ValidationError as exc:
+        raise invalid_filter(field_errors(exc)) from None
+
+
+ExportFilterDep = Annotated[ObservationFilter, Depends(export_filter)]
+
+
+@router.get("/observations.{export_format}", response_class=StreamingResponse)
+def export_observations(
+    export_format: ExportFormat,
+    request: Request,
+    user: CurrentUserDep,
+    allowed: ScopeDep,
+    criteria: ExportFilterDep,
+    separator: Annotated[Literal[";", ","], Query(description="CSV : ';' (Excel français) ou ','")] = ";",
+    anonymous_structures: Annotated[bool, Query(description="Structures désignées S1, S2…")] = False,
+) -> StreamingResponse:
+    scope = ExportScope(
+        criteria=criteria,
+        allowed_structure_ids=None if allowed is None else frozenset(allowed),
+        anonymous_structures=anonymous_structures,
+    )
+    # The body is read after this function returns: it gets a session of its own, closed at the end.
+    database = Session(request.app.state.engine)
+    try:
+        started = start_export(
+            database, scope, export_format, actor_user_id=user.id, via="api", separator=separator
+        )
+    except BaseException:
+        database.close()
+        raise
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from started.chunks
+        finally:
+            database.close()
+
+    return StreamingResponse(
+        body(),
+        media_type=started.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{started.file_name}"'},
+    )

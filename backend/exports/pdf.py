@@ -1,0 +1,364 @@
+"""The workshop pack: a printable PDF for a structure or a programme with a cover, key figures, charts,
+and the observations marked "to discuss in workshop" as cards (category, situation, effect, quote).
+
+Everything in it is pseudonymised like the other exports: observers as O1, O2…, notes masked by the
+privacy guard, structures by name or S1, S2….
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import IO, Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from backend.dashboards.service import Count
+from backend.exports.rows import ExportRow
+from backend.exports.summary import WorkshopFigures
+from shared.taxonomy import current_taxonomy
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN = 1.8 * cm
+TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+INK = colors.HexColor("#1F2933")
+MUTED = colors.HexColor("#5F6B7A")
+ACCENT = colors.HexColor("#1F5FA8")
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    return {
+        "cover_title": ParagraphStyle(
+            "cover_title", parent=base["Title"], fontSize=28, leading=34, textColor=INK, alignment=TA_CENTER
+        ),
+        "cover_subtitle": ParagraphStyle(
+            "cover_subtitle",
+            parent=base["Normal"],
+            fontSize=16,
+            leading=22,
+            textColor=ACCENT,
+            alignment=TA_CENTER,
+        ),
+        "h1": ParagraphStyle("h1", parent=base["Heading1"], textColor=INK, spaceAfter=10),
+        "h2": ParagraphStyle("h2", parent=base["Heading2"], textColor=INK),
+        "body": ParagraphStyle("body", parent=base["Normal"], fontSize=10, leading=14, textColor=INK),
+        "muted": ParagraphStyle("muted", parent=base["Normal"], fontSize=9, leading=12, textColor=MUTED),
+        "card_title": ParagraphStyle(
+            "card_title", parent=base["Normal"], fontName="Helvetica-Bold", fontSize=11, leading=14
+        ),
+        "quote": ParagraphStyle(
+            "quote",
+            parent=base["Normal"],
+            fontName="Helvetica-Oblique",
+            fontSize=10.5,
+            leading=14,
+            textColor=INK,
+        ),
+    }
+
+
+def _text(value: object) -> str:
+    return escape(str(value))
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def _cover(figures: WorkshopFigures, total_cards: int, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    story: list[Flowable] = [
+        Spacer(1, 5 * cm),
+        Paragraph("Dossier d'atelier", styles["cover_title"]),
+        Spacer(1, 0.6 * cm),
+        Paragraph(_text(f"{figures.scope_label} : {figures.title}"), styles["cover_subtitle"]),
+        Spacer(1, 2 * cm),
+    ]
+    lines = [
+        ("Édité le", figures.exported_at.strftime("%d/%m/%Y")),
+        ("Observations", str(figures.dashboard.observations)),
+        ("Observations à discuter", str(total_cards)),
+        *figures.filters,
+    ]
+    table = Table([[_text(a), _text(b)] for a, b in lines], colWidths=[6 * cm, 9 * cm], hAlign="CENTER")
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),
+                ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
+    story += [
+        table,
+        Spacer(1, 3 * cm),
+        Paragraph(
+            "Document pseudonymisé : observateurs désignés O1, O2…, "
+            + ("structures désignées S1, S2…, " if figures.anonymous_structures else "")
+            + "identifiants de patients masqués dans les notes. À ne pas compléter avec des noms.",
+            styles["muted"],
+        ),
+        PageBreak(),
+    ]
+    return story
+
+
+def _key_figures(
+    figures: WorkshopFigures, total_cards: int, styles: dict[str, ParagraphStyle]
+) -> list[Flowable]:
+    dashboard = figures.dashboard
+    negative = figures.negative_share
+    top = dashboard.by_category[0] if dashboard.by_category and dashboard.by_category[0].count else None
+    tiles = [
+        (str(dashboard.observations), "observations"),
+        (_number(dashboard.observed_hours), "heures observées"),
+        (_number(dashboard.per_hour), "observations par heure observée"),
+        ("—" if negative is None else f"{negative:.0%}".replace("%", "\u202f%"), "à effet négatif"),
+        (str(total_cards), "situations à discuter"),
+        (_text(top.label) if top else "—", "catégorie la plus fréquente"),
+    ]
+    cells = [
+        Paragraph(
+            f'<font size="18" color="#1F5FA8"><b>{value}</b></font><br/>'
+            f'<font size="9" color="#5F6B7A">{label}</font>',
+            styles["body"],
+        )
+        for value, label in tiles
+    ]
+    grid = Table([cells[0:3], cells[3:6]], colWidths=[TEXT_WIDTH / 3] * 3, rowHeights=[2.2 * cm] * 2)
+    grid.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.5, colors.lightgrey),
+                ("INNERGRID", (0, 0), (-1, -1), 0.5, colors.lightgrey),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 10),
+            ]
+        )
+    )
+    story: list[Flowable] = [Paragraph("Chiffres clés", styles["h1"]), grid, Spacer(1, 0.6 * cm)]
+    if len(figures.structures) > 1:
+        header = ["Structure", "Visites", "Heures observées", "Observations", "Par heure"]
+        rows = [
+            [
+                _text(r.structure),
+                str(r.visits),
+                _number(r.observed_hours),
+                str(r.observations),
+                _number(r.per_hour, 2),
+            ]
+            for r in figures.structures
+        ]
+        table = Table(
+            [header, *rows], colWidths=[6.4 * cm, 2.2 * cm, 3.2 * cm, 2.8 * cm, 2.4 * cm], repeatRows=1
+        )
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                    ("FONTSIZE", (0, 0), (-1, -1), 9),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDE6F0")),
+                    ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
+                ]
+            )
+        )
+        story += [Paragraph("Par structure", styles["h2"]), table]
+    return story
+
+
+def _bar_chart(title: str, counts: list[Count], colours: dict[str, str] | None = None) -> Drawing:
+    shown = [c for c in counts if c.count][:10]
+    height = 40 + 22 * max(len(shown), 1)
+    drawing = Drawing(TEXT_WIDTH, height + 20)
+    drawing.add(String(0, height + 6, title, fontName="Helvetica-Bold", fontSize=11, fillColor=INK))
+    if not shown:
+        drawing.add(String(0, height - 20, "Aucune observation.", fontName="Helvetica", fontSize=9))
+        return drawing
+    chart = HorizontalBarChart()
+    chart.x, chart.y = 170, 10
+    chart.width, chart.height = int(TEXT_WIDTH) - 200, height - 30
+    chart.data = [[c.count for c in reversed(shown)]]
+    chart.categoryAxis.categoryNames = [c.label[:34] for c in reversed(shown)]
+    chart.categoryAxis.labels.fontSize = 8
+    chart.categoryAxis.labels.boxAnchor = "e"
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.labels.fontSize = 8
+    chart.barLabels.fontSize = 8
+    chart.barLabelFormat = "%d"
+    chart.barLabels.nudge = 8
+    chart.bars[0].fillColor = ACCENT
+    if colours:
+        for index, count in enumerate(reversed(shown)):
+            chart.bars[(0, index)].fillColor = colors.HexColor(colours.get(count.code, "#1F5FA8"))
+    chart.bars[0].strokeColor = None
+    drawing.add(chart)
+    return drawing
+
+
+def _hour_chart(by_hour: list[int]) -> Drawing:
+    drawing = Drawing(TEXT_WIDTH, 190)
+    drawing.add(
+        String(
+            0,
+            176,
+            "Observations par heure de la journée (heure locale)",
+            fontName="Helvetica-Bold",
+            fontSize=11,
+        )
+    )
+    chart = VerticalBarChart()
+    chart.x, chart.y = 30, 20
+    chart.width, chart.height = int(TEXT_WIDTH) - 40, 140
+    chart.data = [by_hour]
+    chart.categoryAxis.categoryNames = [f"{h}" for h in range(24)]
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.labels.fontSize = 7
+    chart.bars[0].fillColor = ACCENT
+    chart.bars[0].strokeColor = None
+    drawing.add(chart)
+    return drawing
+
+
+def _charts(figures: WorkshopFigures, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    dashboard = figures.dashboard
+    category_colours = {c.code: c.colour for c in current_taxonomy().categories}
+    effect_colours = {"negative": "#B3261E", "ambivalent": "#A15C00", "positive": "#2E7D32"}
+    return [
+        PageBreak(),
+        Paragraph("Ce qui a été observé", styles["h1"]),
+        _bar_chart("Par catégorie", dashboard.by_category, category_colours),
+        Spacer(1, 0.4 * cm),
+        _bar_chart("Par effet", dashboard.by_effect, effect_colours),
+        Spacer(1, 0.4 * cm),
+        _bar_chart("Dimensions du travail touchées", dashboard.by_dimension),
+        PageBreak(),
+        _bar_chart("Par outil", dashboard.by_tool),
+        Spacer(1, 0.4 * cm),
+        _bar_chart("Par professionnel observé", dashboard.by_role),
+        Spacer(1, 0.4 * cm),
+        _hour_chart(dashboard.by_hour),
+    ]
+
+
+def _local_date(iso_time: str) -> str:
+    moment = datetime.fromisoformat(iso_time)
+    return moment.strftime("%d/%m/%Y, %H h %M")
+
+
+def _card(row: ExportRow, number: int, styles: dict[str, ParagraphStyle]) -> Flowable:
+    colour = {c.code: c.colour for c in current_taxonomy().categories}.get(row.category_code, "#1F5FA8")
+    situation = " · ".join(
+        part
+        for part in (
+            row.unit,
+            row.role,
+            row.tool,
+            row.interruption_source and f"source : {row.interruption_source}",
+            _local_date(row.occurred_at),
+        )
+        if part
+    )
+    effect = row.effect or "effet non renseigné"
+    if row.severity_label:
+        effect += f" (gravité : {row.severity_label.lower()})"
+    if row.impacts:
+        effect += f" — impact sur : {row.impacts.lower()}"
+    quote = f"« {_text(row.note)} »" if row.note else "<i>(pas de note)</i>"
+    body = [
+        [Paragraph(f"{number}. {_text(row.category)}", styles["card_title"])],
+        [Paragraph(f"<b>Situation</b> : {_text(situation)}", styles["body"])],
+        [Paragraph(f"<b>Effet</b> : {_text(effect)}", styles["body"])],
+        *(
+            [[Paragraph(f"<b>Dimensions</b> : {_text(row.dimensions)}", styles["body"])]]
+            if row.dimensions
+            else []
+        ),
+        [Paragraph(quote, styles["quote"])],
+        [Paragraph(_text(f"{row.structure} — observé par {row.observer}"), styles["muted"])],
+    ]
+    card = Table(body, colWidths=[TEXT_WIDTH - 0.4 * cm])
+    card.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.75, colors.HexColor("#B8C2CC")),
+                ("LINEBEFORE", (0, 0), (0, -1), 5, colors.HexColor(colour)),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#F3F5F8")),
+                ("LEFTPADDING", (0, 0), (-1, -1), 12),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
+        )
+    )
+    return KeepTogether([card, Spacer(1, 0.45 * cm)])
+
+
+def _cards(cards: list[ExportRow], total: int, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    story: list[Flowable] = [PageBreak(), Paragraph("Situations à discuter en atelier", styles["h1"])]
+    if not cards:
+        story.append(Paragraph("Aucune observation n'est marquée « à discuter en atelier ».", styles["body"]))
+        return story
+    if total > len(cards):
+        story.append(
+            Paragraph(
+                f"Les {len(cards)} premières sur {total} (les suivantes sont dans l'export XLSX ou CSV).",
+                styles["muted"],
+            )
+        )
+        story.append(Spacer(1, 0.3 * cm))
+    story += [_card(row, number, styles) for number, row in enumerate(cards, start=1)]
+    return story
+
+
+def _footer(canvas: Canvas, document: Any) -> None:
+    canvas.saveState()
+    canvas.setFont("Helvetica", 8)
+    canvas.setFillColor(MUTED)
+    canvas.drawString(MARGIN, 1.0 * cm, "Vigie — dossier d'atelier — document pseudonymisé")
+    canvas.drawRightString(PAGE_WIDTH - MARGIN, 1.0 * cm, f"page {document.page}")
+    canvas.restoreState()
+
+
+def write_pdf(
+    figures: WorkshopFigures, cards: list[ExportRow], total_cards: int, destination: str | IO[bytes]
+) -> None:
+    styles = _styles()
+    document = SimpleDocTemplate(
+        destination,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=f"Dossier d'atelier — {figures.title}",
+        author="Vigie",
+    )
+    story = [
+        *_cover(figures, total_cards, styles),
+        *_key_figures(figures, total_cards, styles),
+        *_charts(figures, styles),
+        *_cards(cards, total_cards, styles),
+    ]
+    document.build(story, onFirstPage=_footer, onLaterPages=_footer)

@@ -1,0 +1,336 @@
+"""The rows every export format writes: one per observation, chosen by the one observation filter, with
+French labels next to the stable codes, times in the structure's own time zone, observers pseudonymised
+and every note passed through the privacy guard.
+
+Rows are produced lazily from a streamed query, so that a CSV of a million observations never holds
+more than one batch in memory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, NamedTuple
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import String, func, type_coerce
+from sqlmodel import Session, col, select
+
+from backend import models
+from backend.exports.pseudonyms import Pseudonyms, build_pseudonyms
+from backend.review.filters import ObservationFilter, apply_observation_filter
+from shared.privacy import mask_identifiers
+from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
+from shared.taxonomy import load_taxonomy
+
+BATCH_SIZE = 1000
+MULTI_VALUE_SEPARATOR = "|"  # between codes ("rhythm|work_content"); labels are joined with " | "
+# A flagged note in which today's guard finds nothing (it was flagged by another version, or by hand) is
+# withheld whole rather than trusted.
+WITHHELD_NOTE = "[note masquée : signalée comme identifiante]"
+
+
+class ExportScope(BaseModel):
+    """What is exported and how: the facilitator's filter, the reader's structures, and the options."""
+
+    model_config = ConfigDict(frozen=True)
+
+    criteria: ObservationFilter
+    allowed_structure_ids: frozenset[int] | None = None  # None: every structure (admins, the CLI)
+    anonymous_structures: bool = False
+
+
+class ExportRow(NamedTuple):
+    """One observation as exported. Field order is column order in every format; a named tuple
+    because a million of them go by in a CSV export."""
+
+    observation_id: str
+    structure: str
+    unit: str
+    observer: str
+    occurred_at: str
+    ended_at: str | None
+    duration_seconds: int | None
+    category_code: str
+    category: str
+    role_code: str | None
+    role: str | None
+    tool_code: str | None
+    tool: str | None
+    interruption_source_code: str | None
+    interruption_source: str | None
+    dimension_codes: str
+    dimensions: str
+    effect_code: str | None
+    effect: str | None
+    impact_codes: str
+    impacts: str
+    severity: int | None
+    severity_label: str | None
+    review_status_code: str
+    review_status: str
+    note: str | None
+    privacy_flagged: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+COLUMN_KEYS: tuple[str, ...] = ExportRow._fields
+
+# French headers for the spreadsheet formats (JSON uses the keys); code columns say so.
+COLUMN_HEADERS: dict[str, str] = {
+    "observation_id": "Identifiant",
+    "structure": "Structure",
+    "unit": "Unité",
+    "observer": "Observateur",
+    "occurred_at": "Début",
+    "ended_at": "Fin",
+    "duration_seconds": "Durée (s)",
+    "category_code": "Catégorie (code)",
+    "category": "Catégorie",
+    "role_code": "Professionnel (code)",
+    "role": "Professionnel observé",
+    "tool_code": "Outil (code)",
+    "tool": "Outil en cause",
+    "interruption_source_code": "Source (code)",
+    "interruption_source": "Source de l'interruption",
+    "dimension_codes": "Dimensions (codes)",
+    "dimensions": "Dimensions du travail touchées",
+    "effect_code": "Effet (code)",
+    "effect": "Effet",
+    "impact_codes": "Impacts (codes)",
+    "impacts": "Impact sur",
+    "severity": "Gravité (code)",
+    "severity_label": "Gravité",
+    "review_status_code": "Statut (code)",
+    "review_status": "Statut de relecture",
+    "note": "Note",
+    "privacy_flagged": "Note signalée (confidentialité)",
+}
+assert tuple(COLUMN_HEADERS) == COLUMN_KEYS
+
+
+@dataclass(frozen=True)
+class _StructureInfo:
+    zone: ZoneInfo
+    labels: dict[str, dict[str, str]]  # French labels by attribute and code, in the structure's grid
+    version: str  # of the grid
+
+
+def export_note(note: str | None, privacy_flagged: bool) -> str | None:
+    """A note as it may leave the server: identifiers masked whether or not the note was flagged."""
+    if note is None:
+        return None
+    masked = mask_identifiers(note)
+    if privacy_flagged and masked == note:
+        return WITHHELD_NOTE
+    return masked
+
+
+def export_programme_ids(session: Session, scope: ExportScope) -> list[int]:
+    """The programmes the export's structures belong to (for pseudonyms and the cover page)."""
+    structure = models.Structure
+    statement = select(structure.programme_id).distinct()
+    if scope.allowed_structure_ids is not None:
+        statement = statement.where(col(structure.id).in_(sorted(scope.allowed_structure_ids)))
+    if scope.criteria.programme_id is not None:
+        statement = statement.where(structure.programme_id == scope.criteria.programme_id)
+    if scope.criteria.structure_id is not None:
+        statement = statement.where(structure.id == scope.criteria.structure_id)
+    return sorted(session.exec(statement).all())
+
+
+def pseudonyms_for(session: Session, scope: ExportScope) -> Pseudonyms:
+    return build_pseudonyms(
+        session, export_programme_ids(session, scope), anonymous_structures=scope.anonymous_structures
+    )
+
+
+def count_export_rows(session: Session, scope: ExportScope) -> int:
+    obs = models.Observation
+    statement = apply_observation_filter(
+        select(func.count()).select_from(obs), scope.criteria, scope.allowed_structure_ids
+    )
+    return int(session.exec(statement).one())
+
+
+def _codes_of(attribute: str) -> Any:
+    value = models.ObservationAttributeValue
+    return (
+        select(func.aggregate_strings(col(value.code), MULTI_VALUE_SEPARATOR))
+        .where(col(value.observation_id) == col(models.Observation.id), value.attribute == attribute)
+        .scalar_subquery()
+    )
+
+
+def _export_statement(scope: ExportScope) -> Any:
+    obs = models.Observation
+    columns: list[Any] = [
+        # The id as the database keeps it (see _uuid_text), not made a UUID only to be printed again.
+        type_coerce(obs.id, String),
+        obs.structure_id,
+        obs.observer_id,
+        models.Unit.name,
+        obs.occurred_at,
+        obs.ended_at,
+        obs.category,
+        obs.role,
+        obs.tool,
+        obs.interruption_source,
+        _codes_of("dimension"),
+        obs.effect,
+        _codes_of("impact"),
+        obs.severity,
+        obs.review_status,
+        obs.note,
+        obs.privacy_flagged,
+    ]
+    statement = (
+        select(*columns)
+        .join(models.Visit, col(models.Visit.id) == col(obs.visit_id))
+        .join(models.Unit, col(models.Unit.id) == col(models.Visit.unit_id))
+    )
+    statement = apply_observation_filter(statement, scope.criteria, scope.allowed_structure_ids)
+    return statement.order_by(col(obs.occurred_at), col(obs.id)).execution_options(yield_per=BATCH_SIZE)
+
+
+def _structures(session: Session) -> dict[int, _StructureInfo]:
+    rows = session.exec(
+        select(models.Structure.id, models.Structure.timezone, models.Programme.taxonomy_version).join(
+            models.Programme, col(models.Programme.id) == col(models.Structure.programme_id)
+        )
+    ).all()
+    return {
+        structure_id: _StructureInfo(_zone(timezone), _labels(version), version)
+        for structure_id, timezone, version in rows
+        if structure_id is not None
+    }
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+@cache
+def _labels(version: str) -> dict[str, dict[str, str]]:
+    """French labels by attribute and code, looked up a million times in a large export."""
+    taxonomy = load_taxonomy(version)
+    labels = {"category": {c.code: c.label.fr for c in taxonomy.categories}}
+    for attribute in taxonomy.attributes:
+        labels[attribute.code] = {v.code: v.label.fr for v in attribute.values}
+    return labels
+
+
+@cache
+def _multi(version: str, attribute: str, joined: str | None) -> tuple[str, str]:
+    """Codes in the grid's order (the database keeps none), and their labels."""
+    codes = set(joined.split(MULTI_VALUE_SEPARATOR)) if joined else set()
+    labels = _labels(version)[attribute]
+    ordered = [c for c in labels if c in codes] + sorted(codes - set(labels))
+    return MULTI_VALUE_SEPARATOR.join(ordered), " | ".join(labels.get(c, c) for c in ordered)
+
+
+_STORED_UUID = re.compile("[0-9a-f]{32}")
+
+
+def _uuid_text(stored: UUID | str) -> str:
+    """An observation id in its usual form: PostgreSQL gives a UUID, SQLite the 32 lowercase hex digits
+    SQLAlchemy's Uuid type stores there (formatted directly, a few times faster than via UUID)."""
+    if isinstance(stored, UUID):
+        return str(stored)
+    if _STORED_UUID.fullmatch(stored):
+        return f"{stored[:8]}-{stored[8:12]}-{stored[12:16]}-{stored[16:20]}-{stored[20:]}"
+    return str(UUID(stored))
+
+
+# Review statuses by code: the code itself and its French label.
+_REVIEW_STATUSES = {
+    status.value: (status.value, REVIEW_STATUS_LABELS[status]["fr"]) for status in ReviewStatus
+}
+
+
+def iter_export_rows(
+    session: Session, scope: ExportScope, pseudonyms: Pseudonyms | None = None
+) -> Generator[ExportRow, None, None]:
+    """The exported rows, oldest first, streamed from the database in batches.
+
+    Runs once per observation, 100,000 times for a large XLSX: labels are plain dictionary look-ups
+    (a code from another grid version keeps its code as label, still there to read), and the query
+    goes through the connection rather than the ORM, which would only wrap each row again.
+    """
+    pseudonyms = pseudonyms or pseudonyms_for(session, scope)
+    structures = _structures(session)
+    structure_of, observer_of = pseudonyms.structure, pseudonyms.observer
+    new_row = ExportRow._make
+    result = session.connection().execute(_export_statement(scope))
+    try:
+        for (
+            observation_id,
+            structure_id,
+            observer_id,
+            unit_name,
+            occurred_at,
+            ended_at,
+            category,
+            role,
+            tool,
+            source,
+            dimension_codes,
+            effect,
+            impact_codes,
+            severity,
+            review_status,
+            note,
+            privacy_flagged,
+        ) in result:
+            info = structures[structure_id]
+            labels, zone = info.labels, info.zone
+            dimensions = _multi(info.version, "dimension", dimension_codes)
+            impacts = _multi(info.version, "impact", impact_codes)
+            try:
+                status_code, status_label = _REVIEW_STATUSES[review_status]
+            except KeyError:
+                raise ValueError(f"unknown review status {review_status!r}") from None
+            flagged = bool(privacy_flagged)
+            yield new_row(
+                (
+                    _uuid_text(observation_id),
+                    structure_of(structure_id),
+                    unit_name,
+                    observer_of(observer_id),
+                    occurred_at.astimezone(zone).isoformat(timespec="seconds"),
+                    None if ended_at is None else ended_at.astimezone(zone).isoformat(timespec="seconds"),
+                    None if ended_at is None else round((ended_at - occurred_at).total_seconds()),
+                    category,
+                    labels["category"].get(category, category),
+                    role,
+                    None if role is None else labels["role"].get(role, role),
+                    tool,
+                    None if tool is None else labels["tool"].get(tool, tool),
+                    source,
+                    None if source is None else labels["interruption_source"].get(source, source),
+                    dimensions[0],
+                    dimensions[1],
+                    effect,
+                    None if effect is None else labels["effect"].get(effect, effect),
+                    impacts[0],
+                    impacts[1],
+                    severity,
+                    None if severity is None else labels["severity"].get(str(severity), str(severity)),
+                    status_code,
+                    status_label,
+                    export_note(note, flagged),
+                    flagged,
+                )
+            )
+    finally:
+        result.close()

@@ -1,0 +1,229 @@
+"""One entry point for every export, whatever asks for it (API, CLI): check the scope, record who exports
+what in the audit log, then produce the file's bytes in the requested format.
+
+The audit event is committed before the first byte leaves, with the number of rows the filter selects,
+so an export that is interrupted half-way is still on record.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlmodel import Session, col, select
+
+from backend import models
+from backend.audit.actions import AuditAction
+from backend.audit.service import record_audit
+from backend.exports.csv import Separator, csv_chunks
+from backend.exports.json import json_chunks
+from backend.exports.pdf import write_pdf
+from backend.exports.rows import (
+    ExportScope,
+    count_export_rows,
+    export_programme_ids,
+    iter_export_rows,
+    pseudonyms_for,
+)
+from backend.exports.summary import discussion_cards, workshop_figures
+from backend.exports.xlsx import write_xlsx
+from backend.problems import detail, invalid_fields, not_found
+from shared.taxonomy import current_taxonomy, load_taxonomy
+
+FILE_CHUNK = 64 * 1024
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    PDF = "pdf"
+    JSON = "json"
+
+
+MEDIA_TYPES: dict[ExportFormat, str] = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ExportFormat.PDF: "application/pdf",
+    ExportFormat.JSON: "application/json",
+}
+
+
+@dataclass(frozen=True)
+class StartedExport:
+    rows: int
+    file_name: str
+    media_type: str
+    chunks: Iterator[bytes]
+
+
+def check_export_scope(session: Session, scope: ExportScope) -> None:
+    """Refuse a programme or structure that does not exist or lies outside the reader's scope (404 in
+    both cases, so that its existence does not leak)."""
+    criteria, allowed = scope.criteria, scope.allowed_structure_ids
+    if criteria.structure_id is not None:
+        structure = session.get(models.Structure, criteria.structure_id)
+        if structure is None or (allowed is not None and criteria.structure_id not in allowed):
+            raise not_found()
+        if criteria.programme_id is not None and structure.programme_id != criteria.programme_id:
+            raise not_found()
+    if criteria.programme_id is not None:
+        programme = session.get(models.Programme, criteria.programme_id)
+        visible = allowed is None or any(
+            structure_id in allowed
+            for structure_id in session.exec(
+                select(models.Structure.id).where(col(models.Structure.programme_id) == criteria.programme_id)
+            ).all()
+        )
+        if programme is None or not visible:
+            raise not_found()
+    _check_codes(session, scope)
+
+
+def _check_codes(session: Session, scope: ExportScope) -> None:
+    """An unknown code would silently export nothing: say which one instead."""
+    programme_ids = export_programme_ids(session, scope)
+    programme = session.get(models.Programme, programme_ids[0]) if programme_ids else None
+    taxonomy = load_taxonomy(programme.taxonomy_version) if programme else current_taxonomy()
+    details = []
+    for attribute, code in (
+        ("category", scope.criteria.category),
+        ("role", scope.criteria.role),
+        ("tool", scope.criteria.tool),
+    ):
+        if not code:
+            continue
+        known = taxonomy.category_codes if attribute == "category" else taxonomy.attribute(attribute).codes
+        if code not in known:
+            details.append(
+                detail(attribute, "unknown_code", code=code, attribute=attribute, version=taxonomy.version)
+            )
+    if details:
+        problems = " ".join(d.message for d in details)
+        raise invalid_fields("invalid_filter", details, says="invalid_filter_codes", problems=problems)
+
+
+def record_export(
+    session: Session,
+    scope: ExportScope,
+    export_format: ExportFormat,
+    rows: int,
+    *,
+    actor_user_id: int | None,
+    via: str,
+    separator: Separator | None = None,
+) -> models.AuditEvent:
+    criteria = scope.criteria
+    target_type, target_id = (
+        ("structure", criteria.structure_id)
+        if criteria.structure_id is not None
+        else ("programme", criteria.programme_id)
+    )
+    details: dict[str, object] = {
+        "format": export_format.value,
+        "filters": criteria.model_dump(mode="json", exclude_none=True),
+        "rows": rows,
+        "anonymous_structures": scope.anonymous_structures,
+        "via": via,
+    }
+    if separator is not None:
+        details["separator"] = separator
+    event = record_audit(
+        session,
+        AuditAction(f"export.{export_format.value}"),
+        actor_user_id=actor_user_id,
+        target_type=target_type,
+        target_id=target_id,
+        details=details,
+    )
+    session.commit()
+    return event
+
+
+def file_name(export_format: ExportFormat, now: datetime | None = None) -> str:
+    stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
+    if export_format == ExportFormat.PDF:
+        return f"vigie-dossier-atelier-{stamp}.pdf"
+    return f"vigie-observations-{stamp}.{export_format.value}"
+
+
+def _about(scope: ExportScope, rows: int) -> dict[str, object]:
+    return {
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "filters": scope.criteria.model_dump(mode="json", exclude_none=True),
+        "anonymous_structures": scope.anonymous_structures,
+        "count": rows,
+    }
+
+
+def _built_file(session: Session, scope: ExportScope, export_format: ExportFormat) -> Iterator[bytes]:
+    """XLSX and PDF are built whole (into a spooled temporary file), then sent in chunks."""
+    pseudonyms = pseudonyms_for(session, scope)
+    figures = workshop_figures(session, scope, pseudonyms)
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        if export_format == ExportFormat.XLSX:
+            write_xlsx(iter_export_rows(session, scope, pseudonyms), figures, spool)
+        else:
+            cards, total = discussion_cards(session, scope, pseudonyms)
+            write_pdf(figures, cards, total, spool)
+        spool.seek(0)
+        while chunk := spool.read(FILE_CHUNK):
+            yield chunk
+
+
+def export_chunks(
+    session: Session, scope: ExportScope, export_format: ExportFormat, rows: int, separator: Separator = ";"
+) -> Iterator[bytes]:
+    if export_format == ExportFormat.CSV:
+        return csv_chunks(iter_export_rows(session, scope), separator)
+    if export_format == ExportFormat.JSON:
+        return json_chunks(iter_export_rows(session, scope), _about(scope, rows))
+    return _built_file(session, scope, export_format)
+
+
+def start_export(
+    session: Session,
+    scope: ExportScope,
+    export_format: ExportFormat,
+    *,
+    actor_user_id: int | None,
+    via: str,
+    separator: Separator = ";",
+) -> StartedExport:
+    """Check the scope, record the export, and return the bytes to send (lazily: nothing is read from
+    the database until the chunks are consumed, with ``session`` still open)."""
+    check_export_scope(session, scope)
+    rows = count_export_rows(session, scope)
+    record_export(
+        session,
+        scope,
+        export_format,
+        rows,
+        actor_user_id=actor_user_id,
+        via=via,
+        separator=separator if export_format == ExportFormat.CSV else None,
+    )
+    return StartedExport(
+        rows=rows,
+        file_name=file_name(export_format),
+        media_type=MEDIA_TYPES[export_format],
+        chunks=export_chunks(session, scope, export_format, rows, separator),
+    )
+
+
+def write_export_file(started: StartedExport, destination: str) -> None:
+    """Write to a temporary file next to ``destination`` and rename it at the end, so a failed export
+    never leaves a truncated file that looks complete."""
+    directory = os.path.dirname(os.path.abspath(destination))
+    with tempfile.NamedTemporaryFile("wb", dir=directory, delete=False, suffix=".part") as partial:
+        try:
+            for chunk in started.chunks:
+                partial.write(chunk)
+        except BaseException:
+            partial.close()
+            os.unlink(partial.name)
+            raise
+    os.replace(partial.name, destination)

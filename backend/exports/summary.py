@@ -1,0 +1,186 @@
+"""The figures and situations a workshop looks at, for the XLSX summary sheets and the workshop pack.
+
+Counts come from the dashboard's own computation (``aggregates.compute_dashboard``), so a printed
+figure is the figure on screen for the same filters; structure names go through the export's pseudonyms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from backend import models
+from backend.dashboards.service import Dashboard, compute_dashboard, observed_time
+from backend.exports.pseudonyms import Pseudonyms
+from backend.exports.rows import (
+    ExportRow,
+    ExportScope,
+    count_export_rows,
+    export_programme_ids,
+    iter_export_rows,
+)
+from backend.review.filters import apply_observation_filter
+from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
+from shared.taxonomy import Taxonomy, current_taxonomy, load_taxonomy
+
+MAX_CARDS = 300  # a printable pack; beyond this the cover says how many more there are
+
+
+@dataclass(frozen=True)
+class StructureRate:
+    structure: str  # name or pseudonym
+    visits: int
+    observed_hours: float
+    observations: int
+
+    @property
+    def per_hour(self) -> float | None:
+        return self.observations / self.observed_hours if self.observed_hours > 0 else None
+
+
+@dataclass(frozen=True)
+class WorkshopFigures:
+    title: str
+    scope_label: str  # "Structure" or "Programme"
+    exported_at: datetime
+    filters: list[tuple[str, str]]  # what the facilitator narrowed to, in French, for the cover
+    dashboard: Dashboard
+    structures: list[StructureRate]
+    anonymous_structures: bool
+
+    @property
+    def negative_share(self) -> float | None:
+        negative = sum(c.count for c in self.dashboard.by_effect if c.code == "negative")
+        return negative / self.dashboard.observations if self.dashboard.observations else None
+
+
+def _taxonomy(session: Session, programme_ids: list[int]) -> Taxonomy:
+    programme = session.get(models.Programme, programme_ids[0]) if programme_ids else None
+    return load_taxonomy(programme.taxonomy_version) if programme else current_taxonomy()
+
+
+def _title(session: Session, scope: ExportScope, pseudonyms: Pseudonyms, programme_ids: list[int]) -> str:
+    if scope.criteria.structure_id is not None:
+        return pseudonyms.structure(scope.criteria.structure_id)
+    if len(programme_ids) == 1:
+        programme = session.get(models.Programme, programme_ids[0])
+        if programme is not None:
+            return programme.name
+    return "Tous les programmes"
+
+
+def describe_filters(session: Session, scope: ExportScope, pseudonyms: Pseudonyms) -> list[tuple[str, str]]:
+    """The filters as a facilitator would say them. The search words are not repeated: someone may have
+    searched for a name."""
+    criteria = scope.criteria
+    taxonomy = _taxonomy(session, export_programme_ids(session, scope))
+    described: list[tuple[str, str]] = []
+    if criteria.structure_id is not None:
+        described.append(("Structure", pseudonyms.structure(criteria.structure_id)))
+    if criteria.unit_id is not None:
+        unit = session.get(models.Unit, criteria.unit_id)
+        described.append(("Unité", unit.name if unit else str(criteria.unit_id)))
+    if criteria.category:
+        try:
+            described.append(("Catégorie", taxonomy.category(criteria.category).label.fr))
+        except KeyError:
+            described.append(("Catégorie", criteria.category))
+    for attribute, label, code in (
+        ("role", "Professionnel", criteria.role),
+        ("tool", "Outil", criteria.tool),
+    ):
+        if code:
+            try:
+                described.append((label, taxonomy.attribute(attribute).label_of(code)))
+            except KeyError:
+                described.append((label, code))
+    if criteria.review_status is not None:
+        described.append(("Statut", REVIEW_STATUS_LABELS[criteria.review_status]["fr"]))
+    if criteria.date_from is not None:
+        described.append(("Du", criteria.date_from.strftime("%d/%m/%Y")))
+    if criteria.date_to is not None:
+        described.append(("Au", criteria.date_to.strftime("%d/%m/%Y")))
+    if criteria.text:
+        described.append(("Recherche dans les notes", "oui"))
+    if criteria.tag:
+        described.append(("Étiquette", criteria.tag))
+    return described
+
+
+def _structure_rates(session: Session, scope: ExportScope, pseudonyms: Pseudonyms) -> list[StructureRate]:
+    obs = models.Observation
+    per_structure: Any = select(obs.structure_id, func.count()).select_from(obs)
+    counts = dict(
+        session.exec(
+            apply_observation_filter(
+                per_structure,
+                scope.criteria,
+                scope.allowed_structure_ids,
+            ).group_by(col(obs.structure_id))
+        ).all()
+    )
+    time = observed_time(session, scope.criteria, scope.allowed_structure_ids)
+    rates = [
+        StructureRate(
+            structure=pseudonyms.structure(structure_id),
+            visits=time.get(structure_id, (0, 0.0))[0],
+            observed_hours=round(time.get(structure_id, (0, 0.0))[1] / 3600, 2),
+            observations=int(counts.get(structure_id, 0)),
+        )
+        for structure_id in sorted(set(counts) | set(time))
+    ]
+    # Pseudonyms are numbered by creation, names sort alphabetically: either way a stable order.
+    return sorted(rates, key=lambda rate: _natural(rate.structure))
+
+
+def _natural(name: str) -> tuple[int, str]:
+    if name[:1] == "S" and name[1:].isdigit():
+        return int(name[1:]), ""
+    return 0, name
+
+
+def workshop_figures(session: Session, scope: ExportScope, pseudonyms: Pseudonyms) -> WorkshopFigures:
+    programme_ids = export_programme_ids(session, scope)
+    title = _title(session, scope, pseudonyms, programme_ids)
+    by_structure = scope.criteria.structure_id is not None
+    dashboard = compute_dashboard(
+        session,
+        scope.criteria,
+        scope.allowed_structure_ids,
+        scope="structure" if by_structure else "programme",
+        scope_id=(scope.criteria.structure_id if by_structure else scope.criteria.programme_id) or 0,
+        name=title,
+        taxonomy=_taxonomy(session, programme_ids),
+    )
+    return WorkshopFigures(
+        title=title,
+        scope_label="Structure" if by_structure else "Programme",
+        exported_at=datetime.now(UTC),
+        filters=describe_filters(session, scope, pseudonyms),
+        dashboard=dashboard,
+        structures=_structure_rates(session, scope, pseudonyms),
+        anonymous_structures=scope.anonymous_structures,
+    )
+
+
+def discussion_cards(
+    session: Session, scope: ExportScope, pseudonyms: Pseudonyms, limit: int = MAX_CARDS
+) -> tuple[list[ExportRow], int]:
+    """The observations marked "to discuss in workshop" among the filtered ones (at most ``limit``,
+    oldest first) and how many there are in all."""
+    wanted = scope.criteria.review_status
+    if wanted is not None and wanted != ReviewStatus.TO_DISCUSS:
+        return [], 0
+    to_discuss = scope.model_copy(
+        update={"criteria": scope.criteria.model_copy(update={"review_status": ReviewStatus.TO_DISCUSS})}
+    )
+    total = count_export_rows(session, to_discuss)
+    rows = iter_export_rows(session, to_discuss, pseudonyms)
+    cards = list(islice(rows, limit))
+    rows.close()  # releases the database cursor now rather than when collected
+    return cards, total

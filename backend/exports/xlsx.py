@@ -1,0 +1,323 @@
+"""XLSX export: the observations sheet (frozen header, filters, column widths) and summary sheets with
+native Excel charts, which the facilitator can restyle in Excel or LibreOffice.
+
+The observation rows are written as sheet XML to a temporary file as they come from the database, so
+memory stays flat, and put into the workbook XlsxWriter built around them (header, widths, frozen pane,
+filter, summary sheets, charts).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from typing import IO, Any
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from backend.dashboards.service import Count
+from backend.exports.rows import COLUMN_HEADERS, ExportRow
+from backend.exports.summary import WorkshopFigures
+
+OBSERVATIONS_SHEET = "Observations"
+OBSERVATIONS_PART = "xl/worksheets/sheet1.xml"  # the first sheet added
+SUMMARY_SHEETS = {
+    "by_category": "Par catégorie",
+    "by_role": "Par professionnel",
+    "by_tool": "Par outil",
+    "by_dimension": "Par dimension",
+    "by_effect": "Par effet",
+}
+HOUR_SHEET = "Par heure"
+RATE_SHEET = "Taux par heure observée"
+ABOUT_SHEET = "À propos"
+
+# Column widths in characters, by column key; the rest get DEFAULT_WIDTH.
+WIDTHS = {
+    "observation_id": 38,
+    "structure": 28,
+    "unit": 22,
+    "occurred_at": 26,
+    "ended_at": 26,
+    "category": 30,
+    "role": 22,
+    "tool": 26,
+    "interruption_source": 24,
+    "dimensions": 36,
+    "dimension_codes": 24,
+    "impacts": 36,
+    "impact_codes": 24,
+    "review_status": 22,
+    "note": 70,
+}
+DEFAULT_WIDTH = 14
+
+
+def _observations(workbook: Workbook, rows: Iterable[ExportRow], body: IO[bytes]) -> int:
+    """The observations sheet: XlsxWriter lays out its header, widths, frozen pane and filter; the rows
+    themselves are written as sheet XML into ``body`` and put in place by ``_with_rows``.
+
+    XlsxWriter spends ~10 µs per cell, a minute per 100,000 observations; the rows' XML written here
+    directly, inline strings only, takes about a second.
+    """
+    count = _write_rows_xml(rows, body)
+    sheet = workbook.add_worksheet(OBSERVATIONS_SHEET)
+    header = workbook.add_format({"bold": True, "bg_color": "#DDE6F0", "border": 1, "text_wrap": True})
+    for index, key in enumerate(COLUMN_HEADERS):
+        sheet.set_column(index, index, WIDTHS.get(key, DEFAULT_WIDTH))
+    sheet.freeze_panes(1, 0)
+    sheet.write_row(0, 0, list(COLUMN_HEADERS.values()), header)
+    sheet.autofilter(0, 0, max(count, 1), len(COLUMN_HEADERS) - 1)
+    return count
+
+
+# What text needs before it goes into the sheet's XML: characters XML 1.0 cannot hold (dropped), the
+# three markup characters (escaped), and text that looks like Excel's own _xHHHH_ escapes (its
+# underscore escaped as _x005F_, as XlsxWriter does, so Excel shows it as typed).
+_NEEDS_WORK = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_EXCEL_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+_COLUMNS = [xl_col_to_name(index) for index in range(len(COLUMN_HEADERS))]
+_CELL_STARTS = tuple(f'<c r="{name}' for name in _COLUMNS)
+# Columns whose values repeat (codes, labels, names): their cells' XML is computed once per value.
+_REPEATING = tuple(key not in {"observation_id", "occurred_at", "ended_at", "note"} for key in COLUMN_HEADERS)
+_MAX_REMEMBERED = 10_000
+_ROWS_PER_WRITE = 500
+# Excel's limit on a cell's text, in UTF-16 units; notes are far shorter (NOTE_MAX_LENGTH).
+_MAX_CELL_TEXT = 32_767
+
+
+def _string_cell_end(value: str) -> str:
+    """An inline-string cell after its reference: ``" t="inlineStr"><is><t>…</t></is></c>``."""
+    if len(value) > _MAX_CELL_TEXT // 2 and len(value.encode("utf-16-le")) > 2 * _MAX_CELL_TEXT:
+        value = value.encode("utf-16-le")[: 2 * _MAX_CELL_TEXT].decode("utf-16-le", "ignore")
+    text = value
+    if _NEEDS_WORK.search(text) is not None:
+        text = _EXCEL_ESCAPE.sub(r"_x005F_\1", _ILLEGAL.sub("", text))
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if text[:1].isspace() or text[-1:].isspace():
+        return f'" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return f'" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+_BOOLEAN_CELL_ENDS = {True: _string_cell_end("oui"), False: _string_cell_end("non")}
+
+
+def _write_rows_xml(rows: Iterable[ExportRow], body: IO[bytes]) -> int:
+    """Rows 2… of the sheet as ``<row>`` elements, UTF-8. Each column's type is known: strings stay
+    strings (a note like "=1+1" is never a formula), integers are numbers, booleans "oui"/"non";
+    empty values leave no cell. Returns the number of rows."""
+    count = 0
+    remembered: dict[str, str] = {}
+    columns = tuple(zip(_CELL_STARTS, _REPEATING, strict=True))
+    booleans = _BOOLEAN_CELL_ENDS
+    parts: list[str] = []
+    add, add_all = parts.append, parts.extend
+    plain_string = str
+    for count, row in enumerate(rows, start=1):
+        number = str(count + 1)
+        add_all(('<row r="', number, '">'))
+        for (start, repeating), value in zip(columns, row, strict=True):
+            # Nearly every value is a plain string: that case is tested first, by class.
+            if value.__class__ is plain_string:
+                if not value:
+                    continue
+                if repeating:
+                    end = remembered.get(value)
+                    if end is None:
+                        if len(remembered) >= _MAX_REMEMBERED:
+                            remembered.clear()
+                        end = remembered[value] = _string_cell_end(value)
+                else:
+                    end = _string_cell_end(value)
+            elif value is None:
+                continue
+            elif isinstance(value, bool):
+                end = booleans[value]
+            elif isinstance(value, int):
+                end = f'"><v>{value}</v></c>'
+            else:
+                end = _string_cell_end(str(value))
+            add_all((start, number, end))
+        add("</row>")
+        if count % _ROWS_PER_WRITE == 0:
+            body.write("".join(parts).encode())
+            parts.clear()
+    body.write("".join(parts).encode())
+    return count
+
+
+def _with_rows(workbook_file: IO[bytes], body: IO[bytes], count: int, destination: str | IO[bytes]) -> None:
+    """Copy the workbook, putting the observation rows into the first sheet's (header-only) XML.
+
+    The rows are compressed at level 1 (the parts XlsxWriter made keep theirs): three times faster than
+    zlib's default, for a file 8 % larger.
+    """
+    body_size = body.tell()
+    workbook_file.seek(0)
+    body.seek(0)
+    header_range = f'<dimension ref="A1:{_COLUMNS[-1]}1"/>'
+    with (
+        zipfile.ZipFile(workbook_file) as source,
+        zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target,
+    ):
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename != OBSERVATIONS_PART:
+                target.writestr(item, data)
+                continue
+            head, end_tag, tail = data.partition(b"</sheetData>")
+            if not end_tag or header_range.encode() not in head:
+                raise RuntimeError(f"unexpected layout of {OBSERVATIONS_PART} from XlsxWriter")
+            head = head.replace(
+                header_range.encode(), f'<dimension ref="A1:{_COLUMNS[-1]}{count + 1}"/>'.encode(), 1
+            )
+            size = len(head) + body_size + len(end_tag) + len(tail)
+            with target.open(item.filename, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as sheet:
+                sheet.write(head)
+                shutil.copyfileobj(body, sheet, 1 << 20)
+                sheet.write(end_tag + tail)
+
+
+def _header(sheet: Worksheet, bold: Any, titles: list[str]) -> None:
+    sheet.write_row(0, 0, titles, bold)
+
+
+def _count_sheet(
+    workbook: Workbook, name: str, label: str, counts: list[Count], bold: Any, chart_type: str
+) -> None:
+    sheet = workbook.add_worksheet(name)
+    sheet.set_column(0, 0, 18)
+    sheet.set_column(1, 1, 36)
+    sheet.set_column(2, 3, 16)
+    _header(sheet, bold, ["Code", label, "Nombre", "Par heure observée"])
+    rate_format = workbook.add_format({"num_format": "0.00"})
+    for index, count in enumerate(counts, start=1):
+        sheet.write_row(index, 0, [count.code, count.label, count.count])
+        if count.per_hour is not None:
+            sheet.write_number(index, 3, count.per_hour, rate_format)
+    if not counts:
+        return
+    chart = workbook.add_chart({"type": chart_type})
+    chart.add_series(
+        {
+            "name": label,
+            "categories": [name, 1, 1, len(counts), 1],
+            "values": [name, 1, 2, len(counts), 2],
+            **({"data_labels": {"percentage": True}} if chart_type == "pie" else {}),
+        }
+    )
+    chart.set_title({"name": f"Observations {label.lower()}" if chart_type != "pie" else label})
+    if chart_type != "pie":
+        chart.set_legend({"none": True})
+    chart.set_size({"width": 640, "height": 380})
+    sheet.insert_chart(1, 5, chart)
+
+
+def _hours(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
+    sheet = workbook.add_worksheet(HOUR_SHEET)
+    _header(sheet, bold, ["Heure (locale)", "Observations"])
+    for hour, count in enumerate(figures.dashboard.by_hour):
+        sheet.write_row(hour + 1, 0, [f"{hour:02d} h", count])
+    chart = workbook.add_chart({"type": "column"})
+    chart.add_series(
+        {"name": "Observations", "categories": [HOUR_SHEET, 1, 0, 24, 0], "values": [HOUR_SHEET, 1, 1, 24, 1]}
+    )
+    chart.set_title({"name": "Observations par heure de la journée"})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 720, "height": 380})
+    sheet.insert_chart(1, 3, chart)
+
+
+def _rates(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
+    sheet = workbook.add_worksheet(RATE_SHEET)
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 4, 18)
+    _header(sheet, bold, ["Structure", "Visites", "Heures observées", "Observations", "Par heure observée"])
+    rate_format = workbook.add_format({"num_format": "0.00"})
+    for index, rate in enumerate(figures.structures, start=1):
+        sheet.write_row(index, 0, [rate.structure, rate.visits, rate.observed_hours, rate.observations])
+        if rate.per_hour is not None:
+            sheet.write_number(index, 4, rate.per_hour, rate_format)
+    total_row = len(figures.structures) + 1
+    dashboard = figures.dashboard
+    sheet.write_row(
+        total_row,
+        0,
+        ["Ensemble", dashboard.visits, round(dashboard.observed_hours, 2), dashboard.observations],
+        bold,
+    )
+    if dashboard.per_hour is not None:
+        sheet.write_number(
+            total_row, 4, dashboard.per_hour, workbook.add_format({"bold": True, "num_format": "0.00"})
+        )
+    if figures.structures:
+        chart = workbook.add_chart({"type": "bar"})
+        chart.add_series(
+            {
+                "name": "Observations par heure observée",
+                "categories": [RATE_SHEET, 1, 0, len(figures.structures), 0],
+                "values": [RATE_SHEET, 1, 4, len(figures.structures), 4],
+            }
+        )
+        chart.set_title({"name": "Observations par heure observée"})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 640, "height": 380})
+        sheet.insert_chart(total_row + 2, 0, chart)
+
+
+def _about(workbook: Workbook, figures: WorkshopFigures, rows: int, bold: Any) -> None:
+    sheet = workbook.add_worksheet(ABOUT_SHEET)
+    sheet.set_column(0, 0, 30)
+    sheet.set_column(1, 1, 80)
+    lines: list[tuple[str, str]] = [
+        (figures.scope_label, figures.title),
+        ("Exporté le", figures.exported_at.strftime("%d/%m/%Y %H:%M UTC")),
+        ("Observations exportées", str(rows)),
+        *figures.filters,
+        ("Observateurs", "pseudonymisés (O1, O2…) ; les tablettes ne sont jamais exportées"),
+        ("Structures", "pseudonymisées (S1, S2…)" if figures.anonymous_structures else "nommées"),
+        ("Notes", "identifiants de patients masqués : [identifiant masqué]"),
+        ("Heures", "heure locale de chaque structure (ISO 8601, avec décalage)"),
+    ]
+    for index, (label, value) in enumerate(lines):
+        sheet.write(index, 0, label, bold)
+        sheet.write(index, 1, value)
+
+
+def write_xlsx(rows: Iterable[ExportRow], figures: WorkshopFigures, destination: str | IO[bytes]) -> int:
+    """Write the workbook to a path or a binary file; returns the number of observation rows."""
+    with (
+        tempfile.TemporaryFile() as body,
+        tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as workbook_file,
+    ):
+        workbook = xlsxwriter.Workbook(workbook_file, {"strings_to_numbers": False, "in_memory": True})
+        try:
+            bold = workbook.add_format({"bold": True})
+            count = _observations(workbook, rows, body)
+            dashboard = figures.dashboard
+            charts = {"by_effect": "pie", "by_category": "bar", "by_tool": "bar"}
+            labels = {
+                "by_category": "Catégorie",
+                "by_role": "Professionnel observé",
+                "by_tool": "Outil en cause",
+                "by_dimension": "Dimension du travail",
+                "by_effect": "Effet",
+            }
+            for attribute, sheet_name in SUMMARY_SHEETS.items():
+                counts: list[Count] = getattr(dashboard, attribute)
+                _count_sheet(
+                    workbook, sheet_name, labels[attribute], counts, bold, charts.get(attribute, "column")
+                )
+            _hours(workbook, figures, bold)
+            _rates(workbook, figures, bold)
+            _about(workbook, figures, count, bold)
+        finally:
+            workbook.close()
+        _with_rows(workbook_file, body, count, destination)
+    return count

@@ -1,0 +1,1 @@
+"""Reviewing observations: the filtered list, one observation, status, comments, tags, agreement."""

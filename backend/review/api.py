@@ -1,0 +1,95 @@
+"""Observations for review as JSON: the filtered, paged list, one observation in full, and a facilitator's
+changes to it (review status, comments, tags; cookie + CSRF header)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from backend.auth.deps import CsrfApiDep, CurrentUserDep, FilterDep, ScopeDep
+from backend.db import SessionDep
+from backend.review import service as review
+from backend.review.service import (
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    CommentView,
+    ObservationDetail,
+    ObservationPage,
+    list_observations,
+    observation_detail,
+)
+from shared.schema import NOTE_MAX_LENGTH, ReviewStatus, StoredText
+
+router = APIRouter(prefix="/api/v1/observations", tags=["web: review"])
+
+
+@router.get("", description="Filters: the fields of ObservationFilter as query parameters.")
+def observations(
+    session: SessionDep,
+    user: CurrentUserDep,
+    scope: ScopeDep,
+    criteria: FilterDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
+) -> ObservationPage:
+    return list_observations(session, user, criteria, scope, page, page_size)
+
+
+@router.get("/{observation_id}")
+def observation(observation_id: UUID, session: SessionDep, user: CurrentUserDep) -> ObservationDetail:
+    return observation_detail(session, user, observation_id)
+
+
+class StatusChange(BaseModel):
+    review_status: ReviewStatus
+
+
+class NewComment(BaseModel):
+    body: StoredText = Field(max_length=NOTE_MAX_LENGTH * 2)  # the service gives the precise message
+
+
+class NewTag(BaseModel):
+    tag: StoredText = Field(max_length=200)
+
+
+class Tags(BaseModel):
+    tags: list[str]
+
+
+@router.post("/{observation_id}/review-status")
+def change_status(
+    observation_id: UUID, body: StatusChange, signed_in: CsrfApiDep, session: SessionDep
+) -> ObservationDetail:
+    review.set_review_status(session, signed_in.user, observation_id, body.review_status)
+    return review.observation_detail(session, signed_in.user, observation_id)
+
+
+@router.post("/{observation_id}/comments", status_code=201)
+def comment(
+    observation_id: UUID, body: NewComment, signed_in: CsrfApiDep, session: SessionDep
+) -> CommentView:
+    created = review.add_comment(session, signed_in.user, observation_id, body.body)
+    return CommentView(
+        id=created.id or 0,
+        body=created.body,
+        author_name=signed_in.user.full_name,
+        created_at=created.created_at,
+    )
+
+
+@router.post("/{observation_id}/tags")
+def add_tag(observation_id: UUID, body: NewTag, signed_in: CsrfApiDep, session: SessionDep) -> Tags:
+    return Tags(tags=review.add_tag(session, signed_in.user, observation_id, body.tag))
+
+
+@router.delete("/{observation_id}/tags/{tag}")
+def remove_tag(
+    observation_id: UUID,
+    tag: Annotated[StoredText, Path(max_length=200)],
+    signed_in: CsrfApiDep,
+    session: SessionDep,
+) -> Tags:
+    return Tags(tags=review.remove_tag(session, signed_in.user, observation_id, tag))

@@ -1,0 +1,140 @@
+"""The observation review pages: filtered list, detail, and the facilitator's actions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+
+from backend.auth.access import visible_structure_ids, visible_units
+from backend.auth.deps import CsrfFormDep, FilterDep, ScopeDep, SignedInDep
+from backend.db import SessionDep
+from backend.errors import ApiError
+from backend.review import service as review
+from backend.web.forms import form_problems
+from backend.web.layout import back_to, page
+from shared.schema import ReviewStatus
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/observations")
+def observations(
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+    scope: ScopeDep,
+    criteria: FilterDep,
+    page_number: Annotated[int, Query(alias="page", ge=1)] = 1,
+) -> Response:
+    listed = review.list_observations(session, signed_in.user, criteria, scope, page_number)
+    query = {k: v for k, v in request.query_params.items() if k != "page" and v}
+    return page(
+        request,
+        session,
+        signed_in,
+        "observations.html",
+        {
+            "listing": listed,
+            "criteria": criteria,
+            "units": visible_units(session, scope),
+            "tags": review.known_tags(session, scope),
+            "query": query,
+        },
+    )
+
+
+def _detail(
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+    observation_id: UUID,
+    message: str | None = None,
+    error: ApiError | None = None,
+    draft: str = "",
+) -> Response:
+    """The detail page; a refused input is shown on it, with what was typed kept in the form."""
+    detail = review.observation_detail(session, signed_in.user, observation_id)
+    return page(
+        request,
+        session,
+        signed_in,
+        "observation.html",
+        {
+            "observation": detail,
+            "message": message,
+            "error": error,
+            "draft": draft,
+            "tags": review.known_tags(session, visible_structure_ids(session, signed_in.user)),
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
+@router.get("/observations/{observation_id}")
+def observation(
+    observation_id: UUID,
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+    message: str | None = None,
+) -> Response:
+    return _detail(request, session, signed_in, observation_id, message)
+
+
+@router.post("/observations/{observation_id}/status")
+def change_status(
+    observation_id: UUID,
+    request: Request,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    review_status: Annotated[ReviewStatus, Form()],
+) -> Response:
+    review.set_review_status(session, signed_in.user, observation_id, review_status)
+    return back_to(f"/observations/{observation_id}", "Statut de revue enregistré.")
+
+
+@router.post("/observations/{observation_id}/comments")
+def comment(
+    observation_id: UUID,
+    request: Request,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    body: Annotated[str, Form()] = "",
+) -> Response:
+    with form_problems() as form:
+        review.add_comment(session, signed_in.user, observation_id, body)
+    if form.error:
+        return _detail(request, session, signed_in, observation_id, error=form.error, draft=body)
+    return back_to(
+        f"/observations/{observation_id}",
+        "Commentaire ajouté ; l'observateur le verra à sa prochaine synchronisation.",
+    )
+
+
+@router.post("/observations/{observation_id}/tags")
+def add_tag(
+    observation_id: UUID,
+    request: Request,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    tag: Annotated[str, Form()] = "",
+) -> Response:
+    with form_problems() as form:
+        review.add_tag(session, signed_in.user, observation_id, tag)
+    if form.error:
+        return _detail(request, session, signed_in, observation_id, error=form.error)
+    return back_to(f"/observations/{observation_id}", "Étiquette ajoutée.")
+
+
+@router.post("/observations/{observation_id}/tags/remove")
+def remove_tag(
+    observation_id: UUID,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    tag: Annotated[str, Form()],
+) -> Response:
+    review.remove_tag(session, signed_in.user, observation_id, tag)
+    return back_to(f"/observations/{observation_id}", "Étiquette retirée.")

@@ -1,0 +1,413 @@
+"""Reviewing observations: the filtered list, one observation in full, and the facilitator's changes
+(status, comments, tags).
+
+Every change is written under the sync write lock with a new ``server_seq`` on the observation, so the
+observer's tablet receives it at its next pull, and is recorded in the audit log in the same transaction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from backend import models
+from backend.audit.actions import AuditAction
+from backend.audit.service import record_audit
+from backend.auth.access import require_reviewer, visible_observation
+from backend.auth.users import UserRole
+from backend.problems import invalid
+from backend.review.filters import ObservationFilter, apply_observation_filter
+from backend.sync.sequence import SequenceAllocator
+from shared.privacy import contains_identifiers
+from shared.schema import CODE_MAX_LENGTH, NOTE_MAX_LENGTH, ReviewStatus
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+MASKED_NOTE = "Note masquée : elle pourrait identifier un patient."
+
+
+class ObservationSummary(BaseModel):
+    id: UUID
+    occurred_at: datetime
+    ended_at: datetime | None
+    structure_id: int
+    structure_name: str
+    timezone: str
+    unit_id: int
+    unit_name: str
+    observer_id: int
+    observer_name: str
+    category: str
+    role: str | None
+    tool: str | None
+    effect: str | None
+    severity: int | None
+    note: str | None
+    privacy_flagged: bool
+    review_status: ReviewStatus
+    tags: list[str]
+    comment_count: int
+
+
+class ObservationPage(BaseModel):
+    items: list[ObservationSummary]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class CommentView(BaseModel):
+    id: int
+    body: str
+    author_name: str
+    created_at: datetime
+
+
+class HistoryEntry(BaseModel):
+    at: datetime
+    action: str
+    actor_name: str
+    details: dict[str, Any]
+
+
+# Why a state sent by a tablet was kept beside the record rather than applied (backend.sync.service).
+REVISION_REASONS = {
+    "overwritten_by_other_device": "Remplacée par l'envoi d'une autre tablette",
+    "edit_after_delete": "Reçue après la suppression",
+    "visit_deleted": "Reçue après la suppression de la visite",
+}
+
+
+class RevisionView(BaseModel):
+    """A state of the observation that did not become (or stay) the current one, kept for facilitators."""
+
+    recorded_at: datetime
+    reason: str
+    reason_label: str
+    version: int
+    device_id: int | None
+    deleted: bool
+    category: str | None
+    note: str | None
+    data: dict[str, Any]
+
+
+class ObservationDetail(ObservationSummary):
+    visit_id: UUID
+    interruption_source: str | None
+    dimensions: list[str]
+    impacts: list[str]
+    comments: list[CommentView]
+    history: list[HistoryEntry]
+    revisions: list[RevisionView]
+    deleted: bool
+    clock_suspect: bool
+    server_seq: int
+
+
+def _summary_query() -> Any:
+    return (
+        sa_select(
+            models.Observation,
+            col(models.Structure.name),
+            col(models.Structure.timezone),
+            col(models.Unit.id),
+            col(models.Unit.name),
+            col(models.Observer.display_name),
+        )
+        .join(models.Structure, col(models.Structure.id) == col(models.Observation.structure_id))
+        .join(models.Visit, col(models.Visit.id) == col(models.Observation.visit_id))
+        .join(models.Unit, col(models.Unit.id) == col(models.Visit.unit_id))
+        .join(models.Observer, col(models.Observer.id) == col(models.Observation.observer_id))
+    )
+
+
+def _note_for(reader: models.User, row: models.Observation) -> str | None:
+    # Structure viewers read the grid, not free text that may name a patient.
+    if row.privacy_flagged and reader.role == UserRole.STRUCTURE_VIEWER and row.note:
+        return MASKED_NOTE
+    return row.note
+
+
+def _summary(reader: models.User, row: Any, tags: list[str], comments: int) -> dict[str, Any]:
+    observation, structure_name, timezone, unit_id, unit_name, observer_name = row
+    return {
+        **observation.model_dump(
+            include={
+                "id",
+                "occurred_at",
+                "ended_at",
+                "structure_id",
+                "observer_id",
+                "category",
+                "role",
+                "tool",
+                "effect",
+                "severity",
+                "privacy_flagged",
+                "review_status",
+            }
+        ),
+        "note": _note_for(reader, observation),
+        "structure_name": structure_name,
+        "timezone": timezone,
+        "unit_id": unit_id,
+        "unit_name": unit_name,
+        "observer_name": observer_name,
+        "tags": tags,
+        "comment_count": comments,
+    }
+
+
+def list_observations(
+    session: Session,
+    reader: models.User,
+    criteria: ObservationFilter,
+    allowed_structure_ids: Collection[int] | None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> ObservationPage:
+    """One page of the observations matching ``criteria`` within the reader's scope, newest first."""
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    total = session.exec(
+        apply_observation_filter(
+            select(func.count()).select_from(models.Observation), criteria, allowed_structure_ids
+        )
+    ).one()
+    pages = max(1, math.ceil(total / page_size))
+    page = max(1, min(page, pages))
+    rows = session.exec(
+        apply_observation_filter(_summary_query(), criteria, allowed_structure_ids)
+        .order_by(col(models.Observation.occurred_at).desc(), col(models.Observation.id))
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    ids = [row[0].id for row in rows]
+    tags = _tags_of(session, ids)
+    comments = _comment_counts(session, ids)
+    items = [
+        ObservationSummary.model_validate(
+            _summary(reader, row, tags.get(row[0].id, []), comments.get(row[0].id, 0))
+        )
+        for row in rows
+    ]
+    return ObservationPage(items=items, total=total, page=page, page_size=page_size, pages=pages)
+
+
+def _tags_of(session: Session, ids: list[UUID]) -> dict[UUID, list[str]]:
+    tags: dict[UUID, list[str]] = {}
+    if ids:
+        for observation_id, tag in session.exec(
+            select(models.ObservationTag.observation_id, models.ObservationTag.tag)
+            .where(col(models.ObservationTag.observation_id).in_(ids))
+            .order_by(col(models.ObservationTag.tag))
+        ):
+            tags.setdefault(observation_id, []).append(tag)
+    return tags
+
+
+def _comment_counts(session: Session, ids: list[UUID]) -> dict[UUID, int]:
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(models.ReviewComment.observation_id, func.count())
+        .where(col(models.ReviewComment.observation_id).in_(ids))
+        .group_by(col(models.ReviewComment.observation_id))
+    ).all()
+    return {observation_id: int(count) for observation_id, count in rows}
+
+
+def observation_detail(session: Session, reader: models.User, observation_id: UUID) -> ObservationDetail:
+    visible_observation(session, reader, observation_id, include_deleted=True)
+    row = session.exec(_summary_query().where(col(models.Observation.id) == observation_id)).one()
+    observation: models.Observation = row[0]
+    values = session.exec(
+        select(models.ObservationAttributeValue).where(
+            models.ObservationAttributeValue.observation_id == observation_id
+        )
+    ).all()
+    comments = session.exec(
+        select(models.ReviewComment, models.User.full_name)
+        .join(models.User, col(models.User.id) == col(models.ReviewComment.author_user_id))
+        .where(models.ReviewComment.observation_id == observation_id)
+        .order_by(col(models.ReviewComment.created_at), col(models.ReviewComment.id))
+    ).all()
+    history = session.exec(
+        select(models.AuditEvent, models.User.full_name)
+        .outerjoin(models.User, col(models.User.id) == col(models.AuditEvent.actor_user_id))
+        .where(
+            models.AuditEvent.target_type == "observation", models.AuditEvent.target_id == str(observation_id)
+        )
+        .order_by(col(models.AuditEvent.at), col(models.AuditEvent.id))
+    ).all()
+    revisions = session.exec(
+        select(models.RecordRevision)
+        .where(
+            models.RecordRevision.entity == "observation", models.RecordRevision.record_id == observation_id
+        )
+        .order_by(col(models.RecordRevision.recorded_at), col(models.RecordRevision.id))
+    ).all()
+    return ObservationDetail.model_validate(
+        {
+            **_summary(
+                reader, row, _tags_of(session, [observation_id]).get(observation_id, []), len(comments)
+            ),
+            "visit_id": observation.visit_id,
+            "interruption_source": observation.interruption_source,
+            "dimensions": sorted(v.code for v in values if v.attribute == "dimension"),
+            "impacts": sorted(v.code for v in values if v.attribute == "impact"),
+            "server_seq": observation.server_seq,
+            "deleted": observation.deleted,
+            "clock_suspect": observation.clock_suspect,
+            "revisions": [_revision_view(reader, r) for r in revisions],
+            "comments": [
+                CommentView(id=c.id or 0, body=c.body, author_name=name, created_at=c.created_at)
+                for c, name in comments
+            ],
+            "history": [
+                HistoryEntry(at=e.at, action=e.action, actor_name=name or "—", details=e.details)
+                for e, name in history
+            ],
+        }
+    )
+
+
+def _revision_view(reader: models.User, revision: models.RecordRevision) -> RevisionView:
+    data = revision.data
+    note = data.get("note")
+    if reader.role == UserRole.STRUCTURE_VIEWER and isinstance(note, str) and contains_identifiers(note):
+        note = MASKED_NOTE
+    return RevisionView(
+        recorded_at=revision.recorded_at,
+        reason=revision.reason,
+        reason_label=REVISION_REASONS.get(revision.reason, revision.reason),
+        version=revision.version,
+        device_id=revision.device_id,
+        deleted=bool(data.get("deleted")),
+        category=data.get("category") if isinstance(data.get("category"), str) else None,
+        note=note if isinstance(note, str) else None,
+        data={k: v for k, v in data.items() if k != "note"} if note == MASKED_NOTE else data,
+    )
+
+
+def _locked_observation(
+    session: Session, user: models.User, observation_id: UUID
+) -> tuple[SequenceAllocator, models.Observation]:
+    """Take the sync write lock first (see sequence.py), then read the observation under it."""
+    require_reviewer(user)
+    allocator = SequenceAllocator(session)
+    return allocator, visible_observation(session, user, observation_id)
+
+
+def _publish(
+    session: Session,
+    allocator: SequenceAllocator,
+    observation: models.Observation,
+    user: models.User,
+    action: AuditAction,
+    details: dict[str, object],
+) -> None:
+    """A new sequence number sends the observation back to its tablet at the next pull."""
+    observation.server_seq = allocator.next()
+    allocator.save()
+    session.add(observation)
+    record_audit(
+        session,
+        action,
+        actor_user_id=user.id,
+        target_type="observation",
+        target_id=observation.id,
+        details=details,
+    )
+    session.commit()
+
+
+def set_review_status(
+    session: Session, user: models.User, observation_id: UUID, status: ReviewStatus
+) -> models.Observation:
+    allocator, observation = _locked_observation(session, user, observation_id)
+    previous = observation.review_status
+    if previous == status.value:
+        session.rollback()
+        return observation
+    observation.review_status = status.value
+    _publish(
+        session,
+        allocator,
+        observation,
+        user,
+        AuditAction.OBSERVATION_REVIEW_STATUS,
+        {"from": previous, "to": status.value},
+    )
+    return observation
+
+
+def add_comment(session: Session, user: models.User, observation_id: UUID, body: str) -> models.ReviewComment:
+    body = body.strip()
+    if not body:
+        raise invalid("body", "comment_empty")
+    if len(body) > NOTE_MAX_LENGTH:
+        raise invalid("body", "comment_too_long", max_length=NOTE_MAX_LENGTH)
+    allocator, observation = _locked_observation(session, user, observation_id)
+    assert user.id is not None
+    comment = models.ReviewComment(observation_id=observation.id, author_user_id=user.id, body=body)
+    session.add(comment)
+    session.flush()
+    _publish(
+        session, allocator, observation, user, AuditAction.OBSERVATION_COMMENT, {"comment_id": comment.id}
+    )
+    session.refresh(comment)
+    return comment
+
+
+def normalise_tag(tag: str) -> str:
+    tag = " ".join(tag.split())
+    if not tag:
+        raise invalid("tag", "tag_empty")
+    if len(tag) > CODE_MAX_LENGTH:
+        raise invalid("tag", "tag_too_long", max_length=CODE_MAX_LENGTH)
+    return tag
+
+
+def add_tag(session: Session, user: models.User, observation_id: UUID, tag: str) -> list[str]:
+    tag = normalise_tag(tag)
+    allocator, observation = _locked_observation(session, user, observation_id)
+    if session.get(models.ObservationTag, (observation.id, tag)) is None:
+        session.add(models.ObservationTag(observation_id=observation.id, tag=tag))
+        _publish(session, allocator, observation, user, AuditAction.OBSERVATION_TAG_ADD, {"tag": tag})
+    else:
+        session.rollback()
+    return _tags_of(session, [observation_id]).get(observation_id, [])
+
+
+def remove_tag(session: Session, user: models.User, observation_id: UUID, tag: str) -> list[str]:
+    allocator, observation = _locked_observation(session, user, observation_id)
+    existing = session.get(models.ObservationTag, (observation.id, tag))
+    if existing is not None:
+        session.delete(existing)
+        _publish(session, allocator, observation, user, AuditAction.OBSERVATION_TAG_REMOVE, {"tag": tag})
+    else:
+        session.rollback()
+    return _tags_of(session, [observation_id]).get(observation_id, [])
+
+
+def known_tags(session: Session, allowed_structure_ids: Collection[int] | None) -> list[str]:
+    """Tags already used in the reader's scope, offered as suggestions and as a filter."""
+    statement = (
+        select(models.ObservationTag.tag)
+        .join(models.Observation, col(models.Observation.id) == col(models.ObservationTag.observation_id))
+        .distinct()
+        .order_by(col(models.ObservationTag.tag))
+    )
+    if allowed_structure_ids is not None:
+        statement = statement.where(col(models.Observation.structure_id).in_(list(allowed_structure_ids)))
+    return list(session.exec(statement).all())

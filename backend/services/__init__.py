@@ -1,1 +1,0 @@
-"""Plain functions holding the server's logic, testable without HTTP."""

@@ -1,0 +1,269 @@
+"""The worlds tests build: a site (programme, structure, units, observers), enrolled tablets that push and
+pull through the real API, well-formed records, and signed-in personas on the demo programme."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from backend import models
+from backend.admin.demo_data import (
+    DEMO_ADMIN_EMAIL,
+    DEMO_FACILITATOR_EMAIL,
+    DEMO_PASSWORD,
+    DEMO_VIEWER_EMAIL,
+    DemoSummary,
+    build_demo,
+)
+from backend.db import make_engine
+from backend.main import create_app
+from backend.migrate import upgrade
+from backend.settings import Settings
+from backend.sync.devices import create_enrolment_code
+from backend.sync.sequence import SequenceAllocator
+from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
+from tests.databases import empty_database
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass
+class Site:
+    programme_id: int
+    structure_id: int
+    unit_ids: list[int]
+    observer_ids: list[int]
+
+
+def make_site(session: Session, name: str = "CH Test", observers: int = 2) -> Site:
+    sequence = SequenceAllocator(session)
+    programme = models.Programme(name=f"ACIA {name}", taxonomy_version="2026.1")
+    session.add(programme)
+    session.flush()
+    assert programme.id is not None
+    structure = models.Structure(
+        programme_id=programme.id, name=name, kind="hospital", server_seq=sequence.next()
+    )
+    session.add(structure)
+    session.flush()
+    assert structure.id is not None
+    units = [
+        models.Unit(structure_id=structure.id, name=n, server_seq=sequence.next())
+        for n in ("Cardio", "Urgences")
+    ]
+    people = [models.Observer(programme_id=programme.id, display_name=f"Obs {i}") for i in range(observers)]
+    session.add_all([*units, *people])
+    sequence.save()
+    session.commit()
+    return Site(programme.id, structure.id, [u.id or 0 for u in units], [p.id or 0 for p in people])
+
+
+@dataclass
+class Tablet:
+    """A device as the server sees it: its token and what it may write."""
+
+    client: TestClient
+    token: str
+    device_id: int
+    observer_id: int
+    structure_id: int
+    unit_id: int
+    next_mutation: int = 1
+    cursor: int = 0
+    installation_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Authorization": f"Bearer {self.token}"}
+
+    def mutation(self, entity: str, data: dict[str, Any]) -> dict[str, Any]:
+        mutation = {"mutation_id": self.next_mutation, "entity": entity, "data": data}
+        self.next_mutation += 1
+        return mutation
+
+    def push(self, *mutations: dict[str, Any], device_time: datetime | None = None) -> Any:
+        body = {"device_time": (device_time or datetime.now(UTC)).isoformat(), "mutations": list(mutations)}
+        return self.client.post("/api/v1/sync/push", json=body, headers=self.headers)
+
+    def pull(self, cursor: int = 0, limit: int = 500) -> Any:
+        return self.client.get(f"/api/v1/sync/pull?cursor={cursor}&limit={limit}", headers=self.headers)
+
+    def pull_new(self) -> list[dict[str, Any]]:
+        """Every observation sent back since this tablet's last pull, page by page as the app does."""
+        observations: list[dict[str, Any]] = []
+        while True:
+            page = self.pull(self.cursor).json()
+            observations += page["observations"]
+            self.cursor = page["cursor"]
+            if not page["has_more"]:
+                return observations
+
+    def visit(self, **overrides: Any) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "structure_id": self.structure_id,
+            "unit_id": self.unit_id,
+            "observer_id": self.observer_id,
+            "started_at": (NOW - timedelta(hours=1)).isoformat(),
+            "observed_roles": ["ide"],
+            "created_at": NOW.isoformat(),
+            "updated_at": NOW.isoformat(),
+        }
+        data.update(overrides)
+        return data
+
+
+def observation(visit_id: str, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "visit_id": visit_id,
+        "occurred_at": (NOW - timedelta(minutes=30)).isoformat(),
+        "category": "interruption",
+        "interruption_source": "phone",
+        "dimensions": ["rhythm"],
+        "created_at": NOW.isoformat(),
+        "updated_at": NOW.isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
+def post_enrolment(
+    client: httpx.Client, code: str, installation: uuid.UUID | None = None, label: str = "Tablette"
+) -> Any:
+    """What the tablet sends when its observer types the code (no assertion: tests of refusals use it)."""
+    return client.post(
+        "/api/v1/devices/enrol",
+        json={"code": code, "installation_id": str(installation or uuid.uuid4()), "label": label},
+        headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)},
+    )
+
+
+def enrolled_tablet(
+    client: TestClient,
+    session: Session,
+    observer_id: int,
+    structure_id: int,
+    unit_id: int = 0,
+    installation: uuid.UUID | None = None,
+    label: str = "Tablette",
+) -> Tablet:
+    """A tablet enrolled through the real API with a fresh code for this observer and structure."""
+    issued = create_enrolment_code(session, observer_id=observer_id, structure_id=structure_id)
+    installation = installation or uuid.uuid4()
+    response = post_enrolment(client, issued.code, installation, label)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return Tablet(
+        client=client,
+        token=body["device_token"],
+        device_id=body["device_id"],
+        observer_id=body["observer_id"],
+        structure_id=body["structure_id"],
+        unit_id=unit_id,
+        installation_id=installation,
+    )
+
+
+def enrol(
+    client: TestClient,
+    session: Session,
+    site: Site,
+    observer_index: int = 0,
+    installation: uuid.UUID | None = None,
+) -> Tablet:
+    return enrolled_tablet(
+        client, session, site.observer_ids[observer_index], site.structure_id, site.unit_ids[0], installation
+    )
+
+
+def statuses(response: Any) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [r["status"] for r in response.json()["results"]]
+
+
+# Signed-in personas on the demo programme.
+
+ADMIN, FACILITATOR, VIEWER = DEMO_ADMIN_EMAIL, DEMO_FACILITATOR_EMAIL, DEMO_VIEWER_EMAIL
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@dataclass
+class Browser:
+    """A TestClient holding one person's session cookie, with the CSRF token their pages carry."""
+
+    client: TestClient
+    csrf: str
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, follow_redirects=False, **kwargs)
+
+    def form(self, path: str, data: dict[str, str] | None = None) -> Any:
+        """Submit a form as our pages do: with the hidden CSRF field."""
+        return self.client.post(path, data={"csrf_token": self.csrf, **(data or {})}, follow_redirects=False)
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {"X-CSRF-Token": self.csrf, "Accept": "application/json", **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+
+@dataclass
+class DemoWeb:
+    app: FastAPI
+    engine: Engine
+    url: str
+    summary: DemoSummary
+
+    def browser(self, email: str | None, password: str = DEMO_PASSWORD) -> Browser:
+        # Browsers ask for HTML on every navigation and form: error pages answer in kind.
+        client = TestClient(self.app, base_url="http://testserver", headers={"Accept": BROWSER_ACCEPT})
+        if email is None:
+            return Browser(client, "")
+        response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        return Browser(client, response.json()["csrf_token"])
+
+    def session(self) -> Session:
+        return Session(self.engine)
+
+    def user(self, email: str) -> models.User:
+        with self.session() as session:
+            return session.exec(select(models.User).where(models.User.email == email)).one()
+
+    def structure_id(self, name: str) -> int:
+        with self.session() as session:
+            structure = session.exec(select(models.Structure).where(models.Structure.name == name)).one()
+            assert structure.id is not None
+            return structure.id
+
+
+@contextmanager
+def demo_web(kind: str, directory: Path) -> Iterator[DemoWeb]:
+    with empty_database(kind, directory) as url:
+        upgrade(url)
+        engine = make_engine(url)
+        with Session(engine) as session:
+            summary = build_demo(session)
+        app = create_app(Settings(database_url=url), engine=engine)
+        try:
+            yield DemoWeb(app=app, engine=engine, url=url, summary=summary)
+        finally:
+            engine.dispose()
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field in the page"
+    return match.group(1)
