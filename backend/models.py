@@ -8,7 +8,18 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import JSON, BigInteger, Column, Index, MetaData, SmallInteger, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from backend.db_types import UTCDateTime, utcnow
@@ -186,8 +197,10 @@ class Observation(SQLModel, table=True):
     review_status: str = Field(default=ReviewStatus.TO_REVIEW.value, sa_type=String(20))
     server_seq: int = Field(default=0, sa_type=BigInteger)
     device_id: int | None = Field(default=None, foreign_key="device.id")
-    # Set by the server when the note looks like it names a patient (shared.privacy); exports mask such notes.
+    # Set by the server when the note names someone or carries an identifier (backend.privacy); the note as
+    # it may leave the server is ``note_masked``, computed once per pushed state (or by vigie privacy rescan).
     privacy_flagged: bool = False
+    note_masked: str | None = Field(default=None, sa_type=Text)
     # A time ahead of the server's clock when it arrived: kept as sent, shown to facilitators to check.
     clock_suspect: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 

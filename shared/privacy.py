@@ -161,8 +161,10 @@ _WORK_WORDS = _words(
     admission rappel pb problème souci erreur panne rien personne même idem ok pas vu vue fait faite
     """
 )
-_NOT_NAMES_AFTER_CIVILITY = _FUNCTION_WORDS | _TITLES
-_NOT_NAMES = _FUNCTION_WORDS | _TITLES | _WORK_WORDS
+NOT_NAMES_AFTER_CIVILITY = _FUNCTION_WORDS | _TITLES
+NOT_NAMES = _FUNCTION_WORDS | _TITLES | _WORK_WORDS  # also the server detector's (backend/privacy)
+_NOT_NAMES_AFTER_CIVILITY = NOT_NAMES_AFTER_CIVILITY
+_NOT_NAMES = NOT_NAMES
 
 
 def _name_end(text: str, start: int, not_names: frozenset[str]) -> int | None:

@@ -30,6 +30,7 @@ from backend.cli.common import (
 )
 from backend.db import make_engine
 from backend.models import Observer, Structure
+from backend.privacy.service import rescan
 from backend.settings import get_settings
 from backend.sync.devices import create_enrolment_code
 
@@ -55,6 +56,7 @@ def demo(
                 )
             else:
                 summary = build_demo(session, seed=seed)
+                rescan(session)  # the demo's notes screened as pushed ones are
                 typer.echo(
                     f"Démonstration créée : {summary.structures} structures, {summary.units} unités, "
                     f"{summary.observers} observateurs, {summary.visits} visites, "

@@ -22,8 +22,8 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.exports.pseudonyms import Pseudonyms, build_pseudonyms
+from backend.privacy.service import note_for_export
 from backend.review.filters import ObservationFilter, apply_observation_filter
-from shared.privacy import mask_identifiers
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
 from shared.taxonomy import load_taxonomy
 
@@ -122,12 +122,11 @@ class _StructureInfo:
     version: str  # of the grid
 
 
-def export_note(note: str | None, privacy_flagged: bool) -> str | None:
-    """A note as it may leave the server: identifiers masked whether or not the note was flagged."""
-    if note is None:
-        return None
-    masked = mask_identifiers(note)
-    if privacy_flagged and masked == note:
+def export_note(note: str | None, note_masked: str | None, privacy_flagged: bool) -> str | None:
+    """A note as it may leave the server: masked by the server's detector (backend.privacy); a note
+    flagged (by a facilitator, or another version of the detector) in which nothing is found is withheld."""
+    masked = note_for_export(note, note_masked)
+    if masked is not None and privacy_flagged and masked == note:
         return WITHHELD_NOTE
     return masked
 
@@ -188,6 +187,7 @@ def _export_statement(scope: ExportScope) -> Any:
         obs.severity,
         obs.review_status,
         obs.note,
+        obs.note_masked,
         obs.privacy_flagged,
     ]
     statement = (
@@ -290,6 +290,7 @@ def iter_export_rows(
             severity,
             review_status,
             note,
+            note_masked,
             privacy_flagged,
         ) in result:
             info = structures[structure_id]
@@ -328,7 +329,7 @@ def iter_export_rows(
                     None if severity is None else labels["severity"].get(str(severity), str(severity)),
                     status_code,
                     status_label,
-                    export_note(note, flagged),
+                    export_note(note, note_masked, flagged),
                     flagged,
                 )
             )

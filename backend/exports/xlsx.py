@@ -282,7 +282,7 @@ def _about(workbook: Workbook, figures: WorkshopFigures, rows: int, bold: Any) -
         *figures.filters,
         ("Observateurs", "pseudonymisés (O1, O2…) ; les tablettes ne sont jamais exportées"),
         ("Structures", "pseudonymisées (S1, S2…)" if figures.anonymous_structures else "nommées"),
-        ("Notes", "identifiants de patients masqués : [identifiant masqué]"),
+        ("Notes", "noms et identifiants masqués, remplacés par ce qu'ils étaient : [nom], [téléphone]…"),
         ("Heures", "heure locale de chaque structure (ISO 8601, avec décalage)"),
     ]
     for index, (label, value) in enumerate(lines):

@@ -23,6 +23,7 @@ from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.auth.access import require_reviewer, visible_observation
 from backend.auth.users import UserRole
+from backend.privacy.service import note_for_export
 from backend.problems import invalid
 from backend.review.filters import ObservationFilter, apply_observation_filter
 from backend.sync.sequence import SequenceAllocator
@@ -132,10 +133,11 @@ def _summary_query() -> Any:
 
 
 def _note_for(reader: models.User, row: models.Observation) -> str | None:
-    # Structure viewers read the grid, not free text that may name a patient.
-    if row.privacy_flagged and reader.role == UserRole.STRUCTURE_VIEWER and row.note:
-        return MASKED_NOTE
-    return row.note
+    # Structure viewers read notes as they leave the server: masked by the detector (backend.privacy).
+    if reader.role != UserRole.STRUCTURE_VIEWER or row.note is None:
+        return row.note
+    masked = note_for_export(row.note, row.note_masked)
+    return MASKED_NOTE if row.privacy_flagged and masked == row.note else masked
 
 
 def _summary(reader: models.User, row: Any, tags: list[str], comments: int) -> dict[str, Any]:

@@ -18,13 +18,13 @@ from sqlmodel import Session, SQLModel, col, select
 
 from backend import models
 from backend.db import release_connection
+from backend.privacy.service import Screened, screen_notes
 from backend.problems import too_large
 from backend.sync.devices import device_taxonomy_version
 from backend.sync.records import MULTI_VALUED, attribute_rows, attribute_values, observation_from_row
 from backend.sync.sequence import SequenceAllocator, last_seq
 from shared import schema
 from shared.messages import field_errors, message
-from shared.privacy import contains_identifiers
 from shared.schema import ReviewStatus
 from shared.sync import (
     CLOCK_WARNING_SECONDS,
@@ -90,6 +90,7 @@ class _Batch:
         self.written: set[UUID] = set()
         self.results_to_remember: list[dict[str, Any]] = []
         self.applied: dict[int, str] = {}  # mutation id -> the record it carried
+        self.screened: dict[str, Screened] = {}  # each note of the batch, masked once
         self.recorded, self.applied_runs = _remembered_results(session, device, mutations)
 
     @cached_property
@@ -314,7 +315,9 @@ def _apply_push(
             replayed[mutation.mutation_id] = earlier
         else:
             checked[mutation.mutation_id] = _check(mutation, taxonomy)
-    batch.load([r for r in checked.values() if not isinstance(r, MutationResult)])
+    records = [r for r in checked.values() if not isinstance(r, MutationResult)]
+    batch.load(records)
+    batch.screened = screen_notes(r.note for r in records if isinstance(r, schema.Observation))
 
     results: list[MutationResult] = []
     first_seen: dict[int, Mutation] = {}
@@ -577,7 +580,7 @@ def _apply_observation(
             "received_at": now,
             "server_seq": allocator.next(),
             "review_status": ReviewStatus.TO_REVIEW.value,
-            "privacy_flagged": _names_a_patient(observation.note),
+            **_screened_note(batch, observation.note),
             "clock_suspect": suspect,
         }
         batch.new_values += attribute_values(observation, visit.structure_id)
@@ -602,7 +605,8 @@ def _apply_observation(
     existing.structure_id = visit.structure_id
     existing.observer_id = visit.observer_id
     existing.device_id = device.id
-    existing.privacy_flagged = _names_a_patient(observation.note)
+    screened = _screened_note(batch, observation.note)
+    existing.privacy_flagged, existing.note_masked = screened["privacy_flagged"], screened["note_masked"]
     existing.clock_suspect = suspect
     existing.received_at = now
     existing.server_seq = allocator.next()
@@ -611,10 +615,13 @@ def _apply_observation(
     return _applied(mutation, observation.id, suspect)
 
 
-def _names_a_patient(note: str | None) -> bool:
-    """Flag for review a note that looks like it names a patient; exports then mask it. The tablet
-    warned the observer already, but an older app or a hurried "save anyway" may still send one."""
-    return note is not None and contains_identifiers(note)
+def _screened_note(batch: _Batch, note: str | None) -> dict[str, Any]:
+    """The note's flag and masked form (backend.privacy). A note naming someone is kept as written for
+    the observer and the facilitators; everything that leaves the server uses the masked form."""
+    if not note:
+        return {"privacy_flagged": False, "note_masked": None}
+    screened = batch.screened[note]
+    return {"privacy_flagged": screened.flagged, "note_masked": screened.masked}
 
 
 def _remembered(

@@ -493,15 +493,12 @@ def test_every_mutation_gets_a_final_result_and_only_intrusions_are_refused(outc
         result = sent.result
         intrusion = str(sent.data.get("note", "")).endswith("intrusion")
         if intrusion:
-            # Its visit belongs to another observer: refused, and never "found" for this tablet.
-            expected = result.status == "rejected" and result.code == "visit_not_found" and result.retryable
+            # Its visit belongs to another observer: refused for good (a retry cannot make it this tablet's).
+            expected = result.status == "rejected" and result.code == "not_found" and not result.retryable
         elif result.status == "superseded":
-            # Only an edit that reaches a shared observation after someone deleted it.
-            expected = (
-                result.code == "record_deleted"
-                and sent.record_id in deleted_shared
-                and not sent.data.get("deleted")
-            )
+            # Only a state (an edit, or a second deletion: a tombstone is final) that reaches a shared
+            # observation after someone deleted it.
+            expected = result.code == "record_deleted" and sent.record_id in deleted_shared
         else:
             expected = result.status == "applied" and not result.retryable
         if not expected:

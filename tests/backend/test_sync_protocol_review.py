@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from backend import models
+from backend.sync import records
 from backend.sync import service as sync_service
 from shared.messages import MESSAGES
 from shared.sync import CLOCK_WARNING_SECONDS, PROTOCOL_HEADER, RESULT_CODES
@@ -94,14 +95,14 @@ def test_one_failing_item_never_fails_the_push(
     session: Session, tablet: Tablet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A fault injected into one item: the rest of the batch is applied, the item is sent again later."""
-    real_check = sync_service._names_a_patient
+    real_values = records.attribute_values
 
-    def failing_on_one_note(note: str | None) -> bool:
-        if note == "déclenche une panne":
+    def failing_on_one_note(observation: Any, structure_id: int) -> Any:
+        if observation.note == "déclenche une panne":
             raise RuntimeError("injected fault")
-        return real_check(note)
+        return real_values(observation, structure_id)
 
-    monkeypatch.setattr(sync_service, "_names_a_patient", failing_on_one_note)
+    monkeypatch.setattr(sync_service, "attribute_values", failing_on_one_note)
     visit = tablet.visit()
     before, bad, after = (observation(visit["id"]) for _ in range(3))
     bad["note"] = "déclenche une panne"
@@ -120,7 +121,7 @@ def test_one_failing_item_never_fails_the_push(
     ]
     assert set(stored(session)) == {uuid.UUID(before["id"]), uuid.UUID(after["id"])}
 
-    monkeypatch.setattr(sync_service, "_names_a_patient", real_check)
+    monkeypatch.setattr(sync_service, "attribute_values", real_values)
     again = tablet.push(*mutations).json()["results"]
     assert [r["status"] for r in again] == ["applied"] * 4  # the failed item was not remembered
     assert uuid.UUID(bad["id"]) in stored(session)

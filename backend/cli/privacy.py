@@ -1,0 +1,54 @@
+"""``vigie privacy``: the server's de-identification from the command line — mask notes read on standard
+input exactly as an export would, explain what was found, and screen stored notes again."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+from backend.cli.common import app, open_session
+from backend.privacy.detector import find_in_notes, mask_notes
+from backend.privacy.kinds import KIND_LABELS
+from backend.privacy.service import rescan as rescan_notes
+
+privacy_app = typer.Typer(help="Confidentialité des notes : masquage des identifiants.", no_args_is_help=True)
+app.add_typer(privacy_app, name="privacy")
+
+BATCH = 512
+
+
+def _lines() -> list[str]:
+    return [line.rstrip("\r\n") for line in sys.stdin]
+
+
+@privacy_app.command("mask")
+def mask() -> None:
+    """Lit des notes sur l'entrée standard (une par ligne) et écrit chacune masquée, ligne pour ligne."""
+    lines = _lines()
+    for start in range(0, len(lines), BATCH):
+        for masked in mask_notes(lines[start : start + BATCH]):
+            sys.stdout.write(masked.replace("\n", " ") + "\n")
+
+
+@privacy_app.command("explain")
+def explain() -> None:
+    """Pour chaque ligne lue, ce qui a été trouvé et par quelle couche (une ligne JSON par note)."""
+    lines = _lines()
+    for start in range(0, len(lines), BATCH):
+        chunk = lines[start : start + BATCH]
+        for line, found in zip(chunk, find_in_notes(chunk), strict=True):
+            items = [
+                {"kind": f.kind.value, "label": KIND_LABELS[f.kind], "text": f.text, "layer": f.layer}
+                for f in found
+            ]
+            sys.stdout.write(json.dumps({"note": line, "found": items}, ensure_ascii=False) + "\n")
+
+
+@privacy_app.command("rescan")
+def rescan() -> None:
+    """Repasse toutes les notes enregistrées au détecteur (après une mise à jour), masquage enregistré."""
+    with open_session() as session:
+        report = rescan_notes(session)
+    typer.echo(f"{report.scanned} notes vérifiées, {report.flagged} signalées (identifiant trouvé).")

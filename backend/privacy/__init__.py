@@ -1,0 +1,1 @@
+"""De-identification on the server: the authority for every note, comment and tag that leaves it."""

@@ -1,0 +1,120 @@
+"""The tablet's sync client against the real app: a backlog split by bytes as well as by count, and a
+mutation counter that went back (data restored from an older copy) renumbered instead of refused."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from backend import models
+from backend.db import make_engine
+from backend.main import create_app
+from backend.migrate import upgrade
+from backend.settings import Settings
+from backend.sync.devices import create_enrolment_code
+from mobile import sync_client
+from mobile.capture import start_visit
+from mobile.store import Store
+from mobile.sync_client import SyncClient
+from shared.schema import Observation, Visit
+from tests.factories import make_site
+
+
+class Recorder(httpx.BaseTransport):
+    """The real app behind a transport that notes the size of every push body."""
+
+    def __init__(self, client: TestClient):
+        self.client = client
+        self.push_sizes: list[int] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        if request.url.path.endswith("/push"):
+            self.push_sizes.append(len(body))
+        answer = self.client.send(request)
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[tuple[Store, SyncClient, Recorder, Session, Visit]]:
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session, TestClient(create_app(Settings(database_url=url))) as app_client:
+        site = make_site(session)
+        issued = create_enrolment_code(
+            session, observer_id=site.observer_ids[0], structure_id=site.structure_id
+        )
+        recorder = Recorder(app_client)
+        store = Store(tmp_path / "tablet.db")
+        client = SyncClient(store, httpx.Client(transport=recorder, base_url="http://testserver"))
+        client.enrol("http://testserver", issued.code)
+        visit = start_visit(
+            store,
+            structure_id=site.structure_id,
+            unit_id=site.unit_ids[0],
+            observer_id=site.observer_ids[0],
+            observed_roles=["ide"],
+            context_note=None,
+        )
+        try:
+            yield store, client, recorder, session, visit
+        finally:
+            store.close()
+    engine.dispose()
+
+
+def record(store: Store, visit: Visit, note: str | None = None) -> Observation:
+    now = datetime.now(UTC)
+    observation = Observation(
+        id=uuid.uuid4(),
+        visit_id=visit.id,
+        occurred_at=now - timedelta(minutes=1),
+        category="interruption",
+        note=note,
+        created_at=now,
+        updated_at=now,
+    )
+    store.save_observation(observation)
+    return observation
+
+
+def stored_ids(session: Session) -> set[uuid.UUID]:
+    session.expire_all()
+    return {o.id for o in session.exec(select(models.Observation))}
+
+
+def test_a_backlog_heavier_than_the_byte_limit_leaves_in_several_pushes(
+    world: tuple[Store, SyncClient, Recorder, Session, Visit], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, client, recorder, session, visit = world
+    limit = 64 * 1024
+    monkeypatch.setattr(sync_client, "MAX_PUSH_BYTES", limit)
+    # 40 notes of 1,500 emoji: about 6 KiB each in UTF-8, 240 KiB in all, far under 500 mutations.
+    recorded = [record(store, visit, note="🩺" * 1500) for _ in range(40)]
+    report = client.sync()
+    assert (report.pending, report.rejected) == (0, 0)
+    assert len(recorder.push_sizes) >= 4
+    assert max(recorder.push_sizes) <= limit
+    assert {o.id for o in recorded} <= stored_ids(session)
+
+
+def test_a_counter_that_went_back_is_renumbered_and_nothing_is_refused(
+    world: tuple[Store, SyncClient, Recorder, Session, Visit],
+) -> None:
+    store, client, _recorder, session, visit = world
+    before = [record(store, visit, note=f"avant {i}") for i in range(5)]
+    client.sync()
+    store.set_meta(next_mutation_id="2")  # as after restoring the tablet's data from an older copy
+    after = [record(store, visit, note=f"après {i}") for i in range(3)]
+    report = client.sync()
+    assert (report.pending, report.rejected, store.rejected()) == (0, 0, [])
+    assert {o.id for o in before + after} <= stored_ids(session)
+    assert int(store.get_meta("next_mutation_id") or "0") > 7  # numbered above what the server saw
