@@ -40,8 +40,11 @@ from backend.sync.records import MULTI_VALUED, visit_row
 from backend.sync.sequence import SequenceAllocator
 from bench.databases import DEFAULT_POSTGRES_URL, throwaway_postgres
 from shared import schema
+from shared.schema import NOTE_MAX_LENGTH
 from shared.sync import MAX_BATCH, PROTOCOL_HEADER, PROTOCOL_VERSION
 from shared.taxonomy import current_taxonomy
+
+NOTES_FILE = Path(__file__).resolve().parent.parent / "tests" / "privacy" / "corpus.jsonl"
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_KINDS = ("sqlite", "postgresql")
@@ -221,11 +224,17 @@ def make_workload(site: Site, count: int, now: datetime) -> Workload:
     )
     categories = sorted(taxonomy.category_codes)
     weights = [30 if code == "interruption" else 8 for code in categories]
+    # One observation in five carries a note, each different (the notes of the privacy corpus, typed as
+    # observers type, half of them with identifiers): the server screens every one at push.
+    lines = NOTES_FILE.read_text("utf-8").splitlines()
+    notes = [json.loads(line)["text"][: NOTE_MAX_LENGTH - 10] for line in lines]
     observations = []
     for _ in range(count):
         category = rng.choices(categories, weights)[0]
         occurred = started + timedelta(seconds=rng.uniform(0, 8.5 * 3600))
-        observations.append(demo_observation(rng, new_id(), visit, category, occurred))
+        observation = demo_observation(rng, new_id(), visit, category, occurred)
+        note = f"{rng.choice(notes)} ({rng.randrange(10_000)})" if rng.random() < 0.2 else None
+        observations.append(observation.model_copy(update={"note": note}))
     return Workload(visit=visit, observations=observations)
 
 
