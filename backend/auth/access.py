@@ -7,6 +7,7 @@ does not leak; a reader of the right scope but the wrong role gets 403.
 
 from __future__ import annotations
 
+from typing import TypeVar
 from uuid import UUID
 
 from sqlmodel import Session, col, select
@@ -93,22 +94,25 @@ def visible_observation(
     return observation
 
 
+Named = TypeVar("Named", models.Programme, models.Structure)
+
+
+def _by_name(session: Session, model: type[Named], allowed: set[int] | None) -> list[Named]:
+    """The rows of ``model`` among ``allowed`` ids (None: all), by name."""
+    query = select(model).order_by(col(model.name))
+    if allowed is not None:
+        query = query.where(col(model.id).in_(list(allowed)))
+    return list(session.exec(query).all())
+
+
 def visible_programmes(session: Session, user: models.User) -> list[models.Programme]:
     """The programmes this user may open, by name."""
-    allowed = visible_programme_ids(session, user)
-    query = select(models.Programme).order_by(col(models.Programme.name))
-    if allowed is not None:
-        query = query.where(col(models.Programme.id).in_(list(allowed)))
-    return list(session.exec(query).all())
+    return _by_name(session, models.Programme, visible_programme_ids(session, user))
 
 
 def visible_structures(session: Session, user: models.User) -> list[models.Structure]:
     """The structures this user may read, by name."""
-    allowed = visible_structure_ids(session, user)
-    query = select(models.Structure).order_by(col(models.Structure.name))
-    if allowed is not None:
-        query = query.where(col(models.Structure.id).in_(list(allowed)))
-    return list(session.exec(query).all())
+    return _by_name(session, models.Structure, visible_structure_ids(session, user))
 
 
 def visible_units(session: Session, allowed_structure_ids: set[int] | None) -> list[tuple[models.Unit, str]]:
