@@ -62,20 +62,23 @@ def require_admin(user: models.User) -> None:
         raise forbidden("admins_only")
 
 
-def visible_structure(session: Session, user: models.User, structure_id: int) -> models.Structure:
-    allowed = visible_structure_ids(session, user)
-    structure = session.get(models.Structure, structure_id)
-    if structure is None or (allowed is not None and structure_id not in allowed):
+Named = TypeVar("Named", models.Programme, models.Structure)
+
+
+def _one_in(session: Session, model: type[Named], row_id: int, allowed: set[int] | None) -> Named:
+    """The row if it exists and is among ``allowed`` (None: all); otherwise 404, whichever it is."""
+    row = session.get(model, row_id)
+    if row is None or (allowed is not None and row_id not in allowed):
         raise not_found()
-    return structure
+    return row
+
+
+def visible_structure(session: Session, user: models.User, structure_id: int) -> models.Structure:
+    return _one_in(session, models.Structure, structure_id, visible_structure_ids(session, user))
 
 
 def visible_programme(session: Session, user: models.User, programme_id: int) -> models.Programme:
-    allowed = visible_programme_ids(session, user)
-    programme = session.get(models.Programme, programme_id)
-    if programme is None or (allowed is not None and programme_id not in allowed):
-        raise not_found()
-    return programme
+    return _one_in(session, models.Programme, programme_id, visible_programme_ids(session, user))
 
 
 def visible_observation(
@@ -92,9 +95,6 @@ def visible_observation(
     ):
         raise not_found()
     return observation
-
-
-Named = TypeVar("Named", models.Programme, models.Structure)
 
 
 def _by_name(session: Session, model: type[Named], allowed: set[int] | None) -> list[Named]:
