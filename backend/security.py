@@ -71,8 +71,8 @@ def security_headers(path: str, content_type: str, https: bool) -> dict[str, str
     return headers
 
 
-class SecurityHeadersMiddleware:
-    """Adds the security headers to every response (a route's own value for a header wins)."""
+class _HttpMiddleware:
+    """An ASGI middleware that acts on HTTP requests only; anything else (lifespan) passes through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -81,6 +81,16 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class SecurityHeadersMiddleware(_HttpMiddleware):
+    """Adds the security headers to every response (a route's own value for a header wins)."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         https = scope.get("scheme") == "https"
 
@@ -120,17 +130,11 @@ def too_large_response(request: Request, limit: int) -> Response:
     return error_response(413, ErrorBody(code="request_too_large", message=too_large_message(limit)))
 
 
-class BodySizeLimitMiddleware:
+class BodySizeLimitMiddleware(_HttpMiddleware):
     """Refuses with 413 a body over the limit: at once when Content-Length says so, otherwise as soon as
     the bytes received pass it; the application never holds more than the limit in memory."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = body_limit(scope["path"])
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:

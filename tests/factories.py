@@ -72,9 +72,10 @@ def make_site(session: Session, name: str = "CH Test", observers: int = 2) -> Si
 
 @dataclass
 class Tablet:
-    """A device as the server sees it: its token and what it may write."""
+    """A device as the server sees it: its token and what it may write. Its client is a TestClient on the
+    app, or an ``httpx.Client`` on a running server (``tablet_client``)."""
 
-    client: TestClient
+    client: httpx.Client
     token: str
     device_id: int
     observer_id: int
@@ -111,18 +112,22 @@ class Tablet:
                 return observations
 
     def visit(self, **overrides: Any) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "id": str(uuid.uuid4()),
-            "structure_id": self.structure_id,
-            "unit_id": self.unit_id,
-            "observer_id": self.observer_id,
-            "started_at": (NOW - timedelta(hours=1)).isoformat(),
-            "observed_roles": ["ide"],
-            "created_at": NOW.isoformat(),
-            "updated_at": NOW.isoformat(),
-        }
-        data.update(overrides)
-        return data
+        return {**visit(self.structure_id, self.unit_id, self.observer_id), **overrides}
+
+
+def visit(structure_id: int, unit_id: int | None, observer_id: int, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "structure_id": structure_id,
+        "unit_id": unit_id,
+        "observer_id": observer_id,
+        "started_at": (NOW - timedelta(hours=1)).isoformat(),
+        "observed_roles": ["ide"],
+        "created_at": NOW.isoformat(),
+        "updated_at": NOW.isoformat(),
+    }
+    data.update(overrides)
+    return data
 
 
 def observation(visit_id: str, **overrides: Any) -> dict[str, Any]:
@@ -151,8 +156,16 @@ def post_enrolment(
     )
 
 
+def tablet_client(base_url: str, token: str | None = None, timeout: float = 30) -> httpx.Client:
+    """An HTTP client to a running server that speaks the sync protocol, as the tablet holding ``token``."""
+    headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+
+
 def enrolled_tablet(
-    client: TestClient,
+    client: httpx.Client,
     session: Session,
     observer_id: int,
     structure_id: int,

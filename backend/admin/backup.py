@@ -164,16 +164,24 @@ def _sqlite_path(database_url: str) -> Path:
 def _sqlite_backup(database: Path, target: Path) -> None:
     if not database.is_file():
         raise BackupError(f"Base SQLite introuvable : {database}")
-    source = sqlite3.connect(database)
+    # One consistent snapshot even while the server writes (WAL), in one file (no -wal beside it).
+    _sqlite_copy(sqlite3.connect(database), target, "DELETE", "Sauvegarde")
+
+
+def _sqlite_copy(
+    source: sqlite3.Connection, target: Path, journal_mode: str, what: str, timeout: float = 5.0
+) -> None:
+    """Copy ``source`` into the file ``target`` with SQLite's online backup, page by page under the
+    target's lock, then set the target's journal mode; ``source`` is closed whatever happens."""
     try:
-        copy = sqlite3.connect(target)
+        copy = sqlite3.connect(target, timeout=timeout)
         try:
-            source.backup(copy)  # one consistent snapshot, even while the server writes (WAL)
-            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+            source.backup(copy)
+            copy.execute(f"PRAGMA journal_mode={journal_mode}")
         finally:
             copy.close()
     except sqlite3.Error as exc:
-        raise BackupError(f"Sauvegarde SQLite impossible : {exc}") from None
+        raise BackupError(f"{what} SQLite impossible : {exc}") from None
     finally:
         source.close()
 
@@ -197,17 +205,8 @@ def _sqlite_restore(source: Path, database: Path) -> None:
     if not database.parent.is_dir():
         raise BackupError(f"Dossier introuvable : {database.parent}")
     backup_file = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        target = sqlite3.connect(database, timeout=30)
-        try:
-            backup_file.backup(target)  # page by page under the target's lock: readers never see half
-            target.execute("PRAGMA journal_mode=WAL")  # as the server keeps it
-        finally:
-            target.close()
-    except sqlite3.Error as exc:
-        raise BackupError(f"Restauration SQLite impossible : {exc}") from None
-    finally:
-        backup_file.close()
+    # Readers never see half of it; the restored base is in WAL mode, as the server keeps it.
+    _sqlite_copy(backup_file, database, "WAL", "Restauration", timeout=30)
 
 
 # PostgreSQL

@@ -13,7 +13,7 @@ from backend.auth.access import require_reviewer, visible_programmes, visible_st
 from backend.auth.deps import CsrfFormDep, SignedInDep
 from backend.db import SessionDep
 from backend.errors import ApiError
-from backend.web.forms import form_problems
+from backend.web.forms import FormOutcome, form_problems
 from backend.web.layout import back_to, page
 from shared.taxonomy import available_versions
 
@@ -42,7 +42,7 @@ def programmes(
         signed_in,
         "admin_programmes.html",
         {
-            "programmes": admin.programmes_of(session, signed_in.user),
+            "programmes": visible_programmes(session, signed_in.user),
             "versions": available_versions(),
             "message": message,
         },
@@ -62,7 +62,7 @@ def create_programme(
         created = admin.create_programme(session, signed_in.user, name, region, taxonomy_version)
     if form.error:
         context = {
-            "programmes": admin.programmes_of(session, signed_in.user),
+            "programmes": visible_programmes(session, signed_in.user),
             "versions": available_versions(),
         }
         return _refused(request, session, signed_in, "admin_programmes.html", context, form.error)
@@ -98,6 +98,20 @@ def _programme_page(
     )
 
 
+def _programme_form_done(
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+    programme_id: int,
+    form: FormOutcome,
+    done: str,
+) -> Response:
+    """The programme page again with the form's error, or back to it with ``done`` said."""
+    if form.error:
+        return _programme_page(request, session, signed_in, programme_id, error=form.error)
+    return back_to(f"/admin/programmes/{programme_id}", done)
+
+
 @router.get("/programmes/{programme_id}")
 def programme(
     programme_id: int,
@@ -124,9 +138,7 @@ def create_structure(
         admin.create_structure(
             session, signed_in.user, programme_id, name=name, kind=kind, finess=finess, timezone=timezone
         )
-    if form.error:
-        return _programme_page(request, session, signed_in, programme_id, error=form.error)
-    return back_to(f"/admin/programmes/{programme_id}", "Structure créée.")
+    return _programme_form_done(request, session, signed_in, programme_id, form, "Structure créée.")
 
 
 @router.post("/structures/{structure_id}/units")
@@ -140,9 +152,7 @@ def create_unit(
     structure = admin.managed_structure(session, signed_in.user, structure_id)
     with form_problems() as form:
         admin.create_unit(session, signed_in.user, structure_id, name)
-    if form.error:
-        return _programme_page(request, session, signed_in, structure.programme_id, error=form.error)
-    return back_to(f"/admin/programmes/{structure.programme_id}", "Unité créée.")
+    return _programme_form_done(request, session, signed_in, structure.programme_id, form, "Unité créée.")
 
 
 @router.post("/programmes/{programme_id}/observers")
@@ -155,9 +165,7 @@ def create_observer(
 ) -> Response:
     with form_problems() as form:
         admin.create_observer(session, signed_in.user, programme_id, name)
-    if form.error:
-        return _programme_page(request, session, signed_in, programme_id, error=form.error)
-    return back_to(f"/admin/programmes/{programme_id}", "Observateur créé.")
+    return _programme_form_done(request, session, signed_in, programme_id, form, "Observateur créé.")
 
 
 @router.post("/programmes/{programme_id}/enrolment-codes")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,20 +24,20 @@ from backend.auth.access import (
     require_admin,
     require_reviewer,
     visible_programme,
-    visible_programme_ids,
     visible_structure_ids,
 )
 from backend.auth.users import UserError, UserRole, create_user
 from backend.auth.web_sessions import close_other_sessions
-from backend.db_types import utcnow
 from backend.problems import invalid, not_found
-from backend.sync.devices import IssuedCode, create_enrolment_code, enrolment_uri
+from backend.sync.devices import IssuedCode, create_enrolment_code, enrolment_uri, revoke_device
 from backend.sync.enrolment_qr import qr_svg
 from backend.sync.sequence import SequenceAllocator
 from shared.schema import NAME_MAX_LENGTH, StructureType, check_finess
 from shared.taxonomy import available_versions
 
 MAX_CODE_DAYS = 90
+
+CreatedRecord = TypeVar("CreatedRecord", models.Programme, models.Structure, models.Unit, models.Observer)
 
 
 def _name(value: str, field: str = "name") -> str:
@@ -61,12 +62,16 @@ def managed_structure(session: Session, user: models.User, structure_id: int) ->
     return structure
 
 
-def programmes_of(session: Session, user: models.User) -> list[models.Programme]:
-    allowed = visible_programme_ids(session, user)
-    statement = select(models.Programme).order_by(col(models.Programme.name))
-    if allowed is not None:
-        statement = statement.where(col(models.Programme.id).in_(list(allowed)))
-    return list(session.exec(statement).all())
+def _add_created(
+    session: Session, user: models.User, record: CreatedRecord, action: AuditAction, target_type: str
+) -> CreatedRecord:
+    """Write a new record with its audit event in one transaction, and return it as stored."""
+    session.add(record)
+    session.flush()
+    record_audit(session, action, actor_user_id=user.id, target_type=target_type, target_id=record.id)
+    session.commit()
+    session.refresh(record)
+    return record
 
 
 def create_programme(
@@ -78,18 +83,7 @@ def create_programme(
     programme = models.Programme(
         name=_name(name), region=(region or "").strip()[:100] or None, taxonomy_version=taxonomy_version
     )
-    session.add(programme)
-    session.flush()
-    record_audit(
-        session,
-        AuditAction.PROGRAMME_CREATE,
-        actor_user_id=user.id,
-        target_type="programme",
-        target_id=programme.id,
-    )
-    session.commit()
-    session.refresh(programme)
-    return programme
+    return _add_created(session, user, programme, AuditAction.PROGRAMME_CREATE, "programme")
 
 
 @dataclass(frozen=True)
@@ -166,19 +160,8 @@ def create_structure(
         timezone=timezone,
         server_seq=allocator.next(),
     )
-    session.add(structure)
     allocator.save()
-    session.flush()
-    record_audit(
-        session,
-        AuditAction.STRUCTURE_CREATE,
-        actor_user_id=user.id,
-        target_type="structure",
-        target_id=structure.id,
-    )
-    session.commit()
-    session.refresh(structure)
-    return structure
+    return _add_created(session, user, structure, AuditAction.STRUCTURE_CREATE, "structure")
 
 
 def create_unit(session: Session, user: models.User, structure_id: int, name: str) -> models.Unit:
@@ -191,32 +174,14 @@ def create_unit(session: Session, user: models.User, structure_id: int, name: st
     if taken is not None:
         raise invalid("name", "unit_exists", name=name)
     unit = models.Unit(structure_id=structure_id, name=name, server_seq=allocator.next())
-    session.add(unit)
     allocator.save()
-    session.flush()
-    record_audit(
-        session, AuditAction.UNIT_CREATE, actor_user_id=user.id, target_type="unit", target_id=unit.id
-    )
-    session.commit()
-    session.refresh(unit)
-    return unit
+    return _add_created(session, user, unit, AuditAction.UNIT_CREATE, "unit")
 
 
 def create_observer(session: Session, user: models.User, programme_id: int, name: str) -> models.Observer:
     managed_programme(session, user, programme_id)
     observer = models.Observer(programme_id=programme_id, display_name=_name(name))
-    session.add(observer)
-    session.flush()
-    record_audit(
-        session,
-        AuditAction.OBSERVER_CREATE,
-        actor_user_id=user.id,
-        target_type="observer",
-        target_id=observer.id,
-    )
-    session.commit()
-    session.refresh(observer)
-    return observer
+    return _add_created(session, user, observer, AuditAction.OBSERVER_CREATE, "observer")
 
 
 @dataclass(frozen=True)
@@ -289,18 +254,7 @@ def revoke(session: Session, user: models.User, device_id: int, now: datetime | 
     device = session.get(models.Device, device_id)
     if device is None or (allowed is not None and device.structure_id not in allowed):
         raise not_found()
-    if device.revoked_at is None:
-        device.revoked_at = now or utcnow()
-        session.add(device)
-        record_audit(
-            session,
-            AuditAction.DEVICE_REVOKE,
-            actor_user_id=user.id,
-            target_type="device",
-            target_id=device_id,
-        )
-        session.commit()
-    return device
+    return revoke_device(session, device_id, now, actor_user_id=user.id, via=None)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ does not leak; a reader of the right scope but the wrong role gets 403.
 
 from __future__ import annotations
 
+from typing import TypeVar
 from uuid import UUID
 
 from sqlmodel import Session, col, select
@@ -61,20 +62,23 @@ def require_admin(user: models.User) -> None:
         raise forbidden("admins_only")
 
 
-def visible_structure(session: Session, user: models.User, structure_id: int) -> models.Structure:
-    allowed = visible_structure_ids(session, user)
-    structure = session.get(models.Structure, structure_id)
-    if structure is None or (allowed is not None and structure_id not in allowed):
+Named = TypeVar("Named", models.Programme, models.Structure)
+
+
+def _one_in(session: Session, model: type[Named], row_id: int, allowed: set[int] | None) -> Named:
+    """The row if it exists and is among ``allowed`` (None: all); otherwise 404, whichever it is."""
+    row = session.get(model, row_id)
+    if row is None or (allowed is not None and row_id not in allowed):
         raise not_found()
-    return structure
+    return row
+
+
+def visible_structure(session: Session, user: models.User, structure_id: int) -> models.Structure:
+    return _one_in(session, models.Structure, structure_id, visible_structure_ids(session, user))
 
 
 def visible_programme(session: Session, user: models.User, programme_id: int) -> models.Programme:
-    allowed = visible_programme_ids(session, user)
-    programme = session.get(models.Programme, programme_id)
-    if programme is None or (allowed is not None and programme_id not in allowed):
-        raise not_found()
-    return programme
+    return _one_in(session, models.Programme, programme_id, visible_programme_ids(session, user))
 
 
 def visible_observation(
@@ -93,22 +97,22 @@ def visible_observation(
     return observation
 
 
+def _by_name(session: Session, model: type[Named], allowed: set[int] | None) -> list[Named]:
+    """The rows of ``model`` among ``allowed`` ids (None: all), by name."""
+    query = select(model).order_by(col(model.name))
+    if allowed is not None:
+        query = query.where(col(model.id).in_(list(allowed)))
+    return list(session.exec(query).all())
+
+
 def visible_programmes(session: Session, user: models.User) -> list[models.Programme]:
     """The programmes this user may open, by name."""
-    allowed = visible_programme_ids(session, user)
-    query = select(models.Programme).order_by(col(models.Programme.name))
-    if allowed is not None:
-        query = query.where(col(models.Programme.id).in_(list(allowed)))
-    return list(session.exec(query).all())
+    return _by_name(session, models.Programme, visible_programme_ids(session, user))
 
 
 def visible_structures(session: Session, user: models.User) -> list[models.Structure]:
     """The structures this user may read, by name."""
-    allowed = visible_structure_ids(session, user)
-    query = select(models.Structure).order_by(col(models.Structure.name))
-    if allowed is not None:
-        query = query.where(col(models.Structure.id).in_(list(allowed)))
-    return list(session.exec(query).all())
+    return _by_name(session, models.Structure, visible_structure_ids(session, user))
 
 
 def visible_units(session: Session, allowed_structure_ids: set[int] | None) -> list[tuple[models.Unit, str]]:

@@ -12,14 +12,13 @@ from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.auth.users import UserError, UserRole, create_user
 from backend.cli.common import (
-    app,
+    command_group,
     database_url,
     fail,
 )
 from backend.db import make_engine
 
-user_app = typer.Typer(help="Comptes de l'application web.", no_args_is_help=True)
-app.add_typer(user_app, name="user")
+user_app = command_group("user", "Comptes de l'application web.")
 
 
 @user_app.command("create")

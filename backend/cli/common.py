@@ -21,6 +21,13 @@ from backend.sync.enrolment_qr import qr_png, qr_svg
 app = typer.Typer(help="Vigie : observation des effets du numérique sur le travail.", no_args_is_help=True)
 
 
+def command_group(name: str, help: str) -> typer.Typer:
+    """A ``vigie <name> …`` group of commands."""
+    group = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
+
+
 def fail(message: str) -> typer.Exit:
     typer.secho(message, fg=typer.colors.RED, err=True)
     return typer.Exit(code=1)

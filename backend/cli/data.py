@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +27,15 @@ from backend.exports.service import ExportFormat, start_export, write_export_fil
 from backend.review.filters import ObservationFilter
 
 
+@contextmanager
+def _backup_refused() -> Iterator[None]:
+    """A backup or restore that cannot be done says why and exits with status 1."""
+    try:
+        yield
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+
+
 @app.command("backup")
 def backup(
     file: Annotated[Path, typer.Argument(help="Fichier de sauvegarde à écrire", dir_okay=False)],
@@ -32,10 +43,8 @@ def backup(
 ) -> None:
     """Sauvegarde toute la base dans un fichier (SQLite : copie en ligne ; PostgreSQL : pg_dump)."""
     url = database_url()
-    try:
+    with _backup_refused():
         result = backup_database(url, file, overwrite=force)
-    except BackupError as exc:
-        raise fail(str(exc)) from None
     size = f"{result.size_bytes / 1_000_000:.1f}".replace(".", ",")
     typer.echo(f"Sauvegarde {result.engine} de {safe_url(url)} écrite : {file} ({size} Mo).")
 
@@ -49,10 +58,8 @@ def restore(
 ) -> None:
     """Restaure une sauvegarde dans la base (vide, sauf --force). Arrêtez le serveur avant."""
     url = database_url()
-    try:
+    with _backup_refused():
         revision = restore_database(url, file, force=force)
-    except BackupError as exc:
-        raise fail(str(exc)) from None
     typer.echo(f"Base {safe_url(url)} restaurée depuis {file} (schéma : révision {revision or 'aucune'}).")
     if revision != migrate.head_revision():
         typer.echo(

@@ -8,15 +8,14 @@ import typer
 
 from backend import migrate
 from backend.cli.common import (
-    app,
+    command_group,
     database_url,
     fail,
     safe_url,
     upgrade_to,
 )
 
-db_app = typer.Typer(help="Schéma de la base (migrations Alembic).", no_args_is_help=True)
-app.add_typer(db_app, name="db")
+db_app = command_group("db", "Schéma de la base (migrations Alembic).")
 
 
 @db_app.command("upgrade")

@@ -16,7 +16,7 @@ from backend.cli.common import (
     DEFAULT_SERVER_URL,
     MAX_CODE_DAYS,
     QR_WRITERS,
-    app,
+    command_group,
     fail,
     find_observer,
     find_structure,
@@ -29,12 +29,9 @@ from backend.models import Device, Observer, Programme, Structure
 from backend.sync.devices import create_enrolment_code, enrolment_uri, revoke_device
 from shared.schema import NAME_MAX_LENGTH
 
-observer_app = typer.Typer(help="Observateurs des programmes.", no_args_is_help=True)
-enrolment_app = typer.Typer(help="Codes d'enrôlement des tablettes.", no_args_is_help=True)
-device_app = typer.Typer(help="Tablettes enrôlées.", no_args_is_help=True)
-app.add_typer(observer_app, name="observer")
-app.add_typer(enrolment_app, name="enrolment")
-app.add_typer(device_app, name="device")
+observer_app = command_group("observer", "Observateurs des programmes.")
+enrolment_app = command_group("enrolment", "Codes d'enrôlement des tablettes.")
+device_app = command_group("device", "Tablettes enrôlées.")
 
 
 @observer_app.command("list")

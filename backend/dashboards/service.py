@@ -510,36 +510,37 @@ def _programme_taxonomy(session: Session, programme_id: int) -> Taxonomy:
     return load_taxonomy(programme.taxonomy_version)
 
 
+def _scope_dashboard(
+    session: Session,
+    reader: models.User,
+    criteria: ObservationFilter,
+    scope: Literal["structure", "programme"],
+    scope_id: int,
+    name: str,
+    taxonomy: Taxonomy,
+) -> Dashboard:
+    """The dashboard of one structure or programme, counting only what the reader may read."""
+    scoped = criteria.model_copy(update={f"{scope}_id": scope_id})
+    allowed = visible_structure_ids(session, reader)
+    return compute_dashboard(
+        session, scoped, allowed, scope=scope, scope_id=scope_id, name=name, taxonomy=taxonomy
+    )
+
+
 def structure_dashboard(
     session: Session, reader: models.User, structure_id: int, criteria: ObservationFilter
 ) -> Dashboard:
     structure = visible_structure(session, reader, structure_id)
-    scoped = criteria.model_copy(update={"structure_id": structure_id})
-    return compute_dashboard(
-        session,
-        scoped,
-        visible_structure_ids(session, reader),
-        scope="structure",
-        scope_id=structure_id,
-        name=structure.name,
-        taxonomy=_programme_taxonomy(session, structure.programme_id),
-    )
+    taxonomy = _programme_taxonomy(session, structure.programme_id)
+    return _scope_dashboard(session, reader, criteria, "structure", structure_id, structure.name, taxonomy)
 
 
 def programme_dashboard(
     session: Session, reader: models.User, programme_id: int, criteria: ObservationFilter
 ) -> Dashboard:
     programme = visible_programme(session, reader, programme_id)
-    scoped = criteria.model_copy(update={"programme_id": programme_id})
-    return compute_dashboard(
-        session,
-        scoped,
-        visible_structure_ids(session, reader),
-        scope="programme",
-        scope_id=programme_id,
-        name=programme.name,
-        taxonomy=load_taxonomy(programme.taxonomy_version),
-    )
+    taxonomy = load_taxonomy(programme.taxonomy_version)
+    return _scope_dashboard(session, reader, criteria, "programme", programme_id, programme.name, taxonomy)
 
 
 def programme_comparison(

@@ -13,7 +13,7 @@ from backend.auth.deps import CsrfFormDep, FilterDep, ScopeDep, SignedInDep
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.review import service as review
-from backend.web.forms import form_problems
+from backend.web.forms import FormOutcome, form_problems
 from backend.web.layout import back_to, page
 from shared.schema import ReviewStatus
 
@@ -73,6 +73,21 @@ def _detail(
     )
 
 
+def _detail_form_done(
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+    observation_id: UUID,
+    form: FormOutcome,
+    done: str,
+    draft: str = "",
+) -> Response:
+    """The detail page again with the form's error (and what was typed), or back to it with ``done``."""
+    if form.error:
+        return _detail(request, session, signed_in, observation_id, error=form.error, draft=draft)
+    return back_to(f"/observations/{observation_id}", done)
+
+
 @router.get("/observations/{observation_id}")
 def observation(
     observation_id: UUID,
@@ -106,12 +121,8 @@ def comment(
 ) -> Response:
     with form_problems() as form:
         review.add_comment(session, signed_in.user, observation_id, body)
-    if form.error:
-        return _detail(request, session, signed_in, observation_id, error=form.error, draft=body)
-    return back_to(
-        f"/observations/{observation_id}",
-        "Commentaire ajouté ; l'observateur le verra à sa prochaine synchronisation.",
-    )
+    done = "Commentaire ajouté ; l'observateur le verra à sa prochaine synchronisation."
+    return _detail_form_done(request, session, signed_in, observation_id, form, done, draft=body)
 
 
 @router.post("/observations/{observation_id}/tags")
@@ -124,9 +135,7 @@ def add_tag(
 ) -> Response:
     with form_problems() as form:
         review.add_tag(session, signed_in.user, observation_id, tag)
-    if form.error:
-        return _detail(request, session, signed_in, observation_id, error=form.error)
-    return back_to(f"/observations/{observation_id}", "Étiquette ajoutée.")
+    return _detail_form_done(request, session, signed_in, observation_id, form, "Étiquette ajoutée.")
 
 
 @router.post("/observations/{observation_id}/tags/remove")

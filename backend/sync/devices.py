@@ -224,9 +224,10 @@ def revoke_device(
     now: datetime | None = None,
     *,
     actor_user_id: int | None = None,
-    via: str = "cli",
+    via: str | None = "cli",
 ) -> Device:
-    """Revoke a tablet (the ``vigie device revoke`` command); recorded in the audit log."""
+    """Revoke a tablet (the ``vigie device revoke`` command, or an admin page once it has checked the
+    scope); recorded in the audit log."""
     device = session.get(Device, device_id)
     if device is None:
         raise not_found("device_not_found")
@@ -239,7 +240,7 @@ def revoke_device(
             actor_user_id=actor_user_id,
             target_type="device",
             target_id=device_id,
-            details={"via": via},
+            details={"via": via} if via else None,
         )
         session.commit()
     return device

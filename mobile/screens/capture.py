@@ -224,7 +224,7 @@ class CaptureScreen(Screen):  # type: ignore[misc]
                 )
             )
         elif observation.duration_seconds is not None:
-            parts.append(tr("capture.lasted", elapsed=formatting.duration(observation.duration_seconds)))
+            parts.append(tr("common.lasted", elapsed=formatting.duration(observation.duration_seconds)))
         review = self.reviews.get(observation.id)
         if review is not None and review.status:
             parts.append(tr("review.status", status=formatting.review_status(review.status, language)))

@@ -64,7 +64,7 @@ class ObservationScreen(Screen):  # type: ignore[misc]
                 " · " + tr("observation.running")
                 if observation.ended_at is None
                 else " · "
-                + tr("observation.duration", elapsed=formatting.duration(observation.duration_seconds or 0))
+                + tr("common.lasted", elapsed=formatting.duration(observation.duration_seconds or 0))
             )
         self.title_text = f"{category.label(language)} · {when}{extra}"
         self._build_toggles(observation)

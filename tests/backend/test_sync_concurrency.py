@@ -33,13 +33,13 @@ from backend.sync.devices import create_enrolment_code
 from backend.sync.records import observation_from_row
 from shared.sync import (
     MAX_PULL_PAGE,
-    PROTOCOL_HEADER,
-    PROTOCOL_VERSION,
     MutationResult,
     PullResponse,
     PushResponse,
 )
+from tests import factories
 from tests.databases import postgres_database
+from tests.factories import enrolled_tablet, post_enrolment, tablet_client
 
 pytestmark = pytest.mark.postgres
 
@@ -395,27 +395,18 @@ def enrol_tablets(session: Session, base_url: str) -> list[Tablet]:
         ).first()
         assert unit is not None and unit.id is not None
         for number in range(team.tablets):
-            issued = create_enrolment_code(session, observer_id=observer.id, structure_id=structure.id)
-            client = httpx.Client(
-                base_url=base_url, headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)}, timeout=30
-            )
-            body = {
-                "code": issued.code,
-                "installation_id": str(uuid.uuid4()),
-                "label": f"{team.name}{number + 1}",
-            }
-            response = client.post("/api/v1/devices/enrol", json=body)
-            assert response.status_code == 201, response.text
-            enrolled = response.json()
-            client.headers["Authorization"] = f"Bearer {enrolled['device_token']}"
+            name = f"{team.name}{number + 1}"
+            client = tablet_client(base_url)
+            enrolled = enrolled_tablet(client, session, observer.id, structure.id, unit.id, label=name)
+            client.headers.update(enrolled.headers)
             tablets.append(
                 Tablet(
-                    name=f"{team.name}{number + 1}",
+                    name=name,
                     team=team,
                     client=client,
-                    device_id=enrolled["device_id"],
-                    observer_id=enrolled["observer_id"],
-                    structure_id=enrolled["structure_id"],
+                    device_id=enrolled.device_id,
+                    observer_id=enrolled.observer_id,
+                    structure_id=enrolled.structure_id,
                     unit_id=unit.id,
                 )
             )
@@ -644,15 +635,12 @@ class Bench:
             return issued.code
 
     def client(self, token: str | None = None) -> httpx.Client:
-        headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
+        return tablet_client(self.base_url, token)
 
     def enrol(self, code: str, installation_id: str, label: str = "") -> httpx.Response:
         with self.client() as client:
-            body = {"code": code, "installation_id": installation_id, "label": label}
-            return client.post("/api/v1/devices/enrol", json=body)
+            response: httpx.Response = post_enrolment(client, code, uuid.UUID(installation_id), label)
+            return response
 
     def enrolled(self, label: str) -> str:
         """A new tablet's device token."""
@@ -750,24 +738,8 @@ def test_pull_never_mixes_two_versions_of_an_observation(bench: Bench) -> None:
             .order_by(col(models.Unit.id))
         ).first()
         assert unit is not None
-    visit = {
-        "id": str(uuid.uuid4()),
-        "structure_id": bench.structure_id,
-        "unit_id": unit.id,
-        "observer_id": bench.observer_id,
-        "started_at": (NOW - timedelta(hours=1)).isoformat(),
-        "observed_roles": ["ide"],
-        "created_at": NOW.isoformat(),
-        "updated_at": NOW.isoformat(),
-    }
-    observation = {
-        "id": str(uuid.uuid4()),
-        "visit_id": visit["id"],
-        "occurred_at": (NOW - timedelta(minutes=30)).isoformat(),
-        "category": "interruption",
-        "interruption_source": "phone",
-        "created_at": NOW.isoformat(),
-    }
+    visit = factories.visit(bench.structure_id, unit.id, bench.observer_id)
+    observation = factories.observation(visit["id"])  # its dimensions and update time: each edit's own
     done = threading.Event()
     deadline = time.monotonic() + EDITS_DEADLINE
     edits: list[int] = []  # versions the writer had applied

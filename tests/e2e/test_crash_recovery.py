@@ -172,7 +172,7 @@ def postgres_cluster(action: str) -> None:
 
 
 @dataclass
-class Tablet:
+class AppTablet:
     """The app's store and sync client, with a hook that can make one chosen push go wrong."""
 
     name: str
@@ -247,7 +247,7 @@ class CrashSite:
     engine: Engine
     workdir: Path
 
-    def tablet(self, name: str, observer_index: int = 0) -> Tablet:
+    def tablet(self, name: str, observer_index: int = 0) -> AppTablet:
         with Session(self.engine) as session:
             code = create_enrolment_code(
                 session,
@@ -255,7 +255,7 @@ class CrashSite:
                 structure_id=self.site.structure_id,
             ).code
         store = Store(self.workdir / f"{name}.db")
-        tablet = Tablet(name, store, SyncClient(store, batch_size=BATCH))
+        tablet = AppTablet(name, store, SyncClient(store, batch_size=BATCH))
         http = httpx.Client(
             base_url=self.server.base_url,
             timeout=httpx.Timeout(30, connect=5),
@@ -287,7 +287,7 @@ def crash_site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Crash
 
 
 def hold_push_in_its_transaction(
-    site: CrashSite, tablet: Tablet, nth: int
+    site: CrashSite, tablet: AppTablet, nth: int
 ) -> tuple[list[DeviceRowLock], ThreadResult]:
     """Start a sync whose ``nth`` push from now waits inside its transaction (on the device row, held
     here), and return once it does: the fault can strike then. Release the lock afterwards."""
@@ -303,7 +303,7 @@ def hold_push_in_its_transaction(
 # --- What observers do, with the app's own capture functions ---------------------------------------
 
 
-def begin(tablet: Tablet) -> Visit:
+def begin(tablet: AppTablet) -> Visit:
     structure_id = int(tablet.store.get_meta("structure_id") or 0)
     observer_id = int(tablet.store.get_meta("observer_id") or 0)
     units = tablet.store.units(structure_id)
@@ -319,7 +319,7 @@ def begin(tablet: Tablet) -> Visit:
     )
 
 
-def observe(tablet: Tablet, visit: Visit, count: int) -> None:
+def observe(tablet: AppTablet, visit: Visit, count: int) -> None:
     """Taps, timers stopped, a few notes added and a few taps undone: creations, edits and deletions."""
     start = datetime.now(UTC) - timedelta(minutes=90)
     for number in range(count):
@@ -333,7 +333,7 @@ def observe(tablet: Tablet, visit: Visit, count: int) -> None:
             undo(tablet.store, observation.id)
 
 
-def revise_earlier(tablet: Tablet, every: int) -> None:
+def revise_earlier(tablet: AppTablet, every: int) -> None:
     """Edits of observations already on the server: notes rewritten, some deleted."""
     for number, observation in enumerate(tablet.store.observations()):
         if number % every == 0:
@@ -353,7 +353,7 @@ def normalised(record: Visit | Observation) -> dict[str, Any]:
     return data
 
 
-def tablet_records(tablet: Tablet) -> dict[uuid.UUID, dict[str, Any]]:
+def tablet_records(tablet: AppTablet) -> dict[uuid.UUID, dict[str, Any]]:
     records: list[Visit | Observation] = [
         *tablet.store.visits(),
         *tablet.store.observations(include_deleted=True),
@@ -377,11 +377,11 @@ def server_records(engine: Engine, observer_id: int) -> dict[uuid.UUID, dict[str
     return {r.id: normalised(r) for r in records}
 
 
-def pending_ids(tablet: Tablet) -> set[uuid.UUID]:
+def pending_ids(tablet: AppTablet) -> set[uuid.UUID]:
     return {uuid.UUID(e.record_id) for e in tablet.store.pending(10_000)}
 
 
-def assert_server_holds_exactly_the_tablet(site: CrashSite, tablet: Tablet) -> None:
+def assert_server_holds_exactly_the_tablet(site: CrashSite, tablet: AppTablet) -> None:
     assert tablet.store.pending_count() == 0
     assert tablet.store.rejected() == []
     observer_id = int(tablet.store.get_meta("observer_id") or 0)

@@ -8,7 +8,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session
@@ -21,10 +20,9 @@ from backend.admin.demo_data import (
     DEMO_VIEWER_EMAIL,
 )
 from backend.db import make_engine
-from backend.sync.devices import create_enrolment_code
-from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.conftest import DemoSite
 from tests.e2e.browser import chromium
+from tests.factories import Tablet, enrolled_tablet, tablet_client
 
 pytestmark = pytest.mark.browser
 
@@ -40,31 +38,19 @@ def _sign_in(browser: Browser, site: DemoSite, email: str) -> Page:
     return page
 
 
-class Tablet:
-    """The observer's tablet: enrolled with a code, pulling over HTTP like the app."""
+def enrolled_on(site: DemoSite, observer_id: int, structure_id: int) -> Tablet:
+    """The observer's tablet, enrolled on the running demo server with a fresh code."""
+    engine = make_engine(site.database_url)
+    with Session(engine) as session:
+        client = tablet_client(site.url)
+        tablet = enrolled_tablet(client, session, observer_id, structure_id, label="Tablette e2e")
+    engine.dispose()
+    return tablet
 
-    def __init__(self, site: DemoSite, observer_id: int, structure_id: int):
-        engine = make_engine(site.database_url)
-        with Session(engine) as session:
-            issued = create_enrolment_code(session, observer_id=observer_id, structure_id=structure_id)
-        engine.dispose()
-        self.http = httpx.Client(base_url=site.url, headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION)})
-        answer = self.http.post(
-            "/api/v1/devices/enrol",
-            json={"code": issued.code, "installation_id": str(uuid.uuid4()), "label": "Tablette e2e"},
-        )
-        assert answer.status_code == 201, answer.text
-        self.http.headers["Authorization"] = f"Bearer {answer.json()['device_token']}"
-        self.cursor = 0
 
-    def pull(self) -> dict[str, dict[str, Any]]:
-        observations: dict[str, dict[str, Any]] = {}
-        while True:
-            page = self.http.get("/api/v1/sync/pull", params={"cursor": self.cursor}).json()
-            observations |= {o["id"]: o for o in page["observations"]}
-            self.cursor = page["cursor"]
-            if not page["has_more"]:
-                return observations
+def pull_by_id(tablet: Tablet) -> dict[str, dict[str, Any]]:
+    """What the tablet's next pulls bring, by observation id, as the app merges it."""
+    return {o["id"]: o for o in tablet.pull_new()}
 
 
 def test_facilitator_reviews_an_observation_and_the_tablet_receives_it(
@@ -114,8 +100,8 @@ def test_facilitator_reviews_an_observation_and_the_tablet_receives_it(
         with Session(engine) as session:
             observation = session.get_one(models.Observation, uuid.UUID(observation_id))
         engine.dispose()
-        tablet = Tablet(demo_site, observation.observer_id, observation.structure_id)
-        assert tablet.pull()[observation_id]["review_status"] == "to_review"
+        tablet = enrolled_on(demo_site, observation.observer_id, observation.structure_id)
+        assert pull_by_id(tablet)[observation_id]["review_status"] == "to_review"
 
         page.get_by_label("Statut").select_option(label="À discuter en atelier")
         page.get_by_role("button", name="Enregistrer le statut").click()
@@ -132,7 +118,7 @@ def test_facilitator_reviews_an_observation_and_the_tablet_receives_it(
         page.screenshot(path=str(shots / "05-observation-reviewed.png"), full_page=True)
 
         # The tablet's next pull brings the status and the comment, with the author's name.
-        changed = tablet.pull()
+        changed = pull_by_id(tablet)
         assert list(changed) == [observation_id]
         pulled = changed[observation_id]
         assert pulled["review_status"] == "to_discuss"
@@ -158,7 +144,7 @@ def test_facilitator_reviews_an_observation_and_the_tablet_receives_it(
         page.get_by_role("button", name="Révoquer").first.click()
         expect(page.get_by_role("status")).to_contain_text("révoquée")
         page.screenshot(path=str(shots / "08-admin-devices.png"), full_page=True)
-        assert tablet.http.get("/api/v1/sync/pull").json()["code"] == "device_revoked"
+        assert tablet.pull().json()["code"] == "device_revoked"
 
         page.get_by_role("button", name="Se déconnecter").click()
         expect(page).to_have_url(re.compile(r"/login$"))
