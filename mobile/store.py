@@ -192,11 +192,15 @@ class Store:
     def delete_observation(self, observation_id: uuid.UUID) -> Observation:
         return self.edit_observation(observation_id, deleted=True)
 
+    # The outbox keeps one entry per record: a new state replaces the pending one (edits collapse) and the
+    # rejected one (the observer's fix replaces it).
+    REPLACED_STATES: tuple[str, ...] = ("pending", "rejected")
+
     def _enqueue(self, db: sqlite3.Connection, entity: str, record: Record) -> None:
-        # Only a pending entry may be replaced: a rejected one stays visible until the observer fixes it,
-        # and then the fix replaces it.
+        marks = ", ".join("?" for _ in self.REPLACED_STATES)
         db.execute(
-            "DELETE FROM outbox WHERE record_id = ? AND state IN ('pending', 'rejected')", (str(record.id),)
+            f"DELETE FROM outbox WHERE record_id = ? AND state IN ({marks})",  # noqa: S608 (placeholders)
+            (str(record.id), *self.REPLACED_STATES),
         )
         row = db.execute("SELECT value FROM meta WHERE key = 'next_mutation_id'").fetchone()
         next_id = int(row[0]) if row else 1

@@ -17,16 +17,6 @@ from shared.sync import MAX_BATCH, PROTOCOL_HEADER
 from tests.factories import NOW, Site, Tablet, enrol, make_site, observation, statuses
 
 
-@pytest.fixture
-def site(session: Session) -> Site:
-    return make_site(session)
-
-
-@pytest.fixture
-def tablet(client: TestClient, session: Session, site: Site) -> Tablet:
-    return enrol(client, session, site)
-
-
 def server_observations(session: Session) -> dict[uuid.UUID, models.Observation]:
     session.expire_all()
     return {o.id: o for o in session.exec(select(models.Observation))}

@@ -19,17 +19,7 @@ from backend.sync import records
 from backend.sync import service as sync_service
 from shared.messages import MESSAGES
 from shared.sync import CLOCK_WARNING_SECONDS, PROTOCOL_HEADER, RESULT_CODES
-from tests.factories import Site, Tablet, enrol, make_site, observation, statuses
-
-
-@pytest.fixture
-def site(session: Session) -> Site:
-    return make_site(session)
-
-
-@pytest.fixture
-def tablet(client: TestClient, session: Session, site: Site) -> Tablet:
-    return enrol(client, session, site)
+from tests.factories import Site, Tablet, enrol, observation, statuses
 
 
 def stored(session: Session) -> dict[uuid.UUID, models.Observation]:

@@ -11,7 +11,6 @@ reusing ids the server has seen; and tablet clocks can be set days off, or reset
 from __future__ import annotations
 
 import os
-import sqlite3
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from backend.migrate import upgrade
 from backend.settings import Settings
 from backend.sync.devices import create_enrolment_code
 from backend.sync.records import observation_from_row
-from mobile.store import Store, _put_meta
+from mobile.store import Store
 from mobile.sync_client import SyncClient, SyncError
 from shared.schema import Observation, Visit
 from shared.taxonomy import current_taxonomy
@@ -110,15 +109,7 @@ class NeverCollapsingStore(Store):
     """An outbox that keeps every state of a record (only a fixed rejection is replaced): a push then
     carries interleaved states such as [X v1, Y v1, Y v2, X v2]."""
 
-    def _enqueue(self, db: sqlite3.Connection, entity: str, record: Any) -> None:
-        db.execute("DELETE FROM outbox WHERE record_id = ? AND state = 'rejected'", (str(record.id),))
-        row = db.execute("SELECT value FROM meta WHERE key = 'next_mutation_id'").fetchone()
-        next_id = int(row[0]) if row else 1
-        db.execute(
-            "INSERT INTO outbox (mutation_id, entity, record_id, data) VALUES (?, ?, ?, ?)",
-            (next_id, entity, str(record.id), record.model_dump_json()),
-        )
-        _put_meta(db, "next_mutation_id", str(next_id + 1))
+    REPLACED_STATES = ("rejected",)
 
 
 @dataclass

@@ -77,13 +77,16 @@ def own_server(tmp_path: Path) -> Iterator[OwnServer]:
         server.stop()
 
 
-def enrolled_tablet_in_a_visit(tablet: Tablet, site: DemoSite) -> tuple[EnrolmentCode, Visit]:
-    """A tablet enrolled and synced (units on board), with a visit under way, as after the visit screen."""
+def enrolled_tablet_in_a_visit(
+    tablet: Tablet, site: DemoSite, clock_error: timedelta = timedelta(0), end_and_sync: bool = False
+) -> tuple[EnrolmentCode, Visit]:
+    """A tablet enrolled and synced (units on board), with a visit under way, as after the visit screen;
+    or ended and synced, with the tablet's clock ``clock_error`` off."""
     issued = issue_code(site)
     tablet.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(tablet.store_path)
     try:
-        client = SyncClient(store)
+        client = SyncClient(store, clock=lambda: datetime.now(UTC) + clock_error)
         client.enrol(site.url, issued.code, label="tablette de test")
         client.sync()
         visit = start_visit(
@@ -94,6 +97,10 @@ def enrolled_tablet_in_a_visit(tablet: Tablet, site: DemoSite) -> tuple[Enrolmen
             observed_roles=["ide"],
             context_note=None,
         )
+        if end_and_sync:
+            store.edit_visit(visit.id, ended_at=datetime.now(UTC))
+            client.sync()
+            assert store.pending_count() == 0
         return issued, visit
     finally:
         store.close()
@@ -279,25 +286,8 @@ def test_a_refused_observation_is_listed_with_the_servers_reason_and_opens(
 
 
 def test_a_tablet_clock_far_off_is_shown_on_the_home_screen(tablet: Tablet, demo_site: DemoSite) -> None:
-    issued = issue_code(demo_site)
-    tablet.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(tablet.store_path)
-    try:
-        client = SyncClient(store, clock=lambda: datetime.now(UTC) + timedelta(days=3))
-        client.enrol(demo_site.url, issued.code, label="tablette à l'heure d'été perpétuel")
-        visit = start_visit(
-            store,
-            structure_id=issued.structure_id,
-            unit_id=issued.unit_ids[0],
-            observer_id=issued.observer_id,
-            observed_roles=["ide"],
-            context_note=None,
-        )
-        store.edit_visit(visit.id, ended_at=datetime.now(UTC))
-        client.sync()  # the server measures the clock three days ahead and says so
-        assert store.pending_count() == 0
-    finally:
-        store.close()
+    # The visit is ended and synced with the clock three days ahead: the server measures it and says so.
+    enrolled_tablet_in_a_visit(tablet, demo_site, clock_error=timedelta(days=3), end_and_sync=True)
 
     run = tablet.run(
         "clock",
