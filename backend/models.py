@@ -53,6 +53,10 @@ class Programme(SQLModel, table=True):
     region: str | None = Field(default=None, max_length=100)
     taxonomy_version: str = Field(max_length=20)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Words the de-identification never masks in this programme's notes (local software, devices, places).
+    never_masked: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'"))
+    )
 
 
 class Structure(SQLModel, table=True):

@@ -13,6 +13,7 @@ from backend.auth.access import require_reviewer, visible_programmes, visible_st
 from backend.auth.deps import CsrfFormDep, SignedInDep
 from backend.db import SessionDep
 from backend.errors import ApiError
+from backend.privacy.service import set_programme_glossary
 from backend.web.forms import FormOutcome, form_problems
 from backend.web.layout import back_to, page
 from shared.taxonomy import available_versions
@@ -153,6 +154,21 @@ def create_unit(
     with form_problems() as form:
         admin.create_unit(session, signed_in.user, structure_id, name)
     return _programme_form_done(request, session, signed_in, structure.programme_id, form, "Unité créée.")
+
+
+@router.post("/programmes/{programme_id}/never-masked")
+def set_never_masked(
+    programme_id: int,
+    request: Request,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    terms: Annotated[str, Form(max_length=40_000)] = "",
+) -> Response:
+    with form_problems() as form:
+        set_programme_glossary(session, signed_in.user, programme_id, terms)
+    return _programme_form_done(
+        request, session, signed_in, programme_id, form, "Mots jamais masqués enregistrés."
+    )
 
 
 @router.post("/programmes/{programme_id}/observers")

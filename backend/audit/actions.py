@@ -32,6 +32,7 @@ class AuditAction(StrEnum):
     STRUCTURE_CREATE = "structure.create"
     UNIT_CREATE = "unit.create"
     OBSERVER_CREATE = "observer.create"
+    GLOSSARY_UPDATE = "programme.glossary"
 
     @property
     def label(self) -> str:
@@ -64,6 +65,7 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.STRUCTURE_CREATE: "Structure créée",
     AuditAction.UNIT_CREATE: "Unité créée",
     AuditAction.OBSERVER_CREATE: "Observateur créé",
+    AuditAction.GLOSSARY_UPDATE: "Mots jamais masqués modifiés",
 }
 
 # The keys services write in ``details``, as an administrator reads them.

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from sqlmodel import col, select
 
-from backend.cli.common import app, open_session
+from backend import models
+from backend.cli.common import app, database_url, fail, open_session
 from backend.privacy.detector import find_in_notes, mask_notes
 from backend.privacy.kinds import KIND_LABELS
+from backend.privacy.service import programme_glossary
 from backend.privacy.service import rescan as rescan_notes
 
 privacy_app = typer.Typer(help="Confidentialité des notes : masquage des identifiants.", no_args_is_help=True)
@@ -23,22 +28,57 @@ def _lines() -> list[str]:
     return [line.rstrip("\r\n") for line in sys.stdin]
 
 
+ProgrammeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--programme", help="Programme dont les mots jamais masqués s'appliquent (défaut : le premier)."
+    ),
+]
+
+
+def _glossary(programme: int | None) -> list[str]:
+    """The programme's words never masked: the demo programme's (the first one) unless one is named."""
+    url = database_url()
+    if (
+        programme is None
+        and url.startswith("sqlite:///")
+        and not Path(url.removeprefix("sqlite:///")).exists()
+    ):
+        return []  # no database here (checking notes on any machine): the default glossary alone
+    try:
+        with open_session() as session:
+            if programme is None:
+                first = session.exec(select(models.Programme.id).order_by(col(models.Programme.id))).first()
+                if first is None:
+                    return []
+                programme = first
+            if session.get(models.Programme, programme) is None:
+                raise fail(f"Programme {programme} introuvable.")
+            return programme_glossary(session, programme)
+    except typer.Exit:
+        if programme is None:
+            return []  # no database here: the default glossary alone
+        raise
+
+
 @privacy_app.command("mask")
-def mask() -> None:
+def mask(programme: ProgrammeOption = None) -> None:
     """Lit des notes sur l'entrée standard (une par ligne) et écrit chacune masquée, ligne pour ligne."""
+    glossary = _glossary(programme)
     lines = _lines()
     for start in range(0, len(lines), BATCH):
-        for masked in mask_notes(lines[start : start + BATCH]):
+        for masked in mask_notes(lines[start : start + BATCH], glossary):
             sys.stdout.write(masked.replace("\n", " ") + "\n")
 
 
 @privacy_app.command("explain")
-def explain() -> None:
+def explain(programme: ProgrammeOption = None) -> None:
     """Pour chaque ligne lue, ce qui a été trouvé et par quelle couche (une ligne JSON par note)."""
+    glossary = _glossary(programme)
     lines = _lines()
     for start in range(0, len(lines), BATCH):
         chunk = lines[start : start + BATCH]
-        for line, found in zip(chunk, find_in_notes(chunk), strict=True):
+        for line, found in zip(chunk, find_in_notes(chunk, glossary), strict=True):
             items = [
                 {"kind": f.kind.value, "label": KIND_LABELS[f.kind], "text": f.text, "layer": f.layer}
                 for f in found

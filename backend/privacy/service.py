@@ -10,10 +10,15 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.audit.actions import AuditAction
+from backend.audit.service import record_audit
 from backend.privacy.detector import find_in_notes, mask_notes
+from backend.problems import invalid
 from shared.privacy import mask_identifiers
 
 RESCAN_BATCH = 500
+GLOSSARY_MAX_TERMS = 500
+GLOSSARY_TERM_MAX_LENGTH = 60
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,56 @@ def screen_notes(notes: Iterable[str | None], glossary: Collection[str] = ()) ->
     distinct = sorted({note for note in notes if note})
     masked = mask_notes(distinct, glossary)
     return {note: Screened(m, m != note) for note, m in zip(distinct, masked, strict=True)}
+
+
+def programme_glossary(session: Session, programme_id: int) -> list[str]:
+    """The words this programme's facilitators said are never to be masked (software, devices, places)."""
+    programme = session.get(models.Programme, programme_id)
+    return list(programme.never_masked) if programme is not None else []
+
+
+def structure_glossary(session: Session, structure_id: int) -> list[str]:
+    row = session.exec(
+        select(models.Programme.never_masked)
+        .join(models.Structure, col(models.Structure.programme_id) == col(models.Programme.id))
+        .where(models.Structure.id == structure_id)
+    ).first()
+    return list(row) if row else []
+
+
+def parse_glossary(text: str) -> list[str]:
+    """One term a line (or separated by commas), blanks dropped, each once, in the order typed."""
+    terms: list[str] = []
+    for piece in text.replace(",", "\n").splitlines():
+        term = " ".join(piece.split())
+        if term and term.lower() not in {t.lower() for t in terms}:
+            terms.append(term)
+    if len(terms) > GLOSSARY_MAX_TERMS:
+        raise invalid("never_masked", "too_long", max_length=GLOSSARY_MAX_TERMS)
+    for term in terms:
+        if len(term) > GLOSSARY_TERM_MAX_LENGTH:
+            raise invalid("never_masked", "string_too_long", max_length=GLOSSARY_TERM_MAX_LENGTH)
+    return terms
+
+
+def set_programme_glossary(session: Session, user: models.User, programme_id: int, text: str) -> list[str]:
+    """Replace the programme's words never masked; recorded in the audit log (the terms are not secret)."""
+    from backend.admin.service import managed_programme
+
+    programme = managed_programme(session, user, programme_id)
+    terms = parse_glossary(text)
+    programme.never_masked = terms
+    session.add(programme)
+    record_audit(
+        session,
+        AuditAction.GLOSSARY_UPDATE,
+        actor_user_id=user.id,
+        target_type="programme",
+        target_id=programme_id,
+        details={"terms": len(terms)},
+    )
+    session.commit()
+    return terms
 
 
 def note_for_export(note: str | None, note_masked: str | None) -> str | None:
@@ -43,13 +98,31 @@ class RescanReport:
     flagged: int
 
 
-def rescan(session: Session, glossary: Collection[str] = ()) -> RescanReport:
-    """Screen every stored note again with the current detector, in batches, and store the result."""
+def rescan(session: Session) -> RescanReport:
+    """Screen every stored note again with the current detector and each programme's glossary."""
+    glossaries = {
+        structure_id: list(terms)
+        for structure_id, terms in session.exec(
+            select(models.Structure.id, models.Programme.never_masked).join(
+                models.Programme, col(models.Programme.id) == col(models.Structure.programme_id)
+            )
+        )
+    }
+    report = RescanReport(0, 0)
+    for structure_id, glossary in glossaries.items():
+        assert structure_id is not None
+        done = _rescan_structure(session, structure_id, glossary)
+        report = RescanReport(report.scanned + done.scanned, report.flagged + done.flagged)
+    return report
+
+
+def _rescan_structure(session: Session, structure_id: int, glossary: Collection[str]) -> RescanReport:
     scanned = flagged = 0
     last_id = None
     while True:
         query = (
             select(models.Observation.id, models.Observation.note)
+            .where(models.Observation.structure_id == structure_id)
             .where(col(models.Observation.note).is_not(None))
             .order_by(col(models.Observation.id))
             .limit(RESCAN_BATCH)

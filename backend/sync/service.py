@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from backend import models
 from backend.db import release_connection
-from backend.privacy.service import Screened, screen_notes
+from backend.privacy.service import Screened, screen_notes, structure_glossary
 from backend.problems import too_large
 from backend.sync.devices import device_taxonomy_version
 from backend.sync.records import MULTI_VALUED, attribute_rows, attribute_values, observation_from_row
@@ -317,7 +317,9 @@ def _apply_push(
             checked[mutation.mutation_id] = _check(mutation, taxonomy)
     records = [r for r in checked.values() if not isinstance(r, MutationResult)]
     batch.load(records)
-    batch.screened = screen_notes(r.note for r in records if isinstance(r, schema.Observation))
+    notes = [r.note for r in records if isinstance(r, schema.Observation) and r.note]
+    if notes:
+        batch.screened = screen_notes(notes, structure_glossary(session, device.structure_id))
 
     results: list[MutationResult] = []
     first_seen: dict[int, Mutation] = {}

@@ -1,0 +1,72 @@
+"""A programme's words never masked: edited by its facilitators, used at push, by rescan and by the CLI."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from backend import models
+from backend.cli import app
+from tests.databases import DATABASE_KINDS
+from tests.factories import FACILITATOR, VIEWER, DemoWeb, demo_web, enrolled_tablet, observation, statuses
+
+
+@pytest.fixture(scope="module", params=DATABASE_KINDS)
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWeb]:
+    with demo_web(request.param, tmp_path_factory.mktemp("glossary")) as demo:
+        yield demo
+
+
+def test_facilitators_keep_their_software_names_out_of_masking(site: DemoWeb) -> None:
+    programme_id = site.summary.programme_id
+    facilitator = site.browser(FACILITATOR)
+    saved = facilitator.form(
+        f"/admin/programmes/{programme_id}/never-masked", {"terms": "Octavia\n\nZorglub, octavia"}
+    )
+    assert saved.status_code == 303
+    page = facilitator.get(f"/admin/programmes/{programme_id}")
+    assert "Octavia\nZorglub</textarea>" in page.text
+    with site.session() as session:
+        assert session.get_one(models.Programme, programme_id).never_masked == ["Octavia", "Zorglub"]
+        event = session.exec(
+            select(models.AuditEvent).where(models.AuditEvent.action == "programme.glossary")
+        ).one()
+        assert event.details == {"terms": 2}
+        structure = session.exec(
+            select(models.Structure).where(models.Structure.programme_id == programme_id)
+        ).first()
+        assert structure is not None and structure.id is not None
+        observer = session.exec(
+            select(models.Observer).where(models.Observer.programme_id == programme_id)
+        ).first()
+        unit = session.exec(select(models.Unit).where(models.Unit.structure_id == structure.id)).first()
+        assert observer is not None and observer.id is not None and unit is not None and unit.id is not None
+        tablet = enrolled_tablet(TestClient(site.app), session, observer.id, structure.id, unit.id)
+    visit = tablet.visit()
+    kept = observation(visit["id"], note="Octavia (IDE) relance Zorglub, appel de mme dupont")
+    assert statuses(tablet.push(tablet.mutation("visit", visit), tablet.mutation("observation", kept))) == [
+        "applied",
+        "applied",
+    ]
+    with site.session() as session:
+        row = session.get_one(models.Observation, uuid.UUID(kept["id"]))
+        assert row.note_masked == "Octavia (IDE) relance Zorglub, appel de mme [nom]"
+
+    result = CliRunner(env={"DATABASE_URL": site.url}).invoke(
+        app, ["privacy", "mask", "--programme", str(programme_id)], input="Octavia (IDE) absente\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == "Octavia (IDE) absente\n"
+
+
+def test_a_read_only_account_cannot_change_the_glossary(site: DemoWeb) -> None:
+    programme_id = site.summary.programme_id
+    refused = site.browser(VIEWER).form(f"/admin/programmes/{programme_id}/never-masked", {"terms": "Dupont"})
+    assert refused.status_code in (403, 404)
+    with site.session() as session:
+        assert "Dupont" not in session.get_one(models.Programme, programme_id).never_masked
