@@ -11,6 +11,7 @@ class AuditAction(StrEnum):
     OBSERVATION_COMMENT = "observation.comment"
     OBSERVATION_TAG_ADD = "observation.tag_add"
     OBSERVATION_TAG_REMOVE = "observation.tag_remove"
+    OBSERVATION_NOTE_REDACT = "observation.note_redact"
     LOGIN = "auth.login"
     LOGIN_FAILED = "auth.login_failed"
     LOGIN_LOCKED = "auth.login_locked"
@@ -44,6 +45,7 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.OBSERVATION_COMMENT: "Commentaire ajouté",
     AuditAction.OBSERVATION_TAG_ADD: "Étiquette ajoutée",
     AuditAction.OBSERVATION_TAG_REMOVE: "Étiquette retirée",
+    AuditAction.OBSERVATION_NOTE_REDACT: "Note corrigée (confidentialité)",
     AuditAction.LOGIN: "Connexion",
     AuditAction.LOGIN_FAILED: "Échec de connexion",
     AuditAction.LOGIN_LOCKED: "Connexion bloquée (trop d'échecs)",

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from backend.auth.deps import CsrfApiDep, CurrentUserDep, FilterDep, ScopeDep
 from backend.db import SessionDep
+from backend.db_types import utcnow
 from backend.review import service as review
 from backend.review.service import (
     MAX_PAGE_SIZE,
@@ -51,6 +52,10 @@ class NewComment(BaseModel):
     body: StoredText = Field(max_length=NOTE_MAX_LENGTH * 2)  # the service gives the precise message
 
 
+class CorrectedNote(BaseModel):
+    note: StoredText = Field(max_length=NOTE_MAX_LENGTH * 2)  # the service gives the precise message
+
+
 class NewTag(BaseModel):
     tag: StoredText = Field(max_length=200)
 
@@ -78,6 +83,15 @@ def comment(
         author_name=signed_in.user.full_name,
         created_at=created.created_at,
     )
+
+
+@router.post("/{observation_id}/note")
+def redact_note(
+    observation_id: UUID, body: CorrectedNote, signed_in: CsrfApiDep, session: SessionDep
+) -> ObservationDetail:
+    """A facilitator's correction of a note that names someone; the original is kept nowhere."""
+    review.redact_note(session, signed_in.user, observation_id, body.note, utcnow())
+    return review.observation_detail(session, signed_in.user, observation_id)
 
 
 @router.post("/{observation_id}/tags")

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from backend.auth.access import visible_structure_ids, visible_units
 from backend.auth.deps import CsrfFormDep, FilterDep, ScopeDep, SignedInDep
 from backend.db import SessionDep
+from backend.db_types import utcnow
 from backend.errors import ApiError
 from backend.review import service as review
 from backend.web.forms import FormOutcome, form_problems
@@ -123,6 +124,20 @@ def comment(
         review.add_comment(session, signed_in.user, observation_id, body)
     done = "Commentaire ajouté ; l'observateur le verra à sa prochaine synchronisation."
     return _detail_form_done(request, session, signed_in, observation_id, form, done, draft=body)
+
+
+@router.post("/observations/{observation_id}/note")
+def redact_note(
+    observation_id: UUID,
+    request: Request,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    with form_problems() as form:
+        review.redact_note(session, signed_in.user, observation_id, note, utcnow())
+    done = "Note corrigée ; la tablette de l'observateur la recevra à sa prochaine synchronisation."
+    return _detail_form_done(request, session, signed_in, observation_id, form, done)
 
 
 @router.post("/observations/{observation_id}/tags")

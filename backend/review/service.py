@@ -23,7 +23,8 @@ from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.auth.access import require_reviewer, visible_observation
 from backend.auth.users import UserRole
-from backend.privacy.service import note_for_export
+from backend.privacy.detector import mask_notes
+from backend.privacy.service import note_for_export, screen_notes, structure_glossary
 from backend.problems import invalid
 from backend.review.filters import ObservationFilter, apply_observation_filter
 from backend.sync.sequence import SequenceAllocator
@@ -110,6 +111,7 @@ class ObservationDetail(ObservationSummary):
     comments: list[CommentView]
     history: list[HistoryEntry]
     revisions: list[RevisionView]
+    proposed_note: str | None  # the note as it leaves the server: what a facilitator may accept as is
     deleted: bool
     clock_suspect: bool
     server_seq: int
@@ -269,6 +271,7 @@ def observation_detail(session: Session, reader: models.User, observation_id: UU
             "impacts": sorted(v.code for v in values if v.attribute == "impact"),
             "server_seq": observation.server_seq,
             "deleted": observation.deleted,
+            "proposed_note": note_for_export(observation.note, observation.note_masked),
             "clock_suspect": observation.clock_suspect,
             "revisions": [_revision_view(reader, r) for r in revisions],
             "comments": [
@@ -400,6 +403,41 @@ def remove_tag(session: Session, user: models.User, observation_id: UUID, tag: s
     else:
         session.rollback()
     return _tags_of(session, [observation_id]).get(observation_id, [])
+
+
+def redact_note(
+    session: Session, user: models.User, observation_id: UUID, corrected: str, now: datetime
+) -> models.Observation:
+    """A facilitator's correction of a note that names someone: the note becomes the corrected text (or
+    the proposed masking, accepted as it is), and the original is kept nowhere — not in the states kept
+    after conflicts, not in the audit log (which says who corrected which observation, never the text).
+
+    The observation gets a new version written by the server, so the observer's tablet takes the corrected
+    note at its next pull; a later edit from the tablet is screened again like any push.
+    """
+    allocator, observation = _locked_observation(session, user, observation_id)
+    note = corrected if corrected.strip() else None
+    if note is not None and len(note) > NOTE_MAX_LENGTH:
+        raise invalid("note", "string_too_long", max_length=NOTE_MAX_LENGTH)
+    glossary = structure_glossary(session, observation.structure_id)
+    screened = screen_notes([note], glossary).get(note) if note else None
+    observation.note = note
+    observation.note_masked = screened.masked if screened else None
+    observation.privacy_flagged = bool(screened and screened.flagged)
+    observation.version += 1
+    observation.device_id = None
+    observation.updated_at = now
+    for revision in session.exec(
+        select(models.RecordRevision).where(
+            models.RecordRevision.entity == "observation", models.RecordRevision.record_id == observation_id
+        )
+    ):
+        kept = revision.data.get("note")
+        if isinstance(kept, str) and kept:
+            revision.data = {**revision.data, "note": mask_notes([kept], glossary)[0]}
+            session.add(revision)
+    _publish(session, allocator, observation, user, AuditAction.OBSERVATION_NOTE_REDACT, {})
+    return observation
 
 
 def known_tags(session: Session, allowed_structure_ids: Collection[int] | None) -> list[str]:
