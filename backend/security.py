@@ -188,7 +188,8 @@ class Attempt:
 
 
 def attempt(request: Request, at: Annotated[datetime, Depends(request_time)]) -> Attempt:
-    # Behind a reverse proxy, uvicorn's proxy headers make this the browser's or tablet's address.
+    # Behind a reverse proxy named in VIGIE_TRUSTED_PROXIES, uvicorn's proxy headers (as `vigie serve`
+    # sets them) make this the address the proxy saw, the browser's or the tablet's.
     settings: Settings = request.app.state.settings
     return Attempt(
         client_ip=request.client.host if request.client else None,

@@ -96,6 +96,10 @@ def serve(
         workers=workers,
         reload=reload,
         timeout_keep_alive=settings.keep_alive_seconds,
+        # Named proxies only (uvicorn's FORWARDED_ALLOW_IPS is not read): the client address is the
+        # rightmost X-Forwarded-For entry they did not add, whatever the client wrote before it.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxy_list,
         log_level="info",
     )
 

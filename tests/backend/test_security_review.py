@@ -7,12 +7,19 @@ import io
 import uuid
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from backend import models
+from backend.server_process import vigie_serve
+from backend.settings import Settings
 from backend.sync.devices import create_enrolment_code, revoke_device
+from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.factories import ADMIN, DemoWeb, demo_web, make_site, post_enrolment
 
 
@@ -94,3 +101,58 @@ def test_no_formula_from_data_or_filters_in_any_sheet(site: DemoWeb) -> None:
             structure.name = original
             session.add(structure)
             session.commit()
+
+
+# 3. Behind the proxy, the lockout counts the address the trusted proxy saw, not one the client wrote.
+
+COMPOSE = Path(__file__).resolve().parents[2] / "docker" / "compose.yml"
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_lockout(migrated_url: str, tmp_path: Path) -> None:
+    """The documented setup: nginx appends the address it sees to whatever X-Forwarded-For the client sent.
+    Here the test plays nginx at 127.0.0.1 for a client at 198.51.100.7 who writes a new address each try."""
+    settings = {
+        "FORWARDED_ALLOW_IPS": "*",  # what the compose file used to say: must not be what decides
+        "VIGIE_TRUSTED_PROXIES": "127.0.0.1",
+        "VIGIE_LOGIN_MAX_FAILURES_PER_IP": "3",
+        "VIGIE_ENROLMENT_MAX_FAILURES_PER_IP": "3",
+    }
+    with (
+        vigie_serve(migrated_url, tmp_path / "server.log", settings=settings) as base_url,
+        httpx.Client(base_url=base_url) as client,
+    ):
+        sign_ins = [
+            client.post(
+                "/api/v1/auth/login",
+                json={"email": f"essai{i}@vigie.test", "password": "pas-le-bon-mot"},
+                headers={"X-Forwarded-For": f"203.0.113.{i}, 198.51.100.7"},
+            ).status_code
+            for i in range(5)
+        ]
+        enrolments = [
+            client.post(
+                "/api/v1/devices/enrol",
+                json={"code": "AAAA-AAAA", "installation_id": str(uuid.uuid4()), "label": "T"},
+                headers={
+                    "X-Forwarded-For": f"203.0.113.{i}, 198.51.100.7",
+                    PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+                },
+            ).status_code
+            for i in range(5)
+        ]
+    assert sign_ins[-1] == 429, sign_ins
+    assert enrolments[-1] == 429, enrolments
+
+
+def test_trusted_proxies_are_named_never_everyone() -> None:
+    with pytest.raises(ValidationError):
+        Settings(trusted_proxies="*")
+    assert Settings(trusted_proxies="10.0.0.2, 172.28.0.0/24").trusted_proxy_list == [
+        "10.0.0.2",
+        "172.28.0.0/24",
+    ]
+    compose = yaml.safe_load(COMPOSE.read_text())
+    api = compose["services"]["api"]["environment"]
+    proxy = compose["services"]["proxy"]["networks"]["default"]["ipv4_address"]
+    assert "FORWARDED_ALLOW_IPS" not in api
+    assert api["VIGIE_TRUSTED_PROXIES"] == proxy
