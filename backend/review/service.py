@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from backend import models
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
-from backend.auth.access import require_reviewer, visible_observation
+from backend.auth.access import reads_flagged_notes, require_reviewer, visible_observation
 from backend.auth.users import UserRole
 from backend.problems import invalid
 from backend.review.filters import ObservationFilter, apply_observation_filter
@@ -132,8 +132,7 @@ def _summary_query() -> Any:
 
 
 def _note_for(reader: models.User, row: models.Observation) -> str | None:
-    # Structure viewers read the grid, not free text that may name a patient.
-    if row.privacy_flagged and reader.role == UserRole.STRUCTURE_VIEWER and row.note:
+    if row.privacy_flagged and not reads_flagged_notes(reader) and row.note:
         return MASKED_NOTE
     return row.note
 

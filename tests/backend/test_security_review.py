@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -11,16 +12,27 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from sqlmodel import select
 
 from backend import models
+from backend.admin.demo_data import DEMO_VIEWER_STRUCTURE
 from backend.server_process import vigie_serve
 from backend.settings import Settings
 from backend.sync.devices import create_enrolment_code, revoke_device
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
-from tests.factories import ADMIN, DemoWeb, demo_web, make_site, post_enrolment
+from tests.factories import (
+    ADMIN,
+    FACILITATOR,
+    VIEWER,
+    Browser,
+    DemoWeb,
+    Site,
+    demo_web,
+    make_site,
+    post_enrolment,
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +62,8 @@ def test_a_revoked_tablet_cannot_enrol_again_with_its_original_request(site: Dem
     assert again.status_code == 409, again.text
     assert again.json()["code"] == "enrolment_code_used"
     with site.session() as session:
-        assert session.get(models.Device, first.json()["device_id"]).revoked_at is not None
+        device = session.get(models.Device, first.json()["device_id"])
+        assert device is not None and device.revoked_at is not None
 
 
 # 2. Nothing written to an XLSX becomes a formula, whatever the data or the filters say.
@@ -151,8 +164,105 @@ def test_trusted_proxies_are_named_never_everyone() -> None:
         "10.0.0.2",
         "172.28.0.0/24",
     ]
-    compose = yaml.safe_load(COMPOSE.read_text())
-    api = compose["services"]["api"]["environment"]
-    proxy = compose["services"]["proxy"]["networks"]["default"]["ipv4_address"]
-    assert "FORWARDED_ALLOW_IPS" not in api
-    assert api["VIGIE_TRUSTED_PROXIES"] == proxy
+    compose = COMPOSE.read_text()
+    trusted = re.search(r'^ +VIGIE_TRUSTED_PROXIES: "([^"]+)"', compose, re.MULTILINE)
+    proxy = re.search(r"^ +ipv4_address: (\S+)", compose, re.MULTILINE)
+    assert trusted and proxy and trusted.group(1) == proxy.group(1)
+    assert "FORWARDED_ALLOW_IPS" not in compose
+
+
+# 4. Every id a request names is checked against the reader's scope: another programme's unit is not found.
+
+EXPORTS = ("csv", "xlsx", "pdf", "json")
+SECRET_UNIT = "Unité Confidentielle"
+
+
+@pytest.fixture(scope="module")
+def elsewhere(site: DemoWeb) -> Site:
+    """A programme the demo's facilitator does not follow, with a unit whose name must not leak."""
+    with site.session() as session:
+        other = make_site(session, "Clinique Ailleurs")
+        unit = session.get(models.Unit, other.unit_ids[0])
+        assert unit is not None
+        unit.name = SECRET_UNIT
+        session.add(unit)
+        session.commit()
+    return other
+
+
+def filtered_reads(programme_id: int) -> list[str]:
+    """Every route that takes the observation filters: list, dashboards, each export format."""
+    return [
+        "/api/v1/observations",
+        f"/api/v1/programmes/{programme_id}/dashboard",
+        f"/api/v1/programmes/{programme_id}/comparison",
+        "/observations",
+        f"/programmes/{programme_id}",
+        *(f"/api/v1/exports/observations.{export_format}" for export_format in EXPORTS),
+    ]
+
+
+@pytest.mark.parametrize("name", ["unit_id", "structure_id", "programme_id"])
+def test_ids_of_another_programme_are_not_found_anywhere_filters_are_read(
+    site: DemoWeb, elsewhere: Site, name: str
+) -> None:
+    facilitator = site.browser(FACILITATOR)
+    value = {"unit_id": elsewhere.unit_ids[0], "structure_id": elsewhere.structure_id}.get(
+        name, elsewhere.programme_id
+    )
+    for path in filtered_reads(site.summary.programme_id):
+        response = facilitator.get(path, params={name: str(value)})
+        assert response.status_code == 404, (path, response.status_code)
+        assert SECRET_UNIT not in response.text
+    # The same ids are found by someone whose scope has them.
+    admin = site.browser(ADMIN)
+    response = admin.get("/api/v1/exports/observations.json", params={name: str(value)})
+    assert response.status_code == 200
+
+
+# 5. The text filter searches only what the reader may read: never notes masked for them.
+
+HIDDEN_WORD = "Zorglubinet"
+
+
+@pytest.fixture(scope="module")
+def hidden_note(site: DemoWeb) -> uuid.UUID:
+    """A note in the viewer's structure that names a patient: flagged, so masked for the viewer."""
+    with site.session() as session:
+        observation = session.exec(
+            select(models.Observation).where(
+                models.Observation.structure_id == site.structure_id(DEMO_VIEWER_STRUCTURE),
+                models.Observation.deleted == False,  # noqa: E712
+            )
+        ).first()
+        assert observation is not None
+        observation.note = f"Mme {HIDDEN_WORD} appelle depuis la chambre"
+        observation.privacy_flagged = True
+        session.add(observation)
+        session.commit()
+        return observation.id
+
+
+def text_matches(browser: Browser, structure_id: int) -> dict[str, int]:
+    query = {"text": HIDDEN_WORD}
+    listed = browser.get("/api/v1/observations", params=query).json()["total"]
+    dashboard = browser.get(f"/api/v1/structures/{structure_id}/dashboard", params=query).json()
+    exported = browser.get("/api/v1/exports/observations.json", params=query).json()
+    csv_lines = browser.get("/api/v1/exports/observations.csv", params=query).text.strip().splitlines()
+    return {
+        "list": listed,
+        "dashboard": dashboard["observations"],
+        "json": len(exported["observations"]),
+        "csv": len(csv_lines) - 1,
+    }
+
+
+def test_a_viewer_cannot_probe_words_of_a_note_masked_for_them(site: DemoWeb, hidden_note: uuid.UUID) -> None:
+    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
+    viewer = site.browser(VIEWER)
+    note = viewer.get(f"/api/v1/observations/{hidden_note}").json()["note"]
+    assert HIDDEN_WORD not in note  # masked for the viewer...
+    assert text_matches(viewer, structure_id) == {"list": 0, "dashboard": 0, "json": 0, "csv": 0}
+    # ...while the facilitator, who reads it, finds it.
+    facilitator = site.browser(FACILITATOR)
+    assert text_matches(facilitator, structure_id) == {"list": 1, "dashboard": 1, "json": 1, "csv": 1}
