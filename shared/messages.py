@@ -300,6 +300,18 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Étiquette trop longue : {max_length} caractères au maximum.",
         "en": "Tag too long: at most {max_length} characters.",
     },
+    # The privacy guard (shared/privacy.py) on what facilitators write, read by viewers and tablets.
+    "comment_names_a_patient": {
+        "fr": "Ce commentaire semble identifier un patient ({kinds}) : reformulez-le sans nom, numéro "
+        "ni date de naissance (les comptes en lecture seule le lisent, la tablette de l'observateur "
+        "le reçoit).",
+        "en": "This comment seems to identify a patient ({kinds}): rephrase it without a name, number "
+        "or date of birth (read-only accounts read it, the observer's tablet receives it).",
+    },
+    "tag_names_a_patient": {
+        "fr": "Cette étiquette semble identifier un patient ({kinds}) : choisissez-en une autre.",
+        "en": "This tag seems to identify a patient ({kinds}): choose another one.",
+    },
 }
 
 

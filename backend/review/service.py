@@ -1,6 +1,10 @@
 """Reviewing observations: the filtered list, one observation in full, and the facilitator's changes
 (status, comments, tags).
 
+What facilitators write goes through the privacy guard like the observers' notes: a comment or tag that
+seems to name a patient is refused (the facilitator is at a keyboard and can rephrase; comments go back to
+the observer's tablet), and any written before the guard covered them is masked for read-only accounts.
+
 Every change is written under the sync write lock with a new ``server_seq`` on the observation, so the
 observer's tablet receives it at its next pull, and is recorded in the audit log in the same transaction.
 """
@@ -26,12 +30,14 @@ from backend.auth.users import UserRole
 from backend.problems import invalid
 from backend.review.filters import ObservationFilter, apply_observation_filter
 from backend.sync.sequence import SequenceAllocator
-from shared.privacy import contains_identifiers
+from shared.privacy import IDENTIFIER_KIND_LABELS, contains_identifiers, find_identifiers
 from shared.schema import CODE_MAX_LENGTH, NOTE_MAX_LENGTH, ReviewStatus
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MASKED_NOTE = "Note masquée : elle pourrait identifier un patient."
+MASKED_COMMENT = "Commentaire masqué : il pourrait identifier un patient."
+MASKED_TAG = "[étiquette masquée]"
 
 
 class ObservationSummary(BaseModel):
@@ -137,6 +143,24 @@ def _note_for(reader: models.User, row: models.Observation) -> str | None:
     return row.note
 
 
+def _guarded(reader: models.User, text: str, masked: str) -> str:
+    """Free text a facilitator wrote, as this reader may read it."""
+    if not reads_flagged_notes(reader) and contains_identifiers(text):
+        return masked
+    return text
+
+
+def _tags_for(reader: models.User, tags: list[str]) -> list[str]:
+    return [tag for tag in tags if _guarded(reader, tag, MASKED_TAG) == tag]
+
+
+def _refuse_identifiers(field: str, code: str, text: str) -> None:
+    found = find_identifiers(text)
+    if found:
+        kinds = ", ".join(dict.fromkeys(IDENTIFIER_KIND_LABELS[match.kind]["fr"] for match in found))
+        raise invalid(field, code, kinds=kinds)
+
+
 def _summary(reader: models.User, row: Any, tags: list[str], comments: int) -> dict[str, Any]:
     observation, structure_name, timezone, unit_id, unit_name, observer_name = row
     return {
@@ -162,7 +186,7 @@ def _summary(reader: models.User, row: Any, tags: list[str], comments: int) -> d
         "unit_id": unit_id,
         "unit_name": unit_name,
         "observer_name": observer_name,
-        "tags": tags,
+        "tags": _tags_for(reader, tags),
         "comment_count": comments,
     }
 
@@ -269,15 +293,29 @@ def observation_detail(session: Session, reader: models.User, observation_id: UU
             "clock_suspect": observation.clock_suspect,
             "revisions": [_revision_view(reader, r) for r in revisions],
             "comments": [
-                CommentView(id=c.id or 0, body=c.body, author_name=name, created_at=c.created_at)
+                CommentView(
+                    id=c.id or 0,
+                    body=_guarded(reader, c.body, MASKED_COMMENT),
+                    author_name=name,
+                    created_at=c.created_at,
+                )
                 for c, name in comments
             ],
             "history": [
-                HistoryEntry(at=e.at, action=e.action, actor_name=name or "—", details=e.details)
+                HistoryEntry(
+                    at=e.at, action=e.action, actor_name=name or "—", details=_details_for(reader, e)
+                )
                 for e, name in history
             ],
         }
     )
+
+
+def _details_for(reader: models.User, event: models.AuditEvent) -> dict[str, Any]:
+    tag = event.details.get("tag")
+    if isinstance(tag, str):
+        return {**event.details, "tag": _guarded(reader, tag, MASKED_TAG)}
+    return event.details
 
 
 def _revision_view(reader: models.User, revision: models.RecordRevision) -> RevisionView:
@@ -356,6 +394,7 @@ def add_comment(session: Session, user: models.User, observation_id: UUID, body:
         raise invalid("body", "comment_empty")
     if len(body) > NOTE_MAX_LENGTH:
         raise invalid("body", "comment_too_long", max_length=NOTE_MAX_LENGTH)
+    _refuse_identifiers("body", "comment_names_a_patient", body)
     allocator, observation = _locked_observation(session, user, observation_id)
     assert user.id is not None
     comment = models.ReviewComment(observation_id=observation.id, author_user_id=user.id, body=body)
@@ -379,6 +418,7 @@ def normalise_tag(tag: str) -> str:
 
 def add_tag(session: Session, user: models.User, observation_id: UUID, tag: str) -> list[str]:
     tag = normalise_tag(tag)
+    _refuse_identifiers("tag", "tag_names_a_patient", tag)
     allocator, observation = _locked_observation(session, user, observation_id)
     if session.get(models.ObservationTag, (observation.id, tag)) is None:
         session.add(models.ObservationTag(observation_id=observation.id, tag=tag))
@@ -399,8 +439,11 @@ def remove_tag(session: Session, user: models.User, observation_id: UUID, tag: s
     return _tags_of(session, [observation_id]).get(observation_id, [])
 
 
-def known_tags(session: Session, allowed_structure_ids: Collection[int] | None) -> list[str]:
-    """Tags already used in the reader's scope, offered as suggestions and as a filter."""
+def known_tags(
+    session: Session, reader: models.User, allowed_structure_ids: Collection[int] | None
+) -> list[str]:
+    """Tags already used in the reader's scope (as the reader may read them), offered as suggestions and
+    as a filter."""
     statement = (
         select(models.ObservationTag.tag)
         .join(models.Observation, col(models.Observation.id) == col(models.ObservationTag.observation_id))
@@ -409,4 +452,4 @@ def known_tags(session: Session, allowed_structure_ids: Collection[int] | None) 
     )
     if allowed_structure_ids is not None:
         statement = statement.where(col(models.Observation.structure_id).in_(list(allowed_structure_ids)))
-    return list(session.exec(statement).all())
+    return _tags_for(reader, list(session.exec(statement).all()))

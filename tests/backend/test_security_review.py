@@ -266,3 +266,41 @@ def test_a_viewer_cannot_probe_words_of_a_note_masked_for_them(site: DemoWeb, hi
     # ...while the facilitator, who reads it, finds it.
     facilitator = site.browser(FACILITATOR)
     assert text_matches(facilitator, structure_id) == {"list": 1, "dashboard": 1, "json": 1, "csv": 1}
+
+
+# 6. Facilitators' comments and tags go through the privacy guard like notes.
+
+NAMING = "Mme Durandel, chambre 12, a chuté"
+
+
+def test_a_comment_or_tag_naming_a_patient_is_refused(site: DemoWeb, hidden_note: uuid.UUID) -> None:
+    facilitator = site.browser(FACILITATOR)
+    comment = facilitator.api("POST", f"/api/v1/observations/{hidden_note}/comments", json={"body": NAMING})
+    assert comment.status_code == 422, comment.text
+    assert comment.json()["code"] == "comment_names_a_patient"
+    tag = facilitator.api("POST", f"/api/v1/observations/{hidden_note}/tags", json={"tag": "Mme Durandel"})
+    assert tag.status_code == 422, tag.text
+    assert tag.json()["code"] == "tag_names_a_patient"
+    detail = facilitator.api("GET", f"/api/v1/observations/{hidden_note}").json()
+    assert "Durandel" not in str(detail["comments"]) and "Mme Durandel" not in detail["tags"]
+
+
+def test_comments_and_tags_written_before_the_guard_are_masked_for_a_viewer(
+    site: DemoWeb, hidden_note: uuid.UUID
+) -> None:
+    with site.session() as session:
+        author = session.exec(select(models.User).where(models.User.email == FACILITATOR)).one()
+        assert author.id is not None
+        session.add(models.ReviewComment(observation_id=hidden_note, author_user_id=author.id, body=NAMING))
+        session.add(models.ObservationTag(observation_id=hidden_note, tag="M. Durandel"))
+        session.commit()
+    viewer = site.browser(VIEWER)
+    detail = viewer.api("GET", f"/api/v1/observations/{hidden_note}").json()
+    listed = viewer.api("GET", "/api/v1/observations", params={"page_size": "200"}).json()["items"]
+    page = viewer.get("/observations").text + viewer.get(f"/observations/{hidden_note}").text
+    for seen in (str(detail), str(listed), page):
+        assert "Durandel" not in seen
+    assert detail["comments"] and detail["comment_count"] == len(detail["comments"])
+    # The facilitator, who reads notes in full, reads them as written.
+    facilitator = site.browser(FACILITATOR).api("GET", f"/api/v1/observations/{hidden_note}").json()
+    assert NAMING in [c["body"] for c in facilitator["comments"]] and "M. Durandel" in facilitator["tags"]
