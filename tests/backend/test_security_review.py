@@ -7,23 +7,26 @@ import io
 import re
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlmodel import select
+from starlette.routing import BaseRoute
 
 from backend import models
-from backend.admin.demo_data import DEMO_VIEWER_STRUCTURE
+from backend.admin.demo_data import DEMO_PASSWORD, DEMO_VIEWER_STRUCTURE
 from backend.server_process import vigie_serve
 from backend.settings import Settings
 from backend.sync.devices import create_enrolment_code, revoke_device
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.factories import (
     ADMIN,
+    BROWSER_ACCEPT,
     FACILITATOR,
     VIEWER,
     Browser,
@@ -304,3 +307,64 @@ def test_comments_and_tags_written_before_the_guard_are_masked_for_a_viewer(
     # The facilitator, who reads notes in full, reads them as written.
     facilitator = site.browser(FACILITATOR).api("GET", f"/api/v1/observations/{hidden_note}").json()
     assert NAMING in [c["body"] for c in facilitator["comments"]] and "M. Durandel" in facilitator["tags"]
+
+
+# 7. Ids beyond what the database holds are not found or refused, on pages as in the API, never a 500.
+
+HUGE = str(2**70)
+
+
+def signed_in_client(site: DemoWeb, email: str) -> tuple[TestClient, str]:
+    client = TestClient(site.app, raise_server_exceptions=False, headers={"Accept": BROWSER_ACCEPT})
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": DEMO_PASSWORD})
+    assert response.status_code == 200
+    return client, response.json()["csrf_token"]
+
+
+def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """The app's routes, those of its included routers too (which are included without a prefix)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif (router := getattr(route, "original_router", None)) is not None:
+            yield from api_routes(router.routes)
+
+
+def test_every_route_with_an_id_bounds_it(site: DemoWeb) -> None:
+    client, csrf = signed_in_client(site, ADMIN)
+    programme = str(site.summary.programme_id)
+    form = {
+        "csrf_token": csrf,
+        "name": "Essai",
+        "observer_id": HUGE,
+        "structure_id": HUGE,
+        "programme_id": HUGE,
+        "days": "7",
+        "active": "false",
+        "email": "essai@vigie.test",
+        "full_name": "Essai",
+        "role": "facilitator",
+        "password": "mot-de-passe-assez-long",
+    }
+    answers = {}
+    for route in api_routes(site.app.routes):
+        if "{" not in route.path:
+            continue
+        for method in sorted(route.methods or ()):
+            path = re.sub(r"\{(\w+)\}", lambda m: HUGE if m.group(1).endswith("_id") else "x", route.path)
+            headers = {"X-CSRF-Token": csrf}
+            if method == "POST":
+                response = client.post(path, data=form, headers=headers, follow_redirects=False)
+            else:
+                response = client.request(method, path, headers=headers, follow_redirects=False)
+            answers[f"{method} {route.path}"] = response.status_code
+    # And the forms whose ids are fields rather than in the path.
+    for path, fields in (
+        (f"/admin/programmes/{programme}/enrolment-codes", {"observer_id": HUGE, "structure_id": "1"}),
+        (f"/admin/programmes/{programme}/enrolment-codes", {"observer_id": "1", "structure_id": HUGE}),
+        ("/admin/users", {"role": "facilitator", "programme_id": HUGE, "structure_id": ""}),
+        ("/admin/users", {"role": "viewer", "programme_id": "", "structure_id": HUGE}),
+    ):
+        response = client.post(path, data={**form, **fields}, follow_redirects=False)
+        answers[f"POST {path} {fields}"] = response.status_code
+    assert {name: status for name, status in answers.items() if status not in (404, 422)} == {}
