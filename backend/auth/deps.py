@@ -15,7 +15,13 @@ from sqlmodel import Session
 
 from backend import models
 from backend.auth.access import reads_flagged_notes, visible_structure_ids
-from backend.auth.web_sessions import COOKIE_NAME, SESSION_LIFETIME, csrf_matches, find_session
+from backend.auth.web_sessions import (
+    COOKIE_NAME,
+    SESSION_LIFETIME,
+    csrf_matches,
+    csrf_token_of,
+    find_session,
+)
 from backend.db import SessionDep, release_connection
 from backend.problems import forbidden, invalid_filter, unauthenticated
 from backend.review.filters import ObservationFilter, check_filter_scope
@@ -33,7 +39,7 @@ class SignedInBrowser:
 
     @property
     def csrf_token(self) -> str:
-        return self.web_session.csrf_token
+        return csrf_token_of(self.token)
 
 
 def signed_in_browser(request: Request, session: SessionDep) -> SignedInBrowser:

@@ -34,6 +34,11 @@ class UserError(ValueError):
         self.context = context
 
 
+def normalise_email(email: str) -> str:
+    """The one spelling of an e-mail address that accounts are created, found and signed in with."""
+    return email.strip().lower()
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -52,7 +57,7 @@ def create_user(
     programme_ids: Iterable[int] = (),
     structure_id: int | None = None,
 ) -> User:
-    email = email.strip().lower()
+    email = normalise_email(email)
     if not _EMAIL.match(email):
         raise UserError("invalid_email", email=email)
     if len(password) < PASSWORD_MIN_LENGTH:

@@ -368,3 +368,25 @@ def test_every_route_with_an_id_bounds_it(site: DemoWeb) -> None:
         response = client.post(path, data={**form, **fields}, follow_redirects=False)
         answers[f"POST {path} {fields}"] = response.status_code
     assert {name: status for name, status in answers.items() if status not in (404, 422)} == {}
+
+
+# 8. No secret where it should not be: what was typed as an unknown e-mail is not in the audit log.
+
+TYPED_PASSWORD = "Mon-Mot-De-Passe-Tape-42"
+
+
+def test_a_password_typed_as_the_email_is_not_recorded(site: DemoWeb) -> None:
+    client = TestClient(site.app)
+    for _ in range(4):
+        failed = client.post("/api/v1/auth/login", json={"email": TYPED_PASSWORD, "password": "x"})
+        assert failed.status_code == 401
+    # Still counted against what was typed: the fifth failure locks it out, as for a known e-mail.
+    locked = client.post("/api/v1/auth/login", json={"email": TYPED_PASSWORD, "password": "x"})
+    assert locked.status_code == 429
+    with site.session() as session:
+        recorded = [str(e.details) for e in session.exec(select(models.AuditEvent)).all()]
+    assert recorded and not [details for details in recorded if TYPED_PASSWORD.lower() in details.lower()]
+    assert TYPED_PASSWORD.lower() not in site.browser(ADMIN).get("/admin/audit").text.lower()
+    # A known account's e-mail is still named, so that an administrator sees who was tried.
+    client.post("/api/v1/auth/login", json={"email": VIEWER, "password": "pas-le-bon"})
+    assert VIEWER in site.browser(ADMIN).get("/admin/audit").text
