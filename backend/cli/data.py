@@ -18,6 +18,7 @@ from backend.cli.common import (
     fail,
     open_session,
     safe_url,
+    say,
 )
 from backend.exports.csv import SEPARATORS
 from backend.exports.rows import ExportScope
@@ -37,7 +38,7 @@ def backup(
     except BackupError as exc:
         raise fail(str(exc)) from None
     size = f"{result.size_bytes / 1_000_000:.1f}".replace(".", ",")
-    typer.echo(f"Sauvegarde {result.engine} de {safe_url(url)} écrite : {file} ({size} Mo).")
+    say(f"Sauvegarde {result.engine} de {safe_url(url)} écrite : {file} ({size} Mo).")
 
 
 @app.command("restore")
@@ -53,9 +54,9 @@ def restore(
         revision = restore_database(url, file, force=force)
     except BackupError as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"Base {safe_url(url)} restaurée depuis {file} (schéma : révision {revision or 'aucune'}).")
+    say(f"Base {safe_url(url)} restaurée depuis {file} (schéma : révision {revision or 'aucune'}).")
     if revision != migrate.head_revision():
-        typer.echo(
+        say(
             f"Cette version de Vigie attend la révision {migrate.head_revision()} : "
             "lancez « vigie db upgrade » avant de relancer le serveur."
         )
@@ -139,4 +140,4 @@ def export(
         )
         write_export_file(started, str(output))
     what = "dossier d'atelier" if chosen == ExportFormat.PDF else f"{started.rows} observations"
-    typer.echo(f"Export {chosen.value.upper()} écrit : {output} ({what}).")
+    say(f"Export {chosen.value.upper()} écrit : {output} ({what}).")

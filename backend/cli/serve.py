@@ -26,6 +26,7 @@ from backend.cli.common import (
     fail,
     open_session,
     safe_url,
+    say,
     upgrade_to,
 )
 from backend.db import make_engine
@@ -50,23 +51,21 @@ def demo(
     try:
         with Session(engine) as session:
             if demo_present(session):
-                typer.echo(
-                    "Des données sont déjà présentes : démonstration conservée (--reset pour la recréer)."
-                )
+                say("Des données sont déjà présentes : démonstration conservée (--reset pour la recréer).")
             else:
                 summary = build_demo(session, seed=seed)
-                typer.echo(
+                say(
                     f"Démonstration créée : {summary.structures} structures, {summary.units} unités, "
                     f"{summary.observers} observateurs, {summary.visits} visites, "
                     f"{summary.observations} observations."
                 )
     finally:
         engine.dispose()
-    typer.echo(
+    say(
         f"Comptes de démonstration : {DEMO_ADMIN_EMAIL}, {DEMO_FACILITATOR_EMAIL} "
         f"et {DEMO_VIEWER_EMAIL} (lecture seule)"
     )
-    typer.echo(f"Mot de passe : {DEMO_PASSWORD}")
+    say(f"Mot de passe : {DEMO_PASSWORD}")
 
 
 @app.command()
@@ -87,7 +86,7 @@ def serve(
         raise fail("La base n'est pas initialisée : lancez « vigie db upgrade » (ou « vigie demo »).")
     host = host or settings.host
     port = port or settings.port
-    typer.echo(f"Vigie sur http://{host}:{port}/  (API : http://{host}:{port}/docs)  base : {safe_url(url)}")
+    say(f"Vigie sur http://{host}:{port}/  (API : http://{host}:{port}/docs)  base : {safe_url(url)}")
     uvicorn.run(
         "backend.main:create_served_app",
         factory=True,
@@ -156,7 +155,7 @@ def tablet_app(
         issued = create_enrolment_code(
             session, observer_id=observer.id, structure_id=structure.id, lifetime=timedelta(days=1)
         )
-        typer.echo(
+        say(
             f"Tablette de démonstration pour {observer.display_name}, structure {structure.name} "
             f"(code {issued.code} déjà saisi ; données dans {data_dir})."
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 import uuid
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -15,13 +16,17 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.routing import BaseRoute
+from typer.testing import CliRunner
 
 from backend import models
 from backend.admin.demo_data import DEMO_PASSWORD, DEMO_VIEWER_STRUCTURE
+from backend.cli import app as cli
+from backend.db import make_engine
+from backend.main import create_app
 from backend.server_process import vigie_serve
-from backend.settings import Settings
+from backend.settings import Settings, get_settings
 from backend.sync.devices import create_enrolment_code, revoke_device
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.factories import (
@@ -390,3 +395,42 @@ def test_a_password_typed_as_the_email_is_not_recorded(site: DemoWeb) -> None:
     # A known account's e-mail is still named, so that an administrator sees who was tried.
     client.post("/api/v1/auth/login", json={"email": VIEWER, "password": "pas-le-bon"})
     assert VIEWER in site.browser(ADMIN).get("/admin/audit").text
+
+
+# 9. Nothing a tablet chose reaches the terminal as control characters.
+
+HOSTILE_LABEL = "Tablette\r\x1b]0;titre piégé\x07\x1b[2J\x9b31m\u202eeliforp"
+
+
+def test_the_cli_prints_no_control_character_from_the_data(
+    migrated_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", migrated_url)
+    get_settings.cache_clear()
+    try:
+        engine = make_engine(migrated_url)
+        with Session(engine) as session:
+            place = make_site(session, "CH Terminal\x1b[31m")
+            code = create_enrolment_code(
+                session, observer_id=place.observer_ids[0], structure_id=place.structure_id
+            ).code
+        engine.dispose()
+        with TestClient(create_app(Settings(database_url=migrated_url))) as client:
+            assert post_enrolment(client, code, label=HOSTILE_LABEL).status_code == 201
+        printed = CliRunner().invoke(cli, ["device", "list"])
+    finally:
+        get_settings.cache_clear()
+    assert printed.exit_code == 0, printed.output
+    assert "Tablette" in printed.output and "titre piégé" in printed.output
+    controls = [ch for ch in printed.output if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cf")]
+    assert controls == []
+
+
+def test_cli_commands_print_only_through_the_cleaning_echo() -> None:
+    cli_dir = Path(__file__).resolve().parents[2] / "backend" / "cli"
+    direct = [
+        path.name
+        for path in cli_dir.glob("*.py")
+        if path.name != "common.py" and re.search(r"typer\.(echo|secho)\(|\bprint\(", path.read_text())
+    ]
+    assert direct == []
