@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # client address (for the lockout) is the rightmost X-Forwarded-For entry not added by one of them,
     # the one the outermost trusted proxy saw; whatever a client wrote there itself is ignored.
     trusted_proxies: str = "127.0.0.1"
+    # The address tablets reach this server at (https://vigie.example.org), for enrolment codes; empty:
+    # the facilitator types it. Never taken from the request's Host header, which the client chooses.
+    public_url: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -66,6 +69,14 @@ class Settings(BaseSettings):
                     f"VIGIE_TRUSTED_PROXIES: {item!r} is not an address or network; name the proxies "
                     '("*" would let any client choose the address the lockout counts)'
                 ) from None
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("VIGIE_PUBLIC_URL must start with http:// or https://")
         return value
 
     @property

@@ -281,6 +281,12 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Un compte existe déjà pour « {email} ».",
         "en": "An account already exists for '{email}'.",
     },
+    "email_mixed_scripts": {
+        "fr": "Adresse e-mail refusée : « {email} » mêle plusieurs alphabets (un « е » cyrillique pour un "
+        "« e » latin, par exemple) et se lirait comme l'adresse d'un autre compte.",
+        "en": "E-mail address refused: '{email}' mixes alphabets (a Cyrillic 'е' for a Latin 'e', say) and "
+        "would read as another account's address.",
+    },
     "unknown_programme": {
         "fr": "Programme {programme_id} inconnu.",
         "en": "Unknown programme {programme_id}.",

@@ -93,7 +93,8 @@ def _programme_page(
             "message": message,
             "error": error,
             "enrolment": enrolment,
-            "server_url": str(request.base_url).rstrip("/"),
+            # Configured, never the Host header (the client's choice, printed on a code tablets trust).
+            "server_url": request.app.state.settings.public_url,
         },
         status_code=status,
     )

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from backend import models
 from backend.admin.demo_data import DEMO_PASSWORD, DEMO_VIEWER_STRUCTURE
+from backend.auth.users import UserError, UserRole, create_user
 from backend.cli import app as cli
 from backend.db import make_engine
 from backend.main import create_app
@@ -434,3 +435,80 @@ def test_cli_commands_print_only_through_the_cleaning_echo() -> None:
         if path.name != "common.py" and re.search(r"typer\.(echo|secho)\(|\bprint\(", path.read_text())
     ]
     assert direct == []
+
+
+# 10. No-store on what a signed-in reader gets; one account per e-mail however it is spelled; no address
+# taken from the Host header.
+
+
+def test_api_answers_and_downloads_are_not_stored_by_caches(site: DemoWeb) -> None:
+    admin = site.browser(ADMIN)
+    paths = [
+        "/api/v1/auth/me",
+        "/api/v1/observations",
+        f"/api/v1/programmes/{site.summary.programme_id}/dashboard",
+        *(f"/api/v1/exports/observations.{export_format}" for export_format in EXPORTS),
+    ]
+    for path in paths:
+        response = admin.get(path)
+        assert response.status_code == 200, path
+        assert response.headers.get("cache-control") == "no-store", path
+
+
+@pytest.mark.parametrize(
+    ("email", "code"),
+    [
+        ("FACILITATRICE@VIGIE.DEMO", "email_taken"),
+        ("facilitatrice@vigie.d\u0435mo", "email_mixed_scripts"),  # a Cyrillic е
+        ("facilitatri\u0441e@vigie.demo", "email_mixed_scripts"),  # a Cyrillic с
+        ("\ufb01lle@vigie.demo", "email_taken"),  # the ﬁ ligature: "fille", created below
+    ],
+)
+def test_look_alike_emails_do_not_make_a_second_account(site: DemoWeb, email: str, code: str) -> None:
+    with site.session() as session:
+        if session.exec(select(models.User).where(models.User.email == "fille@vigie.demo")).first() is None:
+            create_user(
+                session,
+                email="fille@vigie.demo",
+                full_name="Fille",
+                role=UserRole.FACILITATOR,
+                password=DEMO_PASSWORD,
+            )
+        with pytest.raises(UserError) as refused:
+            create_user(
+                session, email=email, full_name="Sosie", role=UserRole.FACILITATOR, password=DEMO_PASSWORD
+            )
+    assert refused.value.code == code
+
+
+def test_the_ligature_spelling_signs_in_to_the_same_account(site: DemoWeb) -> None:
+    with site.session() as session:
+        if session.exec(select(models.User).where(models.User.email == "fille@vigie.demo")).first() is None:
+            create_user(
+                session,
+                email="fille@vigie.demo",
+                full_name="Fille",
+                role=UserRole.FACILITATOR,
+                password=DEMO_PASSWORD,
+            )
+    client = TestClient(site.app)
+    response = client.post(
+        "/api/v1/auth/login", json={"email": "\ufb01lle@vigie.demo", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 200
+    assert response.json()["user"]["email"] == "fille@vigie.demo"
+
+
+def test_the_enrolment_form_does_not_take_the_server_address_from_the_host_header(site: DemoWeb) -> None:
+    admin = site.browser(ADMIN)
+    page = admin.get(f"/admin/programmes/{site.summary.programme_id}", headers={"Host": "evil.example"})
+    assert page.status_code == 200
+    assert "evil.example" not in page.text
+    configured = create_app(
+        Settings(database_url=site.url, public_url="https://vigie.example.org/"), engine=site.engine
+    )
+    client = TestClient(configured, headers={"Accept": BROWSER_ACCEPT})
+    client.post("/api/v1/auth/login", json={"email": ADMIN, "password": DEMO_PASSWORD})
+    page = client.get(f"/admin/programmes/{site.summary.programme_id}", headers={"Host": "evil.example"})
+    assert 'name="server_url" value="https://vigie.example.org"' in page.text
+    assert "evil.example" not in page.text
