@@ -351,6 +351,6 @@ class WebSession(SQLModel, table=True):
 
     token_hash: str = Field(max_length=128, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
-    csrf_token: str = Field(max_length=128)
+    csrf_token: str = Field(max_length=128)  # its SHA-256: the token is derived from the cookie value
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -47,6 +47,7 @@ DOCS_POLICY = (
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
 DATA_TYPES = ("application/json", "image/svg+xml")
 DOCS_PATHS = ("/docs", "/redoc")
+STATIC_PREFIX = "/static/"
 
 
 def content_security_policy(path: str, content_type: str) -> str:
@@ -59,6 +60,9 @@ def content_security_policy(path: str, content_type: str) -> str:
 
 def security_headers(path: str, content_type: str, https: bool) -> dict[str, str]:
     headers = {
+        # Answers carry what a signed-in reader may see (observations, exports, CSRF tokens): no cache,
+        # the browser's or a shared proxy's, keeps them. Only the static files may be cached.
+        **({} if path.startswith(STATIC_PREFIX) else {"Cache-Control": "no-store"}),
         "Content-Security-Policy": content_security_policy(path, content_type),
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
@@ -192,7 +196,8 @@ class Attempt:
 
 
 def attempt(request: Request, at: Annotated[datetime, Depends(request_time)]) -> Attempt:
-    # Behind a reverse proxy, uvicorn's proxy headers make this the browser's or tablet's address.
+    # Behind a reverse proxy named in VIGIE_TRUSTED_PROXIES, uvicorn's proxy headers (as `vigie serve`
+    # sets them) make this the address the proxy saw, the browser's or the tablet's.
     settings: Settings = request.app.state.settings
     return Attempt(
         client_ip=request.client.host if request.client else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cache
 from pathlib import Path
 
@@ -42,11 +43,45 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, ge=1)
     # Web origins allowed to call the API from a browser (comma-separated); empty: none, CORS stays closed.
     cors_origins: str = ""
+    # The reverse proxies in front of the server, by address or network (comma-separated), never "*": the
+    # client address (for the lockout) is the rightmost X-Forwarded-For entry not added by one of them,
+    # the one the outermost trusted proxy saw; whatever a client wrote there itself is ignored.
+    trusted_proxies: str = "127.0.0.1"
+    # The address tablets reach this server at (https://vigie.example.org), for enrolment codes; empty:
+    # the facilitator types it. Never taken from the request's Host header, which the client chooses.
+    public_url: str = ""
 
     @field_validator("database_url")
     @classmethod
     def _normalise(cls, value: str) -> str:
         return normalise_database_url(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _named_proxies(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"VIGIE_TRUSTED_PROXIES: {item!r} is not an address or network; name the proxies "
+                    '("*" would let any client choose the address the lockout counts)'
+                ) from None
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("VIGIE_PUBLIC_URL must start with http:// or https://")
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
 
     @property
     def cors_origin_list(self) -> list[str]:

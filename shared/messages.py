@@ -281,6 +281,12 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Un compte existe déjà pour « {email} ».",
         "en": "An account already exists for '{email}'.",
     },
+    "email_mixed_scripts": {
+        "fr": "Adresse e-mail refusée : « {email} » mêle plusieurs alphabets (un « е » cyrillique pour un "
+        "« e » latin, par exemple) et se lirait comme l'adresse d'un autre compte.",
+        "en": "E-mail address refused: '{email}' mixes alphabets (a Cyrillic 'е' for a Latin 'e', say) and "
+        "would read as another account's address.",
+    },
     "unknown_programme": {
         "fr": "Programme {programme_id} inconnu.",
         "en": "Unknown programme {programme_id}.",
@@ -299,6 +305,18 @@ MESSAGES: dict[str, dict[Language, str]] = {
     "tag_too_long": {
         "fr": "Étiquette trop longue : {max_length} caractères au maximum.",
         "en": "Tag too long: at most {max_length} characters.",
+    },
+    # The privacy guard (shared/privacy.py) on what facilitators write, read by viewers and tablets.
+    "comment_names_a_patient": {
+        "fr": "Ce commentaire semble identifier un patient ({kinds}) : reformulez-le sans nom, numéro "
+        "ni date de naissance (les comptes en lecture seule le lisent, la tablette de l'observateur "
+        "le reçoit).",
+        "en": "This comment seems to identify a patient ({kinds}): rephrase it without a name, number "
+        "or date of birth (read-only accounts read it, the observer's tablet receives it).",
+    },
+    "tag_names_a_patient": {
+        "fr": "Cette étiquette semble identifier un patient ({kinds}) : choisissez-en une autre.",
+        "en": "This tag seems to identify a patient ({kinds}): choose another one.",
     },
 }
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from backend.admin.service import devices_of, revoke
 from backend.auth.deps import CsrfApiDep, CurrentUserDep
 from backend.db import SessionDep
-from shared.schema import DB_INT_MAX
+from backend.params import RowIdPath
 
 router = APIRouter(prefix="/api/v1/devices", tags=["web: administration"])
 
@@ -43,7 +42,5 @@ def devices(session: SessionDep, user: CurrentUserDep) -> list[DeviceView]:
 
 
 @router.post("/{device_id}/revoke", status_code=204)
-def revoke_device(
-    device_id: Annotated[int, Path(ge=1, le=DB_INT_MAX)], signed_in: CsrfApiDep, session: SessionDep
-) -> None:
+def revoke_device(device_id: RowIdPath, signed_in: CsrfApiDep, session: SessionDep) -> None:
     revoke(session, signed_in.user, device_id)

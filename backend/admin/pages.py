@@ -13,6 +13,7 @@ from backend.auth.access import require_reviewer, visible_programmes, visible_st
 from backend.auth.deps import CsrfFormDep, SignedInDep
 from backend.db import SessionDep
 from backend.errors import ApiError
+from backend.params import OptionalRowIdForm, RowIdForm, RowIdPath
 from backend.privacy.service import set_programme_glossary
 from backend.web.forms import FormOutcome, form_problems
 from backend.web.layout import back_to, page
@@ -93,7 +94,8 @@ def _programme_page(
             "message": message,
             "error": error,
             "enrolment": enrolment,
-            "server_url": str(request.base_url).rstrip("/"),
+            # Configured, never the Host header (the client's choice, printed on a code tablets trust).
+            "server_url": request.app.state.settings.public_url,
         },
         status_code=status,
     )
@@ -115,7 +117,7 @@ def _programme_form_done(
 
 @router.get("/programmes/{programme_id}")
 def programme(
-    programme_id: int,
+    programme_id: RowIdPath,
     request: Request,
     session: SessionDep,
     signed_in: SignedInDep,
@@ -126,7 +128,7 @@ def programme(
 
 @router.post("/programmes/{programme_id}/structures")
 def create_structure(
-    programme_id: int,
+    programme_id: RowIdPath,
     request: Request,
     session: SessionDep,
     signed_in: CsrfFormDep,
@@ -144,7 +146,7 @@ def create_structure(
 
 @router.post("/structures/{structure_id}/units")
 def create_unit(
-    structure_id: int,
+    structure_id: RowIdPath,
     request: Request,
     session: SessionDep,
     signed_in: CsrfFormDep,
@@ -158,7 +160,7 @@ def create_unit(
 
 @router.post("/programmes/{programme_id}/never-masked")
 def set_never_masked(
-    programme_id: int,
+    programme_id: RowIdPath,
     request: Request,
     session: SessionDep,
     signed_in: CsrfFormDep,
@@ -173,7 +175,7 @@ def set_never_masked(
 
 @router.post("/programmes/{programme_id}/observers")
 def create_observer(
-    programme_id: int,
+    programme_id: RowIdPath,
     request: Request,
     session: SessionDep,
     signed_in: CsrfFormDep,
@@ -186,12 +188,12 @@ def create_observer(
 
 @router.post("/programmes/{programme_id}/enrolment-codes")
 def create_enrolment_code(
-    programme_id: int,
+    programme_id: RowIdPath,
     request: Request,
     session: SessionDep,
     signed_in: CsrfFormDep,
-    observer_id: Annotated[int, Form()],
-    structure_id: Annotated[int, Form()],
+    observer_id: RowIdForm,
+    structure_id: RowIdForm,
     days: Annotated[int, Form()] = 7,
     server_url: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
@@ -220,7 +222,7 @@ def devices(
 
 
 @router.post("/devices/{device_id}/revoke")
-def revoke_device(device_id: int, session: SessionDep, signed_in: CsrfFormDep) -> Response:
+def revoke_device(device_id: RowIdPath, session: SessionDep, signed_in: CsrfFormDep) -> Response:
     device = admin.revoke(session, signed_in.user, device_id)
     return back_to(
         "/admin/devices", f"Tablette {device.label or device.id} révoquée : elle ne peut plus synchroniser."
@@ -257,8 +259,8 @@ def create_user(
     full_name: Annotated[str, Form(max_length=500)] = "",
     role: Annotated[str, Form(max_length=20)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
-    programme_id: Annotated[str, Form()] = "",
-    structure_id: Annotated[str, Form()] = "",
+    programme_id: OptionalRowIdForm = None,
+    structure_id: OptionalRowIdForm = None,
 ) -> Response:
     with form_problems() as form:
         created = admin.create_account(
@@ -268,8 +270,8 @@ def create_user(
             full_name=full_name,
             role=role,
             password=password,
-            programme_id=int(programme_id) if programme_id.isdigit() else None,
-            structure_id=int(structure_id) if structure_id.isdigit() else None,
+            programme_id=programme_id,
+            structure_id=structure_id,
         )
     if form.error:
         context = {
@@ -282,7 +284,7 @@ def create_user(
 
 @router.post("/users/{account_id}/active")
 def set_active(
-    account_id: int, session: SessionDep, signed_in: CsrfFormDep, active: Annotated[bool, Form()]
+    account_id: RowIdPath, session: SessionDep, signed_in: CsrfFormDep, active: Annotated[bool, Form()]
 ) -> Response:
     account = admin.set_account_active(session, signed_in.user, account_id, active)
     state = "réactivé" if account.is_active else "désactivé (ses sessions sont fermées)"

@@ -48,6 +48,12 @@ def visible_programme_ids(session: Session, user: models.User) -> set[int] | Non
     return set()
 
 
+def reads_flagged_notes(user: models.User) -> bool:
+    """Structure viewers read the grid, not free text that may name a patient: notes (and comments)
+    the privacy guard flags are masked for them, and searching cannot reach them either."""
+    return user.role != UserRole.STRUCTURE_VIEWER
+
+
 def can_review(user: models.User) -> bool:
     return user.role in (UserRole.ADMIN, UserRole.FACILITATOR)
 

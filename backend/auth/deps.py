@@ -11,13 +11,20 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from backend import models
-from backend.auth.access import visible_structure_ids
-from backend.auth.web_sessions import COOKIE_NAME, SESSION_LIFETIME, csrf_matches, find_session
+from backend.auth.access import reads_flagged_notes, visible_structure_ids
+from backend.auth.web_sessions import (
+    COOKIE_NAME,
+    SESSION_LIFETIME,
+    csrf_matches,
+    csrf_token_of,
+    find_session,
+)
 from backend.db import SessionDep, release_connection
 from backend.problems import forbidden, invalid_filter, unauthenticated
-from backend.review.filters import ObservationFilter
+from backend.review.filters import ObservationFilter, check_filter_scope
 from shared.messages import field_errors
 
 CSRF_HEADER = "X-CSRF-Token"
@@ -32,7 +39,7 @@ class SignedInBrowser:
 
     @property
     def csrf_token(self) -> str:
-        return self.web_session.csrf_token
+        return csrf_token_of(self.token)
 
 
 def signed_in_browser(request: Request, session: SessionDep) -> SignedInBrowser:
@@ -103,15 +110,28 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")
 
 
-def observation_filter(request: Request) -> ObservationFilter:
+def reader_filter(
+    values: dict[str, str], session: Session, user: models.User, allowed: set[int] | None
+) -> ObservationFilter:
+    """The filters as this reader may apply them: every id they name within the reader's scope (404
+    otherwise), and the text searched only in notes the reader may read."""
+    try:
+        criteria = ObservationFilter.model_validate(values)
+    except ValidationError as exc:
+        raise invalid_filter(field_errors(exc)) from None
+    check_filter_scope(session, criteria, allowed)
+    release_connection(session)
+    return criteria.for_reader(reads_flagged_notes(user))
+
+
+def observation_filter(
+    request: Request, session: SessionDep, user: CurrentUserDep, allowed: ScopeDep
+) -> ObservationFilter:
     """Filters from the query string; empty fields (as a GET form sends them) mean "all"."""
     values = {
         key: value for key, value in request.query_params.items() if value.strip() and key not in NOT_FILTERS
     }
-    try:
-        return ObservationFilter.model_validate(values)
-    except ValidationError as exc:
-        raise invalid_filter(field_errors(exc)) from None
+    return reader_filter(values, session, user, allowed)
 
 
 NOT_FILTERS = frozenset({"page", "page_size", "message"})

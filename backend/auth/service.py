@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypedDict
 
 from sqlmodel import Session, select
 
@@ -21,8 +23,14 @@ from backend.auth.rate_limits import (
     login_limits,
     retry_after_seconds,
 )
-from backend.auth.users import PASSWORD_MIN_LENGTH, hash_password, verify_password
-from backend.auth.web_sessions import close_other_sessions, close_session, open_session, purge_expired
+from backend.auth.users import PASSWORD_MIN_LENGTH, hash_password, normalise_email, verify_password
+from backend.auth.web_sessions import (
+    close_other_sessions,
+    close_session,
+    csrf_token_of,
+    open_session,
+    purge_expired,
+)
 from backend.db_types import utcnow
 from backend.errors import ErrorDetail
 from backend.problems import detail, invalid_fields, too_many_attempts, unauthenticated
@@ -55,20 +63,21 @@ def sign_in(
     cookie planted before sign-in is worth nothing after it.
     """
     now = now or utcnow()
-    email = email.strip().lower()
+    email = normalise_email(email)
     user = session.exec(select(models.User).where(models.User.email == email)).first()
     since = last_sign_in(session, user.id if user else None)
-    if (until := _locked_until(session, policy, email, client_ip, now, since)) is not None:
+    if (until := _locked_until(session, policy, email, user, client_ip, now, since)) is not None:
         raise too_many_attempts("too_many_sign_ins", retry_after_seconds(until, now))
     valid = verify_password(password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not valid or not user.is_active:
         actor = user.id if user else None
         reason = "inactive" if user and valid else "credentials"
-        _audit(session, LOGIN_FAILED, now, actor, email=email[:320], client_ip=client_ip, reason=reason)
+        tried = _tried(email, user)
+        _audit(session, LOGIN_FAILED, now, actor, **tried, client_ip=client_ip, reason=reason)
         session.flush()
-        until = _locked_until(session, policy, email, client_ip, now, since)
+        until = _locked_until(session, policy, email, user, client_ip, now, since)
         if until is not None:  # this failure was one too many: say so now rather than at the next try
-            _audit(session, LOGIN_LOCKED, now, actor, email=email[:320], client_ip=client_ip, until=until)
+            _audit(session, LOGIN_LOCKED, now, actor, **tried, client_ip=client_ip, until=until)
         # Committed on its own: the failed attempt must be on record even though the request fails.
         session.commit()
         if until is not None:
@@ -76,17 +85,33 @@ def sign_in(
         raise unauthenticated("invalid_credentials")
     purge_expired(session, now)
     close_session(session, replaces_token)
-    token, record = open_session(session, user, now)
+    token, _ = open_session(session, user, now)
     _audit(session, LOGIN, now, user.id, target_id=user.id, client_ip=client_ip)
     session.commit()
     session.refresh(user)
-    return SignedIn(user=user, token=token, csrf_token=record.csrf_token)
+    return SignedIn(user=user, token=token, csrf_token=csrf_token_of(token))
+
+
+class _Tried(TypedDict, total=False):
+    email: str
+    unknown_email: str
+
+
+def _tried(email: str, user: models.User | None) -> _Tried:
+    """What a failed sign-in records of the identifier typed: an account's e-mail, or, when no account
+    has it (a password typed in the wrong field, say), only a short digest of it. The digest keeps the
+    lockout counting unknown e-mails as known ones (so a lockout does not tell whether an account
+    exists) while its 16 bits say next to nothing of what was typed."""
+    if user is not None:
+        return {"email": user.email}
+    return {"unknown_email": hashlib.sha256(f"vigie-unknown-email:{email}".encode()).hexdigest()[:4]}
 
 
 def _locked_until(
     session: Session,
     policy: LockoutPolicy,
     email: str,
+    user: models.User | None,
     client_ip: str | None,
     now: datetime,
     since: datetime | None,
@@ -94,10 +119,12 @@ def _locked_until(
     """The later of the e-mail's and the address's lockouts; failures before the account's last
     successful sign-in do not count against its e-mail."""
     per_email, per_ip = login_limits(policy)
+    tried = _tried(email, user)  # as recorded
+    key, value = ("email", tried["email"]) if "email" in tried else ("unknown_email", tried["unknown_email"])
     locks = [
         until
         for until in (
-            locked_until(session, per_email, email[:320], now, since=since),  # as recorded
+            locked_until(session, replace(per_email, key=key), value, now, since=since),
             locked_until(session, per_ip, client_ip, now),
         )
         if until is not None

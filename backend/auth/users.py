@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
@@ -34,6 +35,23 @@ class UserError(ValueError):
         self.context = context
 
 
+def normalise_email(email: str) -> str:
+    """The one spelling of an e-mail address that accounts are created, found and signed in with:
+    compatibility characters unfolded (NFKC: the "ﬁ" ligature is "fi") and case folded."""
+    return unicodedata.normalize("NFKC", email.strip()).casefold()
+
+
+def _scripts(text: str) -> set[str]:
+    """The scripts of the letters in ``text`` (LATIN, CYRILLIC, GREEK…), from their Unicode names."""
+    return {unicodedata.name(ch, "?").split(" ", 1)[0] for ch in text if ch.isalpha()}
+
+
+def confusable_email(email: str) -> bool:
+    """An address mixing scripts, like a Latin one with a Cyrillic "е" in it, which reads as another
+    account's address. A whole address in one script other than Latin is not confusable with it."""
+    return len(_scripts(email)) > 1
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -52,9 +70,11 @@ def create_user(
     programme_ids: Iterable[int] = (),
     structure_id: int | None = None,
 ) -> User:
-    email = email.strip().lower()
+    email = normalise_email(email)
     if not _EMAIL.match(email):
         raise UserError("invalid_email", email=email)
+    if confusable_email(email):
+        raise UserError("email_mixed_scripts", email=email)
     if len(password) < PASSWORD_MIN_LENGTH:
         raise UserError("account_password_too_short", min_length=PASSWORD_MIN_LENGTH)
     if session.exec(select(User).where(User.email == email)).first() is not None:

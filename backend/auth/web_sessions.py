@@ -2,7 +2,8 @@
 
 The cookie holds a random token; only its SHA-256 hash is stored (it is random, a slow hash adds
 nothing), so a copy of the database does not let anyone sign in. Each session has its own CSRF token,
-which every form and every cookie-authenticated API write must echo back.
+which every form and every cookie-authenticated API write must echo back: derived from the cookie value
+(an HMAC of it), so it is never stored either, only its digest (nor written to a log of SQL parameters).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def open_session(
     record = models.WebSession(
         token_hash=_digest(token),
         user_id=user.id,
-        csrf_token=secrets.token_urlsafe(32),
+        csrf_token=_digest(csrf_token_of(token)),
         created_at=now,
         expires_at=now + SESSION_LIFETIME,
     )
@@ -76,8 +77,14 @@ def purge_expired(session: Session, now: datetime | None = None) -> None:
     session.exec(delete(models.WebSession).where(col(models.WebSession.expires_at) <= (now or utcnow())))
 
 
+def csrf_token_of(token: str) -> str:
+    """The CSRF token of the session whose cookie value is ``token``: pages and the API hand it out,
+    only its digest is stored (``WebSession.csrf_token``)."""
+    return hmac.new(token.encode(), b"vigie-csrf", hashlib.sha256).hexdigest()
+
+
 def csrf_matches(record: models.WebSession, presented: str | None) -> bool:
-    return bool(presented) and hmac.compare_digest(record.csrf_token, presented or "")
+    return bool(presented) and hmac.compare_digest(record.csrf_token, _digest(presented or ""))
 
 
 def sessions_of(session: Session, user_id: int) -> list[models.WebSession]:

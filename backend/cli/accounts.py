@@ -15,6 +15,7 @@ from backend.cli.common import (
     command_group,
     database_url,
     fail,
+    say,
 )
 from backend.db import make_engine
 
@@ -54,7 +55,7 @@ def user_create(
                 details={"role": user.role, "email": user.email, "via": "cli"},
             )
             session.commit()
-            typer.echo(f"Compte créé : {user.email} ({user.role}).")
+            say(f"Compte créé : {user.email} ({user.role}).")
     except UserError as exc:
         raise fail(str(exc)) from None
     except OperationalError as exc:

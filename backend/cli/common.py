@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -28,8 +29,23 @@ def command_group(name: str, help: str) -> typer.Typer:
     return group
 
 
+def terminal_safe(text: str) -> str:
+    """``text`` without control characters (C0 and C1 controls, DEL, bidirectional overrides…): names and
+    labels chosen on a tablet or typed in a page must not move the cursor, retitle the terminal or
+    reorder what it shows. Newlines are kept, tabs become spaces."""
+    return "".join(
+        ch if ch == "\n" else " " if ch == "\t" else "" if unicodedata.category(ch) in ("Cc", "Cf") else ch
+        for ch in text
+    )
+
+
+def say(message: object = "", *, err: bool = False, fg: str | None = None) -> None:
+    """Everything the ``vigie`` command prints goes through here, cleaned of control characters."""
+    typer.secho(terminal_safe(str(message)), err=err, fg=fg)
+
+
 def fail(message: str) -> typer.Exit:
-    typer.secho(message, fg=typer.colors.RED, err=True)
+    say(message, fg=typer.colors.RED, err=True)
     return typer.Exit(code=1)
 
 
@@ -80,9 +96,10 @@ def local_time(moment: datetime, timezone: str) -> str:
 
 
 def print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
-    for row in (header, *rows):
-        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    cleaned = [tuple(terminal_safe(cell).replace("\n", " ") for cell in row) for row in (header, *rows)]
+    widths = [max(len(cell) for cell in column) for column in zip(*cleaned, strict=True)]
+    for row in cleaned:
+        say("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def find_observer(session: Session, observer_id: int) -> Observer:

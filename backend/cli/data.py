@@ -20,6 +20,7 @@ from backend.cli.common import (
     fail,
     open_session,
     safe_url,
+    say,
 )
 from backend.exports.csv import SEPARATORS
 from backend.exports.rows import ExportScope
@@ -46,7 +47,7 @@ def backup(
     with _backup_refused():
         result = backup_database(url, file, overwrite=force)
     size = f"{result.size_bytes / 1_000_000:.1f}".replace(".", ",")
-    typer.echo(f"Sauvegarde {result.engine} de {safe_url(url)} écrite : {file} ({size} Mo).")
+    say(f"Sauvegarde {result.engine} de {safe_url(url)} écrite : {file} ({size} Mo).")
 
 
 @app.command("restore")
@@ -60,9 +61,9 @@ def restore(
     url = database_url()
     with _backup_refused():
         revision = restore_database(url, file, force=force)
-    typer.echo(f"Base {safe_url(url)} restaurée depuis {file} (schéma : révision {revision or 'aucune'}).")
+    say(f"Base {safe_url(url)} restaurée depuis {file} (schéma : révision {revision or 'aucune'}).")
     if revision != migrate.head_revision():
-        typer.echo(
+        say(
             f"Cette version de Vigie attend la révision {migrate.head_revision()} : "
             "lancez « vigie db upgrade » avant de relancer le serveur."
         )
@@ -146,4 +147,4 @@ def export(
         )
         write_export_file(started, str(output))
     what = "dossier d'atelier" if chosen == ExportFormat.PDF else f"{started.rows} observations"
-    typer.echo(f"Export {chosen.value.upper()} écrit : {output} ({what}).")
+    say(f"Export {chosen.value.upper()} écrit : {output} ({what}).")

@@ -12,6 +12,7 @@ from backend.cli.common import (
     database_url,
     fail,
     safe_url,
+    say,
     upgrade_to,
 )
 
@@ -23,7 +24,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Révision cible")] 
     """Met le schéma de la base à jour."""
     url = database_url()
     upgrade_to(url, revision)
-    typer.echo(f"Base {safe_url(url)} à la révision {migrate.current_revision(url)}.")
+    say(f"Base {safe_url(url)} à la révision {migrate.current_revision(url)}.")
 
 
 @db_app.command("downgrade")
@@ -31,7 +32,7 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Révision cible")
     """Ramène le schéma à une révision antérieure (« base » pour tout retirer)."""
     url = database_url()
     migrate.downgrade(url, revision)
-    typer.echo(f"Base {safe_url(url)} à la révision {migrate.current_revision(url) or 'base'}.")
+    say(f"Base {safe_url(url)} à la révision {migrate.current_revision(url) or 'base'}.")
 
 
 @db_app.command("check")
@@ -40,6 +41,6 @@ def db_check() -> None:
     drift = migrate.schema_drift(database_url())
     if drift:
         for difference in drift:
-            typer.echo(f"  {difference}")
+            say(f"  {difference}")
         raise fail("Le schéma de la base diffère des modèles : une migration manque.")
-    typer.echo("Le schéma de la base correspond aux modèles.")
+    say("Le schéma de la base correspond aux modèles.")

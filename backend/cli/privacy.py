@@ -12,7 +12,7 @@ import typer
 from sqlmodel import col, select
 
 from backend import models
-from backend.cli.common import app, database_url, fail, open_session
+from backend.cli.common import app, database_url, fail, open_session, say
 from backend.privacy.detector import find_in_notes, mask_notes
 from backend.privacy.kinds import KIND_LABELS
 from backend.privacy.service import programme_glossary
@@ -91,4 +91,4 @@ def rescan() -> None:
     """Repasse toutes les notes enregistrées au détecteur (après une mise à jour), masquage enregistré."""
     with open_session() as session:
         report = rescan_notes(session)
-    typer.echo(f"{report.scanned} notes vérifiées, {report.flagged} signalées (identifiant trouvé).")
+    say(f"{report.scanned} notes vérifiées, {report.flagged} signalées (identifiant trouvé).")

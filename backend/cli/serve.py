@@ -26,6 +26,7 @@ from backend.cli.common import (
     fail,
     open_session,
     safe_url,
+    say,
     upgrade_to,
 )
 from backend.db import make_engine
@@ -51,24 +52,22 @@ def demo(
     try:
         with Session(engine) as session:
             if demo_present(session):
-                typer.echo(
-                    "Des données sont déjà présentes : démonstration conservée (--reset pour la recréer)."
-                )
+                say("Des données sont déjà présentes : démonstration conservée (--reset pour la recréer).")
             else:
                 summary = build_demo(session, seed=seed)
                 rescan(session)  # the demo's notes screened as pushed ones are
-                typer.echo(
+                say(
                     f"Démonstration créée : {summary.structures} structures, {summary.units} unités, "
                     f"{summary.observers} observateurs, {summary.visits} visites, "
                     f"{summary.observations} observations."
                 )
     finally:
         engine.dispose()
-    typer.echo(
+    say(
         f"Comptes de démonstration : {DEMO_ADMIN_EMAIL}, {DEMO_FACILITATOR_EMAIL} "
         f"et {DEMO_VIEWER_EMAIL} (lecture seule)"
     )
-    typer.echo(f"Mot de passe : {DEMO_PASSWORD}")
+    say(f"Mot de passe : {DEMO_PASSWORD}")
 
 
 @app.command()
@@ -89,7 +88,7 @@ def serve(
         raise fail("La base n'est pas initialisée : lancez « vigie db upgrade » (ou « vigie demo »).")
     host = host or settings.host
     port = port or settings.port
-    typer.echo(f"Vigie sur http://{host}:{port}/  (API : http://{host}:{port}/docs)  base : {safe_url(url)}")
+    say(f"Vigie sur http://{host}:{port}/  (API : http://{host}:{port}/docs)  base : {safe_url(url)}")
     uvicorn.run(
         "backend.main:create_served_app",
         factory=True,
@@ -98,6 +97,10 @@ def serve(
         workers=workers,
         reload=reload,
         timeout_keep_alive=settings.keep_alive_seconds,
+        # Named proxies only (uvicorn's FORWARDED_ALLOW_IPS is not read): the client address is the
+        # rightmost X-Forwarded-For entry they did not add, whatever the client wrote before it.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxy_list,
         log_level="info",
     )
 
@@ -154,7 +157,7 @@ def tablet_app(
         issued = create_enrolment_code(
             session, observer_id=observer.id, structure_id=structure.id, lifetime=timedelta(days=1)
         )
-        typer.echo(
+        say(
             f"Tablette de démonstration pour {observer.display_name}, structure {structure.name} "
             f"(code {issued.code} déjà saisi ; données dans {data_dir})."
         )

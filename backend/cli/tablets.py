@@ -24,6 +24,7 @@ from backend.cli.common import (
     open_session,
     print_table,
     programme_name,
+    say,
 )
 from backend.models import Device, Observer, Programme, Structure
 from backend.sync.devices import create_enrolment_code, enrolment_uri, revoke_device
@@ -45,7 +46,7 @@ def observer_list(
             query = query.where(Observer.programme_id == programme)
         observers = session.exec(query).all()
         if not observers:
-            typer.echo("Aucun observateur.")
+            say("Aucun observateur.")
             return
         rows = [(str(o.id), o.display_name, programme_name(session, o.programme_id)) for o in observers]
     print_table(("ID", "NOM", "PROGRAMME"), rows)
@@ -74,7 +75,7 @@ def observer_create(
             details={"via": "cli"},
         )
         session.commit()
-        typer.echo(
+        say(
             f"Observateur créé : {observer.id} {observer.display_name}, "
             f"programme {programme_name(session, programme)}."
         )
@@ -126,12 +127,12 @@ def enrolment_create(
         expiry = local_time(issued.expires_at, place.timezone)
         summary = f"{person.display_name} ({observer}), structure {place.name} ({structure})"
     uri = enrolment_uri(server_url, issued.code)
-    typer.echo(f"Code d'enrôlement : {issued.code}  (usage unique, affiché une seule fois)")
-    typer.echo(f"Pour : {summary}")
-    typer.echo(f"Valable jusqu'au : {expiry}")
-    typer.echo(f"Adresse d'enrôlement : {uri}")
+    say(f"Code d'enrôlement : {issued.code}  (usage unique, affiché une seule fois)")
+    say(f"Pour : {summary}")
+    say(f"Valable jusqu'au : {expiry}")
+    say(f"Adresse d'enrôlement : {uri}")
     if address.hostname in ("127.0.0.1", "localhost", "::1"):
-        typer.echo(
+        say(
             "Attention : cette adresse ne joint que ce poste ; pour une tablette, indiquez "
             "--server-url http://ADRESSE-DU-SERVEUR:PORT."
         )
@@ -140,7 +141,7 @@ def enrolment_create(
             qr.write_bytes(QR_WRITERS[qr.suffix.lower()](uri))
         except OSError as exc:
             raise fail(f"QR code non écrit ({exc.strerror}) : le code ci-dessus reste valable.") from None
-        typer.echo(f"QR code écrit dans : {qr}")
+        say(f"QR code écrit dans : {qr}")
 
 
 @device_app.command("list")
@@ -167,7 +168,7 @@ def device_list() -> None:
                 )
             )
     if not rows:
-        typer.echo("Aucune tablette enrôlée.")
+        say("Aucune tablette enrôlée.")
         return
     print_table(("ID", "LIBELLÉ", "OBSERVATEUR", "STRUCTURE", "DERNIER CONTACT", "ÉTAT"), rows)
 
@@ -178,8 +179,8 @@ def device_revoke(device_id: Annotated[int, typer.Argument(help="Identifiant de 
     with open_session() as session:
         already = session.get(Device, device_id)
         if already is not None and already.revoked_at is not None:
-            typer.echo(f"Tablette {device_id} déjà révoquée.")
+            say(f"Tablette {device_id} déjà révoquée.")
             return
         device = revoke_device(session, device_id)
         label = f" ({device.label})" if device.label else ""
-        typer.echo(f"Tablette {device_id}{label} révoquée : elle ne peut plus synchroniser.")
+        say(f"Tablette {device_id}{label} révoquée : elle ne peut plus synchroniser.")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from backend.auth.deps import CurrentUserDep, FilterDep, ScopeDep
 from backend.dashboards.service import (
@@ -15,11 +13,10 @@ from backend.dashboards.service import (
     structure_dashboard,
 )
 from backend.db import SessionDep
+from backend.params import RowIdPath
 from backend.review.agreement import PairedVisit, paired_visits
-from shared.schema import DB_INT_MAX
 
 router = APIRouter(prefix="/api/v1", tags=["web: dashboard"])
-RowIdPath = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
 
 
 @router.get("/structures/{structure_id}/dashboard")

@@ -11,6 +11,7 @@ from backend.auth.users import UserRole
 from backend.dashboards.service import programme_comparison, programme_dashboard, structure_dashboard
 from backend.db import SessionDep
 from backend.errors import ApiError
+from backend.params import RowIdPath
 from backend.review.agreement import MATCH_WINDOW, paired_visits
 from backend.web.layout import navigation, page
 
@@ -35,7 +36,11 @@ def home(request: Request, session: SessionDep) -> Response:
 
 @router.get("/programmes/{programme_id}")
 def programme(
-    programme_id: int, request: Request, session: SessionDep, signed_in: SignedInDep, criteria: FilterDep
+    programme_id: RowIdPath,
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+    criteria: FilterDep,
 ) -> Response:
     dashboard = programme_dashboard(session, signed_in.user, programme_id, criteria)
     comparison = programme_comparison(session, signed_in.user, programme_id, criteria)
@@ -50,7 +55,11 @@ def programme(
 
 @router.get("/structures/{structure_id}")
 def structure(
-    structure_id: int, request: Request, session: SessionDep, signed_in: SignedInDep, criteria: FilterDep
+    structure_id: RowIdPath,
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+    criteria: FilterDep,
 ) -> Response:
     dashboard = structure_dashboard(session, signed_in.user, structure_id, criteria)
     units = units_of(session, signed_in.user, structure_id)

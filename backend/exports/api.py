@@ -8,32 +8,29 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
 from sqlmodel import Session
 
-from backend.auth.deps import NOT_FILTERS, CurrentUserDep, ScopeDep
+from backend.auth.deps import NOT_FILTERS, CurrentUserDep, ScopeDep, reader_filter
+from backend.db import SessionDep
 from backend.exports.rows import ExportScope
 from backend.exports.service import ExportFormat, start_export
-from backend.problems import invalid_filter
 from backend.review.filters import ObservationFilter
-from shared.messages import field_errors
 
 router = APIRouter(prefix="/api/v1/exports", tags=["web: exports"])
 
 EXPORT_OPTIONS = frozenset({"separator", "anonymous_structures"})
 
 
-def export_filter(request: Request) -> ObservationFilter:
+def export_filter(
+    request: Request, session: SessionDep, user: CurrentUserDep, allowed: ScopeDep
+) -> ObservationFilter:
     """The list's filters from the query string, the export's own options left aside."""
     values = {
         key: value
         for key, value in request.query_params.items()
         if value.strip() and key not in NOT_FILTERS and key not in EXPORT_OPTIONS
     }
-    try:
-        return ObservationFilter.model_validate(values)
-    except ValidationError as exc:
-        raise invalid_filter(field_errors(exc)) from None
+    return reader_filter(values, session, user, allowed)
 
 
 ExportFilterDep = Annotated[ObservationFilter, Depends(export_filter)]

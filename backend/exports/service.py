@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from backend import models
 from backend.audit.actions import AuditAction
@@ -31,7 +31,8 @@ from backend.exports.rows import (
 )
 from backend.exports.summary import discussion_cards, workshop_figures
 from backend.exports.xlsx import write_xlsx
-from backend.problems import detail, invalid_fields, not_found
+from backend.problems import detail, invalid_fields
+from backend.review.filters import check_filter_scope
 from shared.taxonomy import current_taxonomy, load_taxonomy
 
 FILE_CHUNK = 64 * 1024
@@ -61,25 +62,9 @@ class StartedExport:
 
 
 def check_export_scope(session: Session, scope: ExportScope) -> None:
-    """Refuse a programme or structure that does not exist or lies outside the reader's scope (404 in
-    both cases, so that its existence does not leak)."""
-    criteria, allowed = scope.criteria, scope.allowed_structure_ids
-    if criteria.structure_id is not None:
-        structure = session.get(models.Structure, criteria.structure_id)
-        if structure is None or (allowed is not None and criteria.structure_id not in allowed):
-            raise not_found()
-        if criteria.programme_id is not None and structure.programme_id != criteria.programme_id:
-            raise not_found()
-    if criteria.programme_id is not None:
-        programme = session.get(models.Programme, criteria.programme_id)
-        visible = allowed is None or any(
-            structure_id in allowed
-            for structure_id in session.exec(
-                select(models.Structure.id).where(col(models.Structure.programme_id) == criteria.programme_id)
-            ).all()
-        )
-        if programme is None or not visible:
-            raise not_found()
+    """Refuse an id that does not exist or lies outside the reader's scope (404 in both cases, so that
+    its existence does not leak), then an unknown code."""
+    check_filter_scope(session, scope.criteria, scope.allowed_structure_ids)
     _check_codes(session, scope)
 
 

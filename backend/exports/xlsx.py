@@ -71,7 +71,7 @@ def _observations(workbook: Workbook, rows: Iterable[ExportRow], body: IO[bytes]
     for index, key in enumerate(COLUMN_HEADERS):
         sheet.set_column(index, index, WIDTHS.get(key, DEFAULT_WIDTH))
     sheet.freeze_panes(1, 0)
-    sheet.write_row(0, 0, list(COLUMN_HEADERS.values()), header)
+    _row(sheet, 0, COLUMN_HEADERS.values(), header)
     sheet.autofilter(0, 0, max(count, 1), len(COLUMN_HEADERS) - 1)
     return count
 
@@ -184,8 +184,28 @@ def _with_rows(workbook_file: IO[bytes], body: IO[bytes], count: int, destinatio
                 sheet.write(end_tag + tail)
 
 
+def _cell(sheet: Worksheet, row: int, column: int, value: object, cell_format: Any = None) -> None:
+    """The one way a value goes into a cell XlsxWriter writes. Text is written as text, never through
+    XlsxWriter's generic ``write``, which makes a formula of "=…", a link of "http…" or a number of
+    "12": a structure named ``=HYPERLINK(…)`` or a filter typed as one stays what it is. (The observation
+    rows do not come through here: ``_write_rows_xml`` writes them as inline strings, never formulas.)"""
+    if value is None:
+        sheet.write_blank(row, column, None, cell_format)
+    elif isinstance(value, bool):
+        sheet.write_string(row, column, "oui" if value else "non", cell_format)
+    elif isinstance(value, int | float):
+        sheet.write_number(row, column, value, cell_format)
+    else:
+        sheet.write_string(row, column, str(value), cell_format)
+
+
+def _row(sheet: Worksheet, row: int, values: Iterable[object], cell_format: Any = None) -> None:
+    for column, value in enumerate(values):
+        _cell(sheet, row, column, value, cell_format)
+
+
 def _header(sheet: Worksheet, bold: Any, titles: list[str]) -> None:
-    sheet.write_row(0, 0, titles, bold)
+    _row(sheet, 0, titles, bold)
 
 
 def _count_sheet(
@@ -198,9 +218,9 @@ def _count_sheet(
     _header(sheet, bold, ["Code", label, "Nombre", "Par heure observée"])
     rate_format = workbook.add_format({"num_format": "0.00"})
     for index, count in enumerate(counts, start=1):
-        sheet.write_row(index, 0, [count.code, count.label, count.count])
+        _row(sheet, index, [count.code, count.label, count.count])
         if count.per_hour is not None:
-            sheet.write_number(index, 3, count.per_hour, rate_format)
+            _cell(sheet, index, 3, count.per_hour, rate_format)
     if not counts:
         return
     chart = workbook.add_chart({"type": chart_type})
@@ -223,7 +243,7 @@ def _hours(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
     sheet = workbook.add_worksheet(HOUR_SHEET)
     _header(sheet, bold, ["Heure (locale)", "Observations"])
     for hour, count in enumerate(figures.dashboard.by_hour):
-        sheet.write_row(hour + 1, 0, [f"{hour:02d} h", count])
+        _row(sheet, hour + 1, [f"{hour:02d} h", count])
     chart = workbook.add_chart({"type": "column"})
     chart.add_series(
         {"name": "Observations", "categories": [HOUR_SHEET, 1, 0, 24, 0], "values": [HOUR_SHEET, 1, 1, 24, 1]}
@@ -241,20 +261,20 @@ def _rates(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
     _header(sheet, bold, ["Structure", "Visites", "Heures observées", "Observations", "Par heure observée"])
     rate_format = workbook.add_format({"num_format": "0.00"})
     for index, rate in enumerate(figures.structures, start=1):
-        sheet.write_row(index, 0, [rate.structure, rate.visits, rate.observed_hours, rate.observations])
+        _row(sheet, index, [rate.structure, rate.visits, rate.observed_hours, rate.observations])
         if rate.per_hour is not None:
-            sheet.write_number(index, 4, rate.per_hour, rate_format)
+            _cell(sheet, index, 4, rate.per_hour, rate_format)
     total_row = len(figures.structures) + 1
     dashboard = figures.dashboard
-    sheet.write_row(
+    _row(
+        sheet,
         total_row,
-        0,
         ["Ensemble", dashboard.visits, round(dashboard.observed_hours, 2), dashboard.observations],
         bold,
     )
     if dashboard.per_hour is not None:
-        sheet.write_number(
-            total_row, 4, dashboard.per_hour, workbook.add_format({"bold": True, "num_format": "0.00"})
+        _cell(
+            sheet, total_row, 4, dashboard.per_hour, workbook.add_format({"bold": True, "num_format": "0.00"})
         )
     if figures.structures:
         chart = workbook.add_chart({"type": "bar"})
@@ -286,8 +306,8 @@ def _about(workbook: Workbook, figures: WorkshopFigures, rows: int, bold: Any) -
         ("Heures", "heure locale de chaque structure (ISO 8601, avec décalage)"),
     ]
     for index, (label, value) in enumerate(lines):
-        sheet.write(index, 0, label, bold)
-        sheet.write(index, 1, value)
+        _cell(sheet, index, 0, label, bold)
+        _cell(sheet, index, 1, value)
 
 
 def write_xlsx(rows: Iterable[ExportRow], figures: WorkshopFigures, destination: str | IO[bytes]) -> int:
@@ -296,7 +316,9 @@ def write_xlsx(rows: Iterable[ExportRow], figures: WorkshopFigures, destination:
         tempfile.TemporaryFile() as body,
         tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as workbook_file,
     ):
-        workbook = xlsxwriter.Workbook(workbook_file, {"strings_to_numbers": False, "in_memory": True})
+        # Text is written with write_string anyway (_cell); these say so once more, should a write() slip in.
+        options = {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+        workbook = xlsxwriter.Workbook(workbook_file, {**options, "in_memory": True})
         try:
             bold = workbook.add_format({"bold": True})
             count = _observations(workbook, rows, body)

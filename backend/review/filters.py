@@ -7,12 +7,13 @@ from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from sqlalchemy import and_, exists, func, select
-from sqlmodel import col
+from sqlmodel import Session, col
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from backend import models
+from backend.problems import not_found
 from shared.schema import MOMENT_MAX, MOMENT_MIN, ReviewStatus, RowId, StoredText, reject_nul
 
 _S = TypeVar("_S", Select[Any], SelectOfScalar[Any])
@@ -41,6 +42,58 @@ class ObservationFilter(BaseModel):
     tag: StoredText | None = None
 
     _no_nul_text = field_validator("text", mode="before")(reject_nul)
+    # Whether ``text`` may search notes flagged as naming a patient: only for readers who see them
+    # (``for_reader``). Never from a query string, and off unless said: a read-only account must not
+    # learn, by searching, words of a note it is shown masked.
+    _searches_flagged_notes: bool = PrivateAttr(default=False)
+
+    def for_reader(self, reads_flagged_notes: bool) -> ObservationFilter:
+        copy = self.model_copy()
+        copy._searches_flagged_notes = reads_flagged_notes
+        return copy
+
+    @property
+    def searches_flagged_notes(self) -> bool:
+        return self._searches_flagged_notes
+
+
+def check_filter_scope(
+    session: Session, criteria: ObservationFilter, allowed_structure_ids: Collection[int] | None
+) -> None:
+    """Every id the filter names must exist within the reader's scope and agree with the others (404
+    otherwise, so that its existence does not leak): a unit's name would otherwise be printed on an
+    export's cover for anyone who guessed its id."""
+    structure_ids: list[int] = []
+    if criteria.unit_id is not None:
+        unit = session.get(models.Unit, criteria.unit_id)
+        if unit is None:
+            raise not_found()
+        structure_ids.append(unit.structure_id)
+    if criteria.structure_id is not None:
+        structure_ids.append(criteria.structure_id)
+    for structure_id in set(structure_ids):
+        structure = session.get(models.Structure, structure_id)
+        if (
+            structure is None
+            or (allowed_structure_ids is not None and structure_id not in allowed_structure_ids)
+            or (criteria.programme_id is not None and structure.programme_id != criteria.programme_id)
+        ):
+            raise not_found()
+    if len(set(structure_ids)) > 1:  # a unit of another structure than the one asked for
+        raise not_found()
+    if criteria.programme_id is not None:
+        programme_structures = select(col(models.Structure.id)).where(
+            col(models.Structure.programme_id) == criteria.programme_id
+        )
+        if allowed_structure_ids is not None:
+            programme_structures = programme_structures.where(
+                col(models.Structure.id).in_(list(allowed_structure_ids))
+            )
+        visible = session.get(models.Programme, criteria.programme_id) is not None and (
+            allowed_structure_ids is None or session.scalar(programme_structures.limit(1)) is not None
+        )
+        if not visible:
+            raise not_found()
 
 
 def _day_start(day: date) -> datetime:
@@ -89,11 +142,14 @@ def apply_observation_filter(
     if criteria.date_to is not None:
         conditions.append(obs.occurred_at < _day_start(criteria.date_to + timedelta(days=1)))
     if criteria.text:
-        # Every word must appear somewhere in the note, case-insensitively, on both databases.
+        # Every word must appear somewhere in the note, case-insensitively, on both databases; in a
+        # note the reader may read (flagged notes are masked for read-only accounts).
         words = criteria.text.lower().split()
         conditions.append(
             and_(*(func.lower(col(obs.note)).contains(word, autoescape=True) for word in words))
         )
+        if not criteria.searches_flagged_notes:
+            conditions.append(obs.privacy_flagged == False)  # noqa: E712  (SQL expression)
     if criteria.tag:
         tag = models.ObservationTag
         conditions.append(

@@ -41,7 +41,7 @@ def observations(
             "listing": listed,
             "criteria": criteria,
             "units": visible_units(session, scope),
-            "tags": review.known_tags(session, scope),
+            "tags": review.known_tags(session, signed_in.user, scope),
             "query": query,
         },
     )
@@ -68,7 +68,9 @@ def _detail(
             "message": message,
             "error": error,
             "draft": draft,
-            "tags": review.known_tags(session, visible_structure_ids(session, signed_in.user)),
+            "tags": review.known_tags(
+                session, signed_in.user, visible_structure_ids(session, signed_in.user)
+            ),
         },
         status_code=error.status_code if error else 200,
     )

@@ -1,6 +1,10 @@
 """Reviewing observations: the filtered list, one observation in full, and the facilitator's changes
 (status, comments, tags).
 
+What facilitators write goes through the privacy guard like the observers' notes: a comment or tag that
+seems to name a patient is refused (the facilitator is at a keyboard and can rephrase; comments go back to
+the observer's tablet), and any written before the guard covered them is masked for read-only accounts.
+
 Every change is written under the sync write lock with a new ``server_seq`` on the observation, so the
 observer's tablet receives it at its next pull, and is recorded in the audit log in the same transaction.
 """
@@ -21,19 +25,20 @@ from sqlmodel import Session, col, select
 from backend import models
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
-from backend.auth.access import require_reviewer, visible_observation
-from backend.auth.users import UserRole
-from backend.privacy.detector import mask_notes
+from backend.auth.access import reads_flagged_notes, require_reviewer, visible_observation
+from backend.privacy.detector import find_in_notes, mask_notes, names_someone
+from backend.privacy.kinds import KIND_LABELS
 from backend.privacy.service import note_for_export, screen_notes, structure_glossary
 from backend.problems import invalid
 from backend.review.filters import ObservationFilter, apply_observation_filter
 from backend.sync.sequence import SequenceAllocator
-from shared.privacy import contains_identifiers
 from shared.schema import CODE_MAX_LENGTH, NOTE_MAX_LENGTH, ReviewStatus
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MASKED_NOTE = "Note masquée : elle pourrait identifier un patient."
+MASKED_COMMENT = "Commentaire masqué : il pourrait identifier un patient."
+MASKED_TAG = "[étiquette masquée]"
 
 
 class ObservationSummary(BaseModel):
@@ -135,11 +140,31 @@ def _summary_query() -> Any:
 
 
 def _note_for(reader: models.User, row: models.Observation) -> str | None:
-    # Structure viewers read notes as they leave the server: masked by the detector (backend.privacy).
-    if reader.role != UserRole.STRUCTURE_VIEWER or row.note is None:
+    # Read-only accounts read notes as they leave the server: masked by the detector (backend.privacy).
+    if reads_flagged_notes(reader) or row.note is None:
         return row.note
     masked = note_for_export(row.note, row.note_masked)
     return MASKED_NOTE if row.privacy_flagged and masked == row.note else masked
+
+
+def _guarded(reader: models.User, text: str, masked: str) -> str:
+    """Free text a facilitator wrote, as this reader may read it (the server's detector decides)."""
+    if not reads_flagged_notes(reader) and names_someone([text])[0]:
+        return masked
+    return text
+
+
+def _tags_for(reader: models.User, tags: list[str]) -> list[str]:
+    return [tag for tag in tags if _guarded(reader, tag, MASKED_TAG) == tag]
+
+
+def _refuse_identifiers(field: str, code: str, text: str, glossary: Collection[str] = ()) -> None:
+    """Comments and tags reach read-only accounts and the observer's tablet: one that names someone or
+    carries an identifier (the server's detector, as for notes) is refused with what was found."""
+    found = find_in_notes([text], glossary)[0]
+    if found:
+        kinds = ", ".join(dict.fromkeys(KIND_LABELS[item.kind] for item in found))
+        raise invalid(field, code, kinds=kinds)
 
 
 def _summary(reader: models.User, row: Any, tags: list[str], comments: int) -> dict[str, Any]:
@@ -167,7 +192,7 @@ def _summary(reader: models.User, row: Any, tags: list[str], comments: int) -> d
         "unit_id": unit_id,
         "unit_name": unit_name,
         "observer_name": observer_name,
-        "tags": tags,
+        "tags": _tags_for(reader, tags),
         "comment_count": comments,
     }
 
@@ -275,22 +300,36 @@ def observation_detail(session: Session, reader: models.User, observation_id: UU
             "clock_suspect": observation.clock_suspect,
             "revisions": [_revision_view(reader, r) for r in revisions],
             "comments": [
-                CommentView(id=c.id or 0, body=c.body, author_name=name, created_at=c.created_at)
+                CommentView(
+                    id=c.id or 0,
+                    body=_guarded(reader, c.body, MASKED_COMMENT),
+                    author_name=name,
+                    created_at=c.created_at,
+                )
                 for c, name in comments
             ],
             "history": [
-                HistoryEntry(at=e.at, action=e.action, actor_name=name or "—", details=e.details)
+                HistoryEntry(
+                    at=e.at, action=e.action, actor_name=name or "—", details=_details_for(reader, e)
+                )
                 for e, name in history
             ],
         }
     )
 
 
+def _details_for(reader: models.User, event: models.AuditEvent) -> dict[str, Any]:
+    tag = event.details.get("tag")
+    if isinstance(tag, str):
+        return {**event.details, "tag": _guarded(reader, tag, MASKED_TAG)}
+    return event.details
+
+
 def _revision_view(reader: models.User, revision: models.RecordRevision) -> RevisionView:
     data = revision.data
     note = data.get("note")
-    if reader.role == UserRole.STRUCTURE_VIEWER and isinstance(note, str) and contains_identifiers(note):
-        note = MASKED_NOTE
+    if not reads_flagged_notes(reader) and isinstance(note, str) and note:
+        note = mask_notes([note])[0]
     return RevisionView(
         recorded_at=revision.recorded_at,
         reason=revision.reason,
@@ -300,7 +339,7 @@ def _revision_view(reader: models.User, revision: models.RecordRevision) -> Revi
         deleted=bool(data.get("deleted")),
         category=data.get("category") if isinstance(data.get("category"), str) else None,
         note=note if isinstance(note, str) else None,
-        data={k: v for k, v in data.items() if k != "note"} if note == MASKED_NOTE else data,
+        data=data if reads_flagged_notes(reader) else {**data, "note": note},
     )
 
 
@@ -363,6 +402,9 @@ def add_comment(session: Session, user: models.User, observation_id: UUID, body:
     if len(body) > NOTE_MAX_LENGTH:
         raise invalid("body", "comment_too_long", max_length=NOTE_MAX_LENGTH)
     allocator, observation = _locked_observation(session, user, observation_id)
+    _refuse_identifiers(
+        "body", "comment_names_a_patient", body, structure_glossary(session, observation.structure_id)
+    )
     assert user.id is not None
     comment = models.ReviewComment(observation_id=observation.id, author_user_id=user.id, body=body)
     session.add(comment)
@@ -386,6 +428,9 @@ def normalise_tag(tag: str) -> str:
 def add_tag(session: Session, user: models.User, observation_id: UUID, tag: str) -> list[str]:
     tag = normalise_tag(tag)
     allocator, observation = _locked_observation(session, user, observation_id)
+    _refuse_identifiers(
+        "tag", "tag_names_a_patient", tag, structure_glossary(session, observation.structure_id)
+    )
     if session.get(models.ObservationTag, (observation.id, tag)) is None:
         session.add(models.ObservationTag(observation_id=observation.id, tag=tag))
         _publish(session, allocator, observation, user, AuditAction.OBSERVATION_TAG_ADD, {"tag": tag})
@@ -440,8 +485,11 @@ def redact_note(
     return observation
 
 
-def known_tags(session: Session, allowed_structure_ids: Collection[int] | None) -> list[str]:
-    """Tags already used in the reader's scope, offered as suggestions and as a filter."""
+def known_tags(
+    session: Session, reader: models.User, allowed_structure_ids: Collection[int] | None
+) -> list[str]:
+    """Tags already used in the reader's scope (as the reader may read them), offered as suggestions and
+    as a filter."""
     statement = (
         select(models.ObservationTag.tag)
         .join(models.Observation, col(models.Observation.id) == col(models.ObservationTag.observation_id))
@@ -450,4 +498,4 @@ def known_tags(session: Session, allowed_structure_ids: Collection[int] | None) 
     )
     if allowed_structure_ids is not None:
         statement = statement.where(col(models.Observation.structure_id).in_(list(allowed_structure_ids)))
-    return list(session.exec(statement).all())
+    return _tags_for(reader, list(session.exec(statement).all()))

@@ -122,9 +122,12 @@ def enrol_device(
         raise _refused(session, limit, 400, "enrolment_code_invalid", "unknown", client_ip, now)
     device = session.exec(select(Device).where(Device.installation_id == request.installation_id)).first()
     if record.used_at is not None:
+        # A retry answers only for the tablet the code enrolled, while it is still allowed in: a
+        # revoked tablet re-sending its first request must not get a token (nor lose its revocation).
         retry = (
             device is not None
             and record.device_id == device.id
+            and device.revoked_at is None
             and now - record.used_at <= ENROL_RETRY_WINDOW
         )
         if not retry:
@@ -135,7 +138,8 @@ def enrol_device(
     token = secrets.token_urlsafe(32)
     if device is None:
         device = Device(installation_id=request.installation_id, observer_id=0, structure_id=0)
-    # A retried or new enrolment gives the tablet a fresh token; any earlier one stops working.
+    # A retried or new enrolment gives the tablet a fresh token; any earlier one stops working. Only a
+    # new code (issued by a facilitator after the revocation) lets a revoked tablet back in.
     device.observer_id = record.observer_id
     device.structure_id = record.structure_id
     device.label = request.label

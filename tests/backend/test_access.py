@@ -153,8 +153,8 @@ def test_viewer_reads_only_their_structure_and_changes_nothing(site: DemoWeb, el
         ).all()
     assert listing["total"] == len(in_structure) > 0
     assert {item["structure_id"] for item in listing["items"]} == {own}
-    # Asking for another structure narrows to nothing rather than widening the scope.
-    assert viewer.get(f"/api/v1/observations?structure_id={other}").json()["total"] == 0
+    # Asking for another structure does not widen the scope: it is not found (issue 18).
+    assert viewer.get(f"/api/v1/observations?structure_id={other}").status_code == 404
 
     for path in (f"/structures/{other}", f"/programmes/{site.summary.programme_id}"):
         assert viewer.get(path).status_code == 404, path

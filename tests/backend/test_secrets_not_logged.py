@@ -119,6 +119,7 @@ def test_no_token_code_or_password_in_any_log(
         "password": PASSWORD,
         "wrong password": WRONG_PASSWORD,
         "new password": NEW_PASSWORD,
+        "CSRF token": signed_in.json()["csrf_token"],
         "session cookie": first_cookie,
         "second session cookie": second_cookie,
     }

@@ -256,6 +256,8 @@ def test_pages_work_in_chromium_under_the_policy(demo_site: DemoSite) -> None:
         for path in ("/programmes/1", "/observations", "/agreement", "/admin", "/admin/audit"):
             page.goto(f"{demo_site.url}{path}")
         page.goto(f"{demo_site.url}/admin/programmes/1")
+        # Not taken from the Host header: typed, when VIGIE_PUBLIC_URL does not say it (issue 18).
+        page.get_by_label("Adresse du serveur vue par la tablette").fill(demo_site.url)
         page.get_by_role("button", name="Créer un code d'enrôlement").click()
         page.locator(".enrolment .qr svg").wait_for()
 

@@ -134,6 +134,8 @@ def test_facilitator_reviews_an_observation_and_the_tablet_receives_it(
 
         page.get_by_role("link", name="Administration").click()
         page.get_by_role("link", name=re.compile("ACIA Numérique")).click()
+        # Not taken from the Host header: typed, when VIGIE_PUBLIC_URL does not say it (issue 18).
+        page.get_by_label("Adresse du serveur vue par la tablette").fill(demo_site.url)
         page.get_by_role("button", name="Créer un code d'enrôlement").click()
         expect(page.get_by_test_id("enrolment-code")).to_have_text(re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$"))
         expect(page.locator(".enrolment .qr svg")).to_be_visible()
