@@ -32,7 +32,7 @@ from backend.exports.rows import (
 from backend.exports.summary import discussion_cards, workshop_figures
 from backend.exports.xlsx import write_xlsx
 from backend.problems import detail, invalid_fields
-from backend.review.filters import check_filter_scope
+from backend.review.filters import check_filter_scope, filters_on_record
 from shared.taxonomy import current_taxonomy, load_taxonomy
 
 FILE_CHUNK = 64 * 1024
@@ -109,7 +109,7 @@ def record_export(
     )
     details: dict[str, object] = {
         "format": export_format.value,
-        "filters": criteria.model_dump(mode="json", exclude_none=True),
+        "filters": filters_on_record(criteria),
         "rows": rows,
         "anonymous_structures": scope.anonymous_structures,
         "via": via,
@@ -138,7 +138,7 @@ def file_name(export_format: ExportFormat, now: datetime | None = None) -> str:
 def _about(scope: ExportScope, rows: int) -> dict[str, object]:
     return {
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "filters": scope.criteria.model_dump(mode="json", exclude_none=True),
+        "filters": filters_on_record(scope.criteria),
         "anonymous_structures": scope.anonymous_structures,
         "count": rows,
     }

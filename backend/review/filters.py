@@ -156,3 +156,12 @@ def apply_observation_filter(
             exists().where(and_(col(tag.observation_id) == obs.id, col(tag.tag) == criteria.tag))
         )
     return statement.where(*conditions)
+
+
+def filters_on_record(criteria: ObservationFilter) -> dict[str, object]:
+    """The filters as an export's header and the audit log keep them: that a text search was used, never
+    the words searched (they may be a patient's name)."""
+    recorded: dict[str, object] = criteria.model_dump(mode="json", exclude_none=True, exclude={"text"})
+    if criteria.text:
+        recorded["text_search"] = True
+    return recorded

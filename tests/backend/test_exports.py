@@ -440,3 +440,14 @@ def test_observation_ids_keep_their_usual_form_whatever_the_database() -> None:
     assert _uuid_text(observation_id) == str(observation_id)
     assert _uuid_text(observation_id.hex) == str(observation_id)  # as SQLite keeps it
     assert _uuid_text(observation_id.hex.upper()) == str(observation_id)
+
+
+def test_the_words_of_a_text_search_are_kept_neither_in_the_export_nor_in_the_audit_log(
+    session: Session, workshop: Workshop
+) -> None:
+    criteria = ObservationFilter(programme_id=workshop.programme_id, text="dupont")
+    exported = json.loads(_export(session, ExportFormat.JSON, criteria))
+    assert exported["filters"] == {"programme_id": workshop.programme_id, "text_search": True}
+    event = session.exec(select(models.AuditEvent).where(models.AuditEvent.action == "export.json")).one()
+    assert event.details["filters"] == {"programme_id": workshop.programme_id, "text_search": True}
+    assert "dupont" not in json.dumps(event.details)
