@@ -205,6 +205,9 @@ class Observation(SQLModel, table=True):
     # it may leave the server is ``note_masked``, computed once per pushed state (or by vigie privacy rescan).
     privacy_flagged: bool = False
     note_masked: str | None = Field(default=None, sa_type=Text)
+    # A facilitator read the note and approved it for workshop material: only then does its (masked) text
+    # appear in the workshop pack; spreadsheets say whether it was approved.
+    verbatim_approved: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     # A time ahead of the server's clock when it arrived: kept as sent, shown to facilitators to check.
     clock_suspect: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 

@@ -12,6 +12,8 @@ class AuditAction(StrEnum):
     OBSERVATION_TAG_ADD = "observation.tag_add"
     OBSERVATION_TAG_REMOVE = "observation.tag_remove"
     OBSERVATION_NOTE_REDACT = "observation.note_redact"
+    OBSERVATION_VERBATIM_APPROVE = "observation.verbatim_approve"
+    OBSERVATION_VERBATIM_WITHDRAW = "observation.verbatim_withdraw"
     LOGIN = "auth.login"
     LOGIN_FAILED = "auth.login_failed"
     LOGIN_LOCKED = "auth.login_locked"
@@ -46,6 +48,8 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.OBSERVATION_TAG_ADD: "Étiquette ajoutée",
     AuditAction.OBSERVATION_TAG_REMOVE: "Étiquette retirée",
     AuditAction.OBSERVATION_NOTE_REDACT: "Note corrigée (confidentialité)",
+    AuditAction.OBSERVATION_VERBATIM_APPROVE: "Note approuvée pour les ateliers",
+    AuditAction.OBSERVATION_VERBATIM_WITHDRAW: "Approbation de la note retirée",
     AuditAction.LOGIN: "Connexion",
     AuditAction.LOGIN_FAILED: "Échec de connexion",
     AuditAction.LOGIN_LOCKED: "Connexion bloquée (trop d'échecs)",

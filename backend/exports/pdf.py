@@ -286,7 +286,11 @@ def _card(row: ExportRow, number: int, styles: dict[str, ParagraphStyle]) -> Flo
         effect += f" (gravité : {row.severity_label.lower()})"
     if row.impacts:
         effect += f" — impact sur : {row.impacts.lower()}"
-    quote = f"« {_text(row.note)} »" if row.note else "<i>(pas de note)</i>"
+    # Only a note a facilitator approved for workshops prints its (masked) text.
+    if row.note and row.verbatim_approved:
+        quote = f"« {_text(row.note)} »"
+    else:
+        quote = "<i>(note non approuvée pour les ateliers)</i>" if row.note else "<i>(pas de note)</i>"
     body = [
         [Paragraph(f"{number}. {_text(row.category)}", styles["card_title"])],
         [Paragraph(f"<b>Situation</b> : {_text(situation)}", styles["body"])],

@@ -75,6 +75,7 @@ class ExportRow(NamedTuple):
     review_status: str
     note: str | None
     privacy_flagged: bool
+    verbatim_approved: bool
 
     def as_dict(self) -> dict[str, Any]:
         return self._asdict()
@@ -111,6 +112,7 @@ COLUMN_HEADERS: dict[str, str] = {
     "review_status": "Statut de relecture",
     "note": "Note",
     "privacy_flagged": "Note signalée (confidentialité)",
+    "verbatim_approved": "Note approuvée pour les ateliers",
 }
 assert tuple(COLUMN_HEADERS) == COLUMN_KEYS
 
@@ -189,6 +191,7 @@ def _export_statement(scope: ExportScope) -> Any:
         obs.note,
         obs.note_masked,
         obs.privacy_flagged,
+        obs.verbatim_approved,
     ]
     statement = (
         select(*columns)
@@ -292,6 +295,7 @@ def iter_export_rows(
             note,
             note_masked,
             privacy_flagged,
+            verbatim_approved,
         ) in result:
             info = structures[structure_id]
             labels, zone = info.labels, info.zone
@@ -331,6 +335,7 @@ def iter_export_rows(
                     status_label,
                     export_note(note, note_masked, flagged),
                     flagged,
+                    bool(verbatim_approved),
                 )
             )
     finally:

@@ -85,6 +85,24 @@ def comment(
     )
 
 
+class VerbatimApproval(BaseModel):
+    observation_ids: list[UUID] = Field(min_length=1, max_length=MAX_PAGE_SIZE)
+    approved: bool = True
+
+
+class ApprovalResult(BaseModel):
+    changed: int
+
+
+@router.post("/verbatims")
+def approve_verbatims(body: VerbatimApproval, signed_in: CsrfApiDep, session: SessionDep) -> ApprovalResult:
+    """Approve notes for workshop material (or withdraw), one or many: only approved notes print their
+    text in the workshop pack."""
+    return ApprovalResult(
+        changed=review.approve_verbatims(session, signed_in.user, body.observation_ids, body.approved)
+    )
+
+
 @router.post("/{observation_id}/note")
 def redact_note(
     observation_id: UUID, body: CorrectedNote, signed_in: CsrfApiDep, session: SessionDep

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import parse_qsl, urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Request
@@ -29,9 +30,10 @@ def observations(
     scope: ScopeDep,
     criteria: FilterDep,
     page_number: Annotated[int, Query(alias="page", ge=1)] = 1,
+    message: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     listed = review.list_observations(session, signed_in.user, criteria, scope, page_number)
-    query = {k: v for k, v in request.query_params.items() if k != "page" and v}
+    query = {k: v for k, v in request.query_params.items() if k not in ("page", "message") and v}
     return page(
         request,
         session,
@@ -43,6 +45,7 @@ def observations(
             "units": visible_units(session, scope),
             "tags": review.known_tags(session, signed_in.user, scope),
             "query": query,
+            "message": message,
         },
     )
 
@@ -126,6 +129,33 @@ def comment(
         review.add_comment(session, signed_in.user, observation_id, body)
     done = "Commentaire ajouté ; l'observateur le verra à sa prochaine synchronisation."
     return _detail_form_done(request, session, signed_in, observation_id, form, done, draft=body)
+
+
+@router.post("/observations/verbatims")
+def approve_verbatims(
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    ids: Annotated[list[UUID], Form(max_length=200)] = [],  # noqa: B006 (FastAPI copies defaults)
+    approved: Annotated[bool, Form()] = True,
+    back: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The review list's bulk action: approve the ticked notes for workshop material (or withdraw)."""
+    changed = review.approve_verbatims(session, signed_in.user, ids, approved)
+    filters = urlencode([(k, v) for k, v in parse_qsl(back) if k not in ("message", "page")])
+    said = "approuvée(s) pour les ateliers" if approved else "retirée(s) des ateliers"
+    return back_to(f"/observations?{filters}" if filters else "/observations", f"{changed} note(s) {said}.")
+
+
+@router.post("/observations/{observation_id}/verbatim")
+def approve_verbatim(
+    observation_id: UUID,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    approved: Annotated[bool, Form()] = True,
+) -> Response:
+    review.approve_verbatims(session, signed_in.user, [observation_id], approved)
+    said = "Note approuvée pour les ateliers." if approved else "Approbation retirée."
+    return back_to(f"/observations/{observation_id}", said)
 
 
 @router.post("/observations/{observation_id}/note")

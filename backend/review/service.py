@@ -59,6 +59,7 @@ class ObservationSummary(BaseModel):
     severity: int | None
     note: str | None
     privacy_flagged: bool
+    verbatim_approved: bool
     review_status: ReviewStatus
     tags: list[str]
     comment_count: int
@@ -184,6 +185,7 @@ def _summary(reader: models.User, row: Any, tags: list[str], comments: int) -> d
                 "severity",
                 "privacy_flagged",
                 "review_status",
+                "verbatim_approved",
             }
         ),
         "note": _note_for(reader, observation),
@@ -467,6 +469,7 @@ def redact_note(
     glossary = structure_glossary(session, observation.structure_id)
     screened = screen_notes([note], glossary).get(note) if note else None
     observation.note = note
+    observation.verbatim_approved = False  # the corrected text is approved on its own, if it is
     observation.note_masked = screened.masked if screened else None
     observation.privacy_flagged = bool(screened and screened.flagged)
     observation.version += 1
@@ -483,6 +486,30 @@ def redact_note(
             session.add(revision)
     _publish(session, allocator, observation, user, AuditAction.OBSERVATION_NOTE_REDACT, {})
     return observation
+
+
+def approve_verbatims(
+    session: Session, user: models.User, observation_ids: Collection[UUID], approved: bool
+) -> int:
+    """Approve (or withdraw) notes for workshop material, one observation or many from the review list.
+    Each change is audited on its observation; notes in the reader's scope only (others: 404)."""
+    require_reviewer(user)
+    changed = 0
+    action = (
+        AuditAction.OBSERVATION_VERBATIM_APPROVE if approved else AuditAction.OBSERVATION_VERBATIM_WITHDRAW
+    )
+    for observation_id in dict.fromkeys(observation_ids):
+        observation = visible_observation(session, user, observation_id)
+        if observation.verbatim_approved == approved or (approved and not observation.note):
+            continue
+        observation.verbatim_approved = approved
+        session.add(observation)
+        record_audit(
+            session, action, actor_user_id=user.id, target_type="observation", target_id=observation.id
+        )
+        changed += 1
+    session.commit()
+    return changed
 
 
 def known_tags(

@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from backend import models
 from backend.db import release_connection
+from backend.privacy.detector import mask_notes
 from backend.privacy.service import Screened, screen_notes, structure_glossary
 from backend.problems import too_large
 from backend.sync.devices import device_taxonomy_version
@@ -599,6 +600,8 @@ def _apply_observation(
     decided = _conflict(batch, mutation, existing, observation, snapshot)
     if decided is not None:
         return decided
+    if existing.note != observation.note:
+        existing.verbatim_approved = False  # approved for workshops was the earlier text, not this one
     for name in OBSERVED_OBSERVATION_FIELDS:
         setattr(existing, name, getattr(observation, name))
     for value in values:
@@ -764,9 +767,11 @@ def _review_comments(session: Session, observation_ids: list[UUID]) -> dict[UUID
         .where(col(models.ReviewComment.observation_id).in_(observation_ids))
         .order_by(col(models.ReviewComment.created_at), col(models.ReviewComment.id))
     ).all()
-    for comment, author in rows:
+    # Comments written before they were screened may name someone: the tablet gets them masked.
+    bodies = mask_notes([comment.body for comment, _author in rows])
+    for (comment, author), body in zip(rows, bodies, strict=True):
         comments.setdefault(comment.observation_id, []).append(
-            {"id": comment.id, "body": comment.body, "author_name": author, "created_at": comment.created_at}
+            {"id": comment.id, "body": body, "author_name": author, "created_at": comment.created_at}
         )
     return comments
 

@@ -41,8 +41,9 @@ def page(
 
 def back_to(path: str, message: str | None = None) -> RedirectResponse:
     """After a form: go back to the page (303, so a reload does not post again), with a notice."""
+    separator = "&" if "?" in path else "?"
     return RedirectResponse(
-        path + (f"?{urlencode({'message': message})}" if message else ""), status_code=303
+        path + (f"{separator}{urlencode({'message': message})}" if message else ""), status_code=303
     )
 
 

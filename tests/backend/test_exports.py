@@ -191,7 +191,7 @@ def test_xlsx_has_the_observations_and_summary_sheets_with_charts(
     assert header[:4] == ["Identifiant", "Structure", "Unité", "Observateur"]
     assert observations.max_row == expected + 1
     assert observations.freeze_panes == "A2"
-    assert observations.auto_filter.ref == f"A1:AA{expected + 1}"
+    assert observations.auto_filter.ref == f"A1:AB{expected + 1}"
     assert observations.column_dimensions["Z"].width > 50  # the note column is wide enough to read
     for name in workbook.sheetnames[1:-1]:
         # openpyxl keeps a sheet's charts private
@@ -219,6 +219,14 @@ def test_workshop_pack_prints_the_cards_to_discuss(session: Session, workshop: W
     to_discuss = count_export_rows(
         session, ExportScope(criteria=criteria.model_copy(update={"review_status": ReviewStatus.TO_DISCUSS}))
     )
+    unapproved = PdfReader(io.BytesIO(_export(session, ExportFormat.PDF, criteria)))
+    unapproved_text = "\n".join(page.extract_text() for page in unapproved.pages)
+    assert "ressaisi à la main" not in unapproved_text  # no verbatim before a facilitator approves it
+    assert "(note non approuvée pour les ateliers)" in unapproved_text
+    for observation in session.exec(select(models.Observation)).all():
+        observation.verbatim_approved = observation.note is not None
+        session.add(observation)
+    session.commit()
     reader = PdfReader(io.BytesIO(_export(session, ExportFormat.PDF, criteria)))
     text = "\n".join(page.extract_text() for page in reader.pages)
 
@@ -407,7 +415,7 @@ def test_xlsx_rows_read_back_as_xlsxwriter_would_have_written_them(
     scope = ExportScope(criteria=ObservationFilter(programme_id=workshop.programme_id))
     fields = len(ExportRow._fields)
     awkward = [
-        ExportRow._make([text, *["x"] * (fields - 3), 7, False])
+        ExportRow._make([text, *["x"] * (fields - 4), 7, False, True])
         for text in ['=1+1 & <b>"gras"</b>', " espaces autour ", "ligne\nsuivante", "_x0041_", "émoji 🙂"]
     ]
     rows = [*iter_export_rows(session, scope), *awkward]
@@ -420,8 +428,8 @@ def test_xlsx_rows_read_back_as_xlsxwriter_would_have_written_them(
     assert list(ours.iter_rows(values_only=True)) == list(theirs.iter_rows(values_only=True))
     with zipfile.ZipFile(written) as package:
         sheet_xml = package.read("xl/worksheets/sheet1.xml").decode()
-    assert f'<dimension ref="A1:AA{len(rows) + 1}"/>' in sheet_xml
-    assert f'<autoFilter ref="A1:AA{len(rows) + 1}"/>' in sheet_xml
+    assert f'<dimension ref="A1:AB{len(rows) + 1}"/>' in sheet_xml
+    assert f'<autoFilter ref="A1:AB{len(rows) + 1}"/>' in sheet_xml
 
 
 def test_an_xlsx_without_observations_still_opens(session: Session, workshop: Workshop) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from backend import models
 from backend.admin.demo_data import (
@@ -22,7 +22,7 @@ from backend.admin.demo_data import (
 from backend.db import make_engine
 from tests.conftest import DemoSite
 from tests.e2e.browser import chromium
-from tests.factories import Tablet, enrolled_tablet, tablet_client
+from tests.factories import Tablet, enrolled_tablet, observation, tablet_client
 
 pytestmark = pytest.mark.browser
 
@@ -179,3 +179,50 @@ def test_admin_pages_and_viewer_refusals_in_the_browser(demo_site: DemoSite, art
         viewer.screenshot(path=str(shots / "12-viewer-refused.png"))
         response = viewer.goto(f"{demo_site.url}/structures/1")
         assert response is not None and response.status == 404
+
+
+def test_facilitator_corrects_a_note_and_approves_verbatims_for_the_workshop(
+    demo_site: DemoSite, artifacts: Path
+) -> None:
+    """A note naming a patient is corrected from its page; notes are approved in bulk from the list."""
+    shots = artifacts / "web"
+    shots.mkdir(exist_ok=True)
+    engine = make_engine(demo_site.database_url)
+    with Session(engine) as session:
+        unit = session.exec(select(models.Unit)).first()
+        assert unit is not None and unit.id is not None
+        structure = session.get_one(models.Structure, unit.structure_id)
+        observer = session.exec(
+            select(models.Observer).where(models.Observer.programme_id == structure.programme_id)
+        ).first()
+        assert observer is not None and observer.id is not None and structure.id is not None
+    engine.dispose()
+    tablet = enrolled_on(demo_site, observer.id, structure.id)
+    tablet.unit_id = unit.id
+    visit = tablet.visit()
+    named = observation(visit["id"], note="mme Roussel-Kerbrat au 06 11 22 33 44 pendant la relève")
+    tablet.push(tablet.mutation("visit", visit), tablet.mutation("observation", named))
+
+    with chromium() as browser:
+        page = _sign_in(browser, demo_site, DEMO_FACILITATOR_EMAIL)
+        page.goto(f"{demo_site.url}/observations/{named['id']}")
+        proposal = page.get_by_label("Note corrigée")
+        expect(proposal).to_have_value("mme [nom] au [téléphone] pendant la relève")
+        page.screenshot(path=str(shots / "09-note-to-correct.png"), full_page=True)
+        page.get_by_role("button", name="Enregistrer la note corrigée").click()
+        expect(page.get_by_role("status")).to_contain_text("Note corrigée")
+        expect(page.locator("dd.note")).to_contain_text("mme [nom] au [téléphone] pendant la relève")
+        expect(page.locator("#redaction")).to_have_count(0)  # nothing left to correct
+        page.get_by_role("button", name="Approuver pour les ateliers").click()
+        expect(page.locator("#verbatim-state")).to_contain_text("Approuvée pour les ateliers")
+
+        page.goto(f"{demo_site.url}/observations?category=login")
+        boxes = page.locator("input[name=ids]")
+        boxes.nth(0).check()
+        boxes.nth(1).check()
+        page.get_by_role("button", name="Approuver pour les ateliers").click()
+        expect(page.get_by_role("status")).to_have_text("2 note(s) approuvée(s) pour les ateliers.")
+        expect(page).to_have_url(re.compile(r"category=login"))  # the list's filters are kept
+        assert page.locator("span.badge.ok").count() >= 2
+        page.screenshot(path=str(shots / "10-verbatims-approved.png"), full_page=True)
+    assert tablet.pull_new()[-1]["note"] == "mme [nom] au [téléphone] pendant la relève"
