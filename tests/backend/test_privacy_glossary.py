@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from backend import models
 from backend.cli import app
+from backend.settings import get_settings
 from tests.databases import DATABASE_KINDS
 from tests.factories import FACILITATOR, VIEWER, DemoWeb, demo_web, enrolled_tablet, observation, statuses
 
@@ -22,7 +23,9 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         yield demo
 
 
-def test_facilitators_keep_their_software_names_out_of_masking(site: DemoWeb) -> None:
+def test_facilitators_keep_their_software_names_out_of_masking(
+    site: DemoWeb, monkeypatch: pytest.MonkeyPatch
+) -> None:
     programme_id = site.summary.programme_id
     facilitator = site.browser(FACILITATOR)
     saved = facilitator.form(
@@ -57,9 +60,14 @@ def test_facilitators_keep_their_software_names_out_of_masking(site: DemoWeb) ->
         row = session.get_one(models.Observation, uuid.UUID(kept["id"]))
         assert row.note_masked == "Octavia (IDE) relance Zorglub, appel de mme [nom]"
 
-    result = CliRunner(env={"DATABASE_URL": site.url}).invoke(
-        app, ["privacy", "mask", "--programme", str(programme_id)], input="Octavia (IDE) absente\n"
-    )
+    monkeypatch.setenv("DATABASE_URL", site.url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app, ["privacy", "mask", "--programme", str(programme_id)], input="Octavia (IDE) absente\n"
+        )
+    finally:
+        get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert result.output == "Octavia (IDE) absente\n"
 
