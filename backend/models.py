@@ -57,6 +57,8 @@ class Programme(SQLModel, table=True):
     never_masked: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'"))
     )
+    # Workshop material names no professional nor hour in smaller cells (exports/small_cells.py).
+    small_cell_threshold: int = Field(default=5, sa_column_kwargs={"server_default": text("5")})
 
 
 class Structure(SQLModel, table=True):

@@ -32,6 +32,7 @@ from reportlab.platypus import (
 
 from backend.dashboards.service import Count
 from backend.exports.rows import ExportRow
+from backend.exports.small_cells import DEFAULT_THRESHOLD, SmallCells
 from backend.exports.summary import WorkshopFigures
 from shared.taxonomy import current_taxonomy
 
@@ -268,16 +269,19 @@ def _local_date(iso_time: str) -> str:
     return moment.strftime("%d/%m/%Y, %H h %M")
 
 
-def _card(row: ExportRow, number: int, styles: dict[str, ParagraphStyle]) -> Flowable:
+def _card(row: ExportRow, number: int, styles: dict[str, ParagraphStyle], protected: bool) -> Flowable:
     colour = {c.code: c.colour for c in current_taxonomy().categories}.get(row.category_code, "#1F5FA8")
+    # In a small cell the professional and the hour would single someone out: neither is given.
+    who = "professionnel non précisé (petit effectif)" if protected else row.role
+    when = datetime.fromisoformat(row.occurred_at).strftime("%d/%m/%Y") if protected else None
     situation = " · ".join(
         part
         for part in (
             row.unit,
-            row.role,
+            who,
             row.tool,
             row.interruption_source and f"source : {row.interruption_source}",
-            _local_date(row.occurred_at),
+            when or _local_date(row.occurred_at),
         )
         if part
     )
@@ -319,7 +323,9 @@ def _card(row: ExportRow, number: int, styles: dict[str, ParagraphStyle]) -> Flo
     return KeepTogether([card, Spacer(1, 0.45 * cm)])
 
 
-def _cards(cards: list[ExportRow], total: int, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+def _cards(
+    cards: list[ExportRow], total: int, styles: dict[str, ParagraphStyle], cells: SmallCells
+) -> list[Flowable]:
     story: list[Flowable] = [PageBreak(), Paragraph("Situations à discuter en atelier", styles["h1"])]
     if not cards:
         story.append(Paragraph("Aucune observation n'est marquée « à discuter en atelier ».", styles["body"]))
@@ -332,7 +338,20 @@ def _cards(cards: list[ExportRow], total: int, styles: dict[str, ParagraphStyle]
             )
         )
         story.append(Spacer(1, 0.3 * cm))
-    story += [_card(row, number, styles) for number, row in enumerate(cards, start=1)]
+    if cells.protected:
+        story.append(
+            Paragraph(
+                f"Secret statistique : pour {len(cells.protected)} situation(s), ni le professionnel ni "
+                f"l'heure ne sont précisés (moins de {cells.threshold} observations pour cette unité, "
+                "ce métier et ce moment de la journée : on pourrait reconnaître la personne).",
+                styles["muted"],
+            )
+        )
+        story.append(Spacer(1, 0.3 * cm))
+    story += [
+        _card(row, number, styles, row.observation_id in cells.protected)
+        for number, row in enumerate(cards, start=1)
+    ]
     return story
 
 
@@ -346,7 +365,11 @@ def _footer(canvas: Canvas, document: Any) -> None:
 
 
 def write_pdf(
-    figures: WorkshopFigures, cards: list[ExportRow], total_cards: int, destination: str | IO[bytes]
+    figures: WorkshopFigures,
+    cards: list[ExportRow],
+    total_cards: int,
+    destination: str | IO[bytes],
+    cells: SmallCells | None = None,
 ) -> None:
     styles = _styles()
     document = SimpleDocTemplate(
@@ -363,6 +386,6 @@ def write_pdf(
         *_cover(figures, total_cards, styles),
         *_key_figures(figures, total_cards, styles),
         *_charts(figures, styles),
-        *_cards(cards, total_cards, styles),
+        *_cards(cards, total_cards, styles, cells or SmallCells(DEFAULT_THRESHOLD, frozenset())),
     ]
     document.build(story, onFirstPage=_footer, onLaterPages=_footer)

@@ -29,6 +29,7 @@ from backend.exports.rows import (
     iter_export_rows,
     pseudonyms_for,
 )
+from backend.exports.small_cells import small_cells, threshold_for
 from backend.exports.summary import discussion_cards, workshop_figures
 from backend.exports.xlsx import write_xlsx
 from backend.problems import detail, invalid_fields
@@ -153,7 +154,9 @@ def _built_file(session: Session, scope: ExportScope, export_format: ExportForma
             write_xlsx(iter_export_rows(session, scope, pseudonyms), figures, spool)
         else:
             cards, total = discussion_cards(session, scope, pseudonyms)
-            write_pdf(figures, cards, total, spool)
+            threshold = threshold_for(session, export_programme_ids(session, scope))
+            cells = small_cells(iter_export_rows(session, scope, pseudonyms), cards, threshold)
+            write_pdf(figures, cards, total, spool, cells)
         spool.seek(0)
         while chunk := spool.read(FILE_CHUNK):
             yield chunk

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -459,3 +460,27 @@ def test_the_words_of_a_text_search_are_kept_neither_in_the_export_nor_in_the_au
     event = session.exec(select(models.AuditEvent).where(models.AuditEvent.action == "export.json")).one()
     assert event.details["filters"] == {"programme_id": workshop.programme_id, "text_search": True}
     assert "dupont" not in json.dumps(event.details)
+
+
+def test_workshop_pack_names_no_professional_in_a_small_cell(session: Session, workshop: Workshop) -> None:
+    criteria = ObservationFilter(programme_id=workshop.programme_id)
+    programme = session.get_one(models.Programme, workshop.programme_id)
+
+    def pack_text() -> str:
+        reader = PdfReader(io.BytesIO(_export(session, ExportFormat.PDF, criteria)))
+        return "\n".join(page.extract_text() for page in reader.pages).split(
+            "Situations à discuter en atelier"
+        )[1]
+
+    programme.small_cell_threshold = 1  # no cell is ever smaller than one observation
+    session.add(programme)
+    session.commit()
+    assert "petit effectif" not in pack_text() and "Secret statistique" not in pack_text()
+
+    programme.small_cell_threshold = 100_000  # every cell is small: no card says who, nor at what hour
+    session.add(programme)
+    session.commit()
+    cards = pack_text()
+    assert "Secret statistique" in cards
+    assert "professionnel non précisé (petit effectif)" in cards
+    assert not re.search(r"\d{2} h \d{2}", cards)
