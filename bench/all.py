@@ -160,23 +160,42 @@ def read_exports(output: str, _figures: Any) -> list[Row]:
 
 
 def read_privacy_guard(output: str, _figures: Any) -> list[Row]:
+    """The server's detector on the adversarial corpus (issue 13's targets)."""
+    server = output.split("== tablet rules", 1)[0]
+    recall = search(r"recall overall: (\d+)/(\d+) = ([\d.]+)%", server)
+    changed = search(r"notes without identifiers changed: (\d+)/(\d+) = ([\d.]+)%", server)
+    speed = search(r"speed: (\d+) notes/s", output)
+    worst = min(float(m.group(1)) for m in re.finditer(r"recall \w+ +\d+/\d+ = ([\d.]+)%", server))
+    return [
+        Row("privacy_guard", "recall of identifiers, overall", "≥ 98 %", f"{recall.group(3)} %",
+            verdict=verdict(float(recall.group(3)) >= 98)),
+        Row("privacy_guard", "recall of the weakest kind", "≥ 95 %", f"{worst} %",
+            verdict=verdict(worst >= 95)),
+        Row("privacy_guard", "notes without identifiers changed", "≤ 2 %", f"{changed.group(3)} %",
+            verdict=verdict(float(changed.group(3)) <= 2)),
+        Row("privacy_guard", "notes screened per second (one process)", "≥ 500", speed.group(1),
+            verdict=verdict(int(speed.group(1)) >= 500)),
+    ]  # fmt: skip
+
+
+def read_privacy_tablet(output: str, _figures: Any) -> list[Row]:
     positives = search(r"false positive rate: (\d+)/(\d+) = ([\d.]+%)", output)
     negatives = search(r"false negative rate: (\d+)/(\d+) = ([\d.]+%)", output)
     speed = search(r"speed: ([\d.]+) ms per 2,000-character note", output)
     return [
         Row(
-            "privacy_guard",
+            "privacy_tablet",
             "false positives (ordinary clinical sentences)",
             "low, measured",
             f"{positives.group(3)} ({positives.group(1)}/{positives.group(2)})",
         ),
         Row(
-            "privacy_guard",
+            "privacy_tablet",
             "false negatives (notes naming a patient)",
             "measured",
             f"{negatives.group(3)} ({negatives.group(1)}/{negatives.group(2)})",
         ),
-        Row("privacy_guard", "check of a 2,000-character note", "report", f"{speed.group(1)} ms"),
+        Row("privacy_tablet", "check of a 2,000-character note", "report", f"{speed.group(1)} ms"),
     ]
 
 
@@ -200,6 +219,7 @@ def read_load(_output: str, report: Any) -> list[Row]:
 
 BENCHMARKS = (
     Benchmark("privacy_guard", (), (), read_privacy_guard, timeout=600),
+    Benchmark("privacy_tablet", (), (), read_privacy_tablet, timeout=600),
     Benchmark("tablet", (), ("--taps", "300", "--backlog", "2000"), read_tablet),
     Benchmark("sync_ingest", (), ("--count", "2000"), read_sync_ingest, writes_json=True),
     Benchmark("load", (), ("--tablets", "10,50,200", "--seconds", "8"), read_load, writes_json=True),

@@ -1,73 +1,132 @@
-"""How often the privacy guard is wrong on its corpus, and how long it takes on a full note.
+"""The server's de-identification (backend/privacy) on the adversarial corpus of tests/privacy/: recall per
+kind of identifier, notes without identifiers that get changed, and notes per second on one core.
 
-Reads the corpus the tests check (tests/shared/privacy_corpus.txt, plus the demo data's notes as
-negatives) and prints false positive and false negative rates, overall and per kind.
+    .venv/bin/python -m bench.privacy_guard [--corpus PATH] [--misses N]
 
-    .venv/bin/python -m bench.privacy_guard
+An identifier counts as caught when every letter and digit of each of its occurrences lies inside what
+the detector masks. Targets (issue 13): recall ≥ 98 % overall and ≥ 95 % per kind; ≤ 2 % of notes without
+identifiers changed; ≥ 500 notes/s. The tablet's own rules (shared/privacy.py) are measured alongside.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import re
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from backend.admin import demo_data
-from shared.privacy import IdentifierKind, find_identifiers
+from backend.privacy.detector import find_in_notes, mask_notes
+from backend.privacy.kinds import Kind
+from shared.privacy import find_identifiers
 
-CORPUS_FILE = Path(__file__).resolve().parent.parent / "tests" / "shared" / "privacy_corpus.txt"
-
-
-def labelled_texts() -> list[tuple[str, frozenset[str]]]:
-    """(text, kinds a careful reader sees): "+kinds" and "miss:kinds" lines hold identifiers, "-" and
-    "alarm" lines none (the label format is described at the top of the corpus file)."""
-    examples = []
-    for line in CORPUS_FILE.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        label, _, text = line.partition(" | ")
-        text = text.replace("\\u00a0", "\u00a0")
-        kinds = label.removeprefix("+").removeprefix("miss:")
-        examples.append((text, frozenset() if label in {"-", "alarm"} else frozenset(kinds.split(","))))
-    notes = [note for category_notes in demo_data.NOTES.values() for note in category_notes]
-    return examples + [(note, frozenset()) for note in notes]
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "privacy" / "corpus.jsonl"
+Spans = list[tuple[int, int]]
 
 
-def main() -> None:
-    examples = labelled_texts()
-    positives = [(t, k) for t, k in examples if k]
-    negatives = [t for t, k in examples if not k]
-    false_alarms = [t for t in negatives if find_identifiers(t)]
-    misses = [t for t, _ in positives if not find_identifiers(t)]
-    print(f"corpus: {len(positives)} texts with identifiers, {len(negatives)} without")
-    print(
-        f"false positive rate: {len(false_alarms)}/{len(negatives)} "
-        f"= {len(false_alarms) / len(negatives):.1%}"
-    )
-    print(f"false negative rate: {len(misses)}/{len(positives)} = {len(misses) / len(positives):.1%}")
+def load(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def caught(text: str, identifier: str, spans: Spans) -> bool:
+    """Every alphanumeric character of every occurrence of ``identifier`` is inside a masked span."""
+    covered = [False] * len(text)
+    for start, end in spans:
+        for index in range(start, end):
+            covered[index] = True
+    occurrences = [m.start() for m in re.finditer(re.escape(identifier), text)]
+    if not occurrences:
+        return False
+    return all(covered[i] for at in occurrences for i in range(at, at + len(identifier)) if text[i].isalnum())
+
+
+def server_spans(texts: Sequence[str]) -> list[Spans]:
+    return [[(f.start, f.end) for f in found] for found in find_in_notes(texts)]
+
+
+def tablet_spans(texts: Sequence[str]) -> list[Spans]:
+    return [[(m.start, m.end) for m in find_identifiers(text)] for text in texts]
+
+
+def evaluate(
+    notes: list[dict[str, object]], spans_of: Callable[[Sequence[str]], list[Spans]]
+) -> dict[str, object]:
+    texts = [str(n["text"]) for n in notes]
+    spans = spans_of(texts)
     wanted: Counter[str] = Counter()
     found: Counter[str] = Counter()
-    for text, kinds in positives:
-        seen = {m.kind.value for m in find_identifiers(text)}
-        for kind in kinds:
+    misses: list[tuple[str, str, str]] = []
+    changed_clean: list[str] = []
+    clean = 0
+    for note, text, note_spans in zip(notes, texts, spans, strict=True):
+        identifiers = note["identifiers"]
+        assert isinstance(identifiers, list)
+        if not identifiers:
+            clean += 1
+            if note_spans:
+                changed_clean.append(text)
+        for identifier in identifiers:
+            kind, value = identifier["kind"], identifier["text"]
             wanted[kind] += 1
-            found[kind] += kind in seen
-    for kind in IdentifierKind:
-        print(f"  {kind.value:<18} found {found[kind.value]}/{wanted[kind.value]}")
-    for text in false_alarms:
-        print(f"  false alarm: {text}")
-    for text in misses:
-        print(f"  missed:      {text}")
+            if caught(text, value, note_spans):
+                found[kind] += 1
+            else:
+                misses.append((kind, value, text))
+    return {
+        "wanted": wanted,
+        "found": found,
+        "misses": misses,
+        "changed_clean": changed_clean,
+        "clean": clean,
+    }
 
-    note = ("Appel du bureau des entrées pendant la préparation des piluliers, ch. 12 Mme Dupont. " * 30)[
-        :2000
-    ]
-    runs = 500
+
+def report(title: str, result: dict[str, object], show: int) -> None:
+    wanted, found = result["wanted"], result["found"]
+    assert isinstance(wanted, Counter) and isinstance(found, Counter)
+    total_wanted, total_found = sum(wanted.values()), sum(found.values())
+    changed, clean = result["changed_clean"], result["clean"]
+    assert isinstance(changed, list) and isinstance(clean, int)
+    print(f"== {title}")
+    print(f"recall overall: {total_found}/{total_wanted} = {total_found / total_wanted:.1%}")
+    for kind in Kind:
+        got, of = found[kind.value], wanted[kind.value]
+        if of:
+            print(f"  recall {kind.value:<15} {got}/{of} = {got / of:.1%}")
+    print(f"notes without identifiers changed: {len(changed)}/{clean} = {len(changed) / clean:.1%}")
+    misses = result["misses"]
+    assert isinstance(misses, list)
+    for kind, value, text in misses[:show]:
+        print(f"  missed {kind}: {value!r} in {text!r}")
+    for text in changed[:show]:
+        print(f"  changed: {text!r}")
+
+
+def speed(texts: list[str]) -> float:
+    mask_notes(texts[:50])  # load the model first
     started = time.perf_counter()
-    for _ in range(runs):
-        find_identifiers(note)
-    per_note = (time.perf_counter() - started) / runs
-    print(f"speed: {per_note * 1000:.2f} ms per 2,000-character note (one keystroke's check)")
+    mask_notes(texts)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--misses", type=int, default=15, help="how many misses and false alarms to print")
+    args = parser.parse_args(argv)
+    # One core, as the target says; spaCy (and numpy under it) is imported only when the model first runs,
+    # below, so these are read in time. For a strict measure: taskset -c 0 python -m bench.privacy_guard.
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+    notes = load(args.corpus)
+    print(f"corpus: {args.corpus} ({len(notes)} notes)")
+    report("server detector (backend/privacy)", evaluate(notes, server_spans), args.misses)
+    report("tablet rules (shared/privacy.py), for comparison", evaluate(notes, tablet_spans), 0)
+    texts = [str(n["text"]) for n in notes]
+    print(f"speed: {speed(texts):.0f} notes/s (server detector, one process, batches as at push)")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from backend import models
 from backend.cli import app
 from backend.privacy.detector import find_in_notes, mask_note, mask_notes
 from backend.privacy.service import rescan
-from bench.privacy_detector import CORPUS, caught, load
+from bench.privacy_guard import CORPUS, caught, load
 
 MASKED = [
     ("mme dupont chute dans le couloir", "mme [nom] chute dans le couloir"),
@@ -68,7 +68,7 @@ def test_the_programmes_glossary_is_never_masked() -> None:
 
 
 def test_recall_and_changes_on_the_adversarial_corpus_stay_where_they_were_measured() -> None:
-    """A floor under the figures bench.privacy_detector reports (98.0 % recall, 0.1 % changed), so that a
+    """A floor under the figures bench.privacy_guard reports (98.0 % recall, 0.1 % changed), so that a
     change of the rules cannot silently undo them."""
     notes = load(CORPUS)
     texts = [str(n["text"]) for n in notes]
