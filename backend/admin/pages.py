@@ -14,7 +14,7 @@ from backend.auth.deps import CsrfFormDep, SignedInDep
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.params import OptionalRowIdForm, RowIdForm, RowIdPath
-from backend.privacy.service import set_programme_glossary
+from backend.privacy.service import set_programme_glossary, set_small_cell_threshold
 from backend.web.forms import FormOutcome, form_problems
 from backend.web.layout import back_to, page
 from shared.taxonomy import available_versions
@@ -171,6 +171,19 @@ def set_never_masked(
     return _programme_form_done(
         request, session, signed_in, programme_id, form, "Mots jamais masqués enregistrés."
     )
+
+
+@router.post("/programmes/{programme_id}/small-cells")
+def set_small_cells(
+    programme_id: RowIdPath,
+    request: Request,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    threshold: Annotated[int, Form(ge=1, le=100)] = 5,
+) -> Response:
+    with form_problems() as form:
+        set_small_cell_threshold(session, signed_in.user, programme_id, threshold)
+    return _programme_form_done(request, session, signed_in, programme_id, form, "Seuil enregistré.")
 
 
 @router.post("/programmes/{programme_id}/observers")

@@ -36,6 +36,7 @@ class AuditAction(StrEnum):
     UNIT_CREATE = "unit.create"
     OBSERVER_CREATE = "observer.create"
     GLOSSARY_UPDATE = "programme.glossary"
+    SMALL_CELLS_UPDATE = "programme.small_cells"
 
     @property
     def label(self) -> str:
@@ -72,6 +73,7 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.UNIT_CREATE: "Unité créée",
     AuditAction.OBSERVER_CREATE: "Observateur créé",
     AuditAction.GLOSSARY_UPDATE: "Mots jamais masqués modifiés",
+    AuditAction.SMALL_CELLS_UPDATE: "Seuil des petits effectifs modifié",
 }
 
 # The keys services write in ``details``, as an administrator reads them.

@@ -22,14 +22,16 @@ from backend.audit.service import record_audit
 from backend.exports.csv import Separator, csv_chunks
 from backend.exports.json import json_chunks
 from backend.exports.pdf import write_pdf
+from backend.exports.pseudonyms import Pseudonyms
 from backend.exports.rows import (
+    ExportRow,
     ExportScope,
     count_export_rows,
     export_programme_ids,
     iter_export_rows,
     pseudonyms_for,
 )
-from backend.exports.small_cells import small_cells, threshold_for
+from backend.exports.small_cells import protected_rows, small_cells, threshold_for
 from backend.exports.summary import discussion_cards, workshop_figures
 from backend.exports.xlsx import write_xlsx
 from backend.problems import detail, invalid_fields
@@ -151,7 +153,7 @@ def _built_file(session: Session, scope: ExportScope, export_format: ExportForma
     figures = workshop_figures(session, scope, pseudonyms)
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
         if export_format == ExportFormat.XLSX:
-            write_xlsx(iter_export_rows(session, scope, pseudonyms), figures, spool)
+            write_xlsx(_rows(session, scope, pseudonyms), figures, spool)
         else:
             cards, total = discussion_cards(session, scope, pseudonyms)
             threshold = threshold_for(session, export_programme_ids(session, scope))
@@ -162,13 +164,22 @@ def _built_file(session: Session, scope: ExportScope, export_format: ExportForma
             yield chunk
 
 
+def _rows(session: Session, scope: ExportScope, pseudonyms: Pseudonyms | None = None) -> Iterator[ExportRow]:
+    """The rows of an export; with anonymous structures (material for outside readers) small cells are
+    generalised (backend/exports/small_cells.py)."""
+    if not scope.anonymous_structures:
+        return iter_export_rows(session, scope, pseudonyms)
+    threshold = threshold_for(session, export_programme_ids(session, scope))
+    return protected_rows(lambda: iter_export_rows(session, scope, pseudonyms), threshold)
+
+
 def export_chunks(
     session: Session, scope: ExportScope, export_format: ExportFormat, rows: int, separator: Separator = ";"
 ) -> Iterator[bytes]:
     if export_format == ExportFormat.CSV:
-        return csv_chunks(iter_export_rows(session, scope), separator)
+        return csv_chunks(_rows(session, scope), separator)
     if export_format == ExportFormat.JSON:
-        return json_chunks(iter_export_rows(session, scope), _about(scope, rows))
+        return json_chunks(_rows(session, scope), _about(scope, rows))
     return _built_file(session, scope, export_format)
 
 

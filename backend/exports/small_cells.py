@@ -1,12 +1,13 @@
-"""Small cells in workshop material: a situation card must not let a reader single out a professional
-(« the only night IDE of unit X »). As public statistics do, where the exported observations of one unit,
-one profession and one moment of the day are fewer than the programme's threshold, the card does not say
-which professional nor at what hour (the date stays), and the document says how many cards were treated so."""
+"""Small cells in workshop material: a situation card, or a row of an export whose structures are anonymous,
+must not let a reader single out a professional (« the only night IDE of unit X »). As public statistics
+do, where the exported observations of one unit, one profession and one moment of the day are fewer than
+the programme's threshold, neither the professional nor the hour is given (the date stays), and the
+document says so."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from backend import models
 from backend.exports.rows import ExportRow
 
 DEFAULT_THRESHOLD = 5
+SUPPRESSED_ROLE = "non précisé (petit effectif)"
 
 Cell = tuple[str, str | None, str | None, str]
 
@@ -56,3 +58,16 @@ def threshold_for(session: Session, programme_ids: list[int]) -> int:
         select(models.Programme.small_cell_threshold).where(col(models.Programme.id).in_(programme_ids))
     ).all()
     return max(values, default=DEFAULT_THRESHOLD)
+
+
+def protected_rows(rows: Callable[[], Iterator[ExportRow]], threshold: int) -> Iterator[ExportRow]:
+    """Export rows with small cells generalised: no profession, the date without the hour, no end time
+    (the duration stays). Two passes over the rows: the cells are counted first."""
+    counts = Counter(cell_of(row) for row in rows() if row.role_code is not None)
+    for row in rows():
+        if row.role_code is not None and counts[cell_of(row)] < threshold:
+            yield row._replace(
+                role_code=None, role=SUPPRESSED_ROLE, occurred_at=row.occurred_at[:10], ended_at=None
+            )
+        else:
+            yield row

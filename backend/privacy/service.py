@@ -84,6 +84,28 @@ def set_programme_glossary(session: Session, user: models.User, programme_id: in
     return terms
 
 
+def set_small_cell_threshold(session: Session, user: models.User, programme_id: int, threshold: int) -> int:
+    """How few observations in a cell (unit × profession × moment of the day) make workshop material and
+    anonymous exports give neither the professional nor the hour (backend/exports/small_cells.py)."""
+    from backend.admin.service import managed_programme
+
+    programme = managed_programme(session, user, programme_id)
+    if not 1 <= threshold <= 100:
+        raise invalid("small_cell_threshold", "out_of_range", minimum=1, maximum=100)
+    programme.small_cell_threshold = threshold
+    session.add(programme)
+    record_audit(
+        session,
+        AuditAction.SMALL_CELLS_UPDATE,
+        actor_user_id=user.id,
+        target_type="programme",
+        target_id=programme_id,
+        details={"threshold": threshold},
+    )
+    session.commit()
+    return threshold
+
+
 def note_for_export(note: str | None, note_masked: str | None) -> str | None:
     """The stored masked note; a note stored before screening existed gets the tablet's fast rules
     until ``vigie privacy rescan`` has run (it is never exported as typed)."""

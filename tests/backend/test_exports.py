@@ -11,6 +11,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -484,3 +485,31 @@ def test_workshop_pack_names_no_professional_in_a_small_cell(session: Session, w
     assert "Secret statistique" in cards
     assert "professionnel non précisé (petit effectif)" in cards
     assert not re.search(r"\d{2} h \d{2}", cards)
+
+
+def test_an_export_with_anonymous_structures_generalises_small_cells(
+    session: Session, workshop: Workshop
+) -> None:
+    criteria = ObservationFilter(programme_id=workshop.programme_id)
+
+    def rows(anonymous: bool) -> list[dict[str, Any]]:
+        exported = _export(session, ExportFormat.JSON, criteria, anonymous_structures=anonymous)
+        return list(json.loads(exported)["observations"])
+
+    named = rows(anonymous=False)
+    programme = session.get_one(models.Programme, workshop.programme_id)
+    programme.small_cell_threshold = 100_000  # every cell is small
+    session.add(programme)
+    session.commit()
+    anonymous = rows(anonymous=True)
+    assert len(anonymous) == len(named)
+    with_role = [row for row in anonymous if row["role"] is not None]
+    assert with_role and all(row["role"] == "non précisé (petit effectif)" for row in with_role)
+    assert all(row["role_code"] is None and len(row["occurred_at"]) == 10 for row in with_role)
+    # Exports for the facilitators themselves, structures named, keep every detail.
+    assert any(row["role_code"] for row in rows(anonymous=False))
+
+    programme.small_cell_threshold = 1
+    session.add(programme)
+    session.commit()
+    assert [r["role_code"] for r in rows(anonymous=True)] == [r["role_code"] for r in named]

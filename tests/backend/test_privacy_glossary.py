@@ -78,3 +78,20 @@ def test_a_read_only_account_cannot_change_the_glossary(site: DemoWeb) -> None:
     assert refused.status_code in (403, 404)
     with site.session() as session:
         assert "Dupont" not in session.get_one(models.Programme, programme_id).never_masked
+
+
+def test_facilitators_set_the_small_cell_threshold(site: DemoWeb) -> None:
+    programme_id = site.summary.programme_id
+    facilitator = site.browser(FACILITATOR)
+    assert (
+        facilitator.form(f"/admin/programmes/{programme_id}/small-cells", {"threshold": "8"}).status_code
+        == 303
+    )
+    assert (
+        'name="threshold" min="1" max="100" value="8"'
+        in facilitator.get(f"/admin/programmes/{programme_id}").text
+    )
+    refused = facilitator.form(f"/admin/programmes/{programme_id}/small-cells", {"threshold": "0"})
+    assert refused.status_code == 422
+    with site.session() as session:
+        assert session.get_one(models.Programme, programme_id).small_cell_threshold == 8
