@@ -251,6 +251,24 @@ class DemoWeb:
     def session(self) -> Session:
         return Session(self.engine)
 
+    def tablet(self, observer_index: int = 0) -> Tablet:
+        """A tablet enrolled through the API for one of the programme's observers, in the read-only
+        account's structure (so that what it pushes is also what that account may read)."""
+        structure_id = self.user(DEMO_VIEWER_EMAIL).structure_id
+        assert structure_id is not None
+        with self.session() as session:
+            structure = session.get_one(models.Structure, structure_id)
+            observers = session.exec(
+                select(models.Observer)
+                .where(models.Observer.programme_id == structure.programme_id)
+                .order_by(models.Observer.id)  # type: ignore[arg-type]
+            ).all()
+            unit = session.exec(select(models.Unit).where(models.Unit.structure_id == structure_id)).first()
+            assert unit is not None and unit.id is not None
+            observer_id = observers[observer_index].id
+            assert observer_id is not None
+            return enrolled_tablet(TestClient(self.app), session, observer_id, structure_id, unit.id)
+
     def user(self, email: str) -> models.User:
         with self.session() as session:
             return session.exec(select(models.User).where(models.User.email == email)).one()

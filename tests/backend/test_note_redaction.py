@@ -4,22 +4,15 @@ the correction, and the audit log says who corrected which observation without t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from backend import models
-from tests.databases import DATABASE_KINDS
 from tests.factories import (
     FACILITATOR,
     VIEWER,
     DemoWeb,
-    Tablet,
-    demo_web,
-    enrolled_tablet,
     observation,
     statuses,
 )
@@ -27,26 +20,8 @@ from tests.factories import (
 ORIGINAL = "appel de mme Vaillancourt-Desrosiers au 06 12 34 56 78 pendant la préparation"
 
 
-@pytest.fixture(scope="module", params=DATABASE_KINDS)
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWeb]:
-    with demo_web(request.param, tmp_path_factory.mktemp("redaction")) as demo:
-        yield demo
-
-
-def a_tablet(site: DemoWeb) -> Tablet:
-    structure_id = site.user(VIEWER).structure_id
-    assert structure_id is not None
-    with site.session() as session:
-        structure = session.get_one(models.Structure, structure_id)
-        observers = select(models.Observer).where(models.Observer.programme_id == structure.programme_id)
-        observer = session.exec(observers).first()
-        unit = session.exec(select(models.Unit).where(models.Unit.structure_id == structure_id)).first()
-        assert observer is not None and observer.id is not None and unit is not None and unit.id is not None
-        return enrolled_tablet(TestClient(site.app), session, observer.id, structure_id, unit.id)
-
-
-def everything_stored(site: DemoWeb) -> str:
-    with site.engine.connect() as connection:
+def everything_stored(demo: DemoWeb) -> str:
+    with demo.engine.connect() as connection:
         return " ".join(
             str(row)
             for table in inspect(connection).get_table_names()
@@ -54,8 +29,8 @@ def everything_stored(site: DemoWeb) -> str:
         )
 
 
-def test_a_corrected_note_replaces_the_original_everywhere_and_reaches_the_tablet(site: DemoWeb) -> None:
-    tablet, other_tablet = a_tablet(site), a_tablet(site)
+def test_a_corrected_note_replaces_the_original_everywhere_and_reaches_the_tablet(demo: DemoWeb) -> None:
+    tablet, other_tablet = demo.tablet(), demo.tablet()
     visit = tablet.visit()
     typed = observation(visit["id"], note=ORIGINAL)
     assert statuses(tablet.push(tablet.mutation("visit", visit), tablet.mutation("observation", typed))) == [
@@ -68,7 +43,7 @@ def test_a_corrected_note_replaces_the_original_everywhere_and_reaches_the_table
     )
     tablet.pull_new()
 
-    facilitator = site.browser(FACILITATOR)
+    facilitator = demo.browser(FACILITATOR)
     page = facilitator.get(f"/observations/{typed['id']}")
     assert "Corriger la note" in page.text
     proposed = "appel de mme [nom] au [téléphone] pendant la préparation"
@@ -76,9 +51,9 @@ def test_a_corrected_note_replaces_the_original_everywhere_and_reaches_the_table
     done = facilitator.form(f"/observations/{typed['id']}/note", {"note": proposed})
     assert done.status_code == 303
 
-    stored = everything_stored(site)
+    stored = everything_stored(demo)
     assert "Vaillancourt" not in stored and "06 12 34 56 78" not in stored
-    with site.session() as session:
+    with demo.session() as session:
         row = session.get_one(models.Observation, uuid.UUID(typed["id"]))
         # Nothing left to flag: the corrected note names no one.
         assert (row.note, row.privacy_flagged, row.version, row.device_id) == (proposed, False, 2, None)
@@ -86,22 +61,22 @@ def test_a_corrected_note_replaces_the_original_everywhere_and_reaches_the_table
             select(models.AuditEvent).where(models.AuditEvent.action == "observation.note_redact")
         ).one()
         assert (event.target_id, event.details) == (typed["id"], {})
-        assert event.actor_user_id == site.user(FACILITATOR).id
+        assert event.actor_user_id == demo.user(FACILITATOR).id
 
     pulled = {o["id"]: o for o in tablet.pull_new()}
     assert (pulled[typed["id"]]["note"], pulled[typed["id"]]["version"]) == (proposed, 2)
 
 
-def test_only_reviewers_correct_notes(site: DemoWeb) -> None:
-    tablet = a_tablet(site)
+def test_only_reviewers_correct_notes(demo: DemoWeb) -> None:
+    tablet = demo.tablet()
     visit = tablet.visit()
     typed = observation(visit["id"], note="mme Dupont sonne")
     tablet.push(tablet.mutation("visit", visit), tablet.mutation("observation", typed))
-    viewer = site.browser(VIEWER)
+    viewer = demo.browser(VIEWER)
     assert "Corriger la note" not in viewer.get(f"/observations/{typed['id']}").text
     refused = viewer.api("POST", f"/api/v1/observations/{typed['id']}/note", json={"note": "effacé"})
     assert refused.status_code == 403
-    answer = site.browser(FACILITATOR).api(
+    answer = demo.browser(FACILITATOR).api(
         "POST", f"/api/v1/observations/{typed['id']}/note", json={"note": "une résidente sonne"}
     )
     assert answer.status_code == 200, answer.text

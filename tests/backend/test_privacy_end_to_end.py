@@ -6,17 +6,11 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 
-import pytest
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlmodel import select
 
-from backend import models
-from tests.databases import DATABASE_KINDS
-from tests.factories import FACILITATOR, VIEWER, DemoWeb, Tablet, demo_web, enrolled_tablet, observation
+from tests.factories import FACILITATOR, VIEWER, DemoWeb, observation
 
 IDENTIFIERS = {
     "name": "Ginette Lemaire-Kerouac",
@@ -35,35 +29,13 @@ NOTE = (
 SECRETS = [*IDENTIFIERS.values(), "Lemaire", "Kerouac", "Ginette", "g.lemaire", "400123456"]
 
 
-@pytest.fixture(scope="module", params=DATABASE_KINDS)
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWeb]:
-    with demo_web(request.param, tmp_path_factory.mktemp("privacy-e2e")) as demo:
-        yield demo
-
-
-def tablets_of_two_observers(site: DemoWeb) -> tuple[Tablet, Tablet, int]:
-    structure_id = site.user(VIEWER).structure_id
-    assert structure_id is not None
-    with site.session() as session:
-        structure = session.get_one(models.Structure, structure_id)
-        observers = session.exec(
-            select(models.Observer).where(models.Observer.programme_id == structure.programme_id)
-        ).all()
-        unit = session.exec(select(models.Unit).where(models.Unit.structure_id == structure_id)).first()
-        assert len(observers) >= 2 and unit is not None and unit.id is not None
-        mine, theirs = (
-            enrolled_tablet(TestClient(site.app), session, o.id or 0, structure_id, unit.id)
-            for o in observers[:2]
-        )
-    return mine, theirs, structure_id
-
-
-def test_a_note_with_every_kind_of_identifier_never_leaves_unmasked(site: DemoWeb) -> None:
-    mine, theirs, structure_id = tablets_of_two_observers(site)
+def test_a_note_with_every_kind_of_identifier_never_leaves_unmasked(demo: DemoWeb) -> None:
+    mine, theirs = demo.tablet(0), demo.tablet(1)
+    structure_id = mine.structure_id
     visit = mine.visit()
     typed = observation(visit["id"], note=NOTE)
     mine.push(mine.mutation("visit", visit), mine.mutation("observation", typed))
-    facilitator = site.browser(FACILITATOR)
+    facilitator = demo.browser(FACILITATOR)
     approved = facilitator.api(
         "POST", "/api/v1/observations/verbatims", json={"observation_ids": [typed["id"]]}
     )
@@ -92,7 +64,7 @@ def test_a_note_with_every_kind_of_identifier_never_leaves_unmasked(site: DemoWe
     assert "DxCare ressaisi à la main" in exported["note"]  # the situation stays readable
     assert "DxCare ressaisi" in texts["pdf"]  # approved: its masked text is on the card
 
-    viewer = site.browser(VIEWER)
+    viewer = demo.browser(VIEWER)
     texts["viewer list"] = viewer.get("/observations").text
     texts["viewer page"] = viewer.get(f"/observations/{typed['id']}").text
     texts["viewer api"] = viewer.api("GET", f"/api/v1/observations/{typed['id']}").text

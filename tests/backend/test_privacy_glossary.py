@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,28 +12,21 @@ from typer.testing import CliRunner
 from backend import models
 from backend.cli import app
 from backend.settings import get_settings
-from tests.databases import DATABASE_KINDS
-from tests.factories import FACILITATOR, VIEWER, DemoWeb, demo_web, enrolled_tablet, observation, statuses
-
-
-@pytest.fixture(scope="module", params=DATABASE_KINDS)
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWeb]:
-    with demo_web(request.param, tmp_path_factory.mktemp("glossary")) as demo:
-        yield demo
+from tests.factories import FACILITATOR, VIEWER, DemoWeb, enrolled_tablet, observation, statuses
 
 
 def test_facilitators_keep_their_software_names_out_of_masking(
-    site: DemoWeb, monkeypatch: pytest.MonkeyPatch
+    demo: DemoWeb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    programme_id = site.summary.programme_id
-    facilitator = site.browser(FACILITATOR)
+    programme_id = demo.summary.programme_id
+    facilitator = demo.browser(FACILITATOR)
     saved = facilitator.form(
         f"/admin/programmes/{programme_id}/never-masked", {"terms": "Octavia\n\nZorglub, octavia"}
     )
     assert saved.status_code == 303
     page = facilitator.get(f"/admin/programmes/{programme_id}")
     assert "Octavia\nZorglub</textarea>" in page.text
-    with site.session() as session:
+    with demo.session() as session:
         assert session.get_one(models.Programme, programme_id).never_masked == ["Octavia", "Zorglub"]
         event = session.exec(
             select(models.AuditEvent).where(models.AuditEvent.action == "programme.glossary")
@@ -49,18 +41,18 @@ def test_facilitators_keep_their_software_names_out_of_masking(
         ).first()
         unit = session.exec(select(models.Unit).where(models.Unit.structure_id == structure.id)).first()
         assert observer is not None and observer.id is not None and unit is not None and unit.id is not None
-        tablet = enrolled_tablet(TestClient(site.app), session, observer.id, structure.id, unit.id)
+        tablet = enrolled_tablet(TestClient(demo.app), session, observer.id, structure.id, unit.id)
     visit = tablet.visit()
     kept = observation(visit["id"], note="Octavia (IDE) relance Zorglub, appel de mme dupont")
     assert statuses(tablet.push(tablet.mutation("visit", visit), tablet.mutation("observation", kept))) == [
         "applied",
         "applied",
     ]
-    with site.session() as session:
+    with demo.session() as session:
         row = session.get_one(models.Observation, uuid.UUID(kept["id"]))
         assert row.note_masked == "Octavia (IDE) relance Zorglub, appel de mme [nom]"
 
-    monkeypatch.setenv("DATABASE_URL", site.url)
+    monkeypatch.setenv("DATABASE_URL", demo.url)
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(
@@ -72,17 +64,17 @@ def test_facilitators_keep_their_software_names_out_of_masking(
     assert result.output == "Octavia (IDE) absente\n"
 
 
-def test_a_read_only_account_cannot_change_the_glossary(site: DemoWeb) -> None:
-    programme_id = site.summary.programme_id
-    refused = site.browser(VIEWER).form(f"/admin/programmes/{programme_id}/never-masked", {"terms": "Dupont"})
+def test_a_read_only_account_cannot_change_the_glossary(demo: DemoWeb) -> None:
+    programme_id = demo.summary.programme_id
+    refused = demo.browser(VIEWER).form(f"/admin/programmes/{programme_id}/never-masked", {"terms": "Dupont"})
     assert refused.status_code in (403, 404)
-    with site.session() as session:
+    with demo.session() as session:
         assert "Dupont" not in session.get_one(models.Programme, programme_id).never_masked
 
 
-def test_facilitators_set_the_small_cell_threshold(site: DemoWeb) -> None:
-    programme_id = site.summary.programme_id
-    facilitator = site.browser(FACILITATOR)
+def test_facilitators_set_the_small_cell_threshold(demo: DemoWeb) -> None:
+    programme_id = demo.summary.programme_id
+    facilitator = demo.browser(FACILITATOR)
     assert (
         facilitator.form(f"/admin/programmes/{programme_id}/small-cells", {"threshold": "8"}).status_code
         == 303
@@ -93,5 +85,5 @@ def test_facilitators_set_the_small_cell_threshold(site: DemoWeb) -> None:
     )
     refused = facilitator.form(f"/admin/programmes/{programme_id}/small-cells", {"threshold": "0"})
     assert refused.status_code == 422
-    with site.session() as session:
+    with demo.session() as session:
         assert session.get_one(models.Programme, programme_id).small_cell_threshold == 8

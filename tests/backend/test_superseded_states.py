@@ -4,51 +4,18 @@ shown to facilitators on the observation's page and in its API detail (docs/sync
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
-import pytest
-from fastapi.testclient import TestClient
-from sqlmodel import select
-
-from backend import models
-from tests.databases import DATABASE_KINDS
 from tests.factories import (
     FACILITATOR,
     VIEWER,
     DemoWeb,
-    Tablet,
-    demo_web,
-    enrolled_tablet,
     observation,
     statuses,
 )
 
 
-@pytest.fixture(scope="module", params=DATABASE_KINDS)
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWeb]:
-    with demo_web(request.param, tmp_path_factory.mktemp("superseded")) as demo:
-        yield demo
-
-
-def two_tablets_of_one_observer(site: DemoWeb) -> tuple[Tablet, Tablet]:
-    """The viewer's structure, so that the read-only account could see the observation if it were live."""
-    structure_id = site.user(VIEWER).structure_id
-    assert structure_id is not None
-    with site.session() as session:
-        structure = session.get_one(models.Structure, structure_id)
-        observer = session.exec(
-            select(models.Observer).where(models.Observer.programme_id == structure.programme_id)
-        ).first()
-        unit = session.exec(select(models.Unit).where(models.Unit.structure_id == structure_id)).first()
-        assert observer is not None and observer.id is not None and unit is not None and unit.id is not None
-        return (
-            enrolled_tablet(TestClient(site.app), session, observer.id, structure_id, unit.id, label="A"),
-            enrolled_tablet(TestClient(site.app), session, observer.id, structure_id, unit.id, label="B"),
-        )
-
-
-def test_overwritten_and_post_delete_states_are_shown_to_facilitators(site: DemoWeb) -> None:
-    first, second = two_tablets_of_one_observer(site)
+def test_overwritten_and_post_delete_states_are_shown_to_facilitators(demo: DemoWeb) -> None:
+    first, second = (demo.tablet(), demo.tablet())
     visit = first.visit()
     kept = observation(visit["id"], note="état de la tablette A")
     assert statuses(first.push(first.mutation("visit", visit), first.mutation("observation", kept))) == [
@@ -63,7 +30,7 @@ def test_overwritten_and_post_delete_states_are_shown_to_facilitators(site: Demo
     late = {**kept, "version": 3, "note": "après suppression"}
     assert statuses(second.push(second.mutation("observation", late))) == ["superseded"]
 
-    facilitator = site.browser(FACILITATOR)
+    facilitator = demo.browser(FACILITATOR)
     detail = facilitator.api("GET", f"/api/v1/observations/{kept['id']}")
     assert detail.status_code == 200, detail.text
     body = detail.json()
@@ -86,13 +53,13 @@ def test_overwritten_and_post_delete_states_are_shown_to_facilitators(site: Demo
     assert refused.status_code == 404
 
     # A read-only account does not open deleted observations.
-    assert site.browser(VIEWER).api("GET", f"/api/v1/observations/{kept['id']}").status_code == 404
+    assert demo.browser(VIEWER).api("GET", f"/api/v1/observations/{kept['id']}").status_code == 404
 
 
-def test_a_live_observation_shows_no_replaced_state(site: DemoWeb) -> None:
-    tablet, _ = two_tablets_of_one_observer(site)
+def test_a_live_observation_shows_no_replaced_state(demo: DemoWeb) -> None:
+    tablet, _ = (demo.tablet(), demo.tablet())
     visit = tablet.visit()
     plain = observation(visit["id"], id=str(uuid.uuid4()))
     tablet.push(tablet.mutation("visit", visit), tablet.mutation("observation", plain))
-    body = site.browser(FACILITATOR).api("GET", f"/api/v1/observations/{plain['id']}").json()
+    body = demo.browser(FACILITATOR).api("GET", f"/api/v1/observations/{plain['id']}").json()
     assert (body["deleted"], body["revisions"], body["clock_suspect"]) == (False, [], False)
