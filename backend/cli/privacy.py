@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import col, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
 
 from backend import models
 from backend.cli.common import app, database_url, fail, open_session, say
+from backend.db import make_engine
 from backend.privacy.detector import find_in_notes, mask_notes
 from backend.privacy.kinds import KIND_LABELS
 from backend.privacy.service import programme_glossary
@@ -37,28 +39,32 @@ ProgrammeOption = Annotated[
 
 
 def _glossary(programme: int | None) -> list[str]:
-    """The programme's words never masked: the demo programme's (the first one) unless one is named."""
+    """The programme's words never masked: the demo programme's (the first one) unless one is named.
+
+    Without ``--programme`` the command works anywhere, a database or not (checking notes on any
+    machine): with no usable database it masks with the default glossary alone, and says nothing.
+    """
+    if programme is None:
+        return _first_programme_glossary()
+    with open_session() as session:
+        if session.get(models.Programme, programme) is None:
+            raise fail(f"Programme {programme} introuvable.")
+        return programme_glossary(session, programme)
+
+
+def _first_programme_glossary() -> list[str]:
     url = database_url()
-    if (
-        programme is None
-        and url.startswith("sqlite:///")
-        and not Path(url.removeprefix("sqlite:///")).exists()
-    ):
-        return []  # no database here (checking notes on any machine): the default glossary alone
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return []  # no database here; do not create one
+    engine = make_engine(url)
     try:
-        with open_session() as session:
-            if programme is None:
-                first = session.exec(select(models.Programme.id).order_by(col(models.Programme.id))).first()
-                if first is None:
-                    return []
-                programme = first
-            if session.get(models.Programme, programme) is None:
-                raise fail(f"Programme {programme} introuvable.")
-            return programme_glossary(session, programme)
-    except typer.Exit:
-        if programme is None:
-            return []  # no database here: the default glossary alone
-        raise
+        with Session(engine) as session:
+            first = session.exec(select(models.Programme.id).order_by(col(models.Programme.id))).first()
+            return programme_glossary(session, first) if first is not None else []
+    except SQLAlchemyError:
+        return []  # a database not set up (yet): the default glossary alone
+    finally:
+        engine.dispose()
 
 
 @privacy_app.command("mask")

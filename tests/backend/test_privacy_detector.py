@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from backend import models
 from backend.cli import app
 from backend.privacy.detector import find_in_notes, mask_note, mask_notes
 from backend.privacy.service import rescan
+from backend.settings import get_settings
 from bench.privacy_guard import CORPUS, caught, load
 
 MASKED = [
@@ -86,7 +88,18 @@ def test_recall_and_changes_on_the_adversarial_corpus_stay_where_they_were_measu
     assert changed / clean <= 0.02
 
 
-def test_vigie_privacy_mask_keeps_one_line_per_note(tmp_path: Path) -> None:
+@pytest.fixture
+def no_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The command run on a machine with no Vigie database: it masks with the default glossary."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'none.db'}")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+    assert not (tmp_path / "none.db").exists()  # and it created none
+
+
+@pytest.mark.usefixtures("no_database")
+def test_vigie_privacy_mask_keeps_one_line_per_note() -> None:
     notes = "mme dupont chute\nch 22 DxCare plante\n\ntel 06 12 34 56 78\n"
     result = CliRunner().invoke(app, ["privacy", "mask"], input=notes)
     assert result.exit_code == 0, result.output
@@ -94,6 +107,7 @@ def test_vigie_privacy_mask_keeps_one_line_per_note(tmp_path: Path) -> None:
     assert result.output.splitlines() == mask_notes(notes.splitlines())
 
 
+@pytest.mark.usefixtures("no_database")
 def test_vigie_privacy_explain_says_which_layer_found_what() -> None:
     result = CliRunner().invoke(app, ["privacy", "explain"], input="IPP 123456789 mme vidal\n")
     assert result.exit_code == 0, result.output
