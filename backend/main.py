@@ -21,6 +21,7 @@ from backend.dashboards import pages as dashboard_pages
 from backend.db import make_engine
 from backend.errors import install_error_handlers
 from backend.exports import api as exports
+from backend.privacy.names import load_model as load_privacy_model
 from backend.review import api as review
 from backend.review import pages as review_pages
 from backend.security import install_security
@@ -70,10 +71,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 def create_served_app() -> FastAPI:
     """The app ``vigie serve`` runs, once per server process.
 
-    What exists by now (modules, routes, validators) lives as long as the process: frozen, it is no longer
-    rescanned by the garbage collector's full passes, which cost about 0.25 s over a push of 10,000
-    observations (bench/sync_ingest.py). Tests build many apps and keep the default.
+    What exists by now (modules, routes, validators, the privacy model) lives as long as the process:
+    frozen, it is no longer rescanned by the garbage collector's full passes, which cost about 0.25 s over
+    a push of 10,000 observations (bench/sync_ingest.py). Tests build many apps and keep the default.
     """
     app = create_app()
+    # The privacy model (spaCy, about a second to load) is loaded now, before the first push needs it,
+    # and frozen with the rest.
+    load_privacy_model()
     gc.freeze()
     return app

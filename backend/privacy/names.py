@@ -303,6 +303,13 @@ _RELATIONS = _words(
 )
 
 
+def load_model() -> None:
+    """Load the model ahead of the first note that needs it (``vigie serve`` does, at start)."""
+    _pipeline()
+    _stop_words()
+    first_names()
+
+
 @cache
 def _pipeline() -> Any:
     """spaCy's small French pipeline, only what finds entities (loaded once, about a second)."""
