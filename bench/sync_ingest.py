@@ -45,6 +45,7 @@ from shared.sync import MAX_BATCH, PROTOCOL_HEADER, PROTOCOL_VERSION
 from shared.taxonomy import current_taxonomy
 
 NOTES_FILE = Path(__file__).resolve().parent.parent / "tests" / "privacy" / "corpus.jsonl"
+note_share = 0.2  # of observations carrying a note (--note-share; issue 13 measures with one in five)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_KINDS = ("sqlite", "postgresql")
@@ -233,7 +234,7 @@ def make_workload(site: Site, count: int, now: datetime) -> Workload:
         category = rng.choices(categories, weights)[0]
         occurred = started + timedelta(seconds=rng.uniform(0, 8.5 * 3600))
         observation = demo_observation(rng, new_id(), visit, category, occurred)
-        note = f"{rng.choice(notes)} ({rng.randrange(10_000)})" if rng.random() < 0.2 else None
+        note = f"{rng.choice(notes)} ({rng.randrange(10_000)})" if rng.random() < note_share else None
         observations.append(observation.model_copy(update={"note": note}))
     return Workload(visit=visit, observations=observations)
 
@@ -458,6 +459,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--repeat", type=int, default=3, help="runs per database, medians reported (default 3)"
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON here")
+    parser.add_argument(
+        "--note-share", type=float, default=0.2, help="share of observations with a note (default 0.2)"
+    )
     args = parser.parse_args(argv)
     kinds = [kind.strip() for kind in args.databases.split(",") if kind.strip()]
     unknown = set(kinds) - set(DATABASE_KINDS)
@@ -470,7 +474,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global note_share  # the workload generator reads it; one run per process
     args = parse_args(argv)
+    note_share = args.note_share
     try:
         figures = [measure(kind, args.count, args.postgres_url, args.repeat) for kind in args.databases]
     except BenchError as exc:
