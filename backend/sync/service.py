@@ -286,22 +286,44 @@ def push(session: Session, device: models.Device, request: PushRequest, now: dat
     """
     if len(request.mutations) > MAX_BATCH:
         raise too_large("batch_too_large", max_batch=MAX_BATCH)
+    screened = _screen_notes_of(session, device, request)
     try:
-        return _apply_push(session, device, request, now, isolate_items=False)
+        return _apply_push(session, device, request, now, screened, isolate_items=False)
     except Exception as exc:
         if _database_unavailable(exc):
             raise
         log.exception("push of device %s failed as one transaction; applying it item by item", device.id)
         session.rollback()
-    return _apply_push(session, device, request, now, isolate_items=True)
+    return _apply_push(session, device, request, now, screened, isolate_items=True)
+
+
+def _screen_notes_of(session: Session, device: models.Device, request: PushRequest) -> dict[str, Screened]:
+    """Every note the push carries, screened before the write lock is taken (the model is the slow part
+    of a push, and pushes are serialised on that lock); notes of items refused later cost a little."""
+    notes = [
+        note
+        for mutation in request.mutations
+        if mutation.entity == "observation" and isinstance(note := mutation.data.get("note"), str) and note
+    ]
+    if not notes:
+        return {}
+    screened = screen_notes(notes, structure_glossary(session, device.structure_id))
+    release_connection(session)  # the write transaction starts afresh with the lock (sequence.py)
+    return screened
 
 
 def _apply_push(
-    session: Session, device: models.Device, request: PushRequest, now: datetime, isolate_items: bool
+    session: Session,
+    device: models.Device,
+    request: PushRequest,
+    now: datetime,
+    screened: dict[str, Screened],
+    isolate_items: bool,
 ) -> PushResponse:
     allocator = SequenceAllocator(session)  # first statement: serialises writers, see sequence.py
     offset = (now - request.device_time).total_seconds()
     batch = _Batch(session, device, request.mutations)
+    batch.screened = screened
     taxonomy = load_taxonomy(device_taxonomy_version(session, device))
     apply = _apply_isolated if isolate_items else _apply_one
 
@@ -316,11 +338,7 @@ def _apply_push(
             replayed[mutation.mutation_id] = earlier
         else:
             checked[mutation.mutation_id] = _check(mutation, taxonomy)
-    records = [r for r in checked.values() if not isinstance(r, MutationResult)]
-    batch.load(records)
-    notes = [r.note for r in records if isinstance(r, schema.Observation) and r.note]
-    if notes:
-        batch.screened = screen_notes(notes, structure_glossary(session, device.structure_id))
+    batch.load([r for r in checked.values() if not isinstance(r, MutationResult)])
 
     results: list[MutationResult] = []
     first_seen: dict[int, Mutation] = {}
