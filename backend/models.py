@@ -169,6 +169,13 @@ class Observation(SQLModel, table=True):
         # effect; hour of week, by ranges of time; lengths of the timed events only.
         Index("ix_observation_dashboard", "structure_id", "deleted", "category", "role", "tool", "effect"),
         Index("ix_observation_structure_deleted_occurred", "structure_id", "deleted", "occurred_at"),
+        # Only the notes still to screen: the worker finds them without reading the table.
+        Index(
+            "ix_observation_privacy_pending",
+            "id",
+            postgresql_where=text("privacy_pending"),
+            sqlite_where=text("privacy_pending"),
+        ),
         Index(
             "ix_observation_timed",
             "structure_id",
@@ -207,6 +214,9 @@ class Observation(SQLModel, table=True):
     # it may leave the server is ``note_masked``, computed once per pushed state (or by vigie privacy rescan).
     privacy_flagged: bool = False
     note_masked: str | None = Field(default=None, sa_type=Text)
+    # The note arrived and has not been screened yet (backend/privacy/pending.py): the worker of
+    # ``vigie serve`` screens it within seconds, and anything that reads notes out screens it first.
+    privacy_pending: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     # A facilitator read the note and approved it for workshop material: only then does its (masked) text
     # appear in the workshop pack; spreadsheets say whether it was approved.
     verbatim_approved: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})

@@ -12,9 +12,8 @@ from sqlmodel import Session, col, select
 from backend import models
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
-from backend.privacy.detector import find_in_notes, mask_notes
+from backend.privacy.detector import find_in_notes, mask_note, mask_notes
 from backend.problems import invalid
-from shared.privacy import mask_identifiers
 
 RESCAN_BATCH = 500
 GLOSSARY_MAX_TERMS = 500
@@ -107,11 +106,12 @@ def set_small_cell_threshold(session: Session, user: models.User, programme_id: 
 
 
 def note_for_export(note: str | None, note_masked: str | None) -> str | None:
-    """The stored masked note; a note stored before screening existed gets the tablet's fast rules
-    until ``vigie privacy rescan`` has run (it is never exported as typed)."""
+    """The stored masked note. A note not screened yet (see backend/privacy/pending.py; readers screen
+    those of their structures first, so only one pushed in between gets here) is masked now, by the
+    full detector with the default glossary: it is never read out as typed."""
     if note is None:
         return None
-    return note_masked if note_masked is not None else mask_identifiers(note)
+    return note_masked if note_masked is not None else mask_note(note)
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def _rescan_structure(session: Session, structure_id: int, glossary: Collection[
             session.execute(
                 update(models.Observation)
                 .where(col(models.Observation.id) == observation_id)
-                .values(note_masked=result.masked, privacy_flagged=result.flagged)
+                .values(note_masked=result.masked, privacy_flagged=result.flagged, privacy_pending=False)
             )
             flagged += result.flagged
         scanned += len(rows)
