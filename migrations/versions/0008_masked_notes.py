@@ -1,19 +1,10 @@
-"""masked notes
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-01 16:00:00.000000
-"""
-
-from collections.abc import Sequence
+"""Revision 0008, after 0007, 2026-12-01: masked notes."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0008"
+down_revision: str | None = "0007"
 
 
 def upgrade() -> None:

@@ -1,19 +1,10 @@
-"""programme glossary
-
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-01 16:15:00.000000
-"""
-
-from collections.abc import Sequence
+"""Revision 0009, after 0008, 2026-12-01: programme glossary."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0008"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0009"
+down_revision: str | None = "0008"
 
 
 def upgrade() -> None:

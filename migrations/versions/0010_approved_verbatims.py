@@ -1,19 +1,10 @@
-"""approved verbatims
-
-Revision ID: 0010
-Revises: 0009
-Create Date: 2026-12-01 16:25:00.000000
-"""
-
-from collections.abc import Sequence
+"""Revision 0010, after 0009, 2026-12-01: approved verbatims."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0009"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0010"
+down_revision: str | None = "0009"
 
 
 def upgrade() -> None:

@@ -1,19 +1,10 @@
-"""small cell threshold
-
-Revision ID: 0011
-Revises: 0010
-Create Date: 2026-12-01 16:45:00.000000
-"""
-
-from collections.abc import Sequence
+"""Revision 0011, after 0010, 2026-12-01: small cell threshold."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | Sequence[str] | None = "0010"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0011"
+down_revision: str | None = "0010"
 
 
 def upgrade() -> None:
