@@ -3,8 +3,7 @@
 import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
-revision = "${up_revision}"
-down_revision: str | None = ${'"%s"' % down_revision if down_revision else None}
+revision, down_revision = "${up_revision}", ${'"%s"' % down_revision if down_revision else None}
 
 
 def upgrade() -> None:

@@ -3,8 +3,7 @@
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0001"
-down_revision: str | None = None
+revision, down_revision = "0001", None
 
 
 def upgrade() -> None:

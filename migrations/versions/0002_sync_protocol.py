@@ -3,8 +3,7 @@
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision: str | None = "0001"
+revision, down_revision = "0002", "0001"
 
 
 def upgrade() -> None:

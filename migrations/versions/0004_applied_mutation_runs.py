@@ -3,13 +3,13 @@
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision: str | None = "0003"
+from migrations.columns import add_column, drop_column
+
+revision, down_revision = "0004", "0003"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("sync_mutation", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("last_mutation_id", sa.BigInteger(), nullable=True))
+    add_column("sync_mutation", sa.Column("last_mutation_id", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
@@ -27,5 +27,4 @@ def downgrade() -> None:
         SELECT device_id, mutation_id, entity, status, details, received_at FROM spelled
         """
     )
-    with op.batch_alter_table("sync_mutation", schema=None) as batch_op:
-        batch_op.drop_column("last_mutation_id")
+    drop_column("sync_mutation", "last_mutation_id")

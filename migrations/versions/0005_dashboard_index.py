@@ -2,8 +2,7 @@
 
 from alembic import op
 
-revision = "0005"
-down_revision: str | None = "0004"
+revision, down_revision = "0005", "0004"
 
 COLUMNS = ["structure_id", "deleted", "category", "role", "tool", "effect", "occurred_at", "ended_at"]
 

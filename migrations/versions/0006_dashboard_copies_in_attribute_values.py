@@ -8,8 +8,7 @@ into narrower ones, each holding what one query reads: counts, hour of week, tim
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision: str | None = "0005"
+revision, down_revision = "0006", "0005"
 
 COPIED = ("structure_id", "occurred_at", "deleted")
 DASHBOARD_COLUMNS = ["structure_id", "deleted", "category", "role", "tool", "effect"]

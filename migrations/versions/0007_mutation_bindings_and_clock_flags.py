@@ -3,8 +3,7 @@
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision: str | None = "0006"
+revision, down_revision = "0007", "0006"
 
 
 def upgrade() -> None:

@@ -1,19 +1,15 @@
 """Revision 0011, after 0010, 2026-12-01: small cell threshold."""
 
 import sqlalchemy as sa
-from alembic import op
 
-revision = "0011"
-down_revision: str | None = "0010"
+from migrations.columns import add_column, drop_column
+
+revision, down_revision = "0011", "0010"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("programme", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("small_cell_threshold", sa.Integer(), server_default=sa.text("5"), nullable=False)
-        )
+    add_column("programme", sa.Column("small_cell_threshold", sa.Integer(), server_default=sa.text("5"), nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("programme", schema=None) as batch_op:
-        batch_op.drop_column("small_cell_threshold")
+    drop_column("programme", "small_cell_threshold")
