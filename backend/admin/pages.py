@@ -211,23 +211,18 @@ def create_user(
     programme_id: OptionalRowIdForm = None,
     structure_id: OptionalRowIdForm = None,
 ) -> Response:
+    draft = {"email": email, "full_name": full_name, "role": role}  # shown again if the form is refused
     with form_problems() as form:
         created = admin.create_account(
             view.session,
             view.user,
-            email=email,
-            full_name=full_name,
-            role=role,
             password=password,
             programme_id=programme_id,
             structure_id=structure_id,
+            **draft,
         )
     if form.error:
-        context = {
-            **_users_context(view),
-            "draft": {"email": email, "full_name": full_name, "role": role},
-        }
-        return _refused(view, "admin_users.html", context, form.error)
+        return _refused(view, "admin_users.html", {**_users_context(view), "draft": draft}, form.error)
     return back_to("/admin/users", f"Compte créé : {created.email}.")
 
 

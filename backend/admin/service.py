@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic_core import PydanticCustomError
-from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
 from backend import models
@@ -28,6 +27,7 @@ from backend.auth.access import (
 )
 from backend.auth.users import UserError, UserRole, create_user
 from backend.auth.web_sessions import close_other_sessions
+from backend.db import counts_per
 from backend.problems import invalid, not_found
 from backend.sync.devices import IssuedCode, create_enrolment_code, enrolment_uri, revoke_device
 from backend.sync.enrolment_qr import qr_svg
@@ -344,11 +344,5 @@ def set_account_active(session: Session, user: models.User, account_id: int, act
 
 def counts_by_structure(session: Session, structure_ids: list[int]) -> dict[int, int]:
     """Live observations per structure, for the administration tables."""
-    if not structure_ids:
-        return {}
-    rows = session.exec(
-        select(models.Observation.structure_id, func.count())
-        .where(col(models.Observation.structure_id).in_(structure_ids), models.Observation.deleted == False)  # noqa: E712
-        .group_by(col(models.Observation.structure_id))
-    ).all()
-    return {structure_id: int(count) for structure_id, count in rows}
+    live = models.Observation.deleted == False  # noqa: E712
+    return counts_per(session, models.Observation.structure_id, structure_ids, live)
