@@ -138,11 +138,7 @@ def test_sign_out_and_sign_in_forms_check_their_tokens(site: DemoWeb) -> None:
 
     client = TestClient(site.app)
     client.get("/login")  # sets the double-submit cookie
-    mismatched = client.post(
-        "/login",
-        data={"email": ADMIN, "password": DEMO_PASSWORD, "login_csrf": "pas-celui-du-cookie"},
-        follow_redirects=False,
-    )
+    mismatched = form_login(client, ADMIN, "pas-celui-du-cookie")
     assert mismatched.status_code == 401
     assert "Formulaire expiré" in mismatched.text
     assert COOKIE_NAME not in client.cookies
