@@ -219,17 +219,15 @@ def make_workload(site: Site, count: int, now: datetime) -> Workload:
 
     roles = ["ide", "aide_soignant", "medecin"]
     started = now - timedelta(hours=10)
-    visit = schema.Visit(
+    visit = schema.Visit.begin(
+        site.structure_id,
+        site.unit_id,
+        site.observer_id,
+        started,
         id=new_id(),
-        structure_id=site.structure_id,
-        unit_id=site.unit_id,
-        observer_id=site.observer_id,
-        started_at=started,
         ended_at=started + timedelta(hours=9),
         observed_roles=roles,
         context_note="Journée d'observation continue, équipe complète.",
-        created_at=started,
-        updated_at=started,
     )
     categories = sorted(taxonomy.category_codes)
     weights = [30 if code == "interruption" else 8 for code in categories]

@@ -70,16 +70,7 @@ def set_programme_glossary(session: Session, user: models.User, programme_id: in
     programme = managed_programme(session, user, programme_id)
     terms = parse_glossary(text)
     programme.never_masked = terms
-    session.add(programme)
-    record_audit(
-        session,
-        AuditAction.GLOSSARY_UPDATE,
-        actor_user_id=user.id,
-        target_type="programme",
-        target_id=programme_id,
-        details={"terms": len(terms)},
-    )
-    session.commit()
+    _save_setting(session, user, programme, AuditAction.GLOSSARY_UPDATE, terms=len(terms))
     return terms
 
 
@@ -92,17 +83,19 @@ def set_small_cell_threshold(session: Session, user: models.User, programme_id: 
     if not 1 <= threshold <= 100:
         raise invalid("small_cell_threshold", "out_of_range", minimum=1, maximum=100)
     programme.small_cell_threshold = threshold
+    _save_setting(session, user, programme, AuditAction.SMALL_CELLS_UPDATE, threshold=threshold)
+    return threshold
+
+
+def _save_setting(
+    session: Session, user: models.User, programme: models.Programme, what: AuditAction, **details: object
+) -> None:
+    """A programme's privacy setting changed: saved with its audit entry, in one transaction."""
     session.add(programme)
     record_audit(
-        session,
-        AuditAction.SMALL_CELLS_UPDATE,
-        actor_user_id=user.id,
-        target_type="programme",
-        target_id=programme_id,
-        details={"threshold": threshold},
+        session, what, actor_user_id=user.id, target_type="programme", target_id=programme.id, details=details
     )
     session.commit()
-    return threshold
 
 
 def note_for_export(note: str | None, note_masked: str | None) -> str | None:

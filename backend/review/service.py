@@ -26,6 +26,7 @@ from backend import models
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.auth.access import reads_flagged_notes, require_reviewer, visible_observation
+from backend.db import counts_per
 from backend.privacy.detector import find_in_notes, mask_notes, names_someone
 from backend.privacy.kinds import KIND_LABELS
 from backend.privacy.pending import screen_pending
@@ -249,14 +250,7 @@ def _tags_of(session: Session, ids: list[UUID]) -> dict[UUID, list[str]]:
 
 
 def _comment_counts(session: Session, ids: list[UUID]) -> dict[UUID, int]:
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(models.ReviewComment.observation_id, func.count())
-        .where(col(models.ReviewComment.observation_id).in_(ids))
-        .group_by(col(models.ReviewComment.observation_id))
-    ).all()
-    return {observation_id: int(count) for observation_id, count in rows}
+    return counts_per(session, models.ReviewComment.observation_id, ids)
 
 
 def observation_detail(session: Session, reader: models.User, observation_id: UUID) -> ObservationDetail:

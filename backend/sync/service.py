@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 from uuid import UUID
 
@@ -305,7 +306,6 @@ def _apply_push(
     offset = (now - request.device_time).total_seconds()
     batch = _Batch(session, device, request.mutations)
     taxonomy = load_taxonomy(device_taxonomy_version(session, device))
-    apply = _apply_isolated if isolate_items else _apply_one
 
     # First check every new mutation on its own, then read what the valid ones touch, then apply in order.
     replayed: dict[int, MutationResult] = {}
@@ -335,11 +335,11 @@ def _apply_push(
             results.append(replayed[mutation.mutation_id])
             continue
         record = checked[mutation.mutation_id]
-        result = (
-            record
-            if isinstance(record, MutationResult)
-            else apply(batch, mutation, record, allocator, now, offset)
-        )
+        if isinstance(record, MutationResult):
+            result = record
+        else:
+            apply = partial(_apply_one, batch, mutation, record, allocator, now, offset)
+            result = _apply_isolated(batch, mutation, record, apply) if isolate_items else apply()
         in_batch[mutation.mutation_id] = result
         if not result.retryable:
             batch.remember(mutation, result, now)
@@ -377,17 +377,12 @@ def _apply_one(
 
 
 def _apply_isolated(
-    batch: _Batch,
-    mutation: Mutation,
-    record: Record,
-    allocator: SequenceAllocator,
-    now: datetime,
-    offset: float,
+    batch: _Batch, mutation: Mutation, record: Record, apply: Callable[[], MutationResult]
 ) -> MutationResult:
     """One item in its own savepoint: if it fails, it alone is rolled back and sent again later."""
     try:
         with batch.session.begin_nested():
-            result = _apply_one(batch, mutation, record, allocator, now, offset)
+            result = apply()
             batch.write_new_rows()
     except Exception as exc:
         if _database_unavailable(exc):

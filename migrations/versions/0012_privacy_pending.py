@@ -1,19 +1,9 @@
-"""Notes screened after their push: observation.privacy_pending
-
-Revision ID: 0012
-Revises: 0011
-Create Date: 2026-12-01 18:40:00.000000
-"""
-
-from collections.abc import Sequence
+"""Revision 0012, after 0011, 2026-12-01: notes screened after their push (observation.privacy_pending)."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0011"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0012", "0011"
 
 
 def upgrade() -> None:

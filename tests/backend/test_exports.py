@@ -73,11 +73,10 @@ def _add_identifying_observations(session: Session) -> list[uuid.UUID]:
     visit = schema.Visit.model_validate(visit_row.model_dump(include=set(schema.Visit.model_fields)))
     ids = []
     for number, note in enumerate(IDENTIFYING_NOTES):
-        observation = schema.Observation(
-            id=uuid.uuid4(),
-            visit_id=visit.id,
-            occurred_at=visit.started_at + timedelta(minutes=5 + number),
-            category="interruption",
+        observation = schema.Observation.logged(
+            visit.id,
+            visit.started_at + timedelta(minutes=5 + number),
+            "interruption",
             role=visit.observed_roles[0] if visit.observed_roles else None,
             interruption_source="phone",
             dimensions=["rhythm", "work_content"],
