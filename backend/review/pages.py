@@ -17,6 +17,7 @@ from backend.errors import ApiError
 from backend.review import service as review
 from backend.web.forms import FormOutcome, form_problems
 from backend.web.layout import back_to, page
+from backend.workshops.service import workshops_run_by
 from shared.schema import ReviewStatus
 
 router = APIRouter(include_in_schema=False)
@@ -46,6 +47,7 @@ def observations(
             "tags": review.known_tags(session, signed_in.user, scope),
             "query": query,
             "message": message,
+            "workshops": workshops_run_by(session, signed_in.user),
         },
     )
 
