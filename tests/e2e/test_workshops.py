@@ -19,7 +19,7 @@ STRUCTURE = "EHPAD Les Tilleuls"
 
 
 def _sign_in(browser: Browser, site: DemoSite) -> Page:
-    page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="fr-FR")
+    page = browser.new_context(viewport={"width": 1360, "height": 900}, locale="fr-FR").new_page()
     page.goto(f"{site.url}/login")
     page.get_by_label("Adresse e-mail").fill(DEMO_FACILITATOR_EMAIL)
     page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
@@ -63,7 +63,7 @@ def test_prepare_present_vote_and_follow_an_action(demo_site: DemoSite, artifact
         boxes = page.locator("input[name=ids]")
         for index in range(3):
             boxes.nth(index).check()
-        page.get_by_label("Atelier", exact=True).select_option(
+        page.locator("select[name=workshop_id]").select_option(
             label="Atelier relève et logiciel (03/12/2026)"
         )
         page.get_by_role("button", name="Ajouter à l'atelier").click()
@@ -72,8 +72,8 @@ def test_prepare_present_vote_and_follow_an_action(demo_site: DemoSite, artifact
         page.get_by_label("Nouveau thème").fill("Logiciel de soins")
         page.get_by_role("button", name="Ajouter le thème").click()
         for _ in range(3):
-            page.get_by_label("Thème", exact=True).first.select_option(label="Logiciel de soins")
-            page.get_by_role("button", name="Classer").first.click()
+            page.locator("select[name=theme_id]").last.select_option(label="Logiciel de soins")
+            page.get_by_role("button", name="Classer").last.click()
             expect(page.get_by_role("status")).to_have_text("Carte classée.")
         page.get_by_label("Gommettes en salle").fill("3")
         page.get_by_role("button", name="Enregistrer", exact=True).click()
@@ -106,7 +106,9 @@ def test_prepare_present_vote_and_follow_an_action(demo_site: DemoSite, artifact
         expect(page.get_by_text("5 vote(s) (3 en salle, 2 par téléphone)")).to_be_visible()
 
         # An action, then done: its milestone shows and opens the dashboard after it in one click.
-        page.get_by_label("Action", exact=True).fill("Relève au poste de soins sans écran")
+        page.locator("form[aria-label='Nouvelle action'] input[name=title]").fill(
+            "Relève au poste de soins sans écran"
+        )
         page.get_by_role("group", name="Problème traité (thèmes)").get_by_label("Logiciel de soins").check()
         page.get_by_label("Porteur (rôle, sans nom)").fill("Cadre de santé")
         page.get_by_label("Jalon créé à sa mise en place").fill("Relève sans écran")
