@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.sql.schema import SchemaItem
 
 
 def add_column(table: str, column: sa.Column[Any]) -> None:
@@ -19,3 +20,23 @@ def add_column(table: str, column: sa.Column[Any]) -> None:
 def drop_column(table: str, name: str) -> None:
     with op.batch_alter_table(table, schema=None) as batch_op:
         batch_op.drop_column(name)
+
+
+def foreign_key(table: str, column: str, target: str, ondelete: str | None = None) -> sa.ForeignKeyConstraint:
+    """``table.column`` refers to ``target.id``, named by the naming convention."""
+    return sa.ForeignKeyConstraint(
+        [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"), ondelete=ondelete
+    )
+
+
+def create_table_with_index(
+    table: str, indexed: str, *items: SchemaItem, unique: tuple[str, ...] = ()
+) -> None:
+    """A table with an integer ``id`` primary key first, then ``items``, one index on ``indexed`` and, when
+    given, one unique constraint on the ``unique`` columns."""
+    constraints: list[SchemaItem] = [sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}"))]
+    if unique:
+        constraints.append(sa.UniqueConstraint(*unique, name=op.f(f"uq_{table}_{'_'.join(unique)}")))
+    op.create_table(table, sa.Column("id", sa.Integer(), nullable=False), *items, *constraints)
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        batch_op.create_index(batch_op.f(f"ix_{table}_{indexed}"), [indexed], unique=False)

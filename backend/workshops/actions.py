@@ -17,12 +17,11 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.audit.actions import AuditAction
-from backend.audit.service import record_audit
 from backend.auth.access import visible_programme_ids, visible_structure_ids
 from backend.db_types import utcnow
 from backend.problems import invalid, not_found
 from backend.workshops.scope import may_read, runnable_workshop, workshop_structure_ids
-from backend.workshops.service import theme_of, written_text
+from backend.workshops.service import audit, theme_of, written_text
 
 
 class ActionStatus(StrEnum):
@@ -33,13 +32,11 @@ class ActionStatus(StrEnum):
     ABANDONED = "abandoned"
 
 
-ACTION_STATUS_LABELS: dict[str, str] = {
-    ActionStatus.PROPOSED: "proposée",
-    ActionStatus.RETAINED: "retenue",
-    ActionStatus.IN_PROGRESS: "en cours",
-    ActionStatus.DONE: "faite",
-    ActionStatus.ABANDONED: "abandonnée",
-}
+# In the order of ActionStatus.
+ACTION_STATUS_LABELS: dict[str, str] = dict(
+    zip(ActionStatus, ["proposée", "retenue", "en cours", "faite", "abandonnée"], strict=True)
+)
+ACTION = "workshop_action"  # what the audit log says an action is
 
 
 @dataclass(frozen=True)
@@ -102,13 +99,8 @@ def add_action(
     )
     session.add(action)
     session.flush()
-    record_audit(
-        session,
-        AuditAction.WORKSHOP_ACTION_CREATE,
-        actor_user_id=user.id,
-        target_type="workshop_action",
-        target_id=action.id,
-        details={"workshop_id": workshop_id},
+    audit(
+        session, user, AuditAction.WORKSHOP_ACTION_CREATE, (ACTION, action.id), {"workshop_id": workshop_id}
     )
     session.commit()
     session.refresh(action)
@@ -139,14 +131,8 @@ def set_action_status(
     action.status = status.value
     action.updated_at = utcnow()
     session.add(action)
-    record_audit(
-        session,
-        AuditAction.WORKSHOP_ACTION_STATUS,
-        actor_user_id=user.id,
-        target_type="workshop_action",
-        target_id=action.id,
-        details={"from": previous, "to": status.value},
-    )
+    change = {"from": previous, "to": status.value}
+    audit(session, user, AuditAction.WORKSHOP_ACTION_STATUS, (ACTION, action.id), change)
     session.commit()
     session.refresh(action)
     return action

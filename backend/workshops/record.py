@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from backend import models
 from backend.audit.actions import AuditAction
-from backend.audit.service import record_audit
 from backend.workshops.deck import workshop_deck
 from backend.workshops.pdf import write_record
+from backend.workshops.service import audit
 
 
 def workshop_record(session: Session, user: models.User, workshop_id: int) -> tuple[bytes, str]:
@@ -19,12 +19,6 @@ def workshop_record(session: Session, user: models.User, workshop_id: int) -> tu
     deck = workshop_deck(session, user, workshop_id)
     buffer = io.BytesIO()
     write_record(deck, buffer)
-    record_audit(
-        session,
-        AuditAction.WORKSHOP_RECORD,
-        actor_user_id=user.id,
-        target_type="workshop",
-        target_id=workshop_id,
-    )
+    audit(session, user, AuditAction.WORKSHOP_RECORD, ("workshop", workshop_id))
     session.commit()
     return buffer.getvalue(), f"vigie-compte-rendu-atelier-{deck.workshop.held_on.isoformat()}.pdf"

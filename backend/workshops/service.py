@@ -6,7 +6,7 @@ someone); changes that matter later (creation, opening and closing) are in the a
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import date
 from enum import StrEnum
 from typing import TypeVar
@@ -36,6 +36,19 @@ class WorkshopStatus(StrEnum):
 
 
 WORKSHOP_STATUS_LABELS = {WorkshopStatus.OPEN: "séance ouverte", WorkshopStatus.CLOSED: "séance close"}
+
+
+def audit(
+    session: Session,
+    user: models.User,
+    action: AuditAction,
+    target: tuple[str, int | None],
+    details: Mapping[str, object] | None = None,
+) -> None:
+    """The user's change to a workshop's ``(table, id)``, in the audit log with the change's transaction."""
+    kind, row_id = target
+    written = dict(details or {})
+    record_audit(session, action, actor_user_id=user.id, target_type=kind, target_id=row_id, details=written)
 
 
 def written_text(
@@ -111,13 +124,8 @@ def create_workshop(
     )
     session.add(workshop)
     session.flush()
-    record_audit(
-        session,
-        AuditAction.WORKSHOP_CREATE,
-        actor_user_id=user.id,
-        target_type="workshop",
-        target_id=workshop.id,
-        details={"programme_id": programme.id},
+    audit(
+        session, user, AuditAction.WORKSHOP_CREATE, ("workshop", workshop.id), {"programme_id": programme.id}
     )
     session.commit()
     session.refresh(workshop)
@@ -143,14 +151,8 @@ def set_workshop_status(
     """Open the session (phones may vote) or close it (votes are refused, the record stays)."""
     workshop = runnable_workshop(session, user, workshop_id)
     if workshop.status != status.value:
-        record_audit(
-            session,
-            AuditAction.WORKSHOP_STATUS,
-            actor_user_id=user.id,
-            target_type="workshop",
-            target_id=workshop.id,
-            details={"from": workshop.status, "to": status.value},
-        )
+        change = {"from": workshop.status, "to": status.value}
+        audit(session, user, AuditAction.WORKSHOP_STATUS, ("workshop", workshop.id), change)
         workshop.status = status.value
         session.add(workshop)
         session.commit()
