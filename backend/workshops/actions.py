@@ -61,18 +61,24 @@ class ActionView:
         return self.status == ActionStatus.DONE and self.milestone_on is not None
 
 
+@dataclass(frozen=True)
+class ActionDraft:
+    """What the facilitator writes of a new action (each text screened before it is kept)."""
+
+    title: str
+    owner_role: str = ""
+    due_on: date | None = None
+    milestone_label: str = ""
+    milestone_on: date | None = None
+
+
 def add_action(
     session: Session,
     user: models.User,
     workshop_id: int,
-    title: str,
-    *,
+    draft: ActionDraft,
     theme_ids: Collection[int] = (),
     card_observation_ids: Collection[UUID] = (),
-    owner_role: str = "",
-    due_on: date | None = None,
-    milestone_label: str = "",
-    milestone_on: date | None = None,
 ) -> models.WorkshopAction:
     """An action proposed in the session; the problem it answers is themes and cards of this workshop."""
     workshop = runnable_workshop(session, user, workshop_id)
@@ -87,15 +93,15 @@ def add_action(
     programme_id = workshop.programme_id
     action = models.WorkshopAction(
         workshop_id=workshop_id,
-        title=written_text(session, programme_id, "title", title),
+        title=written_text(session, programme_id, "title", draft.title),
         theme_ids=themes,
         observation_ids=sorted(str(o) for o in set(card_observation_ids)),
-        owner_role=written_text(session, programme_id, "owner_role", owner_role, required=False),
-        due_on=due_on,
+        owner_role=written_text(session, programme_id, "owner_role", draft.owner_role, required=False),
+        due_on=draft.due_on,
         milestone_label=written_text(
-            session, programme_id, "milestone_label", milestone_label, required=False
+            session, programme_id, "milestone_label", draft.milestone_label, required=False
         ),
-        milestone_on=milestone_on,
+        milestone_on=draft.milestone_on,
     )
     session.add(action)
     session.flush()

@@ -4,7 +4,9 @@ page, the record PDF, and the participants' voting page (no account)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Annotated
 from uuid import UUID
 
@@ -12,12 +14,11 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from backend.auth.access import can_review, visible_programmes
-from backend.auth.deps import CsrfFormDep, SignedInDep
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.params import OptionalRowIdForm, RowIdForm, RowIdPath
 from backend.web.forms import form_problems
-from backend.web.layout import back_to, page
+from backend.web.layout import PageDep, PageFormDep, SignedInPage, back_to
 from backend.web.templating import render
 from backend.workshops import actions, deck, record, service, votes
 from backend.workshops.actions import ActionStatus
@@ -30,6 +31,7 @@ router = APIRouter(include_in_schema=False)
 TextForm = Annotated[str, Form(max_length=NOTE_MAX_LENGTH)]
 Step = Annotated[int, Form(ge=-1, le=1)]
 VoteCode = Annotated[str, Path(min_length=1, max_length=20)]
+Message = Annotated[str | None, Query(max_length=200)]
 # The presenter screen is one self-contained page (it must work without network once loaded): its own
 # style and script are inline, allowed by a nonce rather than by 'unsafe-inline'.
 PRESENTER_POLICY = (
@@ -44,30 +46,16 @@ def _workshop_path(workshop_id: int) -> str:
 
 
 @router.get("/workshops")
-def workshops(
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
-    message: Annotated[str | None, Query(max_length=200)] = None,
-) -> Response:
-    return _list(request, session, signed_in, message)
+def workshops(view: PageDep, message: Message = None) -> Response:
+    return _list(view, message)
 
 
-def _list(
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
-    message: str | None = None,
-    error: ApiError | None = None,
-) -> Response:
-    return page(
-        request,
-        session,
-        signed_in,
+def _list(view: SignedInPage, message: str | None = None, error: ApiError | None = None) -> Response:
+    return view.render(
         "workshops/list.html",
         {
-            "workshops": service.workshops_for(session, signed_in.user),
-            "programmes": visible_programmes(session, signed_in.user) if can_review(signed_in.user) else [],
+            "workshops": service.workshops_for(view.session, view.user),
+            "programmes": visible_programmes(view.session, view.user) if can_review(view.user) else [],
             "today": date.today(),
             "message": message,
             "error": error,
@@ -78,9 +66,7 @@ def _list(
 
 @router.post("/workshops")
 def create(
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
+    view: PageFormDep,
     programme_id: RowIdForm,
     held_on: Annotated[date, Form()],
     title: TextForm = "",
@@ -90,31 +76,23 @@ def create(
 ) -> Response:
     with form_problems() as form:
         workshop = service.create_workshop(
-            session, signed_in.user, programme_id, title, held_on, place, participants, structure_ids
+            view.session, view.user, programme_id, title, held_on, place, participants, structure_ids
         )
     if form.error:
-        return _list(request, session, signed_in, error=form.error)
+        return _list(view, error=form.error)
     assert workshop.id is not None
     return back_to(_workshop_path(workshop.id), "Atelier créé : ajoutez-y des observations depuis la liste.")
 
 
 def _prep(
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
-    workshop_id: int,
-    message: str | None = None,
-    error: ApiError | None = None,
+    view: SignedInPage, workshop_id: int, message: str | None = None, error: ApiError | None = None
 ) -> Response:
-    shown = deck.workshop_deck(session, signed_in.user, workshop_id)
-    return page(
-        request,
-        session,
-        signed_in,
+    shown = deck.workshop_deck(view.session, view.user, workshop_id)
+    return view.render(
         "workshops/workshop.html",
         {
             "deck": shown,
-            "may_run": may_run(session, signed_in.user, shown.workshop),
+            "may_run": may_run(view.session, view.user, shown.workshop),
             "action_statuses": actions.ACTION_STATUS_LABELS,
             "status_labels": service.WORKSHOP_STATUS_LABELS,
             "message": message,
@@ -124,59 +102,49 @@ def _prep(
     )
 
 
+def _submitted(view: SignedInPage, workshop_id: int, change: Callable[[], object], done: str) -> Response:
+    """Run a form's change: back to the workshop with ``done``, or the workshop again with the refusal."""
+    with form_problems() as form:
+        change()
+    if form.error:
+        return _prep(view, workshop_id, error=form.error)
+    return back_to(_workshop_path(workshop_id), done)
+
+
 @router.get("/workshops/{workshop_id}")
-def workshop(
-    workshop_id: RowIdPath,
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
-    message: Annotated[str | None, Query(max_length=200)] = None,
-) -> Response:
-    return _prep(request, session, signed_in, workshop_id, message)
+def workshop(workshop_id: RowIdPath, view: PageDep, message: Message = None) -> Response:
+    return _prep(view, workshop_id, message)
 
 
 @router.post("/workshops/{workshop_id}/observations")
 def add_observations(
     workshop_id: RowIdPath,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
+    view: PageFormDep,
     ids: Annotated[list[UUID], Form(max_length=200)] = [],  # noqa: B006
 ) -> Response:
-    added = service.add_observations(session, signed_in.user, workshop_id, ids)
+    added = service.add_observations(view.session, view.user, workshop_id, ids)
     return back_to(_workshop_path(workshop_id), f"{added} observation(s) ajoutée(s) à l'atelier.")
 
 
 @router.post("/workshop-from-list")
 def add_from_review_list(
-    session: SessionDep,
-    signed_in: CsrfFormDep,
+    view: PageFormDep,
     workshop_id: RowIdForm,
     ids: Annotated[list[UUID], Form(max_length=200)] = [],  # noqa: B006
 ) -> Response:
     """The review list's "ajouter à l'atelier": the ticked observations go on the chosen workshop's deck."""
-    return add_observations(workshop_id, session, signed_in, ids)
+    return add_observations(workshop_id, view, ids)
 
 
 @router.post("/workshops/{workshop_id}/themes")
-def add_theme(
-    workshop_id: RowIdPath,
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
-    title: TextForm = "",
-) -> Response:
-    with form_problems() as form:
-        service.add_theme(session, signed_in.user, workshop_id, title)
-    if form.error:
-        return _prep(request, session, signed_in, workshop_id, error=form.error)
-    return back_to(_workshop_path(workshop_id), "Thème ajouté.")
+def add_theme(workshop_id: RowIdPath, view: PageFormDep, title: TextForm = "") -> Response:
+    change = partial(service.add_theme, view.session, view.user, workshop_id, title)
+    return _submitted(view, workshop_id, change, "Thème ajouté.")
 
 
 @router.post("/workshops/{workshop_id}/themes/{theme_id}/move")
-def move_theme(
-    workshop_id: RowIdPath, theme_id: RowIdPath, session: SessionDep, signed_in: CsrfFormDep, step: Step
-) -> Response:
-    service.move_theme(session, signed_in.user, workshop_id, theme_id, step)
+def move_theme(workshop_id: RowIdPath, theme_id: RowIdPath, view: PageFormDep, step: Step) -> Response:
+    service.move_theme(view.session, view.user, workshop_id, theme_id, step)
     return back_to(_workshop_path(workshop_id), "Ordre des thèmes enregistré.")
 
 
@@ -184,66 +152,44 @@ def move_theme(
 def set_dots(
     workshop_id: RowIdPath,
     theme_id: RowIdPath,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
+    view: PageFormDep,
     dots: Annotated[int, Form(ge=0, le=DB_INT_MAX)],
 ) -> Response:
-    service.set_dots(session, signed_in.user, workshop_id, theme_id, dots)
+    service.set_dots(view.session, view.user, workshop_id, theme_id, dots)
     return back_to(_workshop_path(workshop_id), "Gommettes enregistrées.")
 
 
 @router.post("/workshops/{workshop_id}/themes/{theme_id}/notes")
-def add_note(
-    workshop_id: RowIdPath,
-    theme_id: RowIdPath,
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
-    body: TextForm = "",
-) -> Response:
-    with form_problems() as form:
-        service.add_note(session, signed_in.user, workshop_id, theme_id, body)
-    if form.error:
-        return _prep(request, session, signed_in, workshop_id, error=form.error)
-    return back_to(_workshop_path(workshop_id), "Note enregistrée.")
+def add_note(workshop_id: RowIdPath, theme_id: RowIdPath, view: PageFormDep, body: TextForm = "") -> Response:
+    change = partial(service.add_note, view.session, view.user, workshop_id, theme_id, body)
+    return _submitted(view, workshop_id, change, "Note enregistrée.")
 
 
 @router.post("/workshops/{workshop_id}/cards/{card_id}/theme")
 def place_card(
-    workshop_id: RowIdPath,
-    card_id: RowIdPath,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
-    theme_id: OptionalRowIdForm = None,
+    workshop_id: RowIdPath, card_id: RowIdPath, view: PageFormDep, theme_id: OptionalRowIdForm = None
 ) -> Response:
-    service.place_card(session, signed_in.user, workshop_id, card_id, theme_id)
+    service.place_card(view.session, view.user, workshop_id, card_id, theme_id)
     return back_to(_workshop_path(workshop_id), "Carte classée.")
 
 
 @router.post("/workshops/{workshop_id}/cards/{card_id}/move")
-def move_card(
-    workshop_id: RowIdPath, card_id: RowIdPath, session: SessionDep, signed_in: CsrfFormDep, step: Step
-) -> Response:
-    service.move_card(session, signed_in.user, workshop_id, card_id, step)
+def move_card(workshop_id: RowIdPath, card_id: RowIdPath, view: PageFormDep, step: Step) -> Response:
+    service.move_card(view.session, view.user, workshop_id, card_id, step)
     return back_to(_workshop_path(workshop_id), "Ordre des cartes enregistré.")
 
 
 @router.post("/workshops/{workshop_id}/cards/{card_id}/remove")
-def remove_card(
-    workshop_id: RowIdPath, card_id: RowIdPath, session: SessionDep, signed_in: CsrfFormDep
-) -> Response:
-    service.remove_card(session, signed_in.user, workshop_id, card_id)
+def remove_card(workshop_id: RowIdPath, card_id: RowIdPath, view: PageFormDep) -> Response:
+    service.remove_card(view.session, view.user, workshop_id, card_id)
     return back_to(_workshop_path(workshop_id), "Carte retirée de l'atelier.")
 
 
 @router.post("/workshops/{workshop_id}/status")
 def set_status(
-    workshop_id: RowIdPath,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
-    status: Annotated[WorkshopStatus, Form()],
+    workshop_id: RowIdPath, view: PageFormDep, status: Annotated[WorkshopStatus, Form()]
 ) -> Response:
-    service.set_workshop_status(session, signed_in.user, workshop_id, status)
+    service.set_workshop_status(view.session, view.user, workshop_id, status)
     said = (
         "Séance ouverte : les votes par téléphone sont possibles."
         if status == WorkshopStatus.OPEN
@@ -255,9 +201,7 @@ def set_status(
 @router.post("/workshops/{workshop_id}/actions")
 def add_action(
     workshop_id: RowIdPath,
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
+    view: PageFormDep,
     title: TextForm = "",
     owner_role: TextForm = "",
     milestone_label: TextForm = "",
@@ -266,56 +210,36 @@ def add_action(
     theme_ids: Annotated[list[int], Form(max_length=100)] = [],  # noqa: B006
     observation_ids: Annotated[list[UUID], Form(max_length=200)] = [],  # noqa: B006
 ) -> Response:
-    with form_problems() as form:
-        actions.add_action(
-            session,
-            signed_in.user,
-            workshop_id,
-            title,
-            theme_ids=theme_ids,
-            card_observation_ids=observation_ids,
-            owner_role=owner_role,
-            due_on=due_on,
-            milestone_label=milestone_label,
-            milestone_on=milestone_on,
-        )
-    if form.error:
-        return _prep(request, session, signed_in, workshop_id, error=form.error)
-    return back_to(_workshop_path(workshop_id), "Action enregistrée.")
+    draft = actions.ActionDraft(title, owner_role, due_on, milestone_label, milestone_on)
+    change = partial(
+        actions.add_action, view.session, view.user, workshop_id, draft, theme_ids, observation_ids
+    )
+    return _submitted(view, workshop_id, change, "Action enregistrée.")
 
 
 @router.post("/workshop-actions/{action_id}/status")
 def set_action_status(
     action_id: RowIdPath,
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
+    view: PageFormDep,
     status: Annotated[ActionStatus, Form()],
     milestone_on: Annotated[date | None, Form()] = None,
     back: Annotated[str, Form(max_length=200)] = "/actions",
 ) -> Response:
     with form_problems() as form:
-        actions.set_action_status(session, signed_in.user, action_id, status, milestone_on)
+        actions.set_action_status(view.session, view.user, action_id, status, milestone_on)
     target = back if back.startswith(("/actions", "/workshops/")) and "//" not in back else "/actions"
-    if form.error:
-        return back_to(target, form.error.message)
-    return back_to(target, "Statut de l'action enregistré.")
+    return back_to(target, form.error.message if form.error else "Statut de l'action enregistré.")
 
 
 @router.get("/actions")
 def actions_page(
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
+    view: PageDep,
     programme_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
     structure_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
-    message: Annotated[str | None, Query(max_length=200)] = None,
+    message: Message = None,
 ) -> Response:
-    followed = actions.actions_followed(session, signed_in.user, programme_id, structure_id)
-    return page(
-        request,
-        session,
-        signed_in,
+    followed = actions.actions_followed(view.session, view.user, programme_id, structure_id)
+    return view.render(
         "workshops/actions.html",
         {
             "actions": followed,
@@ -328,25 +252,24 @@ def actions_page(
 
 
 @router.get("/workshops/{workshop_id}/present")
-def present(
-    workshop_id: RowIdPath, request: Request, session: SessionDep, signed_in: SignedInDep
-) -> Response:
+def present(workshop_id: RowIdPath, view: PageDep) -> Response:
     """Full screen for a projector: everything inlined, so that it keeps working without network."""
-    shown = deck.workshop_deck(session, signed_in.user, workshop_id)
+    shown = deck.workshop_deck(view.session, view.user, workshop_id)
     nonce = secrets.token_urlsafe(16)
+    vote_url = str(view.request.base_url).rstrip("/") + "/vote"
     response = render(
-        request,
+        view.request,
         "workshops/present.html",
-        signed_in,
-        {"deck": shown, "nonce": nonce, "vote_url": str(request.base_url).rstrip("/") + "/vote"},
+        view.signed_in,
+        {"deck": shown, "nonce": nonce, "vote_url": vote_url},
     )
     response.headers["Content-Security-Policy"] = PRESENTER_POLICY.format(nonce=nonce)
     return response
 
 
 @router.get("/workshops/{workshop_id}/record.pdf")
-def record_pdf(workshop_id: RowIdPath, session: SessionDep, signed_in: SignedInDep) -> Response:
-    content, name = record.workshop_record(session, signed_in.user, workshop_id)
+def record_pdf(workshop_id: RowIdPath, view: PageDep) -> Response:
+    content, name = record.workshop_record(view.session, view.user, workshop_id)
     return Response(
         content,
         media_type="application/pdf",
@@ -389,7 +312,7 @@ def ballot(
     code: VoteCode,
     request: Request,
     session: SessionDep,
-    message: Annotated[str | None, Query(max_length=200)] = None,
+    message: Message = None,
 ) -> Response:
     token, fresh = _voter_token(request)
     shown = votes.ballot(session, code, token)
