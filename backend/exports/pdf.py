@@ -7,8 +7,7 @@ privacy guard, structures by name or S1, S2….
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import IO, Any
+from typing import IO
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
@@ -18,19 +17,19 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
     PageBreak,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
 )
 
 from backend.dashboards.service import Count
+from backend.exports.card_text import card_effect, card_situation
+from backend.exports.pdf_document import write_document
 from backend.exports.rows import ExportRow
 from backend.exports.small_cells import DEFAULT_THRESHOLD, SmallCells
 from backend.exports.summary import WorkshopFigures
@@ -264,32 +263,9 @@ def _charts(figures: WorkshopFigures, styles: dict[str, ParagraphStyle]) -> list
     ]
 
 
-def _local_date(iso_time: str) -> str:
-    moment = datetime.fromisoformat(iso_time)
-    return moment.strftime("%d/%m/%Y, %H h %M")
-
-
 def _card(row: ExportRow, number: int, styles: dict[str, ParagraphStyle], protected: bool) -> Flowable:
     colour = {c.code: c.colour for c in current_taxonomy().categories}.get(row.category_code, "#1F5FA8")
-    # In a small cell the professional and the hour would single someone out: neither is given.
-    who = "professionnel non précisé (petit effectif)" if protected else row.role
-    when = datetime.fromisoformat(row.occurred_at).strftime("%d/%m/%Y") if protected else None
-    situation = " · ".join(
-        part
-        for part in (
-            row.unit,
-            who,
-            row.tool,
-            row.interruption_source and f"source : {row.interruption_source}",
-            when or _local_date(row.occurred_at),
-        )
-        if part
-    )
-    effect = row.effect or "effet non renseigné"
-    if row.severity_label:
-        effect += f" (gravité : {row.severity_label.lower()})"
-    if row.impacts:
-        effect += f" — impact sur : {row.impacts.lower()}"
+    situation, effect = card_situation(row, protected), card_effect(row)
     # Only a note a facilitator approved for workshops prints its (masked) text.
     if row.note and row.verbatim_approved:
         quote = f"« {_text(row.note)} »"
@@ -355,15 +331,6 @@ def _cards(
     return story
 
 
-def _footer(canvas: Canvas, document: Any) -> None:
-    canvas.saveState()
-    canvas.setFont("Helvetica", 8)
-    canvas.setFillColor(MUTED)
-    canvas.drawString(MARGIN, 1.0 * cm, "Vigie — dossier d'atelier — document pseudonymisé")
-    canvas.drawRightString(PAGE_WIDTH - MARGIN, 1.0 * cm, f"page {document.page}")
-    canvas.restoreState()
-
-
 def write_pdf(
     figures: WorkshopFigures,
     cards: list[ExportRow],
@@ -372,20 +339,11 @@ def write_pdf(
     cells: SmallCells | None = None,
 ) -> None:
     styles = _styles()
-    document = SimpleDocTemplate(
-        destination,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN,
-        title=f"Dossier d'atelier — {figures.title}",
-        author="Vigie",
-    )
     story = [
         *_cover(figures, total_cards, styles),
         *_key_figures(figures, total_cards, styles),
         *_charts(figures, styles),
         *_cards(cards, total_cards, styles, cells or SmallCells(DEFAULT_THRESHOLD, frozenset())),
     ]
-    document.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    footer = "Vigie — dossier d'atelier — document pseudonymisé"
+    write_document(destination, story, f"Dossier d'atelier — {figures.title}", footer, MUTED)

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.exports.card_text import card_effect, card_situation
 from backend.exports.rows import ExportRow, ExportScope, iter_export_rows
 from backend.exports.small_cells import small_cells, threshold_for
 from backend.privacy.pending import screen_pending
 from backend.review.filters import ObservationFilter
 from backend.workshops.actions import ActionView, action_views
 from backend.workshops.scope import readable_workshop, workshop_structure_ids
+from backend.workshops.service import themes_in_order
 from shared.taxonomy import current_taxonomy
 
 
@@ -70,33 +71,14 @@ class Deck:
 
 def _card(card_id: int, row: ExportRow, protected: bool) -> CardView:
     colours = {c.code: c.colour for c in current_taxonomy().categories}
-    moment = datetime.fromisoformat(row.occurred_at)
-    who = "professionnel non précisé (petit effectif)" if protected else row.role
-    when = moment.strftime("%d/%m/%Y") if protected else moment.strftime("%d/%m/%Y, %H h %M")
-    situation = " · ".join(
-        part
-        for part in (
-            row.unit,
-            who,
-            row.tool,
-            row.interruption_source and f"source : {row.interruption_source}",
-            when,
-        )
-        if part
-    )
-    effect = row.effect or "effet non renseigné"
-    if row.severity_label:
-        effect += f" (gravité : {row.severity_label.lower()})"
-    if row.impacts:
-        effect += f" — impact sur : {row.impacts.lower()}"
     approved = bool(row.note and row.verbatim_approved)
     return CardView(
         card_id=card_id,
         observation_id=row.observation_id,
         category=row.category,
         colour=colours.get(row.category_code, "#1F5FA8"),
-        situation=situation,
-        effect=effect,
+        situation=card_situation(row, protected),
+        effect=card_effect(row),
         quote=row.note if approved else None,
         has_unapproved_note=bool(row.note) and not approved,
         structure=row.structure,
@@ -133,13 +115,7 @@ def _phone_votes(session: Session, theme_ids: list[int]) -> Counter[int]:
 def workshop_deck(session: Session, user: models.User, workshop_id: int) -> Deck:
     """Everything about one workshop the user may read (404 otherwise)."""
     workshop = readable_workshop(session, user, workshop_id)
-    themes = list(
-        session.exec(
-            select(models.WorkshopTheme)
-            .where(models.WorkshopTheme.workshop_id == workshop_id)
-            .order_by(col(models.WorkshopTheme.position), col(models.WorkshopTheme.id))
-        ).all()
-    )
+    themes = themes_in_order(session, workshop_id)
     theme_ids = [t.id for t in themes if t.id is not None]
     votes = _phone_votes(session, theme_ids)
     views = {

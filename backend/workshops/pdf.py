@@ -10,12 +10,11 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
+from backend.exports.pdf_document import MARGIN, write_document
 from backend.workshops.deck import CardView, Deck, ThemeView
 
-MARGIN = 1.8 * cm
 TEXT_WIDTH = A4[0] - 2 * MARGIN
 GREY = colors.HexColor("#B8C2CC")
 
@@ -123,14 +122,6 @@ def _actions(deck: Deck, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     return [*story, table]
 
 
-def _footer(canvas: Canvas, document: Any) -> None:
-    canvas.saveState()
-    canvas.setFont("Helvetica", 8)
-    canvas.drawString(MARGIN, 1.0 * cm, "Vigie — compte rendu d'atelier — document pseudonymisé")
-    canvas.drawRightString(A4[0] - MARGIN, 1.0 * cm, f"page {document.page}")
-    canvas.restoreState()
-
-
 def write_record(deck: Deck, destination: IO[bytes]) -> None:
     styles = _styles()
     workshop = deck.workshop
@@ -160,14 +151,5 @@ def write_record(deck: Deck, destination: IO[bytes]) -> None:
     if not deck.themes:
         story.append(_p("Aucun thème.", styles["body"]))
     story += _actions(deck, styles)
-    document = SimpleDocTemplate(
-        destination,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN,
-        title=f"Compte rendu d'atelier — {workshop.title}",
-        author="Vigie",
-    )
-    document.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    footer = "Vigie — compte rendu d'atelier — document pseudonymisé"
+    write_document(destination, story, f"Compte rendu d'atelier — {workshop.title}", footer)

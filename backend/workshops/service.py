@@ -208,6 +208,13 @@ def add_theme(session: Session, user: models.User, workshop_id: int, title: str)
     return theme
 
 
+def themes_in_order(session: Session, workshop_id: int) -> list[models.WorkshopTheme]:
+    """A workshop's themes in the order they are presented."""
+    order = (col(models.WorkshopTheme.position), col(models.WorkshopTheme.id))
+    query = select(models.WorkshopTheme).where(models.WorkshopTheme.workshop_id == workshop_id)
+    return list(session.exec(query.order_by(*order)).all())
+
+
 def theme_of(session: Session, workshop_id: int, theme_id: int) -> models.WorkshopTheme:
     theme = session.get(models.WorkshopTheme, theme_id)
     if theme is None or theme.workshop_id != workshop_id:
@@ -262,14 +269,7 @@ def _swap_with_neighbour(session: Session, rows: list[Ordered], row_id: int, ste
 
 def move_theme(session: Session, user: models.User, workshop_id: int, theme_id: int, step: int) -> None:
     runnable_workshop(session, user, workshop_id)
-    themes = list(
-        session.exec(
-            select(models.WorkshopTheme)
-            .where(models.WorkshopTheme.workshop_id == workshop_id)
-            .order_by(col(models.WorkshopTheme.position), col(models.WorkshopTheme.id))
-        ).all()
-    )
-    _swap_with_neighbour(session, themes, theme_id, step)
+    _swap_with_neighbour(session, themes_in_order(session, workshop_id), theme_id, step)
 
 
 def move_card(session: Session, user: models.User, workshop_id: int, card_id: int, step: int) -> None:

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.problems import not_found
-from backend.workshops.service import VOTE_CODE_LENGTH, WorkshopStatus, theme_of
+from backend.workshops.service import VOTE_CODE_LENGTH, WorkshopStatus, theme_of, themes_in_order
 
 VOTER_COOKIE = "vigie_voter"
 VOTER_TOKEN_BYTES = 24
@@ -33,13 +33,17 @@ def normalise_code(code: str) -> str:
 
 @dataclass(frozen=True)
 class BallotTheme:
+    """A theme on a phone's ballot; ``voted`` once this phone gave it its vote."""
+
     id: int
     title: str
-    voted: bool
+    voted: bool = False
 
 
 @dataclass(frozen=True)
 class Ballot:
+    """What a phone shows under the session's code: the workshop's title and its themes in order."""
+
     code: str
     title: str
     themes: list[BallotTheme]
@@ -59,11 +63,8 @@ def open_workshop_by_code(session: Session, code: str) -> models.Workshop:
 def ballot(session: Session, code: str, voter_token: str | None) -> Ballot:
     """The themes of the open workshop, each saying whether this phone has voted for it."""
     workshop = open_workshop_by_code(session, code)
-    themes = session.exec(
-        select(models.WorkshopTheme)
-        .where(models.WorkshopTheme.workshop_id == workshop.id)
-        .order_by(col(models.WorkshopTheme.position), col(models.WorkshopTheme.id))
-    ).all()
+    assert workshop.id is not None
+    themes = themes_in_order(session, workshop.id)
     voted: set[int] = set()
     if voter_token:
         voted = set(

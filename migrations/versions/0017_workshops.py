@@ -9,32 +9,27 @@ from migrations.columns import create_table_with_index, foreign_key
 
 revision, down_revision = "0017", "0012"
 
-TEXT = sa.String(length=200)
-MOMENT = sa.DateTime(timezone=True)
+INTEGER, TEXT, JSON, DATE = sa.Integer(), sa.String(length=200), sa.JSON(), sa.Date()
+STATUS, MOMENT = sa.String(length=20), sa.DateTime(timezone=True)
 
 
-def _required(name: str, kind: Any) -> sa.Column[Any]:
-    return sa.Column(name, kind, nullable=False)
+def _not_null(**kinds: Any) -> list[sa.Column[Any]]:
+    """Columns in the order given, each of its type and required."""
+    return [sa.Column(name, kind, nullable=False) for name, kind in kinds.items()]
 
 
-def _optional(name: str, kind: Any) -> sa.Column[Any]:
-    return sa.Column(name, kind, nullable=True)
+def _nullable(**kinds: Any) -> list[sa.Column[Any]]:
+    return [sa.Column(name, kind, nullable=True) for name, kind in kinds.items()]
 
 
 def upgrade() -> None:
     create_table_with_index(
         "workshop",
         "programme_id",
-        _required("programme_id", sa.Integer()),
-        _required("title", TEXT),
-        _required("structure_ids", sa.JSON()),
-        _required("held_on", sa.Date()),
-        _required("place", TEXT),
-        _required("participants", sa.JSON()),
-        _required("status", sa.String(length=20)),
-        _required("vote_code", sa.String(length=12)),
-        _optional("created_by_user_id", sa.Integer()),
-        _required("created_at", MOMENT),
+        *_not_null(programme_id=INTEGER, title=TEXT, structure_ids=JSON, held_on=DATE, place=TEXT),
+        *_not_null(participants=JSON, status=STATUS, vote_code=sa.String(length=12)),
+        *_nullable(created_by_user_id=INTEGER),
+        *_not_null(created_at=MOMENT),
         foreign_key("workshop", "created_by_user_id", "user"),
         foreign_key("workshop", "programme_id", "programme"),
         unique=("vote_code",),
@@ -42,19 +37,15 @@ def upgrade() -> None:
     create_table_with_index(
         "workshop_theme",
         "workshop_id",
-        _required("workshop_id", sa.Integer()),
-        _required("title", TEXT),
-        _required("position", sa.Integer()),
-        _required("facilitator_dots", sa.Integer()),
+        *_not_null(workshop_id=INTEGER, title=TEXT, position=INTEGER, facilitator_dots=INTEGER),
         foreign_key("workshop_theme", "workshop_id", "workshop", "CASCADE"),
     )
     create_table_with_index(
         "workshop_card",
         "workshop_id",
-        _required("workshop_id", sa.Integer()),
-        _required("observation_id", sa.Uuid()),
-        _optional("theme_id", sa.Integer()),
-        _required("position", sa.Integer()),
+        *_not_null(workshop_id=INTEGER, observation_id=sa.Uuid()),
+        *_nullable(theme_id=INTEGER),
+        *_not_null(position=INTEGER),
         foreign_key("workshop_card", "observation_id", "observation", "CASCADE"),
         foreign_key("workshop_card", "theme_id", "workshop_theme", "SET NULL"),
         foreign_key("workshop_card", "workshop_id", "workshop", "CASCADE"),
@@ -63,36 +54,27 @@ def upgrade() -> None:
     create_table_with_index(
         "workshop_vote",
         "theme_id",
-        _required("theme_id", sa.Integer()),
-        _required("voter_hash", sa.String(length=64)),
-        _required("at", MOMENT),
+        *_not_null(theme_id=INTEGER, voter_hash=sa.String(length=64), at=MOMENT),
         foreign_key("workshop_vote", "theme_id", "workshop_theme", "CASCADE"),
         unique=("theme_id", "voter_hash"),
     )
     create_table_with_index(
         "workshop_note",
         "theme_id",
-        _required("theme_id", sa.Integer()),
-        _required("body", sa.String(length=2000)),
-        _optional("author_user_id", sa.Integer()),
-        _required("created_at", MOMENT),
+        *_not_null(theme_id=INTEGER, body=sa.String(length=2000)),
+        *_nullable(author_user_id=INTEGER),
+        *_not_null(created_at=MOMENT),
         foreign_key("workshop_note", "author_user_id", "user"),
         foreign_key("workshop_note", "theme_id", "workshop_theme", "CASCADE"),
     )
     create_table_with_index(
         "workshop_action",
         "workshop_id",
-        _required("workshop_id", sa.Integer()),
-        _required("title", TEXT),
-        _required("theme_ids", sa.JSON()),
-        _required("observation_ids", sa.JSON()),
-        _required("owner_role", TEXT),
-        _optional("due_on", sa.Date()),
-        _required("status", sa.String(length=20)),
-        _required("milestone_label", TEXT),
-        _optional("milestone_on", sa.Date()),
-        _required("created_at", MOMENT),
-        _required("updated_at", MOMENT),
+        *_not_null(workshop_id=INTEGER, title=TEXT, theme_ids=JSON, observation_ids=JSON, owner_role=TEXT),
+        *_nullable(due_on=DATE),
+        *_not_null(status=STATUS, milestone_label=TEXT),
+        *_nullable(milestone_on=DATE),
+        *_not_null(created_at=MOMENT, updated_at=MOMENT),
         foreign_key("workshop_action", "workshop_id", "workshop", "CASCADE"),
     )
 

@@ -1,0 +1,40 @@
+"""The A4 page every Vigie PDF is printed on: its margins, its author, and a footer saying what the document
+is, with the page number."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import IO, Any
+
+from reportlab.lib.colors import Color
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import cm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, SimpleDocTemplate
+
+MARGIN = 1.8 * cm
+
+
+def write_document(
+    destination: str | IO[bytes],
+    story: Sequence[Flowable],
+    title: str,
+    footer: str,
+    footer_colour: Color | None = None,
+) -> None:
+    """Lay ``story`` out on A4 pages into ``destination``, ``footer`` and the page number at each foot."""
+
+    def foot(canvas: Canvas, document: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 8)
+        if footer_colour is not None:
+            canvas.setFillColor(footer_colour)
+        canvas.drawString(MARGIN, 1.0 * cm, footer)
+        canvas.drawRightString(A4[0] - MARGIN, 1.0 * cm, f"page {document.page}")
+        canvas.restoreState()
+
+    margins: dict[str, Any] = dict.fromkeys(
+        ("leftMargin", "rightMargin", "topMargin", "bottomMargin"), MARGIN
+    )
+    document = SimpleDocTemplate(destination, pagesize=A4, title=title, author="Vigie", **margins)
+    document.build(list(story), onFirstPage=foot, onLaterPages=foot)
