@@ -27,6 +27,7 @@ from backend.admin.demo_data import (
     DemoSummary,
     build_demo,
 )
+from backend.auth.users import UserRole, create_user
 from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
@@ -70,6 +71,16 @@ def make_site(
     sequence.save()
     session.commit()
     return Site(programme.id, structure.id, [u.id or 0 for u in units], [p.id or 0 for p in people])
+
+
+def make_facilitator(
+    session: Session, email: str, password: str, programme_id: int, full_name: str = "Autre animatrice"
+) -> models.User:
+    """A facilitator account of one programme (e.g. another programme's, who must not see ours)."""
+    role = UserRole.FACILITATOR
+    return create_user(
+        session, email=email, full_name=full_name, role=role, password=password, programme_ids=[programme_id]
+    )
 
 
 def site_code(session: Session, site: Site, observer_index: int = 0) -> str:

@@ -12,12 +12,11 @@ from sqlmodel import Session, select
 
 from backend import models
 from backend.auth.access import visible_programme_ids, visible_structure_ids
-from backend.auth.users import UserRole, create_user
 from backend.sync.records import save_observation, visit_row
 from backend.sync.sequence import SequenceAllocator
 from shared import schema
 from tests.databases import DATABASE_KINDS
-from tests.factories import ADMIN, FACILITATOR, VIEWER, DemoWeb, demo_web
+from tests.factories import ADMIN, FACILITATOR, VIEWER, DemoWeb, demo_web, make_facilitator
 
 OTHER_FACILITATOR = "autre@programme.fr"
 PASSWORD = "un-mot-de-passe-solide"
@@ -64,14 +63,7 @@ def _other_programme(session: Session) -> Elsewhere:
     save_observation(session, observation, visit).server_seq = sequence.next()
     sequence.save()
     session.commit()
-    create_user(
-        session,
-        email=OTHER_FACILITATOR,
-        full_name="Autre animatrice",
-        role=UserRole.FACILITATOR,
-        password=PASSWORD,
-        programme_ids=[programme.id],
-    )
+    make_facilitator(session, OTHER_FACILITATOR, PASSWORD, programme.id)
     return Elsewhere(programme.id, structure.id, observation.id)
 
 

@@ -14,8 +14,7 @@ from sqlmodel import col, select
 
 from backend import models
 from backend.audit.actions import AuditAction
-from backend.auth.users import UserRole, create_user
-from tests.factories import FACILITATOR, VIEWER, Browser, DemoWeb
+from tests.factories import FACILITATOR, VIEWER, Browser, DemoWeb, make_facilitator
 
 OTHER_FACILITATOR = "animatrice@ailleurs.fr"
 PASSWORD = "un-mot-de-passe-solide"
@@ -39,14 +38,7 @@ def _other_facilitator(demo: DemoWeb) -> Browser:
             session.add(programme)
             session.commit()
             assert programme.id is not None
-            create_user(
-                session,
-                email=OTHER_FACILITATOR,
-                full_name="Autre animatrice",
-                role=UserRole.FACILITATOR,
-                password=PASSWORD,
-                programme_ids=[programme.id],
-            )
+            make_facilitator(session, OTHER_FACILITATOR, PASSWORD, programme.id)
     return demo.browser(OTHER_FACILITATOR, PASSWORD)
 
 

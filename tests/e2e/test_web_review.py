@@ -21,7 +21,7 @@ from backend.admin.demo_data import (
 )
 from backend.db import make_engine
 from tests.conftest import DemoSite
-from tests.e2e.browser import chromium
+from tests.e2e.browser import chromium, fill_sign_in
 from tests.factories import Tablet, enrolled_tablet, observation, tablet_client
 
 pytestmark = pytest.mark.browser
@@ -31,11 +31,7 @@ def _sign_in(browser: Browser, site: DemoSite, email: str) -> Page:
     page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="fr-FR")
     page.goto(site.url)
     expect(page).to_have_url(re.compile(r"/login"))
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
-    return page
+    return fill_sign_in(page, email, DEMO_PASSWORD)
 
 
 def enrolled_on(site: DemoSite, observer_id: int, structure_id: int) -> Tablet:

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from backend.admin.demo_data import DEMO_FACILITATOR_EMAIL, DEMO_PASSWORD
 from tests.conftest import DemoSite
-from tests.e2e.browser import chromium
+from tests.e2e.browser import chromium, fill_sign_in
 
 pytestmark = pytest.mark.browser
 STRUCTURE = "EHPAD Les Tilleuls"
@@ -21,11 +21,7 @@ STRUCTURE = "EHPAD Les Tilleuls"
 def _sign_in(browser: Browser, site: DemoSite) -> Page:
     page = browser.new_context(viewport={"width": 1360, "height": 900}, locale="fr-FR").new_page()
     page.goto(f"{site.url}/login")
-    page.get_by_label("Adresse e-mail").fill(DEMO_FACILITATOR_EMAIL)
-    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
-    return page
+    return fill_sign_in(page, DEMO_FACILITATOR_EMAIL, DEMO_PASSWORD)
 
 
 def _vote_from_a_phone(browser: Browser, site: DemoSite, code: str) -> None:
