@@ -1,4 +1,5 @@
-"""One column added to or dropped from a table, batch mode (SQLite rebuilds the table, PostgreSQL alters it).
+"""Building blocks of migrations: one column added to or dropped from a table, batch mode (SQLite rebuilds the
+table, PostgreSQL alters it); a table with an ``id`` key and one index; a foreign key named by the convention.
 
 Migrations that ran keep meaning what they meant: change nothing here, add a new helper instead.
 """

@@ -16,9 +16,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.admin.service import managed_programme
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
-from backend.auth.access import require_reviewer, visible_observation, visible_programme
+from backend.auth.access import visible_observation
 from backend.privacy.service import programme_glossary, refuse_identifiers
 from backend.problems import invalid, not_found
 from backend.workshops.scope import may_run, readable_workshop_ids, runnable_workshop, workshop_structure_ids
@@ -104,8 +105,7 @@ def create_workshop(
     participants: str = "",
     structure_ids: Collection[int] = (),
 ) -> models.Workshop:
-    require_reviewer(user)
-    programme = visible_programme(session, user, programme_id)
+    programme = managed_programme(session, user, programme_id)
     chosen = sorted(set(structure_ids))
     in_programme = set(
         session.exec(select(models.Structure.id).where(models.Structure.programme_id == programme_id)).all()
