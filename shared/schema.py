@@ -1,7 +1,9 @@
 """Visits and observations as both sides exchange them, with their validation rules.
 
 Validation checks codes against a taxonomy version: the current one by default, or the one
-passed as ``context={"taxonomy": ...}`` when a programme keeps an older grid.
+passed as ``context={"taxonomy": ...}`` (the grid version of the record's visit). Records read back
+from where they were already checked (the server's database, a pull, the tablet's store) pass
+``CODES_CHECKED``: their codes belong to a grid version the reader may not hold.
 """
 
 from __future__ import annotations
@@ -35,8 +37,14 @@ CODE_MAX_LENGTH = 40
 Code = Annotated[str, Field(min_length=1, max_length=CODE_MAX_LENGTH)]
 
 
-def taxonomy_from(info: ValidationInfo) -> Taxonomy:
+CODES_CHECKED: dict[str, Any] = {"codes_checked": True}
+
+
+def taxonomy_from(info: ValidationInfo) -> Taxonomy | None:
+    """The grid to check codes against; None when they were checked where the record comes from."""
     context = info.context if isinstance(info.context, dict) else {}
+    if context.get("codes_checked"):
+        return None
     taxonomy = context.get("taxonomy")
     return taxonomy if isinstance(taxonomy, Taxonomy) else current_taxonomy()
 
@@ -81,14 +89,16 @@ Version = Annotated[int, Field(ge=1, le=DB_INT_MAX), Strict()]
 Flag = Annotated[bool, Strict()]
 
 
-def check_code(taxonomy: Taxonomy, attribute: str, code: str) -> str:
+def check_code(taxonomy: Taxonomy | None, attribute: str, code: str) -> str:
+    if taxonomy is None:
+        return code
     known = taxonomy.category_codes if attribute == "category" else taxonomy.attribute(attribute).codes
     if code not in known:
         raise _error("unknown_code", code=code, attribute=attribute, version=taxonomy.version)
     return code
 
 
-def check_codes(taxonomy: Taxonomy, attribute: str, codes: list[str]) -> list[str]:
+def check_codes(taxonomy: Taxonomy | None, attribute: str, codes: list[str]) -> list[str]:
     seen: set[str] = set()
     for code in codes:
         check_code(taxonomy, attribute, code)
@@ -128,6 +138,11 @@ class Visit(SyncedRecord):
     structure_id: StrictRowId = Field(description="The device's structure (from enrolment).")
     unit_id: StrictRowId = Field(description="A unit of that structure (from pull).")
     observer_id: StrictRowId = Field(description="The device's observer (from enrolment).")
+    grid_version: StrictRowId | None = Field(
+        default=None,
+        description="The programme's grid version the visit is captured with (from pull); its observations "
+        "are checked against it. None: the programme's current version.",
+    )
     started_at: Moment
     ended_at: Moment | None = Field(default=None, description="Not before `started_at`.")
     observed_roles: list[Code] = Field(
@@ -203,6 +218,8 @@ class Observation(SyncedRecord):
             return None
         taxonomy = taxonomy_from(info)
         assert info.field_name is not None
+        if taxonomy is None:
+            return value
         check_code(taxonomy, info.field_name, value)
         applies_to = taxonomy.attribute(info.field_name).applies_to
         category = info.data.get("category")

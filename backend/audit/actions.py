@@ -37,6 +37,8 @@ class AuditAction(StrEnum):
     OBSERVER_CREATE = "observer.create"
     GLOSSARY_UPDATE = "programme.glossary"
     SMALL_CELLS_UPDATE = "programme.small_cells"
+    GRID_DRAFT = "programme.grid_draft"
+    GRID_PUBLISH = "programme.grid_publish"
 
     @property
     def label(self) -> str:
@@ -74,6 +76,8 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.OBSERVER_CREATE: "Observateur créé",
     AuditAction.GLOSSARY_UPDATE: "Mots jamais masqués modifiés",
     AuditAction.SMALL_CELLS_UPDATE: "Seuil des petits effectifs modifié",
+    AuditAction.GRID_DRAFT: "Brouillon de grille enregistré",
+    AuditAction.GRID_PUBLISH: "Version de grille publiée",
 }
 
 # The keys services write in ``details``, as an administrator reads them.
