@@ -154,13 +154,20 @@ def save_draft(
         row = models.GridVersion(programme_id=programme_id, number=number + 1, document=document)
     row.document = document
     row.updated_at = utcnow()
+    return _write(session, row, AuditAction.GRID_DRAFT, actor_user_id)
+
+
+def _write(
+    session: Session, row: models.GridVersion, action: AuditAction, actor_user_id: int | None
+) -> models.GridVersion:
+    """Save a version with its audit event in one transaction."""
     session.add(row)
     record_audit(
         session,
-        AuditAction.GRID_DRAFT,
+        action,
         actor_user_id=actor_user_id,
         target_type="programme",
-        target_id=programme_id,
+        target_id=row.programme_id,
         details={"version": row.number},
     )
     session.commit()
@@ -182,17 +189,7 @@ def publish(session: Session, programme_id: int, actor_user_id: int | None) -> m
         row.number = max(row.number, 2)
     row.published_at = utcnow()
     row.published_by_user_id = actor_user_id
-    session.add(row)
-    record_audit(
-        session,
-        AuditAction.GRID_PUBLISH,
-        actor_user_id=actor_user_id,
-        target_type="programme",
-        target_id=programme_id,
-        details={"version": row.number},
-    )
-    session.commit()
-    return row
+    return _write(session, row, AuditAction.GRID_PUBLISH, actor_user_id)
 
 
 def import_grid(

@@ -7,6 +7,7 @@ The checks that need data (a deleted code still in use) are in ``service.py``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from shared.messages import FieldError, message
@@ -73,14 +74,22 @@ def _code(item: dict[str, Any], place: str, seen: dict[str, str]) -> list[FieldE
     return []
 
 
+def _objects(
+    items: list[Any], prefix: str, problems: list[FieldError]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each item that is an object, with its place; the others are reported in ``problems``."""
+    for index, item in enumerate(items):
+        place = f"{prefix}[{index}]"
+        if isinstance(item, dict):
+            yield place, item
+        else:
+            problems.append(_problem(place, "grid_not_an_object"))
+
+
 def _categories(categories: list[Any]) -> list[FieldError]:
     problems: list[FieldError] = []
     seen: dict[str, str] = {}
-    for index, category in enumerate(categories):
-        place = f"categories[{index}]"
-        if not isinstance(category, dict):
-            problems.append(_problem(place, "grid_not_an_object"))
-            continue
+    for place, category in _objects(categories, "categories", problems):
         problems += _code(category, place, seen)
         problems += _labels(category, place)
         problems += _field(category, place, "timed", bool)
@@ -101,11 +110,7 @@ def _attributes(attributes: list[Any], categories: set[Any], active: set[Any]) -
             _problem("attributes", "grid_attribute_set", expected=expected, found=", ".join(map(str, found)))
         )
     seen: dict[str, str] = {}
-    for index, attribute in enumerate(attributes):
-        place = f"attributes[{index}]"
-        if not isinstance(attribute, dict):
-            problems.append(_problem(place, "grid_not_an_object"))
-            continue
+    for place, attribute in _objects(attributes, "attributes", problems):
         problems += _code(attribute, place, seen)
         problems += _labels(attribute, place)
         problems += _attribute_shape(attribute, place)
@@ -130,11 +135,7 @@ def _values(attribute: dict[str, Any], place: str) -> list[FieldError]:
         return [_problem(f"{place}.values", "grid_no_values", attribute=attribute.get("code"))]
     problems: list[FieldError] = []
     seen: dict[str, str] = {}
-    for index, value in enumerate(values):
-        value_place = f"{place}.values[{index}]"
-        if not isinstance(value, dict):
-            problems.append(_problem(value_place, "grid_not_an_object"))
-            continue
+    for value_place, value in _objects(values, f"{place}.values", problems):
         problems += _code(value, value_place, seen)
         problems += _labels(value, value_place)
         if attribute.get("code") == "severity" and value.get("code") not in SEVERITY_CODES:
@@ -166,11 +167,7 @@ def _mappings(mappings: Any, document: dict[str, Any]) -> list[FieldError]:
     if not isinstance(mappings, list):
         return [_problem("mappings", "grid_missing_field", name="mappings", expected="liste")]
     problems: list[FieldError] = []
-    for index, mapping in enumerate(mappings):
-        place = f"mappings[{index}]"
-        if not isinstance(mapping, dict):
-            problems.append(_problem(place, "grid_not_an_object"))
-            continue
+    for place, mapping in _objects(mappings, "mappings", problems):
         problems += _field(mapping, place, "attribute", str) + _field(mapping, place, "old", list)
         problems += _field(mapping, place, "new", list)
         attribute = mapping.get("attribute")
