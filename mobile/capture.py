@@ -33,16 +33,21 @@ def start_visit(
     now: datetime | None = None,
 ) -> Visit:
     at = now or _now()
-    visit = Visit(
-        id=uuid.uuid4(),
-        structure_id=structure_id,
-        unit_id=unit_id,
-        observer_id=observer_id,
-        started_at=at,
-        observed_roles=observed_roles,
-        context_note=context_note,
-        created_at=at,
-        updated_at=at,
+    grid_version = store.newest_grid_number()  # the visit keeps this grid to its end, whatever comes after
+    visit = Visit.model_validate(
+        {
+            "id": uuid.uuid4(),
+            "structure_id": structure_id,
+            "unit_id": unit_id,
+            "observer_id": observer_id,
+            "grid_version": grid_version,
+            "started_at": at,
+            "observed_roles": observed_roles,
+            "context_note": context_note,
+            "created_at": at,
+            "updated_at": at,
+        },
+        context={"taxonomy": grid} if (grid := store.grid(grid_version)) is not None else {},
     )
     store.begin_visit(visit)
     return visit
@@ -53,8 +58,9 @@ def log_observation(
 ) -> Observation:
     """One tap: an observation at this instant, on disk when this returns (a timed one starts its timer)."""
     at = now or _now()
-    observation = Observation(
-        id=uuid.uuid4(), visit_id=visit_id, occurred_at=at, category=category, created_at=at, updated_at=at
+    fields = {"id": uuid.uuid4(), "visit_id": visit_id, "occurred_at": at, "category": category}
+    observation = Observation.model_validate(
+        {**fields, "created_at": at, "updated_at": at}, context=store.checks(store.visit(visit_id))
     )
     store.save_observation(observation)
     return observation
