@@ -4,6 +4,7 @@ check what tablets push. The only module that reads or writes ``grid_version``."
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
@@ -12,6 +13,7 @@ from sqlmodel import Session, col, select
 from backend import models
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
+from backend.auth.access import require_reviewer, visible_programme
 from backend.db_types import utcnow
 from backend.errors import ErrorDetail
 from backend.grids.validation import grid_problems
@@ -122,16 +124,50 @@ def draft(session: Session, programme_id: int) -> models.GridVersion | None:
     ).first()
 
 
-def editable_document(session: Session, programme_id: int) -> tuple[int, dict[str, Any], bool]:
-    """What the editor opens: the draft if there is one, else a copy of the current version.
+@dataclass(frozen=True)
+class GridEditor:
+    """What the editor page shows: the document being edited and the versions already published."""
 
-    Returns the number the document will have once published, the document, and whether it is a draft.
-    """
+    programme: models.Programme
+    number: int  # the number the document gets once published
+    document: dict[str, Any]
+    is_draft: bool
+    published: list[models.GridVersion]
+
+
+def grid_editor(session: Session, user: models.User, programme_id: int) -> GridEditor:
+    """The draft if there is one, else a copy of the current version (admins and the programme's
+    facilitators only)."""
+    programme = _managed(session, user, programme_id)
     existing = draft(session, programme_id)
+    published = published_versions(session, programme_id)
     if existing is not None:
-        return existing.number, dict(existing.document), True
+        return GridEditor(programme, existing.number, dict(existing.document), True, published)
     number, document = current_version(session, programme_id)
-    return number + 1, {k: v for k, v in document.items() if k != "mappings"}, False
+    copy = {k: v for k, v in document.items() if k not in ("mappings", "version")}
+    return GridEditor(programme, number + 1, copy, False, published)
+
+
+def _managed(session: Session, user: models.User, programme_id: int) -> models.Programme:
+    require_reviewer(user)
+    return visible_programme(session, user, programme_id)
+
+
+def save_draft_by(
+    session: Session, user: models.User, programme_id: int, document: Any
+) -> models.GridVersion:
+    _managed(session, user, programme_id)
+    return save_draft(session, programme_id, document, user.id)
+
+
+def publish_by(session: Session, user: models.User, programme_id: int) -> models.GridVersion:
+    _managed(session, user, programme_id)
+    return publish(session, programme_id, user.id)
+
+
+def export_by(session: Session, user: models.User, programme_id: int, number: int) -> dict[str, Any]:
+    _managed(session, user, programme_id)
+    return export_document(session, programme_id, number)
 
 
 def _refuse(problems: list[FieldError]) -> None:
