@@ -11,11 +11,11 @@ from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from backend import models
-from backend.admin.demo_data import DEMO_FACILITATOR_EMAIL, DEMO_PASSWORD
+from backend.admin.demo_data import DEMO_FACILITATOR_EMAIL
 from backend.db import make_engine
 from tests.conftest import DemoSite
 from tests.e2e.browser import chromium
-from tests.e2e.test_web_review import enrolled_on
+from tests.e2e.test_web_review import _sign_in, enrolled_on
 
 pytestmark = pytest.mark.browser
 
@@ -23,15 +23,8 @@ pytestmark = pytest.mark.browser
 def test_facilitator_edits_the_grid_with_the_keyboard_and_publishes_it(
     demo_site: DemoSite, artifacts: Path
 ) -> None:
-    shots = artifacts / "web"
-    shots.mkdir(exist_ok=True)
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="fr-FR")
-        page.goto(demo_site.url)
-        page.get_by_label("Adresse e-mail").fill(DEMO_FACILITATOR_EMAIL)
-        page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-        page.get_by_label("Mot de passe").press("Enter")
-        expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+        page = _sign_in(browser, demo_site, DEMO_FACILITATOR_EMAIL)
 
         page.goto(f"{demo_site.url}/admin/programmes/1")
         page.get_by_role("link", name="grille d'observation").click()
@@ -39,7 +32,7 @@ def test_facilitator_edits_the_grid_with_the_keyboard_and_publishes_it(
         expect(
             page.get_by_role("heading", name="Matrice d'exclusion : quels attributs pour quelles catégories")
         ).to_be_visible()
-        page.screenshot(path=str(shots / "20-grid-editor.png"), full_page=True)
+        page.screenshot(path=str(artifacts / "grid-editor-0-editor.png"), full_page=True)
 
         # A new category, typed field after field with Tab as a keyboard user does.
         page.get_by_label("Code de la nouvelle catégorie").focus()
@@ -60,7 +53,7 @@ def test_facilitator_edits_the_grid_with_the_keyboard_and_publishes_it(
         page.get_by_role("button", name="Enregistrer le brouillon").click()
         expect(page.get_by_role("alert")).to_contain_text("Grille refusée : 1 problème(s) à corriger.")
         expect(page.locator("#category-0-fr-problem")).to_have_text("Libellé en français manquant.")
-        page.screenshot(path=str(shots / "21-grid-editor-problem.png"), full_page=True)
+        page.screenshot(path=str(artifacts / "grid-editor-1-editor-problem.png"), full_page=True)
 
         page.get_by_role("link", name="categories[0].fr").click()
         expect(page.get_by_label("Libellé en français de la catégorie interruption")).to_be_focused()
@@ -72,12 +65,12 @@ def test_facilitator_edits_the_grid_with_the_keyboard_and_publishes_it(
             page.get_by_label(re.compile(r"^« Effet.* » pour « Connexion / authentification »$"))
         ).not_to_be_checked()
         expect(page.get_by_label(re.compile(r"^« Effet.* » pour « Robot de soins »$"))).to_be_checked()
-        page.screenshot(path=str(shots / "22-grid-editor-draft.png"), full_page=True)
+        page.screenshot(path=str(artifacts / "grid-editor-2-editor-draft.png"), full_page=True)
 
         page.get_by_role("button", name="Publier la version 2").click()
         expect(page.get_by_role("status")).to_contain_text("Version 2 publiée")
         expect(page.get_by_role("link", name="télécharger (JSON)")).to_have_count(2)
-        page.screenshot(path=str(shots / "23-grid-published.png"), full_page=True)
+        page.screenshot(path=str(artifacts / "grid-editor-3-published.png"), full_page=True)
 
     engine = make_engine(demo_site.database_url)
     with Session(engine) as session:
