@@ -278,6 +278,8 @@ def deleted_codes_in_use(session: Session, programme_id: int, document: dict[str
     Codes are stable: a category no longer wanted is archived (kept valid for old data), not deleted.
     """
     now = _codes(document)
+    for mapping in document.get("mappings", []):  # merged or split away: counted under their new codes
+        now.setdefault(str(mapping["attribute"]), set()).update(map(str, mapping["old"]))
     earlier: dict[str, set[str]] = {}
     documents = [dict(v.document) for v in published_versions(session, programme_id)]
     for old in map(_codes, documents or [starting_document(_shipped(session, programme_id))]):
@@ -322,6 +324,41 @@ def _uses(session: Session, structures: Any, attribute: str, code: str) -> int:
             )
         )
     return int(session.exec(query).one())
+
+
+def _documents(session: Session, programme_id: int) -> list[dict[str, Any]]:
+    """Every published version's document, oldest first (the shipped grid when none is kept yet)."""
+    documents = [dict(v.document) for v in published_versions(session, programme_id)]
+    return documents or [current_version(session, programme_id)[1]]
+
+
+def grid_labels(session: Session, programme_id: int) -> dict[str, dict[str, str]]:
+    """French labels by attribute and code of every code the programme's versions ever had (the newest
+    label of each), so that rows captured with an older version read as well as new ones."""
+    labels: dict[str, dict[str, str]] = {"category": {}}
+    for document in _documents(session, programme_id):
+        labels["category"].update({str(c["code"]): str(c["fr"]) for c in document["categories"]})
+        for attribute in document["attributes"]:
+            values = {str(v["code"]): str(v["fr"]) for v in attribute["values"]}
+            labels.setdefault(str(attribute["code"]), {}).update(values)
+    return labels
+
+
+def code_merges(session: Session, programme_id: int) -> dict[str, dict[str, str]]:
+    """By attribute, what each merged code of an earlier version counts as today (merges followed through
+    every later version: a → b in version 2 then b → c in version 3 makes a count as c)."""
+    merges: dict[str, dict[str, str]] = {}
+    for document in _documents(session, programme_id):
+        for mapping in document.get("mappings", []):
+            if len(mapping["new"]) != 1:
+                continue  # a split cannot divide old counts: old rows keep their code
+            target = str(mapping["new"][0])
+            by_code = merges.setdefault(str(mapping["attribute"]), {})
+            for old, new in list(by_code.items()):
+                if new in mapping["old"]:
+                    by_code[old] = target
+            by_code.update({str(old): target for old in mapping["old"] if old != target})
+    return merges
 
 
 def tool_names(document: dict[str, Any]) -> list[str]:

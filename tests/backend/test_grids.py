@@ -14,10 +14,14 @@ from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from backend import models
+from backend.auth.users import UserRole, create_user
 from backend.cli import app
+from backend.dashboards.service import programme_dashboard
 from backend.errors import ApiError
+from backend.exports.rows import ExportScope, iter_export_rows
 from backend.grids.service import current_version, export_document, publish, save_draft, starting_document
 from backend.grids.validation import grid_problems
+from backend.review.filters import ObservationFilter
 from backend.settings import get_settings
 from tests.factories import Site, Tablet, observation
 
@@ -253,3 +257,63 @@ def test_grid_import_reports_every_problem_with_its_place_in_french(
     broken = runner.invoke(app, ["grid", "import", "--programme", str(site.programme_id), str(file)])
     assert broken.exit_code == 1
     assert "ligne 2, colonne 18 : JSON invalide" in broken.output
+
+
+def test_a_merge_recorded_in_the_new_version_is_followed_by_dashboards_and_exports_carry_versions(
+    session: Session, site: Site, tablet: Tablet
+) -> None:
+    old_visit = tablet.visit()
+    old = [{"category": "paper"}, {"category": "equipment"}, {"category": "login"}]
+    pushed = tablet.push(
+        tablet.mutation("visit", old_visit),
+        *(
+            tablet.mutation("observation", observation(old_visit["id"], interruption_source=None, **o))
+            for o in old
+        ),
+    ).json()["results"]
+    assert {r["status"] for r in pushed} == {"applied"}
+
+    merged = shipped()
+    merged["categories"] = [c for c in merged["categories"] if c["code"] not in ("paper", "equipment")]
+    merged["categories"].append(
+        {
+            "code": "material",
+            "colour": "#455A64",
+            "timed": False,
+            "fr": "Matériel et papier",
+            "en": "Material",
+        }
+    )
+    merged["mappings"] = [{"attribute": "category", "old": ["paper", "equipment"], "new": ["material"]}]
+    save_draft(session, site.programme_id, merged, actor_user_id=None)
+    assert (
+        publish(session, site.programme_id, actor_user_id=None).number == 2
+    )  # merged codes are not deletions
+
+    new_visit = tablet.visit(grid_version=2)
+    results = tablet.push(
+        tablet.mutation("visit", new_visit),
+        tablet.mutation(
+            "observation", observation(new_visit["id"], category="material", interruption_source=None)
+        ),
+        tablet.mutation(
+            "observation", observation(new_visit["id"], category="paper", interruption_source=None)
+        ),
+    ).json()["results"]
+    assert [r["status"] for r in results] == ["applied", "applied", "rejected"]  # gone from version 2
+
+    admin = create_user(
+        session, email="admin@grille.test", full_name="Admin", role=UserRole.ADMIN, password="x" * 12
+    )
+    dashboard = programme_dashboard(session, admin, site.programme_id, ObservationFilter())
+    counts = {c.code: (c.label, c.count) for c in dashboard.by_category if c.count}
+    assert counts == {"material": ("Matériel et papier", 3), "login": ("Connexion / authentification", 1)}
+
+    scope = ExportScope(criteria=ObservationFilter(programme_id=site.programme_id))
+    rows = {(r.category_code, r.category, r.grid_version) for r in iter_export_rows(session, scope)}
+    assert rows == {
+        ("paper", "Papier / impression", 1),  # rows keep the code and label they were captured with
+        ("equipment", "Matériel indisponible ou inadapté", 1),
+        ("login", "Connexion / authentification", 1),
+        ("material", "Matériel et papier", 2),
+    }
