@@ -3,7 +3,7 @@ check what tablets push. The only module that reads or writes ``grid_version``."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -342,6 +342,41 @@ def grid_labels(session: Session, programme_id: int) -> dict[str, dict[str, str]
             values = {str(v["code"]): str(v["fr"]) for v in attribute["values"]}
             labels.setdefault(str(attribute["code"]), {}).update(values)
     return labels
+
+
+UNKNOWN_COLOUR = "#546E7A"
+
+
+@dataclass(frozen=True)
+class GridTerms:
+    """How pages name and colour codes for a reader: every version of the grids of the programmes they
+    read, and the current grid (of their one programme) for the filters' choices."""
+
+    labels: dict[str, dict[str, str]]
+    colours: dict[str, str]
+    taxonomy: Taxonomy
+
+    def label(self, attribute: str, code: object) -> str:
+        """The French label of a code; unknown codes are shown as they are, none as a dash."""
+        if code is None or code == "":
+            return "—"
+        return self.labels.get(attribute, {}).get(str(code), str(code))
+
+    def colour(self, code: str) -> str:
+        return self.colours.get(code, UNKNOWN_COLOUR)
+
+
+def grid_terms(session: Session, programme_ids: Collection[int]) -> GridTerms:
+    labels: dict[str, dict[str, str]] = {}
+    colours: dict[str, str] = {}
+    for programme_id in sorted(programme_ids):
+        for attribute, by_code in grid_labels(session, programme_id).items():
+            labels.setdefault(attribute, {}).update(by_code)
+        for document in _documents(session, programme_id):
+            colours.update({str(c["code"]): str(c["colour"]) for c in document["categories"]})
+    one = len(programme_ids) == 1
+    taxonomy = current_taxonomy_of(session, next(iter(programme_ids))) if one else current_taxonomy()
+    return GridTerms(labels=labels, colours=colours, taxonomy=taxonomy)
 
 
 def code_merges(session: Session, programme_id: int) -> dict[str, dict[str, str]]:

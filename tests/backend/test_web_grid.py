@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.databases import DATABASE_KINDS
-from tests.factories import FACILITATOR, VIEWER, DemoWeb, demo_web
+from tests.factories import FACILITATOR, VIEWER, DemoWeb, demo_web, observation
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)
@@ -89,6 +89,16 @@ def test_facilitator_adds_a_category_and_ticks_it_out_of_an_attribute_then_publi
     ]
     download = browser.get(f"{editor}/versions/2")
     assert download.json()["version"] == "2"
+
+    # Captured with version 2, the new category reads with its label in the review pages and filters.
+    visit = tablet.visit(grid_version=2)
+    robot = observation(visit["id"], category="robot", interruption_source=None, effect="negative")
+    results = tablet.push(tablet.mutation("visit", visit), tablet.mutation("observation", robot)).json()
+    assert [r["status"] for r in results["results"]] == ["applied", "applied"]
+    listing = browser.get("/observations?category=robot").text
+    assert '<option value="robot" selected>Robot de soins</option>' in listing
+    row = listing[listing.find("swatch") :][:400]
+    assert "#00695C" in row and "Robot de soins<br>" in row, row
 
 
 def test_problems_are_shown_beside_their_fields_and_nothing_is_saved(site: DemoWeb) -> None:
