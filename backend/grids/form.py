@@ -72,7 +72,28 @@ def document_from_form(form: Mapping[str, str], previous: dict[str, Any]) -> dic
         attributes.append({**edited, "values": values})
     document = {**previous, "categories": categories, "attributes": attributes}
     document["description"] = _labels(form, "description")
+    document.pop("mappings", None)
+    if mappings := _mappings(form):
+        document["mappings"] = mappings
     return document
+
+
+def _codes(form: Mapping[str, str], name: str) -> list[str]:
+    return [code for code in _text(form, name).replace(",", " ").split() if code]
+
+
+def _mappings(form: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Merges (several old codes → one) and splits (one → several), one row each."""
+    count = _text(form, "mapping-count")
+    mappings = []
+    for index in range(min(int(count), 100) if count.isdigit() else 0):
+        row = f"mapping-{index}"
+        old, new = _codes(form, f"{row}-old"), _codes(form, f"{row}-new")
+        if old or new:
+            mappings.append(
+                {"attribute": _text(form, f"{row}-attribute") or "category", "old": old, "new": new}
+            )
+    return mappings
 
 
 def field_name(place: str, document: dict[str, Any]) -> str:
@@ -88,4 +109,6 @@ def field_name(place: str, document: dict[str, Any]) -> str:
         if len(parts) >= 5 and parts[2] == "values":
             return f"value-{code}-{parts[3]}-{parts[4]}"
         return f"attribute-{code}-{parts[2]}" if len(parts) >= 3 else f"attribute-{code}-fr"
+    if parts[0] == "mappings" and len(parts) >= 3:
+        return f"mapping-{parts[1]}-{parts[2]}"
     return place

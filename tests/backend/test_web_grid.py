@@ -126,3 +126,35 @@ def test_the_editor_is_for_the_programme_s_facilitators_and_admins_only(site: De
     assert viewer.get(editor).status_code == 403
     assert viewer.form(f"{editor}/publish").status_code == 403
     assert site.browser(FACILITATOR).get("/admin/programmes/999/grid").status_code == 404
+
+
+def test_a_merge_typed_in_the_editor_lets_old_codes_go_and_the_dashboard_counts_them_under_the_new_one(
+    site: DemoWeb,
+) -> None:
+    browser = site.browser(FACILITATOR)
+    programme = site.summary.programme_id
+    editor = f"/admin/programmes/{programme}/grid"
+    before = browser.api("GET", f"/api/v1/programmes/{programme}/dashboard").json()["by_category"]
+    counted = {c["code"]: c["count"] for c in before}
+    assert counted["paper"] and counted["equipment"]
+
+    fields = EditorForm(browser.get(editor).text).fields
+    rows = int(fields["category-count"])
+    for index in range(rows - 1):  # the two merged categories leave the grid: their rows are emptied
+        if fields[f"category-{index}-code"] in ("paper", "equipment"):
+            fields[f"category-{index}-code"] = fields[f"category-{index}-fr"] = ""
+    new_row = f"category-{rows - 1}"
+    fields.update(
+        {f"{new_row}-code": "material", f"{new_row}-fr": "Matériel et papier", f"{new_row}-colour": "#6D4C41"}
+    )
+    fields.update(
+        {"mapping-0-attribute": "category", "mapping-0-old": "paper, equipment", "mapping-0-new": "material"}
+    )
+    fields.pop("csrf_token", None)
+    assert browser.form(editor, fields).status_code == 303
+    assert browser.form(f"{editor}/publish").status_code == 303
+
+    after = browser.api("GET", f"/api/v1/programmes/{programme}/dashboard").json()["by_category"]
+    merged = {c["code"]: (c["label"], c["count"]) for c in after}
+    assert merged["material"] == ("Matériel et papier", counted["paper"] + counted["equipment"])
+    assert "paper" not in merged and "equipment" not in merged
