@@ -190,6 +190,10 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "archivez-le au lieu de le supprimer.",
         "en": "Code '{code}' ({attribute}) was deleted but {count} record(s) use it: archive it instead.",
     },
+    "grid_missing_sheet": {
+        "fr": "Feuille « {sheet} » manquante dans le classeur (disposition XLSForm : survey, choices).",
+        "en": "Sheet '{sheet}' missing from the workbook (XLSForm layout: survey, choices).",
+    },
     "grid_invalid": {
         "fr": "Grille refusée : {count} problème(s) à corriger.",
         "en": "Grid refused: {count} problem(s) to correct.",

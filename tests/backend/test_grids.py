@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
@@ -21,6 +22,7 @@ from backend.errors import ApiError
 from backend.exports.rows import ExportScope, iter_export_rows
 from backend.grids.service import current_version, export_document, publish, save_draft, starting_document
 from backend.grids.validation import grid_problems
+from backend.grids.xlsx import read_grid_xlsx, write_grid_xlsx
 from backend.review.filters import ObservationFilter
 from backend.settings import get_settings
 from tests.factories import Site, Tablet, observation
@@ -317,3 +319,56 @@ def test_a_merge_recorded_in_the_new_version_is_followed_by_dashboards_and_expor
         ("login", "Connexion / authentification", 1),
         ("material", "Matériel et papier", 2),
     }
+
+
+def test_a_grid_goes_to_a_spreadsheet_like_xlsform_and_comes_back_the_same(tmp_path: Path) -> None:
+    document = with_robot_category(shipped())
+    document["categories"][0]["help"] = {"fr": "Toute interruption de la tâche", "en": "Any interruption"}
+    document["categories"][7]["archived"] = True
+    document["mappings"] = [{"attribute": "category", "old": ["paper"], "new": ["robot"]}]
+    file = tmp_path / "grille.xlsx"
+    write_grid_xlsx(document, file)
+
+    workbook = load_workbook(file)
+    assert workbook.sheetnames == ["survey", "choices", "mappings", "settings"]
+    choices = [[cell.value for cell in row] for row in workbook["choices"].iter_rows()]
+    assert choices[0][:4] == ["list_name", "name", "label::Français (fr)", "label::English (en)"]
+    assert choices[1][:4] == ["category", "interruption", "Interruption", "Interruption"]
+    assert ["role", "ide", "IDE", "Registered nurse"] in [row[:4] for row in choices]
+    survey = [[cell.value for cell in row] for row in workbook["survey"].iter_rows()]
+    assert survey[1][:2] == ["select_one role", "role"]
+
+    read, problems, _places = read_grid_xlsx(file)
+    assert problems == []
+    assert read == document
+
+
+def test_grid_import_of_a_spreadsheet_names_the_rows_of_its_problems(
+    cli_database: str, site: Site, tmp_path: Path
+) -> None:
+    document = shipped()
+    document["categories"][2]["fr"] = ""
+    document["attributes"][1]["values"][1]["code"] = document["attributes"][1]["values"][0]["code"]
+    file = tmp_path / "grille.xlsx"
+    write_grid_xlsx(document, file)
+    result = runner.invoke(app, ["grid", "import", "--programme", str(site.programme_id), str(file)])
+    assert result.exit_code == 1
+    assert "choices, ligne 4 (fr) : Libellé en français manquant." in result.output
+    first_tool_line = 2 + len(document["categories"]) + len(document["attributes"][0]["values"])
+    assert (
+        f"choices, ligne {first_tool_line + 1} (code) : Le code « patient_record » est déjà utilisé"
+        in result.output
+    )
+
+    good = tmp_path / "bonne.xlsx"
+    write_grid_xlsx(with_robot_category(shipped()), good)
+    published = runner.invoke(
+        app, ["grid", "import", "--programme", str(site.programme_id), str(good), "--publish"]
+    )
+    assert "Grille version 2 du programme" in published.output and "publiée" in published.output
+    exported = tmp_path / "export.xlsx"
+    assert (
+        runner.invoke(app, ["grid", "export", "--programme", str(site.programme_id), str(exported)]).exit_code
+        == 0
+    )
+    assert read_grid_xlsx(exported)[0]["categories"][-1]["code"] == "robot"
