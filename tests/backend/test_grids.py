@@ -15,14 +15,24 @@ from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from backend import models
+from backend.admin.service import create_programme
 from backend.auth.users import UserRole, create_user
 from backend.cli import app
 from backend.dashboards.service import programme_dashboard
 from backend.errors import ApiError
 from backend.exports.rows import ExportScope, iter_export_rows
-from backend.grids.service import current_version, export_document, publish, save_draft, starting_document
+from backend.grids.service import (
+    current_version,
+    export_document,
+    publish,
+    published_versions,
+    save_draft,
+    starting_document,
+)
 from backend.grids.validation import grid_problems
 from backend.grids.xlsx import read_grid_xlsx, write_grid_xlsx
+from backend.privacy.detector import mask_notes
+from backend.privacy.service import programme_glossary
 from backend.review.filters import ObservationFilter
 from backend.settings import get_settings
 from tests.factories import Site, Tablet, observation
@@ -372,3 +382,30 @@ def test_grid_import_of_a_spreadsheet_names_the_rows_of_its_problems(
         == 0
     )
     assert read_grid_xlsx(exported)[0]["categories"][-1]["code"] == "robot"
+
+
+def test_a_new_programme_starts_from_the_shipped_grid_as_its_published_version_1(session: Session) -> None:
+    admin = create_user(
+        session, email="admin@grille.test", full_name="Admin", role=UserRole.ADMIN, password="x" * 12
+    )
+    programme = create_programme(session, admin, "ACIA Bretagne", None, "2026.1")
+    assert programme.id is not None
+    versions = published_versions(session, programme.id)
+    assert [(v.number, v.document) for v in versions] == [(1, starting_document("2026.1"))]
+
+
+def test_the_tools_of_the_current_grid_are_never_masked_in_the_programme_s_notes(
+    session: Session, site: Site
+) -> None:
+    assert "Orbis" not in programme_glossary(session, site.programme_id)
+    document = shipped()
+    tools = next(a for a in document["attributes"] if a["code"] == "tool")
+    tools["values"].append({"code": "orbis", "fr": "Logiciel Orbis", "en": "Orbis software"})
+    save_draft(session, site.programme_id, document, actor_user_id=None)
+    assert "Orbis" not in programme_glossary(session, site.programme_id)  # a draft changes nothing yet
+    publish(session, site.programme_id, actor_user_id=None)
+    glossary = programme_glossary(session, site.programme_id)
+    assert {"Logiciel Orbis", "Orbis"} <= set(glossary)
+    assert mask_notes(["Orbis plante encore, Mme Durand attend"], glossary)[0].startswith(
+        "Orbis plante encore"
+    )
