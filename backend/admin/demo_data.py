@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from backend import models
 from backend.auth.users import UserRole, create_user
-from backend.grids.service import seed_programme_grid
+from backend.grids.versions import seed_programme_grid
 from backend.sync.records import save_observation, visit_row
 from backend.sync.sequence import SequenceAllocator
 from shared import schema

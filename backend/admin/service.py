@@ -28,7 +28,7 @@ from backend.auth.access import (
 )
 from backend.auth.users import UserError, UserRole, create_user
 from backend.auth.web_sessions import close_other_sessions
-from backend.grids.service import seed_programme_grid
+from backend.grids.versions import seed_programme_grid
 from backend.problems import invalid, not_found
 from backend.sync.devices import IssuedCode, create_enrolment_code, enrolment_uri, revoke_device
 from backend.sync.enrolment_qr import qr_svg

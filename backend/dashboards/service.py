@@ -24,7 +24,8 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.auth.access import visible_programme, visible_structure, visible_structure_ids
-from backend.grids.service import code_merges, current_taxonomy_of
+from backend.grids.terms import code_merges
+from backend.grids.versions import current_taxonomy_of
 from backend.review.filters import ObservationFilter, apply_observation_filter
 from shared.taxonomy import Taxonomy
 

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.exports.pseudonyms import Pseudonyms, build_pseudonyms
-from backend.grids.service import grid_labels
+from backend.grids.terms import grid_labels
 from backend.privacy.service import note_for_export
 from backend.review.filters import ObservationFilter, apply_observation_filter
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus

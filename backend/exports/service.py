@@ -34,7 +34,8 @@ from backend.exports.rows import (
 from backend.exports.small_cells import protected_rows, small_cells, threshold_for
 from backend.exports.summary import discussion_cards, workshop_figures
 from backend.exports.xlsx import write_xlsx
-from backend.grids.service import current_taxonomy_of, grid_labels
+from backend.grids.terms import grid_labels
+from backend.grids.versions import current_taxonomy_of
 from backend.problems import detail, invalid_fields
 from backend.review.filters import check_filter_scope, filters_on_record
 from shared.taxonomy import current_taxonomy

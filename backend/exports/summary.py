@@ -24,7 +24,8 @@ from backend.exports.rows import (
     export_programme_ids,
     iter_export_rows,
 )
-from backend.grids.service import code_merges, current_taxonomy_of
+from backend.grids.terms import code_merges
+from backend.grids.versions import current_taxonomy_of
 from backend.review.filters import apply_observation_filter
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
 from shared.taxonomy import Taxonomy, current_taxonomy

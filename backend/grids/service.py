@@ -1,14 +1,12 @@
-"""A programme's grid: its published versions (immutable), its draft, publishing, and the grids that
-check what tablets push. The only module that reads or writes ``grid_version``."""
+"""Changing a programme's grid: the editor's draft, publishing it as an immutable version, import and export.
+With versions.py (reading them), the only module that touches ``grid_version``."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from backend import models
 from backend.audit.actions import AuditAction
@@ -16,112 +14,17 @@ from backend.audit.service import record_audit
 from backend.auth.access import require_reviewer, visible_programme
 from backend.db_types import utcnow
 from backend.errors import ErrorDetail
+from backend.grids.usage import deleted_codes_in_use
 from backend.grids.validation import grid_problems
-from backend.problems import invalid_fields, not_found, problem
-from shared.messages import FieldError, message
-from shared.taxonomy import (
-    Taxonomy,
-    UnknownTaxonomyVersionError,
-    current_taxonomy,
-    load_taxonomy,
-    parse_taxonomy,
+from backend.grids.versions import (
+    current_version,
+    draft,
+    programme_taxonomies,
+    published_versions,
+    seed_programme_grid,
 )
-
-
-def starting_document(shipped_version: str | None = None) -> dict[str, Any]:
-    """What a new programme's grid starts from: a shipped grid (the current ACIA grid by default)."""
-    try:
-        taxonomy = load_taxonomy(shipped_version) if shipped_version else current_taxonomy()
-    except UnknownTaxonomyVersionError:
-        taxonomy = current_taxonomy()
-    return taxonomy.as_dict()
-
-
-def grid_taxonomy(number: int, document: dict[str, Any]) -> Taxonomy:
-    """A version as the checks and pages use it; its ``version`` is the version's number."""
-    return parse_taxonomy({**document, "version": str(number)})
-
-
-def seed_programme_grid(session: Session, programme: models.Programme) -> models.GridVersion:
-    """Version 1 of a new programme: the shipped grid it names, published at once (caller commits)."""
-    assert programme.id is not None
-    first = models.GridVersion(
-        programme_id=programme.id,
-        number=1,
-        published_at=utcnow(),
-        document=starting_document(programme.taxonomy_version),
-    )
-    session.add(first)
-    return first
-
-
-def published_versions(session: Session, programme_id: int) -> list[models.GridVersion]:
-    return list(
-        session.exec(
-            select(models.GridVersion)
-            .where(
-                models.GridVersion.programme_id == programme_id,
-                col(models.GridVersion.published_at).is_not(None),
-            )
-            .order_by(col(models.GridVersion.number))
-        ).all()
-    )
-
-
-def current_version(session: Session, programme_id: int) -> tuple[int, dict[str, Any]]:
-    """The programme's newest published version: its number and document.
-
-    A programme created before grids were kept in the database (or by a test building rows by hand)
-    has its shipped grid as version 1."""
-    row = session.exec(
-        select(models.GridVersion.number, models.GridVersion.document)
-        .where(
-            models.GridVersion.programme_id == programme_id, col(models.GridVersion.published_at).is_not(None)
-        )
-        .order_by(col(models.GridVersion.number).desc())
-        .limit(1)
-    ).first()
-    if row is not None:
-        return row[0], dict(row[1])
-    programme = session.get(models.Programme, programme_id)
-    return 1, starting_document(programme.taxonomy_version if programme else None)
-
-
-def current_taxonomy_of(session: Session, programme_id: int) -> Taxonomy:
-    number, document = current_version(session, programme_id)
-    return grid_taxonomy(number, document)
-
-
-def programme_taxonomies(
-    session: Session, programme_id: int, numbers: Iterable[int | None]
-) -> dict[int | None, Taxonomy]:
-    """The published versions ``numbers`` of the programme (None: the current one), in one query.
-
-    A number the programme has not published is missing from the answer: records naming it are refused.
-    """
-    wanted = {n for n in numbers if n is not None}
-    current_number, current_document = current_version(session, programme_id)
-    grids: dict[int | None, Taxonomy] = {None: grid_taxonomy(current_number, current_document)}
-    grids[current_number] = grids[None]
-    wanted.discard(current_number)
-    if wanted:
-        rows = session.exec(
-            select(models.GridVersion.number, models.GridVersion.document).where(
-                models.GridVersion.programme_id == programme_id,
-                col(models.GridVersion.published_at).is_not(None),
-                col(models.GridVersion.number).in_(wanted),
-            )
-        ).all()
-        grids.update({number: grid_taxonomy(number, dict(document)) for number, document in rows})
-    return grids
-
-
-def draft(session: Session, programme_id: int) -> models.GridVersion | None:
-    return session.exec(
-        select(models.GridVersion).where(
-            models.GridVersion.programme_id == programme_id, col(models.GridVersion.published_at).is_(None)
-        )
-    ).first()
+from backend.problems import invalid_fields, not_found, problem
+from shared.messages import FieldError
 
 
 @dataclass(frozen=True)
@@ -252,153 +155,3 @@ def export_document(session: Session, programme_id: int, number: int | None = No
             raise problem(404, "unknown_grid_version", number=number)
         return grids[number].as_dict()
     return {**document, "version": str(number)}
-
-
-# --- codes in use ---------------------------------------------------------------------------------
-
-_SINGLE_COLUMNS = {
-    "category": models.Observation.category,
-    "role": models.Observation.role,
-    "tool": models.Observation.tool,
-    "interruption_source": models.Observation.interruption_source,
-    "effect": models.Observation.effect,
-}
-
-
-def _codes(document: dict[str, Any]) -> dict[str, set[str]]:
-    codes = {"category": {str(c["code"]) for c in document.get("categories", [])}}
-    for attribute in document.get("attributes", []):
-        codes[str(attribute["code"])] = {str(v["code"]) for v in attribute.get("values", [])}
-    return codes
-
-
-def deleted_codes_in_use(session: Session, programme_id: int, document: dict[str, Any]) -> list[FieldError]:
-    """Codes of earlier versions missing from ``document`` while observations still use them.
-
-    Codes are stable: a category no longer wanted is archived (kept valid for old data), not deleted.
-    """
-    now = _codes(document)
-    for mapping in document.get("mappings", []):  # merged or split away: counted under their new codes
-        now.setdefault(str(mapping["attribute"]), set()).update(map(str, mapping["old"]))
-    earlier: dict[str, set[str]] = {}
-    documents = [dict(v.document) for v in published_versions(session, programme_id)]
-    for old in map(_codes, documents or [starting_document(_shipped(session, programme_id))]):
-        for attribute, codes in old.items():
-            earlier.setdefault(attribute, set()).update(codes)
-    structures = select(models.Structure.id).where(models.Structure.programme_id == programme_id)
-    problems: list[FieldError] = []
-    for attribute, codes in earlier.items():
-        for code in sorted(codes - now.get(attribute, set())):
-            count = _uses(session, structures, attribute, code)
-            if count:
-                text = message("grid_deleted_code_in_use", code=code, attribute=attribute, count=count)
-                problems.append(FieldError(field=attribute, code="grid_deleted_code_in_use", message=text))
-    return problems
-
-
-def _shipped(session: Session, programme_id: int) -> str | None:
-    programme = session.get(models.Programme, programme_id)
-    return programme.taxonomy_version if programme else None
-
-
-def _uses(session: Session, structures: Any, attribute: str, code: str) -> int:
-    observations = (
-        select(func.count())
-        .select_from(models.Observation)
-        .where(col(models.Observation.structure_id).in_(structures))
-    )
-    if attribute in _SINGLE_COLUMNS:
-        query = observations.where(_SINGLE_COLUMNS[attribute] == code)
-    elif attribute == "severity":
-        if not code.isdigit():
-            return 0
-        query = observations.where(models.Observation.severity == int(code))
-    else:
-        query = (
-            select(func.count())
-            .select_from(models.ObservationAttributeValue)
-            .where(
-                col(models.ObservationAttributeValue.structure_id).in_(structures),
-                models.ObservationAttributeValue.attribute == attribute,
-                models.ObservationAttributeValue.code == code,
-            )
-        )
-    return int(session.exec(query).one())
-
-
-def _documents(session: Session, programme_id: int) -> list[dict[str, Any]]:
-    """Every published version's document, oldest first (the shipped grid when none is kept yet)."""
-    documents = [dict(v.document) for v in published_versions(session, programme_id)]
-    return documents or [current_version(session, programme_id)[1]]
-
-
-def grid_labels(session: Session, programme_id: int) -> dict[str, dict[str, str]]:
-    """French labels by attribute and code of every code the programme's versions ever had (the newest
-    label of each), so that rows captured with an older version read as well as new ones."""
-    labels: dict[str, dict[str, str]] = {"category": {}}
-    for document in _documents(session, programme_id):
-        labels["category"].update({str(c["code"]): str(c["fr"]) for c in document["categories"]})
-        for attribute in document["attributes"]:
-            values = {str(v["code"]): str(v["fr"]) for v in attribute["values"]}
-            labels.setdefault(str(attribute["code"]), {}).update(values)
-    return labels
-
-
-UNKNOWN_COLOUR = "#546E7A"
-
-
-@dataclass(frozen=True)
-class GridTerms:
-    """How pages name and colour codes for a reader: every version of the grids of the programmes they
-    read, and the current grid (of their one programme) for the filters' choices."""
-
-    labels: dict[str, dict[str, str]]
-    colours: dict[str, str]
-    taxonomy: Taxonomy
-
-    def label(self, attribute: str, code: object) -> str:
-        """The French label of a code; unknown codes are shown as they are, none as a dash."""
-        if code is None or code == "":
-            return "—"
-        return self.labels.get(attribute, {}).get(str(code), str(code))
-
-    def colour(self, code: str) -> str:
-        return self.colours.get(code, UNKNOWN_COLOUR)
-
-
-def grid_terms(session: Session, programme_ids: Collection[int]) -> GridTerms:
-    labels: dict[str, dict[str, str]] = {}
-    colours: dict[str, str] = {}
-    for programme_id in sorted(programme_ids):
-        for attribute, by_code in grid_labels(session, programme_id).items():
-            labels.setdefault(attribute, {}).update(by_code)
-        for document in _documents(session, programme_id):
-            colours.update({str(c["code"]): str(c["colour"]) for c in document["categories"]})
-    one = len(programme_ids) == 1
-    taxonomy = current_taxonomy_of(session, next(iter(programme_ids))) if one else current_taxonomy()
-    return GridTerms(labels=labels, colours=colours, taxonomy=taxonomy)
-
-
-def code_merges(session: Session, programme_id: int) -> dict[str, dict[str, str]]:
-    """By attribute, what each merged code of an earlier version counts as today (merges followed through
-    every later version: a → b in version 2 then b → c in version 3 makes a count as c)."""
-    merges: dict[str, dict[str, str]] = {}
-    for document in _documents(session, programme_id):
-        for mapping in document.get("mappings", []):
-            if len(mapping["new"]) != 1:
-                continue  # a split cannot divide old counts: old rows keep their code
-            target = str(mapping["new"][0])
-            by_code = merges.setdefault(str(mapping["attribute"]), {})
-            for old, new in list(by_code.items()):
-                if new in mapping["old"]:
-                    by_code[old] = target
-            by_code.update({str(old): target for old in mapping["old"] if old != target})
-    return merges
-
-
-def tool_names(document: dict[str, Any]) -> list[str]:
-    """The tools list's French names: local software the de-identification must never mask."""
-    for attribute in document.get("attributes", []):
-        if attribute.get("code") == "tool":
-            return [str(v["fr"]) for v in attribute.get("values", []) if v.get("fr")]
-    return []

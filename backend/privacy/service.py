@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 from backend import models
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
-from backend.grids.service import current_version, tool_names
+from backend.grids.terms import tool_names
+from backend.grids.versions import current_version
 from backend.privacy.detector import find_in_notes, mask_notes
 from backend.problems import invalid
 from shared.privacy import mask_identifiers

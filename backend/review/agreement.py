@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from backend import models
-from backend.grids.service import grid_labels
+from backend.grids.terms import grid_labels
 
 MATCH_WINDOW = timedelta(minutes=2)
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlmodel import Session, col, select
 
 from backend import models
-from backend.grids.service import programme_taxonomies
+from backend.grids.versions import programme_taxonomies
 from shared.sync import Mutation
 from shared.taxonomy import Taxonomy
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from backend import models
 from backend.db import release_connection
-from backend.grids.service import current_version
+from backend.grids.versions import current_version
 from backend.privacy.detector import mask_notes
 from backend.privacy.service import Screened, screen_notes, structure_glossary
 from backend.problems import too_large

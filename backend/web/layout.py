@@ -12,7 +12,7 @@ from sqlmodel import Session
 from backend import models
 from backend.auth.access import visible_programmes, visible_structures
 from backend.auth.deps import SignedInBrowser
-from backend.grids.service import grid_terms
+from backend.grids.terms import grid_terms
 from backend.web.templating import render
 
 

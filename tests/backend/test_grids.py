@@ -21,15 +21,9 @@ from backend.cli import app
 from backend.dashboards.service import programme_dashboard
 from backend.errors import ApiError
 from backend.exports.rows import ExportScope, iter_export_rows
-from backend.grids.service import (
-    current_version,
-    export_document,
-    publish,
-    published_versions,
-    save_draft,
-    starting_document,
-)
+from backend.grids.service import export_document, publish, save_draft
 from backend.grids.validation import grid_problems
+from backend.grids.versions import current_version, published_versions, starting_document
 from backend.grids.xlsx import read_grid_xlsx, write_grid_xlsx
 from backend.privacy.detector import mask_notes
 from backend.privacy.service import programme_glossary

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from backend import models
-from backend.grids.service import publish, save_draft, starting_document
+from backend.grids.service import publish, save_draft
+from backend.grids.versions import starting_document
 from backend.sync.devices import create_enrolment_code
 from mobile import capture
 from mobile.store import Store
