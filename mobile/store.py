@@ -100,6 +100,7 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = str(path)
         self._lock = threading.RLock()  # the UI thread and the sync thread share one connection
+        self._grids: dict[int, Taxonomy] = {}  # parsed grid versions, by number
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # an observation shown as saved is on disk
@@ -445,11 +446,20 @@ class Store:
         return int(row[0]) if row and row[0] is not None else None
 
     def grid(self, number: int | None = None) -> Taxonomy | None:
-        """A grid version this tablet received (the newest by default); None if it has none."""
+        """A grid version this tablet received (the newest by default); None if it has none.
+
+        Screens ask for it at every refresh: a published version never changes, so each is parsed once."""
         number = number if number is not None else self.newest_grid_number()
+        if number is None:
+            return None
+        if number in self._grids:
+            return self._grids[number]
         with self._lock:
             row = self._db.execute("SELECT data FROM grid WHERE number = ?", (number,)).fetchone()
-        return GridData.model_validate_json(row[0]).taxonomy() if row else None
+        if row is None:
+            return None
+        grid = self._grids[number] = GridData.model_validate_json(row[0]).taxonomy()
+        return grid
 
     def checks(self, visit: Visit | None) -> dict[str, Any]:
         """The validation context of a record of ``visit``: the grid it was started with, when held here."""
