@@ -35,7 +35,9 @@ def _rows(form: Mapping[str, str], prefix: str) -> list[str]:
 def document_from_form(form: Mapping[str, str], previous: dict[str, Any]) -> dict[str, Any]:
     """The document the editor's form describes; what the form cannot change is kept from ``previous``."""
     categories = []
-    for row in _rows(form, "category"):
+    # « Ordre » numbers the buttons on the tablet: rows are sorted by it (ties and blanks keep their place).
+    numbered = sorted(enumerate(_rows(form, "category")), key=lambda item: _order(form, item[1], item[0]))
+    for _position, row in numbered:
         category: dict[str, Any] = {
             "code": _text(form, f"{row}-code"),
             "colour": _text(form, f"{row}-colour"),
@@ -76,6 +78,13 @@ def document_from_form(form: Mapping[str, str], previous: dict[str, Any]) -> dic
     if mappings := _mappings(form):
         document["mappings"] = mappings
     return document
+
+
+def _order(form: Mapping[str, str], row: str, position: int) -> tuple[float, int]:
+    try:
+        return float(_text(form, f"{row}-order").replace(",", ".")), position
+    except ValueError:
+        return float(position + 1), position
 
 
 def _codes(form: Mapping[str, str], name: str) -> list[str]:

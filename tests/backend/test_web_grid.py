@@ -58,6 +58,7 @@ def test_facilitator_adds_a_category_and_ticks_it_out_of_an_attribute_then_publi
         {f"{new_row}-code": "robot", f"{new_row}-fr": "Robot de soins", f"{new_row}-en": "Care robot"}
     )
     fields[f"{new_row}-colour"] = "#00695C"
+    fields[f"{new_row}-order"] = "0"  # first on the tablet
     fields["category-1-fr"] = "Contournement"  # a label changes, its code never does
     del fields["applies-effect-login"]  # the matrix: « Effet » no longer asked for logins
     tool_row = f"value-tool-{int(fields['value-tool-count']) - 1}"
@@ -69,7 +70,7 @@ def test_facilitator_adds_a_category_and_ticks_it_out_of_an_attribute_then_publi
     page = browser.get(editor)
     assert "brouillon de la version 2" in page.text
     draft = EditorForm(page.text).fields
-    assert draft[f"{new_row}-code"] == "robot" and draft["category-1-fr"] == "Contournement"
+    assert draft["category-0-code"] == "robot" and draft["category-2-fr"] == "Contournement"
     assert "applies-effect-login" not in draft and "applies-effect-robot" in draft
     assert "Publier la version 2" in page.text
 
@@ -80,6 +81,7 @@ def test_facilitator_adds_a_category_and_ticks_it_out_of_an_attribute_then_publi
     tablet = site.tablet()
     grid = tablet.pull().json()["grid"]
     assert grid["number"] == 2
+    assert grid["grid"]["categories"][0]["code"] == "robot"
     categories = {c["code"]: c for c in grid["grid"]["categories"]}
     assert categories["robot"]["fr"] == "Robot de soins" and categories["workaround"]["fr"] == "Contournement"
     effect = next(a for a in grid["grid"]["attributes"] if a["code"] == "effect")
