@@ -97,13 +97,6 @@ class Taxonomy:
         """The categories a new visit offers (archived ones only keep old data valid)."""
         return tuple(c for c in self.categories if not c.archived)
 
-    def merged_code(self, attribute: str, code: str) -> str:
-        """The code ``code`` of an earlier version counts as in this one (itself unless merged)."""
-        for mapping in self.mappings:
-            if mapping.attribute == attribute and mapping.is_merge and code in mapping.old:
-                return mapping.new[0]
-        return code
-
     @cached_property
     def category_codes(self) -> frozenset[str]:
         return frozenset(c.code for c in self.categories)
