@@ -21,6 +21,7 @@ from backend.dashboards import pages as dashboard_pages
 from backend.db import make_engine
 from backend.errors import install_error_handlers
 from backend.exports import api as exports
+from backend.grids import pages as grid_pages
 from backend.privacy.names import load_model as load_privacy_model
 from backend.privacy.pending import PendingNotesWorker
 from backend.review import api as review
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         review_pages.router,
         admin_pages.router,
         workshop_pages.router,
+        grid_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

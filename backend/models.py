@@ -61,6 +61,27 @@ class Programme(SQLModel, table=True):
     small_cell_threshold: int = Field(default=5, sa_column_kwargs={"server_default": text("5")})
 
 
+class GridVersion(SQLModel, table=True):
+    """One version of a programme's observation grid: the draft being edited, or a published one.
+
+    A published version never changes (backend.grids.service refuses it); visits record its ``number``
+    and their observations are checked against it. ``document`` is what the editor edits and
+    ``vigie grid export`` writes (shared.taxonomy's JSON form).
+    """
+
+    __tablename__ = "grid_version"
+    __table_args__ = (UniqueConstraint("programme_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    number: int
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: the draft
+    published_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    document: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class Structure(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     programme_id: int = Field(foreign_key="programme.id", index=True)
@@ -153,6 +174,8 @@ class Visit(TabletRecord, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     observer_id: int = Field(foreign_key="observer.id", index=True)
     device_id: int | None = Field(default=None, foreign_key="device.id")
+    # The programme's grid version the visit was captured with (GridVersion.number); None before 0015.
+    grid_version: int | None = None
     started_at: datetime = Field(sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     observed_roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

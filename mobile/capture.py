@@ -33,8 +33,17 @@ def start_visit(
     now: datetime | None = None,
 ) -> Visit:
     at = now or _now()
+    grid_version = store.newest_grid_number()  # the visit keeps this grid to its end, whatever comes after
+    grid = store.grid(grid_version)
     visit = Visit.begin(
-        structure_id, unit_id, observer_id, at, observed_roles=observed_roles, context_note=context_note
+        structure_id,
+        unit_id,
+        observer_id,
+        at,
+        context={"taxonomy": grid} if grid is not None else None,
+        grid_version=grid_version,
+        observed_roles=observed_roles,
+        context_note=context_note,
     )
     store.begin_visit(visit)
     return visit
@@ -45,7 +54,7 @@ def log_observation(
 ) -> Observation:
     """One tap: an observation at this instant, on disk when this returns (a timed one starts its timer)."""
     at = now or _now()
-    observation = Observation.logged(visit_id, at, category)
+    observation = Observation.logged(visit_id, at, category, context=store.checks(store.visit(visit_id)))
     store.save_observation(observation)
     return observation
 

@@ -64,7 +64,12 @@ class VigieApp(App):  # type: ignore[misc]
 
     @property
     def taxonomy(self) -> Taxonomy:
-        """The grid of the tablet's programme (pulled with its structure), else the current one."""
+        """The grid the observer records with: the visit under way keeps the one it started with; otherwise
+        the newest the tablet pulled; before any, the shipped grid its programme names."""
+        visit = self.store.current_visit()
+        grid = self.store.grid(visit.grid_version if visit is not None else None)
+        if grid is not None:
+            return grid
         structure = self.store.structure(int(self.store.get_meta("structure_id", "0") or 0))
         if structure is not None:
             try:

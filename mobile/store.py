@@ -19,10 +19,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared.schema import Observation, Visit
-from shared.sync import MutationResult, MutationStatus, PullResponse, ReviewCommentData, StructureData
+from shared.schema import CODES_CHECKED, Observation, Visit
+from shared.sync import (
+    GridData,
+    MutationResult,
+    MutationStatus,
+    PullResponse,
+    ReviewCommentData,
+    StructureData,
+)
+from shared.taxonomy import Taxonomy
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _MIGRATIONS: dict[int, str] = {
     1: """
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -50,6 +58,10 @@ _MIGRATIONS: dict[int, str] = {
         );
         CREATE INDEX ix_review_comment_observation ON review_comment (observation_id, created_at);
         CREATE INDEX ix_outbox_state ON outbox (state, mutation_id);
+    """,
+    # 3: the programme's grid versions, as pulled: new visits use the newest, a visit keeps its own.
+    3: """
+        CREATE TABLE grid (number INTEGER PRIMARY KEY, data TEXT NOT NULL);
     """,
 }
 
@@ -88,6 +100,7 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = str(path)
         self._lock = threading.RLock()  # the UI thread and the sync thread share one connection
+        self._grids: dict[int, Taxonomy] = {}  # parsed grid versions, by number
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # an observation shown as saved is on disk
@@ -164,7 +177,7 @@ class Store:
         current = self.visit(visit_id)
         if current is None:
             raise KeyError(visit_id)
-        edited = Visit.model_validate(_next_version(current, changes))
+        edited = Visit.model_validate(_next_version(current, changes), context=self.checks(current))
         with self._transaction() as db:
             _write_visit(db, edited)
             self._enqueue(db, "visit", edited)
@@ -185,7 +198,8 @@ class Store:
         current = self.observation(observation_id)
         if current is None:
             raise KeyError(observation_id)
-        edited = Observation.model_validate(_next_version(current, changes))
+        visit = self.visit(current.visit_id)
+        edited = Observation.model_validate(_next_version(current, changes), context=self.checks(visit))
         self.save_observation(edited)
         return edited
 
@@ -213,19 +227,19 @@ class Store:
     def visit(self, visit_id: uuid.UUID) -> Visit | None:
         with self._lock:
             row = self._db.execute("SELECT data FROM visit WHERE id = ?", (str(visit_id),)).fetchone()
-        return Visit.model_validate_json(row[0]) if row else None
+        return Visit.model_validate_json(row[0], context=CODES_CHECKED) if row else None
 
     def visits(self) -> list[Visit]:
         with self._lock:
             rows = self._db.execute("SELECT data FROM visit ORDER BY started_at").fetchall()
-        return [Visit.model_validate_json(r[0]) for r in rows]
+        return [Visit.model_validate_json(r[0], context=CODES_CHECKED) for r in rows]
 
     def observation(self, observation_id: uuid.UUID) -> Observation | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT data FROM observation WHERE id = ?", (str(observation_id),)
             ).fetchone()
-        return Observation.model_validate_json(row[0]) if row else None
+        return Observation.model_validate_json(row[0], context=CODES_CHECKED) if row else None
 
     def observations(
         self, visit_id: uuid.UUID | None = None, include_deleted: bool = False
@@ -237,7 +251,7 @@ class Store:
             rows = self._db.execute(
                 query + " ORDER BY occurred_at", (_str(visit_id), _str(visit_id))
             ).fetchall()
-        return [Observation.model_validate_json(r[0]) for r in rows]
+        return [Observation.model_validate_json(r[0], context=CODES_CHECKED) for r in rows]
 
     def recent_observations(self, visit_id: uuid.UUID, limit: int) -> list[Observation]:
         """The last ones logged, newest first: what the capture screen lists, read without a full scan."""
@@ -247,7 +261,7 @@ class Store:
                 "ORDER BY occurred_at DESC LIMIT ?",
                 (str(visit_id), limit),
             ).fetchall()
-        return [Observation.model_validate_json(r[0]) for r in rows]
+        return [Observation.model_validate_json(r[0], context=CODES_CHECKED) for r in rows]
 
     def count_observations(self, visit_id: uuid.UUID) -> int:
         with self._lock:
@@ -296,7 +310,7 @@ class Store:
                 "WHERE o.deleted = 0 GROUP BY o.id ORDER BY max(c.created_at) DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [Observation.model_validate_json(r[0]) for r in rows]
+        return [Observation.model_validate_json(r[0], context=CODES_CHECKED) for r in rows]
 
     def pending(self, limit: int) -> list[OutboxEntry]:
         with self._lock:
@@ -365,6 +379,11 @@ class Store:
 
     def apply_pull(self, page: PullResponse) -> None:
         with self._transaction() as db:
+            if page.grid is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO grid (number, data) VALUES (?, ?)",
+                    (page.grid.number, page.grid.model_dump_json()),
+                )
             for structure in page.structures:
                 db.execute(
                     "INSERT OR REPLACE INTO structure (id, data) VALUES (?, ?)",
@@ -376,12 +395,14 @@ class Store:
                     (unit.id, unit.structure_id, unit.name),
                 )
             for pulled_visit in page.visits:
-                visit = Visit.model_validate(pulled_visit.model_dump(include=set(Visit.model_fields)))
+                visit = Visit.model_validate(
+                    pulled_visit.model_dump(include=set(Visit.model_fields)), context=CODES_CHECKED
+                )
                 if not self._has_local_changes(db, visit.id):
                     _write_visit(db, visit)
             for pulled in page.observations:
                 observation = Observation.model_validate(
-                    pulled.model_dump(include=set(Observation.model_fields))
+                    pulled.model_dump(include=set(Observation.model_fields)), context=CODES_CHECKED
                 )
                 if self._has_local_changes(db, observation.id):
                     # The observer's newer edit is on its way; only the facilitator's fields change here.
@@ -416,6 +437,34 @@ class Store:
     @property
     def cursor(self) -> int:
         return int(self.get_meta("cursor", "0") or 0)
+
+    # --- the programme's grid ---------------------------------------------------------------------
+
+    def newest_grid_number(self) -> int | None:
+        with self._lock:
+            row = self._db.execute("SELECT max(number) FROM grid").fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def grid(self, number: int | None = None) -> Taxonomy | None:
+        """A grid version this tablet received (the newest by default); None if it has none.
+
+        Screens ask for it at every refresh: a published version never changes, so each is parsed once."""
+        number = number if number is not None else self.newest_grid_number()
+        if number is None:
+            return None
+        if number in self._grids:
+            return self._grids[number]
+        with self._lock:
+            row = self._db.execute("SELECT data FROM grid WHERE number = ?", (number,)).fetchone()
+        if row is None:
+            return None
+        grid = self._grids[number] = GridData.model_validate_json(row[0]).taxonomy()
+        return grid
+
+    def checks(self, visit: Visit | None) -> dict[str, Any]:
+        """The validation context of a record of ``visit``: the grid it was started with, when held here."""
+        grid = self.grid(visit.grid_version) if visit is not None and visit.grid_version else None
+        return {"taxonomy": grid} if grid is not None else {}
 
     def structure(self, structure_id: int) -> StructureData | None:
         with self._lock:

@@ -16,6 +16,7 @@ import httpx
 
 from mobile.store import Store
 from shared.messages import message
+from shared.schema import CODES_CHECKED
 from shared.sync import (
     MAX_BATCH,
     MAX_PUSH_BYTES,
@@ -173,10 +174,12 @@ class SyncClient:
     def pull(self) -> int:
         received = 0
         while True:
-            response = self._send(
-                "GET", "/api/v1/sync/pull", params={"cursor": self.store.cursor, "limit": 500}
-            )
-            page = PullResponse.model_validate(response.json())
+            params = {"cursor": self.store.cursor, "limit": 500}
+            if (grid_version := self.store.newest_grid_number()) is not None:
+                params["grid_version"] = grid_version  # the grid comes only when a newer one is published
+            response = self._send("GET", "/api/v1/sync/pull", params=params)
+            # Records come back as the server checked them, against grid versions this tablet may lack.
+            page = PullResponse.model_validate(response.json(), context=CODES_CHECKED)
             self.store.apply_pull(page)
             received += len(page.visits) + len(page.observations) + len(page.units) + len(page.structures)
             if not page.has_more:

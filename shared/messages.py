@@ -123,6 +123,89 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Serveur injoignable : les observations restent sur la tablette.",
         "en": "Server unreachable: observations stay on the tablet.",
     },
+    # The observation grid: what its editor and `vigie grid import` report, each with its place.
+    "grid_not_an_object": {
+        "fr": "Le fichier doit contenir un objet JSON avec « categories » et « attributes ».",
+        "en": "The file must hold a JSON object with 'categories' and 'attributes'.",
+    },
+    "grid_missing_field": {
+        "fr": "Champ « {name} » manquant ou de mauvais type ({expected} attendu).",
+        "en": "Field '{name}' missing or of the wrong type ({expected} expected).",
+    },
+    "grid_missing_french_label": {
+        "fr": "Libellé en français manquant.",
+        "en": "French label missing.",
+    },
+    "grid_bad_code": {
+        "fr": "Code « {code} » invalide : lettres minuscules sans accent, chiffres et _, "
+        "{max_length} caractères au plus.",
+        "en": "Invalid code '{code}': lower-case letters without accents, digits and _, "
+        "at most {max_length} characters.",
+    },
+    "grid_duplicate_code": {
+        "fr": "Le code « {code} » est déjà utilisé plus haut ({first}).",
+        "en": "Code '{code}' is already used above ({first}).",
+    },
+    "grid_bad_colour": {
+        "fr": "Couleur « {colour} » invalide : attendu #RRVVBB (par exemple #1F5FA8).",
+        "en": "Invalid colour '{colour}': #RRGGBB expected (for example #1F5FA8).",
+    },
+    "grid_unknown_category": {
+        "fr": "La catégorie « {code} » n'existe pas dans la grille.",
+        "en": "Category '{code}' is not in the grid.",
+    },
+    "grid_value_used_by_no_category": {
+        "fr": "Les valeurs de « {attribute} » ne servent à aucune catégorie active : "
+        "cochez au moins une catégorie.",
+        "en": "The values of '{attribute}' serve no active category: tick at least one category.",
+    },
+    "grid_attribute_set": {
+        "fr": "Attributs attendus : {expected} (reçu : {found}). "
+        "Les attributs sont fixes ; leurs valeurs se modifient.",
+        "en": "Expected attributes: {expected} (got: {found}). "
+        "Attributes are fixed; their values can be edited.",
+    },
+    "grid_multiple_fixed": {
+        "fr": "« {attribute} » doit rester {kind}.",
+        "en": "'{attribute}' must stay {kind}.",
+    },
+    "grid_no_values": {
+        "fr": "« {attribute} » n'a aucune valeur.",
+        "en": "'{attribute}' has no value.",
+    },
+    "grid_no_active_category": {
+        "fr": "La grille doit garder au moins une catégorie non archivée.",
+        "en": "The grid must keep at least one category that is not archived.",
+    },
+    "grid_bad_severity": {
+        "fr": "Les valeurs de la gravité sont 1, 2 et 3 (reçu « {code} »).",
+        "en": "Severity values are 1, 2 and 3 (got '{code}').",
+    },
+    "grid_unknown_mapping_code": {
+        "fr": "Correspondance : le code « {code} » n'existe pas dans « {attribute} » de cette version.",
+        "en": "Mapping: code '{code}' is not in '{attribute}' of this version.",
+    },
+    "grid_deleted_code_in_use": {
+        "fr": "Le code « {code} » ({attribute}) a été supprimé mais {count} enregistrement(s) l'utilisent : "
+        "archivez-le au lieu de le supprimer.",
+        "en": "Code '{code}' ({attribute}) was deleted but {count} record(s) use it: archive it instead.",
+    },
+    "grid_missing_sheet": {
+        "fr": "Feuille « {sheet} » manquante dans le classeur (disposition XLSForm : survey, choices).",
+        "en": "Sheet '{sheet}' missing from the workbook (XLSForm layout: survey, choices).",
+    },
+    "grid_invalid": {
+        "fr": "Grille refusée : {count} problème(s) à corriger.",
+        "en": "Grid refused: {count} problem(s) to correct.",
+    },
+    "grid_no_draft": {
+        "fr": "Aucun brouillon de grille à publier pour ce programme.",
+        "en": "No grid draft to publish for this programme.",
+    },
+    "unknown_grid_version": {
+        "fr": "Version {number} de la grille inconnue pour ce programme.",
+        "en": "Grid version {number} is unknown for this programme.",
+    },
     # Pydantic's own error types that observers and API clients meet most.
     "missing": {"fr": "Champ obligatoire.", "en": "Field required."},
     "string_too_long": {

@@ -1,7 +1,9 @@
 """Visits and observations as both sides exchange them, with their validation rules.
 
 Validation checks codes against a taxonomy version: the current one by default, or the one
-passed as ``context={"taxonomy": ...}`` when a programme keeps an older grid.
+passed as ``context={"taxonomy": ...}`` (the grid version of the record's visit). Records read back
+from where they were already checked (the server's database, a pull, the tablet's store) pass
+``CODES_CHECKED``: their codes belong to a grid version the reader may not hold.
 """
 
 from __future__ import annotations
@@ -36,8 +38,14 @@ CODE_MAX_LENGTH = 40
 Code = Annotated[str, Field(min_length=1, max_length=CODE_MAX_LENGTH)]
 
 
-def taxonomy_from(info: ValidationInfo) -> Taxonomy:
+CODES_CHECKED: dict[str, Any] = {"codes_checked": True}
+
+
+def taxonomy_from(info: ValidationInfo) -> Taxonomy | None:
+    """The grid to check codes against; None when they were checked where the record comes from."""
     context = info.context if isinstance(info.context, dict) else {}
+    if context.get("codes_checked"):
+        return None
     taxonomy = context.get("taxonomy")
     return taxonomy if isinstance(taxonomy, Taxonomy) else current_taxonomy()
 
@@ -82,14 +90,16 @@ Version = Annotated[int, Field(ge=1, le=DB_INT_MAX), Strict()]
 Flag = Annotated[bool, Strict()]
 
 
-def check_code(taxonomy: Taxonomy, attribute: str, code: str) -> str:
+def check_code(taxonomy: Taxonomy | None, attribute: str, code: str) -> str:
+    if taxonomy is None:
+        return code
     known = taxonomy.category_codes if attribute == "category" else taxonomy.attribute(attribute).codes
     if code not in known:
         raise _error("unknown_code", code=code, attribute=attribute, version=taxonomy.version)
     return code
 
 
-def check_codes(taxonomy: Taxonomy, attribute: str, codes: list[str]) -> list[str]:
+def check_codes(taxonomy: Taxonomy | None, attribute: str, codes: list[str]) -> list[str]:
     seen: set[str] = set()
     for code in codes:
         check_code(taxonomy, attribute, code)
@@ -139,6 +149,11 @@ class Visit(SyncedRecord):
     structure_id: StrictRowId = Field(description="The device's structure (from enrolment).")
     unit_id: StrictRowId = Field(description="A unit of that structure (from pull).")
     observer_id: StrictRowId = Field(description="The device's observer (from enrolment).")
+    grid_version: StrictRowId | None = Field(
+        default=None,
+        description="The programme's grid version the visit is captured with (from pull); its observations "
+        "are checked against it. None: the programme's current version.",
+    )
     started_at: Moment
     ended_at: Moment | None = Field(default=None, description="Not before `started_at`.")
     observed_roles: list[Code] = Field(
@@ -161,12 +176,25 @@ class Visit(SyncedRecord):
     _no_nul_context = field_validator("context_note", mode="before")(reject_nul)
 
     @classmethod
-    def begin(cls, structure_id: int, unit_id: int, observer_id: int, at: datetime, **fields: Any) -> Visit:
-        """A new visit started at ``at``, created then, with a new id; ``fields`` adds the rest."""
+    def begin(
+        cls,
+        structure_id: int,
+        unit_id: int,
+        observer_id: int,
+        at: datetime,
+        context: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> Visit:
+        """A new visit started at ``at``, created then, with a new id; ``fields`` adds the rest, checked
+        against the grid in ``context`` (``{"taxonomy": ...}``) when one is given."""
         values: dict[str, Any] = {"id": uuid4(), "created_at": at, "updated_at": at, **fields}
-        return cls(
-            structure_id=structure_id, unit_id=unit_id, observer_id=observer_id, started_at=at, **values
-        )
+        where = {
+            "structure_id": structure_id,
+            "unit_id": unit_id,
+            "observer_id": observer_id,
+            "started_at": at,
+        }
+        return cls.model_validate({**where, **values}, context=context)
 
 
 class Observation(SyncedRecord):
@@ -201,10 +229,14 @@ class Observation(SyncedRecord):
     _no_nul_note = field_validator("note", mode="before")(reject_nul)
 
     @classmethod
-    def logged(cls, visit_id: UUID, at: datetime, category: str, **fields: Any) -> Observation:
-        """A new observation of ``category`` at ``at``, created then, new id; ``fields`` adds the rest."""
+    def logged(
+        cls, visit_id: UUID, at: datetime, category: str, context: dict[str, Any] | None = None, **fields: Any
+    ) -> Observation:
+        """A new observation of ``category`` at ``at``, created then, new id; ``fields`` adds the rest,
+        checked against the grid in ``context`` when one is given."""
         values: dict[str, Any] = {"id": uuid4(), "created_at": at, "updated_at": at, **fields}
-        return cls(visit_id=visit_id, occurred_at=at, category=category, **values)
+        where = {"visit_id": visit_id, "occurred_at": at, "category": category}
+        return cls.model_validate({**where, **values}, context=context)
 
     _ends_after_start = field_validator("ended_at")(ends_after("occurred_at"))
 
@@ -220,6 +252,8 @@ class Observation(SyncedRecord):
             return None
         taxonomy = taxonomy_from(info)
         assert info.field_name is not None
+        if taxonomy is None:
+            return value
         check_code(taxonomy, info.field_name, value)
         applies_to = taxonomy.attribute(info.field_name).applies_to
         category = info.data.get("category")

@@ -25,7 +25,7 @@ from shared.schema import (
     StoredText,
     Visit,
 )
-from shared.taxonomy import Language
+from shared.taxonomy import Language, Taxonomy, parse_taxonomy
 
 PROTOCOL_VERSION = 1
 MIN_PROTOCOL_VERSION = 1
@@ -262,11 +262,27 @@ class PulledObservation(Observation):
     )
 
 
+class GridData(BaseModel):
+    """A published version of the programme's observation grid, as tablets keep it."""
+
+    programme_id: int
+    number: int = Field(ge=1, description="The version's number in its programme: visits record it.")
+    grid: dict[str, Any] = Field(description="The grid document (shared.taxonomy's JSON form).")
+
+    def taxonomy(self) -> Taxonomy:
+        return parse_taxonomy({**self.grid, "version": str(self.number)})
+
+
 class PullResponse(BaseModel):
     structures: list[StructureData] = Field(default_factory=list, description="Reference data.")
     units: list[UnitData] = Field(default_factory=list, description="Reference data.")
     visits: list[PulledVisit] = Field(default_factory=list, description="Counted by `limit`.")
     observations: list[PulledObservation] = Field(default_factory=list, description="Counted by `limit`.")
+    grid: GridData | None = Field(
+        default=None,
+        description="The programme's current published grid, when it is not the `grid_version` the "
+        "tablet said it has.",
+    )
     cursor: int = Field(description="Pass it back as ?cursor= to get what changed after this page.")
     has_more: bool
     server_time: AwareDatetime

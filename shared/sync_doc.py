@@ -32,6 +32,7 @@ TABLES: list[tuple[str, type[BaseModel], set[str]]] = [
     ("MutationResult", messages.MutationResult, set()),
     ("ClockWarning", messages.ClockWarning, set()),
     ("PullResponse", messages.PullResponse, set()),
+    ("GridData", messages.GridData, set()),
     ("StructureData", messages.StructureData, set()),
     ("UnitData", messages.UnitData, set()),
     ("PulledVisit: a Visit and", messages.PulledVisit, set(schema.Visit.model_fields)),

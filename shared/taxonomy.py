@@ -43,6 +43,25 @@ class Category:
     label: Label
     colour: str
     timed: bool
+    archived: bool = False  # hidden from new visits; observations made with it stay valid
+    help: Label | None = None  # shown on the tablet under the category's button
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """How codes of earlier versions count in this one: a merge (several → one) or a split (one → several).
+
+    Aggregates follow merges (every ``old`` code counts as ``new[0]``); a split cannot divide old counts,
+    so old rows keep their code and the mapping only documents where it went.
+    """
+
+    attribute: str  # "category" or an attribute code
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.new) == 1
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,12 @@ class Taxonomy:
     description: Label
     categories: tuple[Category, ...]
     attributes: tuple[Attribute, ...]
+    mappings: tuple[Mapping, ...] = ()
+
+    @cached_property
+    def active_categories(self) -> tuple[Category, ...]:
+        """The categories a new visit offers (archived ones only keep old data valid)."""
+        return tuple(c for c in self.categories if not c.archived)
 
     @cached_property
     def category_codes(self) -> frozenset[str]:
@@ -97,10 +122,7 @@ class Taxonomy:
         return {
             "version": self.version,
             "description": {"fr": self.description.fr, "en": self.description.en},
-            "categories": [
-                {"code": c.code, "colour": c.colour, "timed": c.timed, "fr": c.label.fr, "en": c.label.en}
-                for c in self.categories
-            ],
+            "categories": [_category_dict(c) for c in self.categories],
             "attributes": [
                 {
                     "code": a.code,
@@ -112,7 +134,32 @@ class Taxonomy:
                 }
                 for a in self.attributes
             ],
+            **(
+                {
+                    "mappings": [
+                        {"attribute": m.attribute, "old": list(m.old), "new": list(m.new)}
+                        for m in self.mappings
+                    ]
+                }
+                if self.mappings
+                else {}
+            ),
         }
+
+
+def _category_dict(category: Category) -> dict[str, Any]:
+    extra: dict[str, Any] = {"archived": True} if category.archived else {}
+    if category.help is not None:
+        extra["help"] = {"fr": category.help.fr, "en": category.help.en}
+    label = category.label
+    return {
+        "code": category.code,
+        "colour": category.colour,
+        "timed": category.timed,
+        "fr": label.fr,
+        "en": label.en,
+        **extra,
+    }
 
 
 def _label(raw: dict[str, Any]) -> Label:
@@ -122,7 +169,14 @@ def _label(raw: dict[str, Any]) -> Label:
 def parse_taxonomy(raw: dict[str, Any]) -> Taxonomy:
     """Build a taxonomy from its JSON form, refusing duplicate codes."""
     categories = tuple(
-        Category(code=c["code"], label=_label(c), colour=c["colour"], timed=bool(c["timed"]))
+        Category(
+            code=c["code"],
+            label=_label(c),
+            colour=c["colour"],
+            timed=bool(c["timed"]),
+            archived=bool(c.get("archived", False)),
+            help=_label(c["help"]) if c.get("help") else None,
+        )
         for c in raw["categories"]
     )
     attributes = tuple(
@@ -144,6 +198,10 @@ def parse_taxonomy(raw: dict[str, Any]) -> Taxonomy:
         description=_label(raw["description"]),
         categories=categories,
         attributes=attributes,
+        mappings=tuple(
+            Mapping(attribute=m["attribute"], old=tuple(m["old"]), new=tuple(m["new"]))
+            for m in raw.get("mappings", [])
+        ),
     )
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from backend import models
 from backend.auth.users import UserRole, create_user
+from backend.grids.versions import seed_programme_grid
 from backend.sync.records import save_observation, visit_row
 from backend.sync.sequence import SequenceAllocator
 from shared import schema
@@ -166,6 +167,7 @@ def build_demo(session: Session, seed: int = 2026, today: datetime | None = None
     session.add(programme)
     session.flush()
     assert programme.id is not None
+    seed_programme_grid(session, programme)
 
     observers = [models.Observer(programme_id=programme.id, display_name=name) for name in OBSERVERS]
     session.add_all(observers)

@@ -28,6 +28,7 @@ from backend.auth.access import (
 from backend.auth.users import UserError, UserRole, create_user
 from backend.auth.web_sessions import close_other_sessions
 from backend.db import counts_per
+from backend.grids.versions import seed_programme_grid
 from backend.problems import invalid, not_found
 from backend.sync.devices import IssuedCode, create_enrolment_code, enrolment_uri, revoke_device
 from backend.sync.enrolment_qr import qr_svg
@@ -84,6 +85,9 @@ def create_programme(
     programme = models.Programme(
         name=_name(name), region=(region or "").strip()[:100] or None, taxonomy_version=taxonomy_version
     )
+    session.add(programme)
+    session.flush()
+    seed_programme_grid(session, programme)  # the shipped grid is where the programme's own one starts
     return _add_created(session, user, programme, AuditAction.PROGRAMME_CREATE, "programme")
 
 

@@ -42,6 +42,8 @@ class AuditAction(StrEnum):
     WORKSHOP_ACTION_CREATE = "workshop.action_create"
     WORKSHOP_ACTION_STATUS = "workshop.action_status"
     WORKSHOP_RECORD = "workshop.record"
+    GRID_DRAFT = "programme.grid_draft"
+    GRID_PUBLISH = "programme.grid_publish"
 
     @property
     def label(self) -> str:
@@ -84,6 +86,8 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.WORKSHOP_ACTION_CREATE: "Action d'atelier proposée",
     AuditAction.WORKSHOP_ACTION_STATUS: "Statut d'une action d'atelier modifié",
     AuditAction.WORKSHOP_RECORD: "Compte rendu d'atelier (PDF) édité",
+    AuditAction.GRID_DRAFT: "Brouillon de grille enregistré",
+    AuditAction.GRID_PUBLISH: "Version de grille publiée",
 }
 
 # The keys services write in ``details``, as an administrator reads them.

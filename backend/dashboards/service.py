@@ -24,8 +24,10 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.auth.access import visible_programme, visible_structure, visible_structure_ids
+from backend.grids.terms import code_merges
+from backend.grids.versions import current_taxonomy_of
 from backend.review.filters import ObservationFilter, apply_observation_filter
-from shared.taxonomy import Taxonomy, load_taxonomy
+from shared.taxonomy import Taxonomy
 
 UNSET_CODE = ""
 UNSET_LABEL = "Non renseigné"
@@ -245,6 +247,17 @@ def _labelled(counts: dict[str | None, int], grid: Iterable[tuple[str, str]], ho
     for row in rows:
         row.per_hour = _rate(row.count, hours)
     return rows
+
+
+def _follow(counts: dict[str | None, int], merges: dict[str, str]) -> dict[str | None, int]:
+    """Counts with each code merged into another by a later grid version counted under that one."""
+    if not merges:
+        return counts
+    followed: dict[str | None, int] = {}
+    for code, count in counts.items():
+        target = merges.get(code, code) if code is not None else None
+        followed[target] = followed.get(target, 0) + count
+    return followed
 
 
 def _grid(taxonomy: Taxonomy, attribute: str) -> list[tuple[str, str]]:
@@ -474,7 +487,14 @@ def compute_dashboard(
     scope_id: int,
     name: str,
     taxonomy: Taxonomy,
+    merges: dict[str, dict[str, str]] | None = None,
 ) -> Dashboard:
+    """``merges``: codes merged by later grid versions, by attribute (backend.grids.service.code_merges)."""
+    merges = merges or {}
+
+    def labelled(counts: dict[str | None, int], attribute: str) -> list[Count]:
+        return _labelled(_follow(counts, merges.get(attribute, {})), _grid(taxonomy, attribute), hours)
+
     time_by_structure = observed_time(session, criteria, allowed)
     visits = sum(v for v, _ in time_by_structure.values())
     seconds = sum(s for _, s in time_by_structure.values())
@@ -492,22 +512,16 @@ def compute_dashboard(
         observed_hours=round(hours, 4),
         observations=total,
         per_hour=_rate(total, hours),
-        by_category=_labelled(cube.category, _grid(taxonomy, "category"), hours),
-        by_role=_labelled(cube.role, _grid(taxonomy, "role"), hours),
-        by_tool=_labelled(cube.tool, _grid(taxonomy, "tool"), hours),
-        by_effect=_labelled(cube.effect, _grid(taxonomy, "effect"), hours),
-        by_dimension=_labelled(values["dimension"], _grid(taxonomy, "dimension"), hours),
-        by_impact=_labelled(values["impact"], _grid(taxonomy, "impact"), hours),
+        by_category=labelled(cube.category, "category"),
+        by_role=labelled(cube.role, "role"),
+        by_tool=labelled(cube.tool, "tool"),
+        by_effect=labelled(cube.effect, "effect"),
+        by_dimension=labelled(values["dimension"], "dimension"),
+        by_impact=labelled(values["impact"], "impact"),
         by_hour=by_hour,
         by_weekday=by_weekday,
         durations=_durations(session, criteria, allowed, taxonomy, seconds),
     )
-
-
-def _programme_taxonomy(session: Session, programme_id: int) -> Taxonomy:
-    programme = session.get(models.Programme, programme_id)
-    assert programme is not None
-    return load_taxonomy(programme.taxonomy_version)
 
 
 def _scope_dashboard(
@@ -517,13 +531,16 @@ def _scope_dashboard(
     scope: Literal["structure", "programme"],
     scope_id: int,
     name: str,
-    taxonomy: Taxonomy,
+    programme_id: int,
 ) -> Dashboard:
-    """The dashboard of one structure or programme, counting only what the reader may read."""
+    """The dashboard of one structure or programme, counting only what the reader may read, in the terms of
+    the programme's current grid (codes merged by a later version counted under their new code)."""
     scoped = criteria.model_copy(update={f"{scope}_id": scope_id})
     allowed = visible_structure_ids(session, reader)
+    taxonomy = current_taxonomy_of(session, programme_id)
+    merges = code_merges(session, programme_id)
     return compute_dashboard(
-        session, scoped, allowed, scope=scope, scope_id=scope_id, name=name, taxonomy=taxonomy
+        session, scoped, allowed, scope=scope, scope_id=scope_id, name=name, taxonomy=taxonomy, merges=merges
     )
 
 
@@ -531,16 +548,18 @@ def structure_dashboard(
     session: Session, reader: models.User, structure_id: int, criteria: ObservationFilter
 ) -> Dashboard:
     structure = visible_structure(session, reader, structure_id)
-    taxonomy = _programme_taxonomy(session, structure.programme_id)
-    return _scope_dashboard(session, reader, criteria, "structure", structure_id, structure.name, taxonomy)
+    return _scope_dashboard(
+        session, reader, criteria, "structure", structure_id, structure.name, structure.programme_id
+    )
 
 
 def programme_dashboard(
     session: Session, reader: models.User, programme_id: int, criteria: ObservationFilter
 ) -> Dashboard:
     programme = visible_programme(session, reader, programme_id)
-    taxonomy = load_taxonomy(programme.taxonomy_version)
-    return _scope_dashboard(session, reader, criteria, "programme", programme_id, programme.name, taxonomy)
+    return _scope_dashboard(
+        session, reader, criteria, "programme", programme_id, programme.name, programme_id
+    )
 
 
 def programme_comparison(
@@ -550,7 +569,8 @@ def programme_comparison(
     programme = visible_programme(session, reader, programme_id)
     allowed = visible_structure_ids(session, reader)
     scoped = criteria.model_copy(update={"programme_id": programme_id})
-    taxonomy = load_taxonomy(programme.taxonomy_version)
+    taxonomy = current_taxonomy_of(session, programme_id)
+    merges = code_merges(session, programme_id).get("category", {})
     obs = models.Observation
     time_by_structure = observed_time(session, scoped, allowed)
     by_category: dict[int, dict[str, int]] = {}
@@ -559,7 +579,9 @@ def programme_comparison(
             col(obs.structure_id), col(obs.category)
         )
     ).all():
-        by_category.setdefault(structure_id, {})[category] = int(count)
+        counted = by_category.setdefault(structure_id, {})
+        code = merges.get(category, category)
+        counted[code] = counted.get(code, 0) + int(count)
     negative: dict[int, int] = {}
     for structure_id, count in session.exec(
         _filter(

@@ -22,10 +22,10 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.exports.pseudonyms import Pseudonyms, build_pseudonyms
+from backend.grids.terms import grid_labels
 from backend.privacy.service import note_for_export
 from backend.review.filters import ObservationFilter, apply_observation_filter
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
-from shared.taxonomy import load_taxonomy
 
 BATCH_SIZE = 1000
 MULTI_VALUE_SEPARATOR = "|"  # between codes ("rhythm|work_content"); labels are joined with " | "
@@ -76,6 +76,7 @@ class ExportRow(NamedTuple):
     note: str | None
     privacy_flagged: bool
     verbatim_approved: bool
+    grid_version: int | None  # of the programme's grid the visit was captured with
 
     def as_dict(self) -> dict[str, Any]:
         return self._asdict()
@@ -113,6 +114,7 @@ COLUMN_HEADERS: dict[str, str] = {
     "note": "Note",
     "privacy_flagged": "Note signalée (confidentialité)",
     "verbatim_approved": "Note approuvée pour les ateliers",
+    "grid_version": "Version de la grille",
 }
 assert tuple(COLUMN_HEADERS) == COLUMN_KEYS
 
@@ -120,8 +122,8 @@ assert tuple(COLUMN_HEADERS) == COLUMN_KEYS
 @dataclass(frozen=True)
 class _StructureInfo:
     zone: ZoneInfo
-    labels: dict[str, dict[str, str]]  # French labels by attribute and code, in the structure's grid
-    version: str  # of the grid
+    labels: dict[str, dict[str, str]]  # French labels by attribute and code, in the programme's grid versions
+    programme_id: int
 
 
 def export_note(note: str | None, note_masked: str | None, privacy_flagged: bool) -> str | None:
@@ -192,6 +194,7 @@ def _export_statement(scope: ExportScope) -> Any:
         obs.note_masked,
         obs.privacy_flagged,
         obs.verbatim_approved,
+        models.Visit.grid_version,
     ]
     statement = (
         select(*columns)
@@ -204,13 +207,12 @@ def _export_statement(scope: ExportScope) -> Any:
 
 def _structures(session: Session) -> dict[int, _StructureInfo]:
     rows = session.exec(
-        select(models.Structure.id, models.Structure.timezone, models.Programme.taxonomy_version).join(
-            models.Programme, col(models.Programme.id) == col(models.Structure.programme_id)
-        )
+        select(models.Structure.id, models.Structure.timezone, models.Structure.programme_id)
     ).all()
+    labels = {programme_id: grid_labels(session, programme_id) for programme_id in {row[2] for row in rows}}
     return {
-        structure_id: _StructureInfo(_zone(timezone), _labels(version), version)
-        for structure_id, timezone, version in rows
+        structure_id: _StructureInfo(_zone(timezone), labels[programme_id], programme_id)
+        for structure_id, timezone, programme_id in rows
         if structure_id is not None
     }
 
@@ -223,21 +225,24 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-@cache
-def _labels(version: str) -> dict[str, dict[str, str]]:
-    """French labels by attribute and code, looked up a million times in a large export."""
-    taxonomy = load_taxonomy(version)
-    labels = {"category": {c.code: c.label.fr for c in taxonomy.categories}}
-    for attribute in taxonomy.attributes:
-        labels[attribute.code] = {v.code: v.label.fr for v in attribute.values}
-    return labels
+class _MultiValues:
+    """Codes of a multi-valued attribute in the grid's order (the database keeps none), and their labels:
+    worked out once per combination met in this export (a few dozen, for a million rows)."""
+
+    def __init__(self, structures: dict[int, _StructureInfo]) -> None:
+        self.labels = {info.programme_id: info.labels for info in structures.values()}
+        self.seen: dict[tuple[int, str, str | None], tuple[str, str]] = {}
+
+    def __call__(self, programme_id: int, attribute: str, joined: str | None) -> tuple[str, str]:
+        key = (programme_id, attribute, joined)
+        found = self.seen.get(key)
+        if found is None:
+            found = self.seen[key] = _ordered(self.labels[programme_id].get(attribute, {}), joined)
+        return found
 
 
-@cache
-def _multi(version: str, attribute: str, joined: str | None) -> tuple[str, str]:
-    """Codes in the grid's order (the database keeps none), and their labels."""
+def _ordered(labels: dict[str, str], joined: str | None) -> tuple[str, str]:
     codes = set(joined.split(MULTI_VALUE_SEPARATOR)) if joined else set()
-    labels = _labels(version)[attribute]
     ordered = [c for c in labels if c in codes] + sorted(codes - set(labels))
     return MULTI_VALUE_SEPARATOR.join(ordered), " | ".join(labels.get(c, c) for c in ordered)
 
@@ -272,6 +277,7 @@ def iter_export_rows(
     """
     pseudonyms = pseudonyms or pseudonyms_for(session, scope)
     structures = _structures(session)
+    multi = _MultiValues(structures)
     structure_of, observer_of = pseudonyms.structure, pseudonyms.observer
     new_row = ExportRow._make
     result = session.connection().execute(_export_statement(scope))
@@ -296,11 +302,12 @@ def iter_export_rows(
             note_masked,
             privacy_flagged,
             verbatim_approved,
+            grid_version,
         ) in result:
             info = structures[structure_id]
             labels, zone = info.labels, info.zone
-            dimensions = _multi(info.version, "dimension", dimension_codes)
-            impacts = _multi(info.version, "impact", impact_codes)
+            dimensions = multi(info.programme_id, "dimension", dimension_codes)
+            impacts = multi(info.programme_id, "impact", impact_codes)
             try:
                 status_code, status_label = _REVIEW_STATUSES[review_status]
             except KeyError:
@@ -336,6 +343,7 @@ def iter_export_rows(
                     export_note(note, note_masked, flagged),
                     flagged,
                     bool(verbatim_approved),
+                    grid_version,
                 )
             )
     finally:

@@ -34,10 +34,12 @@ from backend.exports.rows import (
 from backend.exports.small_cells import protected_rows, small_cells, threshold_for
 from backend.exports.summary import discussion_cards, workshop_figures
 from backend.exports.xlsx import write_xlsx
+from backend.grids.terms import grid_labels
+from backend.grids.versions import current_taxonomy_of
 from backend.privacy.pending import screen_pending
 from backend.problems import detail, invalid_fields
 from backend.review.filters import check_filter_scope, filters_on_record
-from shared.taxonomy import current_taxonomy, load_taxonomy
+from shared.taxonomy import current_taxonomy
 
 FILE_CHUNK = 64 * 1024
 
@@ -75,8 +77,9 @@ def check_export_scope(session: Session, scope: ExportScope) -> None:
 def _check_codes(session: Session, scope: ExportScope) -> None:
     """An unknown code would silently export nothing: say which one instead."""
     programme_ids = export_programme_ids(session, scope)
-    programme = session.get(models.Programme, programme_ids[0]) if programme_ids else None
-    taxonomy = load_taxonomy(programme.taxonomy_version) if programme else current_taxonomy()
+    # Any code of any version of the grid: old rows keep the codes they were captured with.
+    taxonomy = current_taxonomy_of(session, programme_ids[0]) if programme_ids else current_taxonomy()
+    codes = grid_labels(session, programme_ids[0]) if programme_ids else {}
     details = []
     for attribute, code in (
         ("category", scope.criteria.category),
@@ -86,7 +89,7 @@ def _check_codes(session: Session, scope: ExportScope) -> None:
         if not code:
             continue
         known = taxonomy.category_codes if attribute == "category" else taxonomy.attribute(attribute).codes
-        if code not in known:
+        if code not in known and code not in codes.get(attribute, {}):
             details.append(
                 detail(attribute, "unknown_code", code=code, attribute=attribute, version=taxonomy.version)
             )

@@ -24,9 +24,11 @@ from backend.exports.rows import (
     export_programme_ids,
     iter_export_rows,
 )
+from backend.grids.terms import code_merges
+from backend.grids.versions import current_taxonomy_of
 from backend.review.filters import apply_observation_filter
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
-from shared.taxonomy import Taxonomy, current_taxonomy, load_taxonomy
+from shared.taxonomy import Taxonomy, current_taxonomy
 
 MAX_CARDS = 300  # a printable pack; beyond this the cover says how many more there are
 
@@ -60,8 +62,8 @@ class WorkshopFigures:
 
 
 def _taxonomy(session: Session, programme_ids: list[int]) -> Taxonomy:
-    programme = session.get(models.Programme, programme_ids[0]) if programme_ids else None
-    return load_taxonomy(programme.taxonomy_version) if programme else current_taxonomy()
+    """The current grid of the (first) programme exported: the terms workshop material speaks in."""
+    return current_taxonomy_of(session, programme_ids[0]) if programme_ids else current_taxonomy()
 
 
 def _title(session: Session, scope: ExportScope, pseudonyms: Pseudonyms, programme_ids: list[int]) -> str:
@@ -156,6 +158,7 @@ def workshop_figures(session: Session, scope: ExportScope, pseudonyms: Pseudonym
         scope_id=(scope.criteria.structure_id if by_structure else scope.criteria.programme_id) or 0,
         name=title,
         taxonomy=_taxonomy(session, programme_ids),
+        merges=code_merges(session, programme_ids[0]) if programme_ids else None,
     )
     return WorkshopFigures(
         title=title,

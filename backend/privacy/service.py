@@ -12,6 +12,8 @@ from sqlmodel import Session, col, select
 from backend import models
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
+from backend.grids.terms import tool_names
+from backend.grids.versions import current_version
 from backend.privacy.detector import find_in_notes, mask_note, mask_notes
 from backend.privacy.kinds import KIND_LABELS
 from backend.problems import invalid
@@ -45,18 +47,26 @@ def refuse_identifiers(field: str, code: str, text: str, glossary: Collection[st
 
 
 def programme_glossary(session: Session, programme_id: int) -> list[str]:
-    """The words this programme's facilitators said are never to be masked (software, devices, places)."""
+    """The words never masked in this programme's notes: what its facilitators listed (software, devices,
+    places) and the tools list of its current grid."""
     programme = session.get(models.Programme, programme_id)
-    return list(programme.never_masked) if programme is not None else []
+    if programme is None:
+        return []
+    return [*programme.never_masked, *_grid_tools(session, programme_id)]
 
 
 def structure_glossary(session: Session, structure_id: int) -> list[str]:
-    row = session.exec(
-        select(models.Programme.never_masked)
-        .join(models.Structure, col(models.Structure.programme_id) == col(models.Programme.id))
-        .where(models.Structure.id == structure_id)
+    programme_id = session.exec(
+        select(models.Structure.programme_id).where(models.Structure.id == structure_id)
     ).first()
-    return list(row) if row else []
+    return programme_glossary(session, programme_id) if programme_id is not None else []
+
+
+def _grid_tools(session: Session, programme_id: int) -> list[str]:
+    """The grid's tool names, and their capitalised words (« Logiciel Orbis » keeps « Orbis » as typed)."""
+    names = tool_names(current_version(session, programme_id)[1])
+    words = [w for name in names for w in name.replace("/", " ").split() if w[:1].isupper()]
+    return list(dict.fromkeys([*names, *words]))
 
 
 def parse_glossary(text: str) -> list[str]:
@@ -127,11 +137,9 @@ class RescanReport:
 def rescan(session: Session) -> RescanReport:
     """Screen every stored note again with the current detector and each programme's glossary."""
     glossaries = {
-        structure_id: list(terms)
-        for structure_id, terms in session.exec(
-            select(models.Structure.id, models.Programme.never_masked).join(
-                models.Programme, col(models.Programme.id) == col(models.Structure.programme_id)
-            )
+        structure_id: programme_glossary(session, programme_id)
+        for structure_id, programme_id in session.exec(
+            select(models.Structure.id, models.Structure.programme_id)
         )
     }
     report = RescanReport(0, 0)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from backend import models
-from shared.taxonomy import load_taxonomy
+from backend.grids.terms import grid_labels
 
 MATCH_WINDOW = timedelta(minutes=2)
 
@@ -166,6 +166,7 @@ def paired_visits(
     if allowed_structure_ids is not None:
         statement = statement.where(col(first.structure_id).in_(list(allowed_structure_ids)))
     results = []
+    labels_of: dict[int, dict[str, str]] = {}
     for visit_a, visit_b, structure, unit_name, name_a, name_b in session.execute(statement).all():
         assert visit_a.ended_at is not None and visit_b.ended_at is not None
         start = max(visit_a.started_at, visit_b.started_at)
@@ -173,8 +174,9 @@ def paired_visits(
         pairs, only_a, only_b = match_events(
             _events(session, visit_a.id, start, end), _events(session, visit_b.id, start, end), window
         )
-        programme = session.get_one(models.Programme, structure.programme_id)
-        taxonomy = load_taxonomy(programme.taxonomy_version)
+        if structure.programme_id not in labels_of:  # every version's labels, read once per programme
+            labels_of[structure.programme_id] = grid_labels(session, structure.programme_id)["category"]
+        category_labels = labels_of[structure.programme_id]
         results.append(
             PairedVisit(
                 first_visit_id=visit_a.id,
@@ -189,7 +191,7 @@ def paired_visits(
                 overlap_end=end,
                 only_first=len(only_a),
                 only_second=len(only_b),
-                category_labels={c.code: c.label.fr for c in taxonomy.categories},
+                category_labels=category_labels,
                 agreement=cohen_kappa([(a.category, b.category) for a, b in pairs]),
             )
         )

@@ -13,7 +13,7 @@ from backend.security import AttemptDep
 from backend.sync import devices
 from backend.sync import service as sync
 from backend.sync.deps import DeviceDep, ProtocolDep
-from shared.schema import DB_BIGINT_MAX
+from shared.schema import DB_BIGINT_MAX, DB_INT_MAX
 from shared.sync import MAX_PULL_PAGE, EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
@@ -47,5 +47,11 @@ def pull(
     device: DeviceDep,
     cursor: Annotated[int, Query(ge=0, le=DB_BIGINT_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PULL_PAGE)] = 500,
+    grid_version: Annotated[
+        int | None,
+        Query(
+            ge=1, le=DB_INT_MAX, description="The grid version the device has: sent again only when newer."
+        ),
+    ] = None,
 ) -> PullResponse:
-    return sync.pull(session, device, cursor, limit, utcnow())
+    return sync.pull(session, device, cursor, limit, utcnow(), grid_version)

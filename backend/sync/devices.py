@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
@@ -29,7 +29,7 @@ from backend.auth.rate_limits import (
 )
 from backend.db_types import utcnow
 from backend.errors import ApiError
-from backend.models import Device, EnrolmentCode, Observer, Programme, Structure
+from backend.models import Device, EnrolmentCode, Observer, Structure
 from backend.problems import not_found, problem, too_many_attempts, unauthenticated
 from backend.sync.sequence import serialise_writes
 from shared.sync import ENROLMENT_CODE_LENGTH, EnrolRequest, EnrolResponse
@@ -248,12 +248,3 @@ def revoke_device(
         )
         session.commit()
     return device
-
-
-def device_taxonomy_version(session: Session, device: Device) -> str:
-    """The taxonomy version of the device's programme, in one query (it is read on every push)."""
-    return session.exec(
-        select(Programme.taxonomy_version)
-        .join(Structure, col(Structure.programme_id) == col(Programme.id))
-        .where(Structure.id == device.structure_id)
-    ).one()

@@ -75,4 +75,4 @@ def observation_from_row(
         codes = [v.code for v in values if v.attribute == attribute]
         multi[field] = sorted(codes, key=lambda code: order.index(code) if code in order else len(order))
     fields = row.model_dump(include=set(schema.Observation.model_fields) - set(multi))
-    return schema.Observation.model_validate({**fields, **multi})
+    return schema.Observation.model_validate({**fields, **multi}, context=schema.CODES_CHECKED)

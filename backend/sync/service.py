@@ -19,13 +19,14 @@ from sqlmodel import Session, SQLModel, col, select
 
 from backend import models
 from backend.db import release_connection
+from backend.grids.versions import current_version
 from backend.privacy.detector import mask_notes
 from backend.problems import too_large
-from backend.sync.devices import device_taxonomy_version
+from backend.sync.grids import PushGrids, device_programme_id
 from backend.sync.records import MULTI_VALUED, attribute_rows, attribute_values, observation_from_row
 from backend.sync.sequence import SequenceAllocator, last_seq
 from shared import schema
-from shared.messages import field_errors, message
+from shared.messages import FieldError, field_errors, message
 from shared.schema import ReviewStatus
 from shared.sync import (
     CLOCK_WARNING_SECONDS,
@@ -34,6 +35,7 @@ from shared.sync import (
     MAX_BATCH,
     MAX_PULL_PAGE,
     ClockWarning,
+    GridData,
     Mutation,
     MutationResult,
     MutationStatus,
@@ -46,7 +48,7 @@ from shared.sync import (
     UnitData,
     clock_warning_text,
 )
-from shared.taxonomy import Taxonomy, load_taxonomy
+from shared.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -305,7 +307,7 @@ def _apply_push(
     allocator = SequenceAllocator(session)  # first statement: serialises writers, see sequence.py
     offset = (now - request.device_time).total_seconds()
     batch = _Batch(session, device, request.mutations)
-    taxonomy = load_taxonomy(device_taxonomy_version(session, device))
+    grids = PushGrids(session, device, request.mutations)
 
     # First check every new mutation on its own, then read what the valid ones touch, then apply in order.
     replayed: dict[int, MutationResult] = {}
@@ -317,7 +319,7 @@ def _apply_push(
         if earlier is not None:
             replayed[mutation.mutation_id] = earlier
         else:
-            checked[mutation.mutation_id] = _check(mutation, taxonomy)
+            checked[mutation.mutation_id] = _check(mutation, *grids.for_mutation(mutation))
     batch.load([r for r in checked.values() if not isinstance(r, MutationResult)])
 
     results: list[MutationResult] = []
@@ -399,15 +401,25 @@ def _clock_warning(offset: float) -> ClockWarning | None:
     return ClockWarning(message=clock_warning_text(offset), offset_seconds=offset)
 
 
-def _check(mutation: Mutation, taxonomy: Taxonomy) -> MutationResult | Record:
-    """The validated record, or the rejection saying what is wrong with it."""
+def _check(mutation: Mutation, taxonomy: Taxonomy | None, grid_number: int | None) -> MutationResult | Record:
+    """The validated record (checked against the grid version of its visit), or the rejection saying what
+    is wrong with it."""
     model = ENTITY_MODELS.get(mutation.entity)
     if model is None:
         return MutationResult.rejected(
             mutation, "unknown_entity", message("unknown_entity", entity=mutation.entity)
         )
+    if taxonomy is None:
+        text = message("unknown_grid_version", number=grid_number)
+        return MutationResult.rejected(
+            mutation,
+            "invalid_record",
+            message("invalid_record"),
+            [FieldError(field="grid_version", code="unknown_grid_version", message=text)],
+            record_id=_record_id(mutation),
+        )
     try:
-        return model.model_validate(mutation.data, context={"taxonomy": taxonomy})
+        record = model.model_validate(mutation.data, context={"taxonomy": taxonomy})
     except ValidationError as exc:
         return MutationResult.rejected(
             mutation,
@@ -416,6 +428,10 @@ def _check(mutation: Mutation, taxonomy: Taxonomy) -> MutationResult | Record:
             field_errors(exc),
             record_id=_record_id(mutation),
         )
+    if isinstance(record, schema.Visit) and record.grid_version is None:
+        # A tablet older than programme grids: its visit keeps the version current when it arrived.
+        record = record.model_copy(update={"grid_version": int(taxonomy.version)})
+    return record
 
 
 def _ahead_of_server(record: Record, now: datetime) -> bool:
@@ -651,8 +667,16 @@ def _replay(recorded: models.SyncMutation) -> MutationResult:
     )
 
 
-def pull(session: Session, device: models.Device, cursor: int, limit: int, now: datetime) -> PullResponse:
-    """Everything this device may see that changed after ``cursor``, oldest first, one page at a time."""
+def pull(
+    session: Session,
+    device: models.Device,
+    cursor: int,
+    limit: int,
+    now: datetime,
+    grid_version: int | None = None,
+) -> PullResponse:
+    """Everything this device may see that changed after ``cursor``, oldest first, one page at a time,
+    with the programme's current grid when it is not ``grid_version``, the one the device has."""
     limit = max(1, min(limit, MAX_PULL_PAGE))
     # Read the high-water mark first: every change numbered up to it is committed (see sequence.py),
     # so the page below can never hide a change the next cursor would skip.
@@ -692,7 +716,14 @@ def pull(session: Session, device: models.Device, cursor: int, limit: int, now: 
     def keep(seq: int) -> bool:
         return seq <= page_end
 
-    taxonomy_version = device_taxonomy_version(session, device)
+    programme_id = device_programme_id(session, device)
+    taxonomy_version = session.get_one(models.Programme, programme_id).taxonomy_version
+    grid_number, grid_document = current_version(session, programme_id)
+    grid = (
+        None
+        if grid_number == grid_version
+        else GridData(programme_id=programme_id, number=grid_number, grid=grid_document)
+    )
     comments = _review_comments(session, [o.id for o in observations if keep(o.server_seq)])
     release_connection(session)  # everything is read; the answer is validated in another thread trip
     return PullResponse(
@@ -714,7 +745,9 @@ def pull(session: Session, device: models.Device, cursor: int, limit: int, now: 
             if keep(u.server_seq)
         ],
         visits=[
-            PulledVisit.model_validate({**v.model_dump(include=set(PulledVisit.model_fields))})
+            PulledVisit.model_validate(
+                {**v.model_dump(include=set(PulledVisit.model_fields))}, context=schema.CODES_CHECKED
+            )
             for v in visits
             if keep(v.server_seq)
         ],
@@ -726,11 +759,12 @@ def pull(session: Session, device: models.Device, cursor: int, limit: int, now: 
                     "review_status": o.review_status,
                     "review_comments": comments.get(o.id, []),
                 },
-                context={"taxonomy": load_taxonomy(taxonomy_version)},
+                context=schema.CODES_CHECKED,
             )
             for o in observations
             if keep(o.server_seq)
         ],
+        grid=grid,
         cursor=max(page_end, cursor),
         has_more=has_more,
         server_time=now,

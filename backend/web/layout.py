@@ -14,13 +14,20 @@ from backend import models
 from backend.auth.access import visible_programmes, visible_structures
 from backend.auth.deps import CsrfFormDep, SignedInBrowser, SignedInDep
 from backend.db import SessionDep
+from backend.grids.terms import grid_terms
 from backend.web.templating import render
 
 
 def navigation(session: Session, user: models.User) -> dict[str, Any]:
+    structures = visible_structures(session, user)
+    # Codes are named and coloured with the grids of the programmes the reader reads, every version of them.
+    terms = grid_terms(session, {s.programme_id for s in structures})
     return {
         "nav_programmes": visible_programmes(session, user),
-        "nav_structures": visible_structures(session, user),
+        "nav_structures": structures,
+        "label": terms.label,
+        "category_colour": terms.colour,
+        "taxonomy": lambda: terms.taxonomy,
     }
 
 

@@ -66,7 +66,7 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         self._tick_event: Any = None
         self.buttons: dict[str, CategoryButton] = {}
         language = current_language()
-        for category in running_app().taxonomy.categories:
+        for category in running_app().taxonomy.active_categories:
             button = CategoryButton(category)
             button.bind(on_release=lambda b: self.tap(b.category.code))
             self.buttons[category.code] = button

@@ -12,6 +12,7 @@ from backend.migrate import alembic_config, current_revision, downgrade, schema_
 from backend.models import metadata
 from backend.sync.records import save_observation, visit_row
 from shared import schema
+from shared.taxonomy import load_taxonomy
 from tests.factories import make_site
 
 
@@ -119,3 +120,23 @@ def test_upgrade_copies_each_observations_columns_into_its_attribute_values(data
                 row.deleted,
             )
     engine.dispose()
+
+
+def test_existing_programmes_get_their_shipped_grid_as_published_version_1(database_url: str) -> None:
+    upgrade(database_url, "0011")
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO programme (name, taxonomy_version, created_at) VALUES ('P', '2026.1', :now)"),
+            {"now": datetime.now(UTC)},
+        )
+    engine.dispose()
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        grid = session.exec(select(models.GridVersion)).one()
+        assert (grid.number, grid.published_at is not None) == (1, True)
+        assert grid.document == load_taxonomy("2026.1").as_dict()
+    engine.dispose()
+    downgrade(database_url, "0011")
+    assert "grid_version" not in table_names(database_url)

@@ -242,10 +242,7 @@ def test_bad_items_are_rejected_one_by_one_and_good_ones_kept(session: Session, 
         ("invalid_record", ["note"]),
         ("unknown_entity", []),
     ]
-    assert (
-        results[2]["details"][0]["message"]
-        == "Code inconnu « pause_cafe » pour « category » (grille 2026.1)."
-    )
+    assert results[2]["details"][0]["message"] == "Code inconnu « pause_cafe » pour « category » (grille 1)."
     assert results[4]["details"][0]["message"] == "Texte trop long : 2000 caractères au maximum."
     assert list(server_observations(session)) == [uuid.UUID(good["id"])]
 

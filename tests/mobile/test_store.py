@@ -187,13 +187,14 @@ def test_a_version_1_store_is_migrated_and_keeps_everything(tmp_path: Path) -> N
 
     store = Store(path)
 
-    assert store.schema_version == SCHEMA_VERSION == 2
+    assert store.schema_version == SCHEMA_VERSION == 3
     assert store.observations(visit.id) == [observation]
     assert store.review_status(observation.id) == "to_review"
     assert [(e.mutation_id, e.record_id) for e in store.pending(10)] == [(7, str(observation.id))]
     assert store.review_comments(observation.id) == []
     store.edit_observation(observation.id, severity=1)
     assert [e.mutation_id for e in store.pending(10)] == [8]  # ids go on from where version 1 stopped
+    assert store.newest_grid_number() is None  # version 3: grids arrive with the next pull
     store.close()
     assert Store(path).schema_version == SCHEMA_VERSION  # opening again migrates nothing twice
 

@@ -7,6 +7,7 @@ import pytest
 from shared.schema import ATTRIBUTE_FIELDS, Observation
 from shared.taxonomy import (
     CURRENT_VERSION,
+    Label,
     UnknownTaxonomyVersionError,
     available_versions,
     current_taxonomy,
@@ -119,3 +120,18 @@ def test_duplicate_codes_are_refused() -> None:
 def test_unknown_version_is_a_clear_error() -> None:
     with pytest.raises(UnknownTaxonomyVersionError, match=r"1999\.1"):
         load_taxonomy("1999.1")
+
+
+def test_archived_categories_help_and_mappings_round_trip_and_archived_ones_stay_valid() -> None:
+    raw = copy.deepcopy(current_taxonomy().as_dict())
+    raw["categories"][8]["archived"] = True
+    raw["categories"][0]["help"] = {"fr": "Toute interruption", "en": "Any interruption"}
+    raw["mappings"] = [{"attribute": "category", "old": ["paper", "equipment"], "new": ["positive_use"]}]
+    grid = parse_taxonomy(raw)
+    assert parse_taxonomy(grid.as_dict()) == grid
+    assert "equipment" in grid.category_codes  # old observations stay valid
+    assert "equipment" not in [c.code for c in grid.active_categories]  # new visits do not offer it
+    assert grid.category("interruption").help == Label("Toute interruption", "Any interruption")
+    assert [(m.old, m.new, m.is_merge) for m in grid.mappings] == [
+        (("paper", "equipment"), ("positive_use",), True)
+    ]
