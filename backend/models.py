@@ -195,6 +195,11 @@ class Observation(SQLModel, table=True):
     effect: str | None = Field(default=None, max_length=CODE_MAX_LENGTH)
     severity: int | None = Field(default=None, sa_type=SmallInteger)
     note: str | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
+    # An interruption: the timer it interrupted (no foreign key: either may be deleted on its own), whether
+    # and when that task was resumed (migration 0013).
+    interrupted_id: UUID | None = None
+    task_resumed: bool | None = None
+    resumed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     version: int = 1

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared.schema import Observation, Visit
+from shared.schema import Observation, ReviewStatus, Visit
 from shared.sync import MutationResult, MutationStatus, PullResponse, ReviewCommentData, StructureData
 
 SCHEMA_VERSION = 2
@@ -70,6 +70,11 @@ class Review:
 
     status: str | None
     comment_count: int
+
+    @property
+    def facilitator_acted(self) -> bool:
+        """« À revoir » is where every observation starts: worth showing only once a facilitator acted."""
+        return bool(self.comment_count) or self.status not in (None, ReviewStatus.TO_REVIEW)
 
 
 @dataclass(frozen=True)
@@ -255,6 +260,15 @@ class Store:
                 "SELECT count(*) FROM observation WHERE visit_id = ? AND deleted = 0", (str(visit_id),)
             ).fetchone()
         return int(row[0])
+
+    def tool_counts(self) -> dict[str, int]:
+        """How often each tool was recorded on this tablet (for the capture screen's shortlist)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT json_extract(data, '$.tool') AS tool, count(*) FROM observation "
+                "WHERE deleted = 0 AND tool IS NOT NULL GROUP BY tool"
+            ).fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
 
     def review_status(self, observation_id: uuid.UUID) -> str | None:
         with self._lock:

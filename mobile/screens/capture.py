@@ -2,7 +2,9 @@
 
 The tap handler writes one small SQLite transaction and updates the screen from memory: no network,
 no query over the visit. Timed categories run as timers (tap to start, tap again to stop; several
-categories may run at once). The last items logged are listed with "Compléter" and "Annuler".
+categories may run at once). The last items logged are listed with « Compléter » and « Supprimer »; a
+deletion waits under an undo bar for a few seconds and is written only once the bar is gone (or the
+observer leaves the screen), so a slip of the finger, or a crash meanwhile, loses nothing.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from kivy.uix.screenmanager import Screen  # type: ignore[import-untyped]
 
 from mobile import formatting, theme
 from mobile.capture import log_observation, running_timers, stop_timer, undo
+from mobile.capture_context import CaptureContext, followed_roles, load_context, save_context, tools_offered
 from mobile.i18n import current_language, tr
-from mobile.screens import running_app
+from mobile.screens import forget_ids, running_app
 from mobile.store import Review
 from shared.schema import Observation, Visit
 from shared.taxonomy import Category
@@ -38,6 +41,10 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 RECENT_ROWS = 4
 TICK_SECONDS = 0.5
+UNDO_SECONDS = 8
+FOLLOWED_GROUP = "capture-followed"
+TOOL_GROUP = "capture-tool"
+NO_TOOL = "none"  # the « aucun » toggle's id suffix: no tool in hand
 
 
 class CategoryButton(ButtonBehavior, Label):  # type: ignore[misc]
@@ -56,14 +63,18 @@ class CaptureScreen(Screen):  # type: ignore[misc]
     last_action = StringProperty("")
     last_action_failed = BooleanProperty(False)
     empty = BooleanProperty(True)
+    undo_text = StringProperty("")
 
     def on_kv_post(self, base_widget: Any) -> None:
         self.visit: Visit | None = None
+        self.context = CaptureContext()
         self.count = 0
         self.timers: dict[str, Observation] = {}  # category code -> its running timer
         self.recent: list[Observation] = []
         self.reviews: dict[uuid.UUID, Review] = {}
         self._tick_event: Any = None
+        self.held: Observation | None = None  # deleted by the observer, under the undo bar, not yet written
+        self._held_event: Any = None
         self.buttons: dict[str, CategoryButton] = {}
         language = current_language()
         for category in running_app().taxonomy.categories:
@@ -77,11 +88,11 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         for index in range(RECENT_ROWS):
             row = Factory.RecentRow()
             row.ids.edit.bind(on_release=lambda _b, i=index: self.edit(i))
-            row.ids.undo.bind(on_release=lambda _b, i=index: self.undo(i))
+            row.ids.delete.bind(on_release=lambda _b, i=index: self.delete(i))
             self.ids.recent.add_widget(row)
             self.ids[f"recent_{index}"] = row
             self.ids[f"recent_{index}_edit"] = row.ids.edit
-            self.ids[f"recent_{index}_undo"] = row.ids.undo
+            self.ids[f"recent_{index}_delete"] = row.ids.delete
             self.rows.append(row)
         running_app().sync.bind(completed=lambda *_args: self._reload_reviews())
 
@@ -97,16 +108,70 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         # The only reads of the visit: once when the screen opens (after a restart too).
         self.count = store.count_observations(self.visit.id)
         self.timers = {o.category: o for o in running_timers(store, self.visit.id, app.taxonomy)}
-        self.recent = store.recent_observations(self.visit.id, RECENT_ROWS)
+        self.recent = self._recent_from_store()
         self.last_action, self.last_action_failed = "", False
+        self.context = load_context(store, self.visit)
+        self._build_context_bar()
         self._reload_reviews()
         self._show()
         self._tick_event = Clock.schedule_interval(lambda _dt: self._tick(), TICK_SECONDS)
 
     def on_leave(self, *_args: Any) -> None:
+        self.commit_deletion()  # the bar goes with the screen: the deletion is written now
         if self._tick_event is not None:
             self._tick_event.cancel()
             self._tick_event = None
+
+    # --- the context bar: who is followed, which tool is in hand --------------------------------
+
+    def _build_context_bar(self) -> None:
+        assert self.visit is not None
+        app = running_app()
+        language = current_language()
+        forget_ids(self, "follow_", "tool_")
+        roles = app.taxonomy.attribute("role")
+        followed = self.ids.followed
+        for toggle in [w for w in followed.children if hasattr(w, "code")]:
+            followed.remove_widget(toggle)
+        for code in followed_roles(self.visit, app.taxonomy):
+            self._context_toggle(
+                followed, f"follow_{code}", code, roles.label_of(code, language), FOLLOWED_GROUP
+            )
+        tools = self.ids.tools
+        for toggle in [w for w in tools.children if hasattr(w, "code")]:
+            tools.remove_widget(toggle)
+        self._context_toggle(tools, f"tool_{NO_TOOL}", None, tr("capture.no_tool"), TOOL_GROUP)
+        grid_tools = app.taxonomy.attribute("tool")
+        for code in tools_offered(app.store, app.taxonomy, keep=self.context.tool):
+            self._context_toggle(tools, f"tool_{code}", code, grid_tools.label_of(code, language), TOOL_GROUP)
+        # Side by side in landscape: each group as wide as its number of choices asks.
+        for box in (followed, tools):
+            box.size_hint_x = len(box.children) - 0.5
+
+    def _context_toggle(self, box: Any, widget_id: str, code: str | None, text: str, group: str) -> None:
+        toggle = Factory.ContextToggle(text=text, group=group)
+        toggle.code = code
+        chosen = self.context.role if group == FOLLOWED_GROUP else self.context.tool
+        toggle.state = "down" if code == chosen else "normal"
+        if group == FOLLOWED_GROUP:
+            toggle.allow_no_selection = True  # « not said » stays possible: tap the chosen one again
+        toggle.bind(on_release=lambda t: self.choose(group, t.code if t.state == "down" else None))
+        box.add_widget(toggle)
+        self.ids[widget_id] = toggle
+
+    def choose(self, group: str, code: str | None) -> None:
+        """Switch who is followed or the tool in hand: what the next taps record."""
+        if self.visit is None:
+            return
+        if group == FOLLOWED_GROUP:
+            self.context = CaptureContext(role=code, tool=self.context.tool)
+        else:
+            self.context = CaptureContext(role=self.context.role, tool=code)
+        try:
+            save_context(running_app().store, self.visit.id, self.context)
+        except (sqlite3.Error, OSError) as error:
+            Logger.exception("Capture: context not saved", exc_info=error)
+            self._tell(tr("capture.not_saved", detail=type(error).__name__), failed=True)
 
     # --- what a tap does ----------------------------------------------------------------------
 
@@ -122,7 +187,7 @@ class CaptureScreen(Screen):  # type: ignore[misc]
                 self.recent = [stopped if o.id == stopped.id else o for o in self.recent]
                 what = stopped
             else:
-                what = log_observation(app.store, self.visit.id, code)
+                what = log_observation(app.store, self.visit.id, code, context=self.context)
                 if category.timed:
                     self.timers[code] = what
                 self.count += 1
@@ -136,23 +201,63 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         self._show()
         app.recorded()
 
-    def undo(self, index: int) -> None:
+    def delete(self, index: int) -> None:
+        """Take the observation off the screen and hold its deletion under the undo bar."""
         if index >= len(self.recent) or self.visit is None:
             return
-        app = running_app()
+        self.commit_deletion()  # one bar at a time: the previous deletion is written first
         observation = self.recent[index]
-        try:
-            undo(app.store, observation.id)
-        except (sqlite3.Error, OSError, ValueError, KeyError) as error:
-            Logger.exception("Capture: undo not saved", exc_info=error)
-            self._tell(tr("capture.not_saved", detail=type(error).__name__), failed=True)
-            return
+        self.held = observation
         self.timers = {code: o for code, o in self.timers.items() if o.id != observation.id}
         self.count -= 1
-        self.recent = app.store.recent_observations(self.visit.id, RECENT_ROWS)  # an indexed LIMIT 4
-        self._tell(tr("capture.undone", what=self._describe(observation, current_language())), failed=False)
+        self.recent = self._recent_from_store()
+        what = self._describe(observation, current_language())
+        self.undo_text = tr("capture.deleted", what=what)
+        self._tell(tr("capture.deleted", what=what), failed=False)
+        self._held_event = Clock.schedule_once(lambda _dt: self.commit_deletion(), UNDO_SECONDS)
         self._show()
+
+    def undo_delete(self) -> None:
+        """The undo bar's button: the observation comes back as it was; nothing was written."""
+        held = self._release_held()
+        if held is None or self.visit is None:
+            return
+        app = running_app()
+        running = app.taxonomy.category(held.category).timed and held.ended_at is None
+        if running and held.category not in self.timers:  # unless the observer started it again meanwhile
+            self.timers[held.category] = held
+        self.count += 1
+        self.recent = self._recent_from_store()
+        self._tell(tr("capture.restored", what=self._describe(held, current_language())), failed=False)
+        self._show()
+
+    def commit_deletion(self) -> None:
+        """Write the held deletion (the bar timed out, another deletion came, or the screen is left)."""
+        held = self._release_held()
+        if held is None:
+            return
+        app = running_app()
+        try:
+            undo(app.store, held.id)
+        except (sqlite3.Error, OSError, ValueError, KeyError) as error:
+            Logger.exception("Capture: deletion not saved", exc_info=error)
+            self._tell(tr("capture.not_saved", detail=type(error).__name__), failed=True)
+            return
         app.recorded()
+
+    def _release_held(self) -> Observation | None:
+        held, self.held = self.held, None
+        if self._held_event is not None:
+            self._held_event.cancel()
+            self._held_event = None
+        self.undo_text = ""
+        return held
+
+    def _recent_from_store(self) -> list[Observation]:
+        """The last ones logged but the one held for deletion (an indexed LIMIT, never a scan)."""
+        assert self.visit is not None
+        rows = running_app().store.recent_observations(self.visit.id, RECENT_ROWS + 1)
+        return [o for o in rows if self.held is None or o.id != self.held.id][:RECENT_ROWS]
 
     def edit(self, index: int) -> None:
         if index < len(self.recent):
@@ -198,7 +303,7 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         if not category.timed:
             return label
         if timer is None:
-            return f"{label}\n[{tr('capture.timer_idle')}]"
+            return f"{label}\n{tr('capture.timer_idle')}"
         elapsed = formatting.clock(((now or datetime.now(UTC)) - timer.occurred_at).total_seconds())
         return f"{label}\n{tr('capture.timer_running', elapsed=elapsed)}"
 
@@ -215,7 +320,7 @@ class CaptureScreen(Screen):  # type: ignore[misc]
                 row.text, row.opacity, row.disabled = "", 0, True
 
     def _row_text(self, observation: Observation, now: datetime, language: Any) -> str:
-        parts = [self._describe(observation, language)]
+        parts = [self._describe(observation, language), *context_labels(observation, language)]
         if observation.category in self.timers and self.timers[observation.category].id == observation.id:
             parts.append(
                 tr(
@@ -225,8 +330,10 @@ class CaptureScreen(Screen):  # type: ignore[misc]
             )
         elif observation.duration_seconds is not None:
             parts.append(tr("common.lasted", elapsed=formatting.duration(observation.duration_seconds)))
+        if is_enriched(observation):
+            parts.append(tr("capture.enriched"))
         review = self.reviews.get(observation.id)
-        if review is not None and review.status:
+        if review is not None and review.status and review.facilitator_acted:
             parts.append(tr("review.status", status=formatting.review_status(review.status, language)))
         if review is not None and review.comment_count:
             parts.append(tr("review.comments", count=review.comment_count))
@@ -236,3 +343,25 @@ class CaptureScreen(Screen):  # type: ignore[misc]
     def _describe(observation: Observation, language: Any) -> str:
         category = running_app().taxonomy.category(observation.category)
         return f"{formatting.local_time(observation.occurred_at)} {category.label(language)}"
+
+
+def context_labels(observation: Observation, language: Any) -> list[str]:
+    """The professional and the tool an observation carries, as the recent list shows them."""
+    taxonomy = running_app().taxonomy
+    return [
+        taxonomy.attribute(attribute).label_of(code, language)
+        for attribute, code in (("role", observation.role), ("tool", observation.tool))
+        if code is not None
+    ]
+
+
+def is_enriched(observation: Observation) -> bool:
+    """Something beyond the tap and its context was said: a source, a dimension, an effect, a note…"""
+    return bool(
+        observation.interruption_source
+        or observation.dimensions
+        or observation.effect
+        or observation.impacts
+        or observation.severity
+        or observation.note
+    )

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from mobile import formatting
 from mobile.i18n import current_language, error_text, tr
 from mobile.screens import forget_ids, running_app
+from mobile.store import Review
 from shared.messages import field_errors
 from shared.privacy import IDENTIFIER_KIND_LABELS, IdentifierMatch, find_identifiers
 from shared.schema import ATTRIBUTE_FIELDS, NOTE_MAX_LENGTH, Observation
@@ -80,9 +81,10 @@ class ObservationScreen(Screen):  # type: ignore[misc]
             self.rejection_text = tr("observation.rejected", reason=reason)
         lines = []
         status = store.review_status(observation.id)
-        if status:
+        comments = store.review_comments(observation.id)
+        if status and Review(status, len(comments)).facilitator_acted:
             lines.append(tr("observation.review_status", status=formatting.review_status(status, language)))
-        for comment in store.review_comments(observation.id):
+        for comment in comments:
             lines.append(
                 tr(
                     "observation.comment",

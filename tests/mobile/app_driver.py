@@ -230,7 +230,7 @@ class ScenarioPlayer:
                 "disabled": bool(widget.disabled),
                 "size_dp": [round(widget.width / dp(1)), round(widget.height / dp(1))],
             }
-            for name in ("text", "focus", "hint_text"):
+            for name in ("text", "focus", "hint_text", "state"):
                 if hasattr(widget, name):
                     state[name] = getattr(widget, name)
             if hasattr(widget, "color"):

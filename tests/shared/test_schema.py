@@ -156,6 +156,46 @@ def test_interruption_source_only_for_interruptions() -> None:
     assert (error.field, error.code) == ("interruption_source", "attribute_not_applicable")
 
 
+def test_an_interruption_links_the_task_it_interrupted_and_when_it_was_resumed() -> None:
+    timer_id = str(uuid4())
+    resumed = (NOW + timedelta(seconds=45)).isoformat()
+    interruption = Observation.model_validate(
+        observation_data(interrupted_id=timer_id, task_resumed=True, resumed_at=resumed)
+    )
+    assert str(interruption.interrupted_id) == timer_id and interruption.task_resumed is True
+    assert Observation.model_validate(observation_data(task_resumed=False)).resumed_at is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "code"),
+    [
+        ({"category": "alert", "interrupted_id": str(uuid4())}, "interrupted_id", "attribute_not_applicable"),
+        ({"category": "paper", "task_resumed": True}, "task_resumed", "attribute_not_applicable"),
+        (
+            {"task_resumed": False, "resumed_at": NOW.isoformat()},
+            "resumed_at",
+            "resumed_at_without_resumption",
+        ),
+        ({"resumed_at": NOW.isoformat()}, "resumed_at", "resumed_at_without_resumption"),
+        (
+            {"task_resumed": True, "resumed_at": (NOW - timedelta(seconds=1)).isoformat()},
+            "resumed_at",
+            "end_before_start",
+        ),
+        ({"task_resumed": "yes"}, "task_resumed", "bool_type"),
+    ],
+)
+def test_resumption_fields_are_checked(overrides: dict[str, Any], field: str, code: str) -> None:
+    [error] = errors_of(Observation, observation_data(**overrides))
+    assert (error.field, error.code) == (field, code)
+
+
+def test_an_interruption_cannot_interrupt_itself() -> None:
+    data = observation_data()
+    [error] = errors_of(Observation, {**data, "interrupted_id": data["id"]})
+    assert (error.field, error.code) == ("interrupted_id", "interrupts_itself")
+
+
 def test_the_same_dimension_twice_is_refused() -> None:
     [error] = errors_of(Observation, observation_data(dimensions=["rhythm", "rhythm"]))
     assert error.code == "duplicate_code"
