@@ -56,10 +56,12 @@ def log_observation(
     category: str,
     now: datetime | None = None,
     context: CaptureContext | None = None,
+    interrupted: Observation | None = None,
 ) -> Observation:
     """One tap: an observation at this instant, on disk when this returns (a timed one starts its timer).
 
-    It carries the capture context: the professional followed and the tool in hand when it was tapped.
+    It carries the capture context: the professional followed and the tool in hand when it was tapped;
+    an interruption, the timer it interrupted.
     """
     at = now or _now()
     context = context or CaptureContext()
@@ -70,6 +72,7 @@ def log_observation(
         category=category,
         role=context.role,
         tool=context.tool,
+        interrupted_id=None if interrupted is None else interrupted.id,
         created_at=at,
         updated_at=at,
     )

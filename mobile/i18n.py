@@ -131,6 +131,17 @@ STRINGS: dict[str, dict[Language, str]] = {
         "en": "NOT saved ({detail}): try again.",
     },
     "capture.running_for": {"fr": "en cours {elapsed}", "en": "running {elapsed}"},
+    "capture.paused_for": {"fr": "en pause {elapsed}", "en": "paused {elapsed}"},
+    "quick.resumed": {"fr": "Tâche reprise ?", "en": "Task resumed?"},
+    "quick.resumed_yes": {"fr": "oui", "en": "yes"},
+    "quick.resumed_no": {"fr": "non", "en": "no"},
+    "quick.resumed_later": {"fr": "plus tard", "en": "later"},
+    "capture.paused": {
+        "fr": "en pause {elapsed}\ntoucher pour reprendre",
+        "en": "paused {elapsed}\ntap to resume",
+    },
+    "capture.resumed": {"fr": "Tâche reprise : {what}", "en": "Task resumed: {what}"},
+    "capture.dropped": {"fr": "Tâche non reprise : {what}", "en": "Task not resumed: {what}"},
     "review.status": {"fr": "revue : {status}", "en": "review: {status}"},
     "observation.review_status": {"fr": "Revue : {status}", "en": "Review: {status}"},
     "review.comments": {"fr": "commentaires : {count}", "en": "comments: {count}"},
@@ -195,6 +206,21 @@ STRINGS: dict[str, dict[Language, str]] = {
         "en": "Timers running: {count}. They stop when the visit ends.",
     },
     "summary.end": {"fr": "Terminer la visite", "en": "End the visit"},
+    "summary.confirm_end": {
+        "fr": "Terminer la visite ? {count} événement(s) noté(s) en {duration}.{running}",
+        "en": "End the visit? {count} event(s) logged in {duration}.{running}",
+    },
+    "summary.confirm_running": {
+        "fr": " Les chronomètres en cours ({count}) s'arrêteront maintenant.",
+        "en": " The running timers ({count}) stop now.",
+    },
+    "summary.confirm_yes": {"fr": "Oui, terminer", "en": "Yes, end it"},
+    "summary.confirm_no": {"fr": "Non, continuer", "en": "No, go on"},
+    "home.visit_ended": {
+        "fr": "Visite terminée : {count} événement(s) enregistré(s) sur la tablette, envoyés à la prochaine "
+        "synchronisation.",
+        "en": "Visit ended: {count} event(s) saved on the tablet, sent at the next sync.",
+    },
     "summary.back": {"fr": "Reprendre la saisie", "en": "Back to capture"},
 }
 

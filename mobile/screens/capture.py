@@ -32,7 +32,9 @@ from mobile import formatting, theme
 from mobile.capture import log_observation, running_timers, stop_timer, undo
 from mobile.capture_context import CaptureContext, followed_roles, load_context, save_context, tools_offered
 from mobile.i18n import current_language, tr
+from mobile.interruptions import answer_resumption, interrupted_timer, interrupts, paused_timers
 from mobile.screens import forget_ids, running_app
+from mobile.screens.quick_strip import QuickStrip  # noqa: F401 (registers the widget capture.kv uses)
 from mobile.store import Review
 from shared.schema import Observation, Visit
 from shared.taxonomy import Category
@@ -42,6 +44,7 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 RECENT_ROWS = 4
 TICK_SECONDS = 0.5
 UNDO_SECONDS = 8
+QUICK_SECONDS = 6
 FOLLOWED_GROUP = "capture-followed"
 TOOL_GROUP = "capture-tool"
 NO_TOOL = "none"  # the « aucun » toggle's id suffix: no tool in hand
@@ -64,6 +67,7 @@ class CaptureScreen(Screen):  # type: ignore[misc]
     last_action_failed = BooleanProperty(False)
     empty = BooleanProperty(True)
     undo_text = StringProperty("")
+    quick_shown = BooleanProperty(False)
 
     def on_kv_post(self, base_widget: Any) -> None:
         self.visit: Visit | None = None
@@ -75,6 +79,11 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         self._tick_event: Any = None
         self.held: Observation | None = None  # deleted by the observer, under the undo bar, not yet written
         self._held_event: Any = None
+        self.paused: dict[uuid.UUID, Observation] = {}  # timer id -> the interruption that paused it
+        self.quick_for: Observation | None = None  # what the quick strip enriches
+        self._quick_event: Any = None
+        self.ids.quick.on_choice = self._quick_choice
+        self.ids.quick.on_resumption = self._quick_resumption
         self.buttons: dict[str, CategoryButton] = {}
         language = current_language()
         for category in running_app().taxonomy.categories:
@@ -108,6 +117,7 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         # The only reads of the visit: once when the screen opens (after a restart too).
         self.count = store.count_observations(self.visit.id)
         self.timers = {o.category: o for o in running_timers(store, self.visit.id, app.taxonomy)}
+        self.paused = paused_timers(store, self.visit.id)
         self.recent = self._recent_from_store()
         self.last_action, self.last_action_failed = "", False
         self.context = load_context(store, self.visit)
@@ -118,6 +128,7 @@ class CaptureScreen(Screen):  # type: ignore[misc]
 
     def on_leave(self, *_args: Any) -> None:
         self.commit_deletion()  # the bar goes with the screen: the deletion is written now
+        self._hide_quick()
         if self._tick_event is not None:
             self._tick_event.cancel()
             self._tick_event = None
@@ -181,18 +192,34 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         app = running_app()
         category = app.taxonomy.category(code)
         language = current_language()
+        self.commit_deletion()  # a new tap takes the undo bar's place
         try:
+            if category.timed and code in self.timers and self.timers[code].id in self.paused:
+                self._answer(
+                    self.paused[self.timers[code].id], resumed=True
+                )  # tapping a paused timer resumes it
+                return
             if category.timed and code in self.timers:
                 stopped = stop_timer(app.store, self.timers.pop(code).id)
-                self.recent = [stopped if o.id == stopped.id else o for o in self.recent]
+                self._replace_recent(stopped)
                 what = stopped
             else:
-                what = log_observation(app.store, self.visit.id, code, context=self.context)
+                interrupted = None
+                if interrupts(app.taxonomy, code):
+                    interrupted = interrupted_timer(
+                        [t for t in self.timers.values() if t.id not in self.paused]
+                    )
+                what = log_observation(
+                    app.store, self.visit.id, code, context=self.context, interrupted=interrupted
+                )
+                if interrupted is not None:
+                    self.paused[interrupted.id] = what
                 if category.timed:
                     self.timers[code] = what
                 self.count += 1
                 self.recent = [what, *self.recent][:RECENT_ROWS]
-        except (sqlite3.Error, OSError, ValueError) as error:
+                self._show_quick(what)
+        except (sqlite3.Error, OSError, ValueError, KeyError) as error:
             # Never show as saved what is not on disk.
             Logger.exception("Capture: not saved", exc_info=error)
             self._tell(tr("capture.not_saved", detail=type(error).__name__), failed=True)
@@ -208,7 +235,11 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         self.commit_deletion()  # one bar at a time: the previous deletion is written first
         observation = self.recent[index]
         self.held = observation
+        self._hide_quick()
         self.timers = {code: o for code, o in self.timers.items() if o.id != observation.id}
+        self.paused = {
+            timer_id: o for timer_id, o in self.paused.items() if observation.id not in (timer_id, o.id)
+        }
         self.count -= 1
         self.recent = self._recent_from_store()
         what = self._describe(observation, current_language())
@@ -226,6 +257,7 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         running = app.taxonomy.category(held.category).timed and held.ended_at is None
         if running and held.category not in self.timers:  # unless the observer started it again meanwhile
             self.timers[held.category] = held
+        self.paused = paused_timers(app.store, self.visit.id)  # a paused timer, or its interruption, is back
         self.count += 1
         self.recent = self._recent_from_store()
         self._tell(tr("capture.restored", what=self._describe(held, current_language())), failed=False)
@@ -262,6 +294,73 @@ class CaptureScreen(Screen):  # type: ignore[misc]
     def edit(self, index: int) -> None:
         if index < len(self.recent):
             running_app().open_observation(self.recent[index].id, "capture")
+
+    # --- the quick strip: one touch enriches what was just tapped ---------------------------------
+
+    def _show_quick(self, observation: Observation) -> None:
+        app = running_app()
+        self.quick_for = observation
+        ask = observation.interrupted_id is not None and observation.task_resumed is None
+        strip = self.ids.quick
+        strip.show(observation, app.taxonomy, ask_resumption=ask)
+        forget_ids(self, "quick_")
+        self.ids.update(strip.widget_ids)
+        self.quick_shown = True
+        self._hide_quick_later()
+
+    def _hide_quick_later(self) -> None:
+        if self._quick_event is not None:
+            self._quick_event.cancel()
+        self._quick_event = Clock.schedule_once(lambda _dt: self._hide_quick(), QUICK_SECONDS)
+
+    def _hide_quick(self) -> None:
+        if self._quick_event is not None:
+            self._quick_event.cancel()
+            self._quick_event = None
+        self.quick_shown, self.quick_for = False, None
+
+    def _quick_choice(self, field: str, value: Any) -> None:
+        if self.quick_for is None:
+            return
+        try:
+            self.quick_for = running_app().store.edit_observation(self.quick_for.id, **{field: value})
+        except (sqlite3.Error, OSError, ValueError, KeyError) as error:
+            Logger.exception("Capture: quick choice not saved", exc_info=error)
+            self._tell(tr("capture.not_saved", detail=type(error).__name__), failed=True)
+            return
+        self._replace_recent(self.quick_for)
+        self._show_rows(datetime.now(UTC), current_language())
+        self._hide_quick_later()  # still there a few seconds for the next touch
+        running_app().recorded()
+
+    def _quick_resumption(self, resumed: bool | None) -> None:
+        interruption = self.quick_for
+        self._hide_quick()
+        if interruption is None or resumed is None:  # « plus tard »: the timer stays paused
+            return
+        try:
+            self._answer(interruption, resumed)
+        except (sqlite3.Error, OSError, ValueError, KeyError) as error:
+            Logger.exception("Capture: resumption not saved", exc_info=error)
+            self._tell(tr("capture.not_saved", detail=type(error).__name__), failed=True)
+
+    def _answer(self, interruption: Observation, resumed: bool) -> None:
+        """Whether the interrupted task was resumed: the timer goes on, or ends when the interruption came."""
+        app = running_app()
+        answered, stopped = answer_resumption(app.store, interruption.id, resumed)
+        self.paused = {t: o for t, o in self.paused.items() if o.id != interruption.id}
+        self._replace_recent(answered)
+        timer = stopped or app.store.observation(interruption.interrupted_id or interruption.id)
+        if stopped is not None:
+            self.timers = {code: o for code, o in self.timers.items() if o.id != stopped.id}
+            self._replace_recent(stopped)
+        what = self._describe(timer, current_language()) if timer is not None else ""
+        self._tell(tr("capture.resumed" if resumed else "capture.dropped", what=what), failed=False)
+        self._show()
+        app.recorded()
+
+    def _replace_recent(self, observation: Observation) -> None:
+        self.recent = [observation if o.id == observation.id else o for o in self.recent]
 
     # --- what the screen shows ----------------------------------------------------------------
 
@@ -305,6 +404,8 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         if timer is None:
             return f"{label}\n{tr('capture.timer_idle')}"
         elapsed = formatting.clock(((now or datetime.now(UTC)) - timer.occurred_at).total_seconds())
+        if timer.id in self.paused:
+            return f"{label}\n{tr('capture.paused', elapsed=elapsed)}"
         return f"{label}\n{tr('capture.timer_running', elapsed=elapsed)}"
 
     def _show_rows(self, now: datetime, language: Any) -> None:
@@ -324,7 +425,7 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         if observation.category in self.timers and self.timers[observation.category].id == observation.id:
             parts.append(
                 tr(
-                    "capture.running_for",
+                    "capture.paused_for" if observation.id in self.paused else "capture.running_for",
                     elapsed=formatting.clock((now - observation.occurred_at).total_seconds()),
                 )
             )

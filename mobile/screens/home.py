@@ -36,6 +36,7 @@ class HomeScreen(Screen):  # type: ignore[misc]
     visit_under_way = BooleanProperty(False)
     rejected_title = StringProperty("")
     comments_title = StringProperty("")
+    notice = StringProperty("")  # set by the app: what just happened (a visit ended)
 
     def on_kv_post(self, base_widget: Any) -> None:
         sync = running_app().sync
@@ -147,6 +148,9 @@ class HomeScreen(Screen):  # type: ignore[misc]
     def _observation_title(observation: Observation) -> str:
         category = running_app().taxonomy.category(observation.category).label(current_language())
         return f"{category} {formatting.local_day_and_time(observation.occurred_at, current_language())}"
+
+    def on_leave(self, *_args: Any) -> None:
+        self.notice = ""  # said once
 
     def open_visit(self) -> None:
         running_app().show("capture" if running_app().store.current_visit() is not None else "visit_start")

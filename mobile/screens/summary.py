@@ -30,6 +30,27 @@ class SummaryScreen(Screen):  # type: ignore[misc]
     running_text = StringProperty("")
     timers_text = StringProperty("")
     interruptions_text = StringProperty("")
+    confirm_text = StringProperty("")  # set while « Terminer la visite » waits for a yes
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        self.question = Factory.EndConfirmation()
+        self.question.ids.confirm_end.bind(on_release=lambda *_args: self.end_visit())
+        self.question.ids.cancel_end.bind(on_release=lambda *_args: self.dismiss_question())
+        self.bind(confirm_text=lambda *_args: self._show_question())
+
+    def _show_question(self) -> None:
+        box = self.ids.confirmation
+        box.clear_widgets()
+        forget_ids(self, "confirm_", "cancel_end")
+        self.question.text = self.confirm_text
+        if self.confirm_text:
+            box.add_widget(self.question)
+            self.ids.update(
+                {name: self.question.ids[name] for name in ("confirm_text", "confirm_end", "cancel_end")}
+            )
+
+    def dismiss_question(self) -> None:
+        self.confirm_text = ""
 
     def on_pre_enter(self, *_args: Any) -> None:
         app = running_app()
@@ -39,6 +60,8 @@ class SummaryScreen(Screen):  # type: ignore[misc]
             return
         language = current_language()
         summary = summarise(visit, app.store.observations(visit.id), app.taxonomy, datetime.now(UTC))
+        self.summary = summary
+        self.confirm_text = ""
         self.duration_text = tr("summary.duration", duration=formatting.duration(summary.duration_seconds))
         self.total_text = tr("summary.total", count=summary.total)
         rate = summary.rate_per_hour()
@@ -86,12 +109,27 @@ class SummaryScreen(Screen):  # type: ignore[misc]
             box.add_widget(row)
             self.ids[f"count_{code}"] = row
 
+    def ask_to_end(self) -> None:
+        """Ending a visit is asked twice: the observer sees what was recorded before saying yes."""
+        summary = self.summary
+        running = (
+            tr("summary.confirm_running", count=summary.running_timers) if summary.running_timers else ""
+        )
+        self.confirm_text = tr(
+            "summary.confirm_end",
+            count=summary.total,
+            duration=formatting.duration(summary.duration_seconds),
+            running=running,
+        )
+
     def end_visit(self) -> None:
         app = running_app()
         visit = app.store.current_visit()
+        self.confirm_text = ""
         if visit is not None:
             end_visit(app.store, visit.id, app.taxonomy)
             app.recorded()
+            app.tell_home(tr("home.visit_ended", count=app.store.count_observations(visit.id)))
         app.show("home")
 
 

@@ -25,6 +25,13 @@ from mobile.capture_context import (
     save_context,
     tools_offered,
 )
+from mobile.interruptions import (
+    answer_resumption,
+    interrupted_timer,
+    interrupts,
+    paused_timers,
+    quick_attributes,
+)
 from mobile.store import Store
 from shared.schema import Visit
 from shared.taxonomy import current_taxonomy
@@ -208,3 +215,39 @@ def test_the_most_used_tools_come_first_and_the_one_in_hand_is_always_offered(st
     assert offered[:3] == ["printer", "badge", "messaging"]
     assert offered[3:] == ["patient_record", "care_plan_software"]  # then the grid's order
     assert "other" in tools_offered(store, TAXONOMY, keep="other")
+
+
+# --- interruptions: the task interrupted, resumed or dropped -----------------------------------------
+
+
+def test_an_interruption_pauses_the_timer_started_last_until_the_observer_answers(store: Store) -> None:
+    visit = _visit(store, ["ide"])
+    search = log_observation(store, visit.id, "information_search", START)
+    login = log_observation(store, visit.id, "login", START + timedelta(minutes=1))
+    assert interrupted_timer([search, login]) == login and interrupted_timer([]) is None
+    interruption = log_observation(
+        store, visit.id, "interruption", START + timedelta(minutes=2), interrupted=login
+    )
+    assert interruption.interrupted_id == login.id
+    assert paused_timers(store, visit.id) == {login.id: interruption}
+    answered, stopped = answer_resumption(store, interruption.id, True, START + timedelta(minutes=3))
+    assert (answered.task_resumed, answered.resumed_at, stopped) == (True, START + timedelta(minutes=3), None)
+    assert paused_timers(store, visit.id) == {}
+    assert store.pending(10)[-1].data["resumed_at"] is not None  # on its way to the server
+
+
+def test_a_task_not_resumed_ends_its_timer_when_the_interruption_came(store: Store) -> None:
+    visit = _visit(store, ["ide"])
+    timer = log_observation(store, visit.id, "double_entry", START)
+    interruption = log_observation(
+        store, visit.id, "interruption", START + timedelta(minutes=4), interrupted=timer
+    )
+    answered, stopped = answer_resumption(store, interruption.id, False, START + timedelta(minutes=9))
+    assert (answered.task_resumed, answered.resumed_at) == (False, None)
+    assert stopped is not None and stopped.ended_at == START + timedelta(minutes=4)
+
+
+def test_the_quick_strip_offers_the_categorys_own_attribute_first() -> None:
+    assert quick_attributes(TAXONOMY, "interruption") == ["interruption_source", "effect"]
+    assert quick_attributes(TAXONOMY, "paper") == ["effect", "severity"]
+    assert interrupts(TAXONOMY, "interruption") and not interrupts(TAXONOMY, "alert")

@@ -37,3 +37,51 @@ def test_a_crash_while_the_undo_bar_shows_loses_nothing(tablet: Tablet, demo_sit
         assert not any(entry.data["deleted"] for entry in store.pending(10))  # no deletion was sent
     finally:
         store.close()
+
+
+def test_an_interruption_pauses_the_task_and_the_strip_records_its_source_and_resumption(
+    tablet: Tablet, demo_site: DemoSite
+) -> None:
+    _issued, visit = enrolled_tablet_in_a_visit(tablet, demo_site)
+    run = tablet.run(
+        "interruption-strip",
+        steps=[
+            wait_for(screen="capture"),
+            tap("category_double_entry"),  # the task under way, timed
+            tap("category_interruption"),
+            wait_for(id="category_double_entry", contains="en pause"),
+            wait_for(id="quick", property="opacity", equals=1),
+            snapshot("paused"),
+            screenshot("capture-quick-strip"),
+            tap("quick_interruption_source_colleague"),
+            tap("quick_resumed_yes"),
+            wait_for(id="category_double_entry", contains="en cours"),
+            snapshot("resumed"),
+            tap("category_paper"),
+            wait_for(id="quick_effect_negative", property="disabled", equals=False),
+            tap("quick_effect_negative"),
+            wait_for(id="recent_0", contains="complété"),
+            snapshot("paper enriched"),
+        ],
+    )
+    assert run.text("paused", "category_double_entry").endswith("toucher pour reprendre")
+    assert "en pause" in run.text("paused", "recent_1")
+    assert run.widget("paused", "quick")["size_dp"][0] >= 1000  # the strip takes the status line's place
+    assert run.widget("paused", "last_action")["size_dp"][0] == 0
+    assert run.text("paused", "quick_resumed_later") == "plus tard"
+    assert run.text("resumed", "last_action").startswith("Tâche reprise : ")
+    assert "quick_resumed_yes" not in run.snapshots["paper enriched"]["widgets"]  # only after an interruption
+    store = Store(tablet.store_path)
+    try:
+        by_category = {o.category: o for o in store.observations(visit.id)}
+    finally:
+        store.close()
+    timer, interruption = by_category["double_entry"], by_category["interruption"]
+    assert interruption.interrupted_id == timer.id and timer.ended_at is None
+    assert (interruption.interruption_source, interruption.task_resumed, interruption.role) == (
+        "colleague",
+        True,
+        "ide",
+    )
+    assert interruption.resumed_at is not None and interruption.resumed_at >= interruption.occurred_at
+    assert by_category["paper"].effect == "negative"

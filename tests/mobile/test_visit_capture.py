@@ -111,8 +111,13 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
             wait_for(screen="summary"),
             snapshot("summary"),
             screenshot("summary"),
-            tap("end_visit"),
+            tap("end_visit"),  # asked twice, with what was recorded
+            wait_for(id="confirm_end", property="disabled", equals=False),
+            snapshot("confirm end"),
+            screenshot("summary-confirm-end"),
+            tap("confirm_end"),
             wait_for(screen="home"),
+            snapshot("visit ended"),
             tap("sync_now"),
             wait_for(id="pending", contains="envoi : 0", timeout=20),
             wait_for(id="sync_now", property="disabled", equals=False, timeout=20),
@@ -173,6 +178,13 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
     assert run.text("summary", "count_system_failure") == "Panne ou lenteur du système : 1"
     assert "count_paper" not in run.snapshots["summary"]["widgets"]
     assert run.text("summary", "running").startswith("Chronomètres en cours : 1.")
+    assert run.text("summary", "interruptions") == "Interruptions : 1, reprise de la tâche non renseignée"
+    assert run.text("summary", "timers").startswith("Panne ou lenteur du système : 1 fois, total ")
+    assert "confirm_end" not in run.snapshots["summary"]["widgets"]  # asked only after « Terminer »
+    confirm = run.text("confirm end", "confirm_text")
+    assert confirm.startswith("Terminer la visite ? 4 événement(s) noté(s) en ")
+    assert "Les chronomètres en cours (1) s'arrêteront maintenant." in confirm
+    assert run.text("visit ended", "notice").startswith("Visite terminée : 4 événement(s) enregistré(s)")
     assert run.text("synced", "pending") == "Modifications en attente d'envoi : 0"
     assert run.text("synced", "visit_button") == "Commencer une visite"
     for name in ("home-enrolled", "visit-start", "capture-two-timers", "summary", "home-after-visit"):
