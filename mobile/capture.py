@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from statistics import median
 
 from mobile.capture_context import CaptureContext
@@ -93,6 +93,25 @@ def undo(store: Store, observation_id: uuid.UUID) -> Observation:
     """Undo is a deletion sent like any edit: whether or not an earlier state already reached the
     server (a push may be on its way this very moment), the server ends up with the record deleted."""
     return store.delete_observation(observation_id)
+
+
+# An ended visit can be reopened for corrections this long after its end; past it, it is the record.
+REOPEN_WITHIN = timedelta(days=1)
+
+
+def can_reopen(visit: Visit, now: datetime | None = None) -> bool:
+    return visit.ended_at is not None and (now or _now()) - visit.ended_at <= REOPEN_WITHIN
+
+
+def reopen_visit(store: Store, visit_id: uuid.UUID, now: datetime | None = None) -> Visit:
+    """Reopen an ended visit (within a day, while no other is under way): capture records into it again,
+    and its corrections are sent like any edit."""
+    visit = store.visit(visit_id)
+    if visit is None:
+        raise KeyError(visit_id)
+    if store.current_visit() is not None or not can_reopen(visit, now):
+        raise ValueError("visit_not_reopenable")
+    return store.reopen_visit(visit_id)
 
 
 def running_timers(store: Store, visit_id: uuid.UUID, taxonomy: Taxonomy) -> list[Observation]:

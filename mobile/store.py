@@ -88,6 +88,15 @@ class Review:
 
 
 @dataclass(frozen=True)
+class VisitLine:
+    """A visit as the home screen lists it."""
+
+    visit: Visit
+    observations: int
+    unsent: int  # changes of the visit and its observations still waiting to be sent
+
+
+@dataclass(frozen=True)
 class RejectedEntry:
     """A change the server refused; the observer sees why and can fix the record."""
 
@@ -186,6 +195,28 @@ class Store:
             if edited.ended_at is not None or edited.deleted:
                 db.execute("DELETE FROM meta WHERE key = 'current_visit' AND value = ?", (str(visit_id),))
         return edited
+
+    def reopen_visit(self, visit_id: uuid.UUID) -> Visit:
+        """An ended visit under way again (for corrections), and the one capture records into."""
+        current = self.visit(visit_id)
+        if current is None:
+            raise KeyError(visit_id)
+        reopened = Visit.model_validate(_next_version(current, {"ended_at": None}))
+        self.begin_visit(reopened)
+        return reopened
+
+    def recent_visits(self, limit: int) -> list[VisitLine]:
+        """The latest visits, newest first, with their observations and what still waits to be sent."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT v.data, "
+                "(SELECT count(*) FROM observation o WHERE o.visit_id = v.id AND o.deleted = 0), "
+                "(SELECT count(*) FROM outbox b WHERE b.state = 'pending' AND (b.record_id = v.id OR "
+                "b.record_id IN (SELECT o.id FROM observation o WHERE o.visit_id = v.id))) "
+                "FROM visit v WHERE v.deleted = 0 ORDER BY v.started_at DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [VisitLine(Visit.model_validate_json(r[0]), int(r[1]), int(r[2])) for r in rows]
 
     def save_observation(self, observation: Observation) -> None:
         with self._transaction() as db:

@@ -155,9 +155,8 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         grid_tools = app.taxonomy.attribute("tool")
         for code in tools_offered(app.store, app.taxonomy, keep=self.context.tool):
             self._context_toggle(tools, f"tool_{code}", code, grid_tools.label_of(code, language), TOOL_GROUP)
-        # Side by side in landscape: each group as wide as its number of choices asks.
         for box in (followed, tools):
-            box.size_hint_x = len(box.children) - 0.5
+            box.weight = len(box.children) - 0.5  # its label and its choices
 
     def _context_toggle(self, box: Any, widget_id: str, code: str | None, text: str, group: str) -> None:
         toggle = Factory.ContextToggle(text=text, group=group)

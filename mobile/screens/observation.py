@@ -102,7 +102,9 @@ class ObservationScreen(Screen):  # type: ignore[misc]
         forget_ids(self, "attribute_")
         self._toggles = {}
         language = current_language()
-        for attribute in running_app().taxonomy.attributes:
+        # The category's own attributes first (an interruption's source), then the grid's order.
+        attributes = sorted(running_app().taxonomy.attributes, key=lambda a: a.applies_to is None)
+        for attribute in attributes:
             if attribute.applies_to is not None and observation.category not in attribute.applies_to:
                 continue
             current = getattr(observation, ATTRIBUTE_FIELDS[attribute.code])

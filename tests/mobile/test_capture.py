@@ -11,6 +11,7 @@ import pytest
 from mobile.capture import (
     end_visit,
     log_observation,
+    reopen_visit,
     running_timers,
     start_visit,
     stop_timer,
@@ -251,3 +252,18 @@ def test_the_quick_strip_offers_the_categorys_own_attribute_first() -> None:
     assert quick_attributes(TAXONOMY, "interruption") == ["interruption_source", "effect"]
     assert quick_attributes(TAXONOMY, "paper") == ["effect", "severity"]
     assert interrupts(TAXONOMY, "interruption") and not interrupts(TAXONOMY, "alert")
+
+
+def test_an_ended_visit_reopens_within_a_day_and_only_when_none_is_under_way(store: Store) -> None:
+    visit = _visit(store, ["ide"])
+    end_visit(store, visit.id, TAXONOMY, START + timedelta(hours=1))
+    other = _visit(store, ["ide"])
+    with pytest.raises(ValueError, match="visit_not_reopenable"):
+        reopen_visit(store, visit.id, START + timedelta(hours=2))  # another visit is under way
+    end_visit(store, other.id, TAXONOMY, START + timedelta(hours=2))
+    with pytest.raises(ValueError, match="visit_not_reopenable"):
+        reopen_visit(store, visit.id, START + timedelta(days=1, hours=2))  # past a day: it is the record
+    reopened = reopen_visit(store, visit.id, START + timedelta(hours=3))
+    assert (reopened.ended_at, reopened.version, store.current_visit()) == (None, 3, reopened)
+    lines = {line.visit.id: line for line in store.recent_visits(5)}
+    assert (lines[other.id].observations, lines[other.id].unsent) == (0, 1)  # its creation and end, collapsed

@@ -7,6 +7,7 @@ from tests.conftest import DemoSite
 from tests.mobile.conftest import Tablet
 from tests.mobile.test_enrolment_screen import screenshot, snapshot, tap, wait_for
 from tests.mobile.test_offline_sync import enrolled_tablet_in_a_visit
+from tests.mobile.test_visit_capture import server_records
 
 
 def test_a_crash_while_the_undo_bar_shows_loses_nothing(tablet: Tablet, demo_site: DemoSite) -> None:
@@ -85,3 +86,75 @@ def test_an_interruption_pauses_the_task_and_the_strip_records_its_source_and_re
     )
     assert interruption.resumed_at is not None and interruption.resumed_at >= interruption.occurred_at
     assert by_category["paper"].effect == "negative"
+
+
+def test_capture_and_summary_fit_the_screen_in_both_orientations(tablet: Tablet, demo_site: DemoSite) -> None:
+    enrolled_tablet_in_a_visit(tablet, demo_site)
+    sizes = {"landscape": (1280, 800), "portrait": (800, 1280), "large": (1920, 1200)}
+    steps: list[dict[str, object]] = [wait_for(screen="capture"), tap("category_double_entry")]
+    for name, (width, height) in sizes.items():
+        steps += [
+            {"do": "resize", "width": width, "height": height},
+            tap("category_interruption"),  # the quick strip shows, in the status line's place
+            wait_for(id="quick", property="disabled", equals=False),
+            snapshot(f"capture {name}"),
+            tap("summary_button"),
+            wait_for(screen="summary"),
+            snapshot(f"summary {name}"),
+            tap("back"),
+            wait_for(screen="capture"),
+        ]
+    run = tablet.run("orientations", steps=steps, timeout=90)
+    for name, (width, height) in sizes.items():
+        assert run.snapshots[f"capture {name}"]["window"] == [width, height]
+        for screen in ("capture", "summary"):
+            off = [
+                widget_id
+                for widget_id, w in run.snapshots[f"{screen} {name}"]["widgets"].items()
+                if w["size_dp"][0] > 0 and w["size_dp"][1] > 0 and not _inside(w, width, height)
+            ]
+            assert off == [], f"{screen} {name}: off screen {off}"
+        widgets = run.snapshots[f"capture {name}"]["widgets"]
+        categories = [w for widget_id, w in widgets.items() if widget_id.startswith("category_")]
+        assert min(w["size_dp"][1] for w in categories) >= 100, name  # big targets, hit while walking
+        assert widgets["quick_interruption_source_phone"]["size_dp"][0] >= 48, name
+        assert widgets["follow_ide"]["size_dp"][1] >= 48, name
+
+
+def _inside(widget: dict[str, list[int]], width: int, height: int) -> bool:
+    (x, y), (w, h) = widget["pos_dp"], widget["size_dp"]
+    return x >= 0 and y >= 0 and x + w <= width and y + h <= height
+
+
+def test_a_visit_ended_by_mistake_reopens_from_home_and_its_corrections_reach_the_server(
+    tablet: Tablet, demo_site: DemoSite
+) -> None:
+    issued, visit = enrolled_tablet_in_a_visit(tablet, demo_site, end_and_sync=True)
+    run = tablet.run(
+        "reopen",
+        server_url=demo_site.url,
+        timeout=90,
+        steps=[
+            wait_for(screen="home"),
+            snapshot("home"),
+            screenshot("home-visits"),
+            tap("visit_reopen_0"),
+            wait_for(screen="capture"),
+            tap("category_alert"),  # the event forgotten before the visit was ended
+            wait_for(id="counter", contains=": 1"),
+            tap("summary_button"),
+            wait_for(screen="summary"),
+            tap("end_visit"),
+            wait_for(id="confirm_end", property="disabled", equals=False),
+            tap("confirm_end"),
+            wait_for(screen="home"),
+            tap("sync_now"),
+            wait_for(id="visit_row_0", contains="envoyée", timeout=30),
+            snapshot("synced"),
+        ],
+    )
+    assert run.text("home", "visit_row_0").endswith("· 0 événement(s) · envoyée")
+    assert "1 événement(s) · envoyée" in run.text("synced", "visit_row_0")
+    visit_row, observations, _values = server_records(demo_site, issued.observer_id)
+    assert visit_row.id == visit.id and visit_row.ended_at is not None and visit_row.version == 4
+    assert [o.category for o in observations] == ["alert"]

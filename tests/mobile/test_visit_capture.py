@@ -48,7 +48,10 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
             screenshot("home-enrolled"),
             tap("visit_button"),
             wait_for(screen="visit_start"),
+            tap("start"),  # no unit yet: the screen asks for one
+            wait_for(id="message", contains="Choisissez l'unité observée"),
             tap(f"unit_{unit_id}"),
+            snapshot("unit chosen"),
             tap("role_ide"),
             tap("role_aide_soignant"),
             type_in("context_note", "Tournée du matin"),
@@ -163,6 +166,12 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
     assert "durée" in run.text("one timer", "recent_1")  # the stopped timer shows how long it lasted
     assert "en cours" in run.text("one timer", "recent_0")  # the login timer still runs
     assert run.text("one timer", "counter") == "Événements : 4"
+    assert run.text("unit chosen", "message") == ""  # answered: the request goes away
+    enrich = run.snapshots["privacy warning"]["widgets"]
+    # The interruption's own attribute comes first (higher on the screen: window y grows upwards).
+    assert (
+        enrich["attribute_interruption_source_phone"]["pos_dp"][1] > enrich["attribute_role_ide"]["pos_dp"][1]
+    )
     assert "« 06 12 34 56 78 »" in run.text("privacy warning", "privacy_warning")
     assert run.widget("privacy warning", "save_anyway")["disabled"] is True
     assert run.screen("privacy confirm") == "observation"
@@ -187,6 +196,8 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
     assert run.text("visit ended", "notice").startswith("Visite terminée : 4 événement(s) enregistré(s)")
     assert run.text("synced", "pending") == "Modifications en attente d'envoi : 0"
     assert run.text("synced", "visit_button") == "Commencer une visite"
+    assert run.text("synced", "visit_row_0").endswith("· 4 événement(s) · envoyée")
+    assert run.text("synced", "visit_reopen_0") == "Rouvrir"  # ended minutes ago: corrections still possible
     for name in ("home-enrolled", "visit-start", "capture-two-timers", "summary", "home-after-visit"):
         assert_drawn_or_coloured(run, name)
 
