@@ -22,6 +22,7 @@ from backend.db import make_engine
 from backend.errors import install_error_handlers
 from backend.exports import api as exports
 from backend.privacy.names import load_model as load_privacy_model
+from backend.privacy.pending import PendingNotesWorker
 from backend.review import api as review
 from backend.review import pages as review_pages
 from backend.security import install_security
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        pending_notes.stop()
         if owns_engine:
             engine.dispose()
 
@@ -51,6 +53,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    # Started by create_served_app; elsewhere (tests, CLI) pending notes are screened when read out.
+    pending_notes = app.state.pending_notes = PendingNotesWorker(engine)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(taxonomy.router)
@@ -80,4 +84,5 @@ def create_served_app() -> FastAPI:
     # and frozen with the rest.
     load_privacy_model()
     gc.freeze()
+    app.state.pending_notes.start()
     return app

@@ -132,7 +132,18 @@ class Device(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class Visit(SQLModel, table=True):
+class TabletRecord(SQLModel):
+    """What visits and observations both keep: the tablet's edit history, and the server's arrival order."""
+
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    version: int = 1
+    deleted: bool = False
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    server_seq: int = Field(default=0, sa_type=BigInteger)
+
+
+class Visit(TabletRecord, table=True):
     """A ward visit, identified by the UUID the tablet gave it."""
 
     __table_args__ = (Index("ix_visit_observer_seq", "observer_id", "server_seq"),)
@@ -146,19 +157,13 @@ class Visit(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     observed_roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     context_note: str | None = Field(default=None, max_length=VISIT_CONTEXT_MAX_LENGTH)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-    version: int = 1
-    deleted: bool = False
-    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    server_seq: int = Field(default=0, sa_type=BigInteger)
     # Server time minus device time when the device last pushed this visit: corrects a wrong tablet clock.
     device_clock_offset_seconds: float | None = None
     # A time ahead of the server's clock when it arrived: kept as sent, shown to facilitators to check.
     clock_suspect: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
 
-class Observation(SQLModel, table=True):
+class Observation(TabletRecord, table=True):
     """One observed event. Multi-valued attributes live in ``observation_attribute_value``."""
 
     __table_args__ = (
@@ -169,6 +174,13 @@ class Observation(SQLModel, table=True):
         # effect; hour of week, by ranges of time; lengths of the timed events only.
         Index("ix_observation_dashboard", "structure_id", "deleted", "category", "role", "tool", "effect"),
         Index("ix_observation_structure_deleted_occurred", "structure_id", "deleted", "occurred_at"),
+        # Only the notes still to screen: the worker finds them without reading the table.
+        Index(
+            "ix_observation_privacy_pending",
+            "id",
+            postgresql_where=text("privacy_pending"),
+            sqlite_where=text("privacy_pending"),
+        ),
         Index(
             "ix_observation_timed",
             "structure_id",
@@ -200,18 +212,15 @@ class Observation(SQLModel, table=True):
     interrupted_id: UUID | None = None
     task_resumed: bool | None = None
     resumed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-    version: int = 1
-    deleted: bool = False
-    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     review_status: str = Field(default=ReviewStatus.TO_REVIEW.value, sa_type=String(20))
-    server_seq: int = Field(default=0, sa_type=BigInteger)
     device_id: int | None = Field(default=None, foreign_key="device.id")
     # Set by the server when the note names someone or carries an identifier (backend.privacy); the note as
     # it may leave the server is ``note_masked``, computed once per pushed state (or by vigie privacy rescan).
     privacy_flagged: bool = False
     note_masked: str | None = Field(default=None, sa_type=Text)
+    # The note arrived and has not been screened yet (backend/privacy/pending.py): the worker of
+    # ``vigie serve`` screens it within seconds, and anything that reads notes out screens it first.
+    privacy_pending: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     # A facilitator read the note and approved it for workshop material: only then does its (masked) text
     # appear in the workshop pack; spreadsheets say whether it was approved.
     verbatim_approved: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})

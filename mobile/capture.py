@@ -35,16 +35,8 @@ def start_visit(
     now: datetime | None = None,
 ) -> Visit:
     at = now or _now()
-    visit = Visit(
-        id=uuid.uuid4(),
-        structure_id=structure_id,
-        unit_id=unit_id,
-        observer_id=observer_id,
-        started_at=at,
-        observed_roles=observed_roles,
-        context_note=context_note,
-        created_at=at,
-        updated_at=at,
+    visit = Visit.begin(
+        structure_id, unit_id, observer_id, at, observed_roles=observed_roles, context_note=context_note
     )
     store.begin_visit(visit)
     return visit
@@ -65,16 +57,13 @@ def log_observation(
     """
     at = now or _now()
     context = context or CaptureContext()
-    observation = Observation(
-        id=uuid.uuid4(),
-        visit_id=visit_id,
-        occurred_at=at,
-        category=category,
+    observation = Observation.logged(
+        visit_id,
+        at,
+        category,
         role=context.role,
         tool=context.tool,
         interrupted_id=None if interrupted is None else interrupted.id,
-        created_at=at,
-        updated_at=at,
     )
     store.save_observation(observation)
     return observation

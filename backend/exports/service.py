@@ -34,6 +34,7 @@ from backend.exports.rows import (
 from backend.exports.small_cells import protected_rows, small_cells, threshold_for
 from backend.exports.summary import discussion_cards, workshop_figures
 from backend.exports.xlsx import write_xlsx
+from backend.privacy.pending import screen_pending
 from backend.problems import detail, invalid_fields
 from backend.review.filters import check_filter_scope, filters_on_record
 from shared.taxonomy import current_taxonomy, load_taxonomy
@@ -195,6 +196,7 @@ def start_export(
     """Check the scope, record the export, and return the bytes to send (lazily: nothing is read from
     the database until the chunks are consumed, with ``session`` still open)."""
     check_export_scope(session, scope)
+    screen_pending(session, scope.allowed_structure_ids)  # notes pushed a moment ago, in one batch
     rows = count_export_rows(session, scope)
     record_export(
         session,

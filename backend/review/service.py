@@ -26,8 +26,10 @@ from backend import models
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.auth.access import reads_flagged_notes, require_reviewer, visible_observation
+from backend.db import counts_per
 from backend.privacy.detector import find_in_notes, mask_notes, names_someone
 from backend.privacy.kinds import KIND_LABELS
+from backend.privacy.pending import screen_pending
 from backend.privacy.service import note_for_export, screen_notes, structure_glossary
 from backend.problems import invalid
 from backend.review.filters import ObservationFilter, apply_observation_filter
@@ -209,6 +211,7 @@ def list_observations(
 ) -> ObservationPage:
     """One page of the observations matching ``criteria`` within the reader's scope, newest first."""
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    screen_pending(session, allowed_structure_ids)  # notes pushed a moment ago (backend/privacy/pending.py)
     total = session.exec(
         apply_observation_filter(
             select(func.count()).select_from(models.Observation), criteria, allowed_structure_ids
@@ -247,18 +250,12 @@ def _tags_of(session: Session, ids: list[UUID]) -> dict[UUID, list[str]]:
 
 
 def _comment_counts(session: Session, ids: list[UUID]) -> dict[UUID, int]:
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(models.ReviewComment.observation_id, func.count())
-        .where(col(models.ReviewComment.observation_id).in_(ids))
-        .group_by(col(models.ReviewComment.observation_id))
-    ).all()
-    return {observation_id: int(count) for observation_id, count in rows}
+    return counts_per(session, models.ReviewComment.observation_id, ids)
 
 
 def observation_detail(session: Session, reader: models.User, observation_id: UUID) -> ObservationDetail:
-    visible_observation(session, reader, observation_id, include_deleted=True)
+    observation_in_scope = visible_observation(session, reader, observation_id, include_deleted=True)
+    screen_pending(session, [observation_in_scope.structure_id])
     row = session.exec(_summary_query().where(col(models.Observation.id) == observation_id)).one()
     observation: models.Observation = row[0]
     values = session.exec(
@@ -472,6 +469,7 @@ def redact_note(
     observation.verbatim_approved = False  # the corrected text is approved on its own, if it is
     observation.note_masked = screened.masked if screened else None
     observation.privacy_flagged = bool(screened and screened.flagged)
+    observation.privacy_pending = False
     observation.version += 1
     observation.device_id = None
     observation.updated_at = now

@@ -1,19 +1,9 @@
-"""interruption resumption: the timer an interruption interrupted, whether and when it was resumed
-
-Revision ID: 0013
-Revises: 0011
-Create Date: 2026-12-01 18:45:00.000000
-"""
-
-from collections.abc import Sequence
+"""Revision 0013, after 0012, 2026-12-01: the task an interruption interrupted, whether and when it was resumed."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | Sequence[str] | None = "0011"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0013", "0012"
 
 
 def upgrade() -> None:
@@ -25,6 +15,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("observation", schema=None) as batch_op:
-        batch_op.drop_column("resumed_at")
-        batch_op.drop_column("task_resumed")
-        batch_op.drop_column("interrupted_id")
+        for name in ("resumed_at", "task_resumed", "interrupted_id"):
+            batch_op.drop_column(name)
