@@ -19,9 +19,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     Strict,
     ValidationInfo,
     field_validator,
+    model_serializer,
 )
 from pydantic_core import PydanticCustomError
 
@@ -32,6 +34,8 @@ NOTE_MAX_LENGTH = 2000
 VISIT_CONTEXT_MAX_LENGTH = 1000
 NAME_MAX_LENGTH = 200
 CODE_MAX_LENGTH = 40
+# Observation fields added within protocol 1 (the interruption model): sent only when set.
+RESUMPTION_FIELDS = frozenset({"interrupted_id", "task_resumed", "resumed_at"})
 
 Code = Annotated[str, Field(min_length=1, max_length=CODE_MAX_LENGTH)]
 
@@ -211,6 +215,13 @@ class Observation(SyncedRecord):
         description="When the interrupted task was resumed: only with `task_resumed: true`, not before "
         "`occurred_at`.",
     )
+
+    @model_serializer(mode="wrap")
+    def _without_unused_resumption(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out while null, so a record that uses none of them is what a server of the first protocol 1
+        # accepts (its records forbid fields it does not know).
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if k not in RESUMPTION_FIELDS or v is not None}
 
     _blank_note = field_validator("note", mode="before")(_blank_to_none)
     _no_nul_note = field_validator("note", mode="before")(reject_nul)

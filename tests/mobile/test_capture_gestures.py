@@ -88,7 +88,9 @@ def test_an_interruption_pauses_the_task_and_the_strip_records_its_source_and_re
     assert by_category["paper"].effect == "negative"
 
 
-def test_capture_and_summary_fit_the_screen_in_both_orientations(tablet: Tablet, demo_site: DemoSite) -> None:
+def test_capture_summary_and_home_fit_the_screen_in_both_orientations(
+    tablet: Tablet, demo_site: DemoSite
+) -> None:
     enrolled_tablet_in_a_visit(tablet, demo_site)
     sizes = {"landscape": (1280, 800), "portrait": (800, 1280), "large": (1920, 1200)}
     steps: list[dict[str, object]] = [wait_for(screen="capture"), tap("category_double_entry")]
@@ -103,11 +105,18 @@ def test_capture_and_summary_fit_the_screen_in_both_orientations(tablet: Tablet,
             snapshot(f"summary {name}"),
             tap("back"),
             wait_for(screen="capture"),
+            tap("home_button"),
+            wait_for(screen="home"),
+            snapshot(f"home {name}"),
+            tap("visit_button"),  # « Reprendre la visite en cours »
+            wait_for(screen="capture"),
         ]
     run = tablet.run("orientations", steps=steps, timeout=90)
     for name, (width, height) in sizes.items():
         assert run.snapshots[f"capture {name}"]["window"] == [width, height]
-        for screen in ("capture", "summary"):
+        title = run.snapshots[f"home {name}"]["widgets"]["title"]
+        assert title["pos_dp"][1] + title["size_dp"][1] >= height - 100, name  # no blank band above it
+        for screen in ("capture", "summary", "home"):
             off = [
                 widget_id
                 for widget_id, w in run.snapshots[f"{screen} {name}"]["widgets"].items()

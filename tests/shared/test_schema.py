@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -188,6 +189,14 @@ def test_an_interruption_links_the_task_it_interrupted_and_when_it_was_resumed()
 def test_resumption_fields_are_checked(overrides: dict[str, Any], field: str, code: str) -> None:
     [error] = errors_of(Observation, observation_data(**overrides))
     assert (error.field, error.code) == (field, code)
+
+
+def test_resumption_fields_are_left_out_while_unused_so_older_servers_accept_the_record() -> None:
+    plain = Observation.model_validate(observation_data())
+    assert not {"interrupted_id", "task_resumed", "resumed_at"} & set(json.loads(plain.model_dump_json()))
+    answered = Observation.model_validate(observation_data(task_resumed=False))
+    assert json.loads(answered.model_dump_json())["task_resumed"] is False
+    assert Observation.model_validate_json(plain.model_dump_json()) == plain
 
 
 def test_an_interruption_cannot_interrupt_itself() -> None:
