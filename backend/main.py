@@ -30,6 +30,7 @@ from backend.settings import Settings, get_settings
 from backend.sync import api as sync
 from backend.web.errors import install_page_error_handlers
 from backend.web.templating import STATIC
+from backend.workshops import pages as workshop_pages
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -63,7 +64,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_page_error_handlers(app)
     for router in (auth.router, review.router, dashboard.router, admin.router):
         app.include_router(router)
-    for router in (auth_pages.router, dashboard_pages.router, review_pages.router, admin_pages.router):
+    for router in (
+        auth_pages.router,
+        dashboard_pages.router,
+        review_pages.router,
+        admin_pages.router,
+        workshop_pages.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(exports.router)

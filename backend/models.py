@@ -5,7 +5,7 @@ The shared schema says what a visit or an observation is; these say how the serv
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from sqlalchemy import (
@@ -373,3 +373,93 @@ class WebSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=128)  # its SHA-256: the token is derived from the cookie value
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class Workshop(SQLModel, table=True):
+    """A participatory workshop of a programme: its deck (themes of observation cards), what the session
+    says (votes, notes) and the actions it decides (backend/workshops/)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    title: str = Field(max_length=NAME_MAX_LENGTH)
+    # The structures it looks at, within its programme (empty: all of them).
+    structure_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    held_on: date
+    place: str = Field(default="", max_length=NAME_MAX_LENGTH)
+    # Participants by role, without names: {"Infirmier·e": 3, "Cadre de santé": 1}.
+    participants: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="open", sa_type=String(20))  # backend.workshops.service.WorkshopStatus
+    # The short code participants type on their phones to vote, while the session is open.
+    vote_code: str = Field(max_length=12, unique=True)
+    created_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WorkshopTheme(SQLModel, table=True):
+    """A theme of a workshop's deck, grouping cards; the facilitator's dots are its priority votes
+    counted in the room (phones add theirs in ``workshop_vote``)."""
+
+    __tablename__ = "workshop_theme"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True, ondelete="CASCADE")
+    title: str = Field(max_length=NAME_MAX_LENGTH)
+    position: int = 0
+    facilitator_dots: int = 0
+
+
+class WorkshopCard(SQLModel, table=True):
+    """An observation on a workshop's deck, in a theme (or not grouped yet)."""
+
+    __tablename__ = "workshop_card"
+    __table_args__ = (UniqueConstraint("workshop_id", "observation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True, ondelete="CASCADE")
+    observation_id: UUID = Field(foreign_key="observation.id", ondelete="CASCADE")
+    theme_id: int | None = Field(default=None, foreign_key="workshop_theme.id", ondelete="SET NULL")
+    position: int = 0
+
+
+class WorkshopVote(SQLModel, table=True):
+    """One phone's vote for a theme: only a hash of the phone's random cookie, nothing personal."""
+
+    __tablename__ = "workshop_vote"
+    __table_args__ = (UniqueConstraint("theme_id", "voter_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    theme_id: int = Field(foreign_key="workshop_theme.id", index=True, ondelete="CASCADE")
+    voter_hash: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WorkshopNote(SQLModel, table=True):
+    """What was said about a theme, as the facilitator wrote it (screened by the privacy guard)."""
+
+    __tablename__ = "workshop_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    theme_id: int = Field(foreign_key="workshop_theme.id", index=True, ondelete="CASCADE")
+    body: str = Field(max_length=NOTE_MAX_LENGTH)
+    author_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WorkshopAction(SQLModel, table=True):
+    """An experimental action a workshop decides: the problem it answers (themes and observations), who
+    carries it (by role), when, how far it has gone, and the milestone it marks once deployed."""
+
+    __tablename__ = "workshop_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True, ondelete="CASCADE")
+    title: str = Field(max_length=NAME_MAX_LENGTH)
+    theme_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    observation_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    owner_role: str = Field(default="", max_length=NAME_MAX_LENGTH)
+    due_on: date | None = None
+    status: str = Field(default="proposed", sa_type=String(20))  # backend.workshops.service.ActionStatus
+    milestone_label: str = Field(default="", max_length=NAME_MAX_LENGTH)
+    milestone_on: date | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

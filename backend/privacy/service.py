@@ -13,6 +13,7 @@ from backend import models
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.privacy.detector import find_in_notes, mask_note, mask_notes
+from backend.privacy.kinds import KIND_LABELS
 from backend.problems import invalid
 
 RESCAN_BATCH = 500
@@ -31,6 +32,16 @@ def screen_notes(notes: Iterable[str | None], glossary: Collection[str] = ()) ->
     distinct = sorted({note for note in notes if note})
     masked = mask_notes(distinct, glossary)
     return {note: Screened(m, m != note) for note, m in zip(distinct, masked, strict=True)}
+
+
+def refuse_identifiers(field: str, code: str, text: str, glossary: Collection[str] = ()) -> None:
+    """What facilitators write (comments, tags, workshop notes and actions) reaches read-only accounts and
+    the observer's tablet: a text that names someone or carries an identifier (the server's detector, as for
+    notes) is refused with what was found; the facilitator is at a keyboard and can rephrase."""
+    found = find_in_notes([text], glossary)[0]
+    if found:
+        kinds = ", ".join(dict.fromkeys(KIND_LABELS[item.kind] for item in found))
+        raise invalid(field, code, kinds=kinds)
 
 
 def programme_glossary(session: Session, programme_id: int) -> list[str]:

@@ -17,6 +17,7 @@ from backend.errors import ApiError
 from backend.review import service as review
 from backend.web.forms import FormOutcome, form_problems
 from backend.web.layout import PageDep, PageFormDep, SignedInPage, back_to
+from backend.workshops.service import workshops_run_by
 from shared.schema import ReviewStatus
 
 router = APIRouter(include_in_schema=False)
@@ -41,6 +42,7 @@ def observations(
             "tags": review.known_tags(view.session, view.user, scope),
             "query": query,
             "message": message,
+            "workshops": workshops_run_by(view.session, view.user),
         },
     )
 

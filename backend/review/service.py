@@ -27,10 +27,9 @@ from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.auth.access import reads_flagged_notes, require_reviewer, visible_observation
 from backend.db import counts_per
-from backend.privacy.detector import find_in_notes, mask_notes, names_someone
-from backend.privacy.kinds import KIND_LABELS
+from backend.privacy.detector import mask_notes, names_someone
 from backend.privacy.pending import screen_pending
-from backend.privacy.service import note_for_export, screen_notes, structure_glossary
+from backend.privacy.service import note_for_export, refuse_identifiers, screen_notes, structure_glossary
 from backend.problems import invalid
 from backend.review.filters import ObservationFilter, apply_observation_filter
 from backend.sync.sequence import SequenceAllocator
@@ -159,15 +158,6 @@ def _guarded(reader: models.User, text: str, masked: str) -> str:
 
 def _tags_for(reader: models.User, tags: list[str]) -> list[str]:
     return [tag for tag in tags if _guarded(reader, tag, MASKED_TAG) == tag]
-
-
-def _refuse_identifiers(field: str, code: str, text: str, glossary: Collection[str] = ()) -> None:
-    """Comments and tags reach read-only accounts and the observer's tablet: one that names someone or
-    carries an identifier (the server's detector, as for notes) is refused with what was found."""
-    found = find_in_notes([text], glossary)[0]
-    if found:
-        kinds = ", ".join(dict.fromkeys(KIND_LABELS[item.kind] for item in found))
-        raise invalid(field, code, kinds=kinds)
 
 
 def _summary(reader: models.User, row: Any, tags: list[str], comments: int) -> dict[str, Any]:
@@ -401,7 +391,7 @@ def add_comment(session: Session, user: models.User, observation_id: UUID, body:
     if len(body) > NOTE_MAX_LENGTH:
         raise invalid("body", "comment_too_long", max_length=NOTE_MAX_LENGTH)
     allocator, observation = _locked_observation(session, user, observation_id)
-    _refuse_identifiers(
+    refuse_identifiers(
         "body", "comment_names_a_patient", body, structure_glossary(session, observation.structure_id)
     )
     assert user.id is not None
@@ -427,7 +417,7 @@ def normalise_tag(tag: str) -> str:
 def add_tag(session: Session, user: models.User, observation_id: UUID, tag: str) -> list[str]:
     tag = normalise_tag(tag)
     allocator, observation = _locked_observation(session, user, observation_id)
-    _refuse_identifiers(
+    refuse_identifiers(
         "tag", "tag_names_a_patient", tag, structure_glossary(session, observation.structure_id)
     )
     if session.get(models.ObservationTag, (observation.id, tag)) is None:
