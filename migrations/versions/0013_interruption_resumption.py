@@ -1,9 +1,9 @@
-"""Revision 0013, after 0012, 2026-12-01: the task an interruption interrupted, whether and when it was resumed."""
+"""Revision 0013, after 0017, 2026-12-01: the task an interruption interrupted, whether and when it was resumed."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision, down_revision = "0013", "0012"
+revision, down_revision = "0013", "0017"
 
 
 def upgrade() -> None:
