@@ -230,6 +230,11 @@ class Observation(TabletRecord, table=True):
     effect: str | None = Field(default=None, max_length=CODE_MAX_LENGTH)
     severity: int | None = Field(default=None, sa_type=SmallInteger)
     note: str | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
+    # An interruption: the timer it interrupted (no foreign key: either may be deleted on its own), whether
+    # and when that task was resumed (migration 0013).
+    interrupted_id: UUID | None = None
+    task_resumed: bool | None = None
+    resumed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     review_status: str = Field(default=ReviewStatus.TO_REVIEW.value, sa_type=String(20))
     device_id: int | None = Field(default=None, foreign_key="device.id")
     # Set by the server when the note names someone or carries an identifier (backend.privacy); the note as

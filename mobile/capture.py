@@ -11,8 +11,10 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from statistics import median
 
+from mobile.capture_context import CaptureContext
 from mobile.store import Store
 from shared.schema import Observation, Visit
 from shared.taxonomy import Taxonomy
@@ -50,11 +52,29 @@ def start_visit(
 
 
 def log_observation(
-    store: Store, visit_id: uuid.UUID, category: str, now: datetime | None = None
+    store: Store,
+    visit_id: uuid.UUID,
+    category: str,
+    now: datetime | None = None,
+    context: CaptureContext | None = None,
+    interrupted: Observation | None = None,
 ) -> Observation:
-    """One tap: an observation at this instant, on disk when this returns (a timed one starts its timer)."""
+    """One tap: an observation at this instant, on disk when this returns (a timed one starts its timer).
+
+    It carries the capture context: the professional followed and the tool in hand when it was tapped;
+    an interruption, the timer it interrupted.
+    """
     at = now or _now()
-    observation = Observation.logged(visit_id, at, category, context=store.checks(store.visit(visit_id)))
+    followed = context or CaptureContext()
+    observation = Observation.logged(
+        visit_id,
+        at,
+        category,
+        context=store.checks(store.visit(visit_id)),  # the grid the visit started with
+        role=followed.role,
+        tool=followed.tool,
+        interrupted_id=None if interrupted is None else interrupted.id,
+    )
     store.save_observation(observation)
     return observation
 
@@ -74,6 +94,25 @@ def undo(store: Store, observation_id: uuid.UUID) -> Observation:
     return store.delete_observation(observation_id)
 
 
+# An ended visit can be reopened for corrections this long after its end; past it, it is the record.
+REOPEN_WITHIN = timedelta(days=1)
+
+
+def can_reopen(visit: Visit, now: datetime | None = None) -> bool:
+    return visit.ended_at is not None and (now or _now()) - visit.ended_at <= REOPEN_WITHIN
+
+
+def reopen_visit(store: Store, visit_id: uuid.UUID, now: datetime | None = None) -> Visit:
+    """Reopen an ended visit (within a day, while no other is under way): capture records into it again,
+    and its corrections are sent like any edit."""
+    visit = store.visit(visit_id)
+    if visit is None:
+        raise KeyError(visit_id)
+    if store.current_visit() is not None or not can_reopen(visit, now):
+        raise ValueError("visit_not_reopenable")
+    return store.reopen_visit(visit_id)
+
+
 def running_timers(store: Store, visit_id: uuid.UUID, taxonomy: Taxonomy) -> list[Observation]:
     timed = {c.code for c in taxonomy.categories if c.timed}
     return [o for o in store.observations(visit_id) if o.category in timed and o.ended_at is None]
@@ -90,19 +129,47 @@ def end_visit(store: Store, visit_id: uuid.UUID, taxonomy: Taxonomy, now: dateti
     return store.edit_visit(visit_id, ended_at=max(at, visit.started_at))
 
 
+# Under this much observation a rate per hour says more about chance than about the ward.
+MIN_RATE_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class TimerFigures:
+    """The stopped timers of one timed category: how many, how long in all, the median length."""
+
+    category: str
+    count: int
+    total_seconds: float
+    median_seconds: float
+
+
+@dataclass(frozen=True)
+class InterruptionFigures:
+    """Interruptions of the visit and, among those where the observer said, how many saw the task resumed."""
+
+    count: int
+    answered: int
+    resumed: int
+
+    @property
+    def share_resumed(self) -> float | None:
+        return self.resumed / self.answered if self.answered else None
+
+
 @dataclass(frozen=True)
 class VisitSummary:
     duration_seconds: float
     total: int
     counts: list[tuple[str, int]]  # category code, count; in the taxonomy's order, categories seen only
     running_timers: int
+    timers: list[TimerFigures]
+    interruptions: InterruptionFigures
 
-    @property
-    def rate_per_hour(self) -> float | None:
-        """Events per observed hour; None under a minute, where a rate would mean nothing."""
-        if self.duration_seconds < 60:
+    def rate_per_hour(self, count: int | None = None) -> float | None:
+        """Events (all, or ``count`` of them) per observed hour; None under ten minutes observed."""
+        if self.duration_seconds < MIN_RATE_SECONDS:
             return None
-        return self.total / (self.duration_seconds / 3600)
+        return (self.total if count is None else count) / (self.duration_seconds / 3600)
 
 
 def summarise(
@@ -112,9 +179,25 @@ def summarise(
     live = [o for o in observations if not o.deleted]
     counted = Counter(o.category for o in live)
     timed = {c.code for c in taxonomy.categories if c.timed}
+    lengths: dict[str, list[float]] = {}
+    for observation in live:
+        if observation.duration_seconds is not None and observation.category in timed:
+            lengths.setdefault(observation.category, []).append(observation.duration_seconds)
+    interrupting = set(taxonomy.attribute("interruption_source").applies_to or ())
+    interruptions = [o for o in live if o.category in interrupting]
     return VisitSummary(
         duration_seconds=max(0.0, (end - visit.started_at).total_seconds()),
         total=len(live),
         counts=[(c.code, counted[c.code]) for c in taxonomy.categories if counted[c.code]],
         running_timers=sum(1 for o in live if o.category in timed and o.ended_at is None),
+        timers=[
+            TimerFigures(c.code, len(lengths[c.code]), sum(lengths[c.code]), median(lengths[c.code]))
+            for c in taxonomy.categories
+            if c.code in lengths
+        ],
+        interruptions=InterruptionFigures(
+            count=len(interruptions),
+            answered=sum(1 for o in interruptions if o.task_resumed is not None),
+            resumed=sum(1 for o in interruptions if o.task_resumed),
+        ),
     )

@@ -127,6 +127,10 @@ class VigieApp(App):  # type: ignore[misc]
         screen.load(observation_id, back_to)
         self.root.current = "observation"
 
+    def tell_home(self, text: str) -> None:
+        """A word for the observer on the home screen (a visit just ended and what it holds)."""
+        self.root.get_screen("home").notice = text
+
     def recorded(self) -> None:
         """The observer saved something: count it now and send it shortly."""
         self.sync.soon()

@@ -19,11 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared.schema import CODES_CHECKED, Observation, Visit
+from shared.schema import CODES_CHECKED, Observation, ReviewStatus, Visit
 from shared.sync import (
     GridData,
     MutationResult,
     MutationStatus,
+    PulledObservation,
     PullResponse,
     ReviewCommentData,
     StructureData,
@@ -66,6 +67,9 @@ _MIGRATIONS: dict[int, str] = {
 }
 
 Record = Visit | Observation
+# Observations written per transaction when a pull is applied.
+PULL_CHUNK = 250
+_OBSERVATION_FIELDS = set(Observation.model_fields)
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,20 @@ class Review:
 
     status: str | None
     comment_count: int
+
+    @property
+    def facilitator_acted(self) -> bool:
+        """« À revoir » is where every observation starts: worth showing only once a facilitator acted."""
+        return bool(self.comment_count) or self.status not in (None, ReviewStatus.TO_REVIEW)
+
+
+@dataclass(frozen=True)
+class VisitLine:
+    """A visit as the home screen lists it."""
+
+    visit: Visit
+    observations: int
+    unsent: int  # changes of the visit and its observations still waiting to be sent
 
 
 @dataclass(frozen=True)
@@ -185,6 +203,28 @@ class Store:
                 db.execute("DELETE FROM meta WHERE key = 'current_visit' AND value = ?", (str(visit_id),))
         return edited
 
+    def reopen_visit(self, visit_id: uuid.UUID) -> Visit:
+        """An ended visit under way again (for corrections), and the one capture records into."""
+        current = self.visit(visit_id)
+        if current is None:
+            raise KeyError(visit_id)
+        reopened = Visit.model_validate(_next_version(current, {"ended_at": None}))
+        self.begin_visit(reopened)
+        return reopened
+
+    def recent_visits(self, limit: int) -> list[VisitLine]:
+        """The latest visits, newest first, with their observations and what still waits to be sent."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT v.data, "
+                "(SELECT count(*) FROM observation o WHERE o.visit_id = v.id AND o.deleted = 0), "
+                "(SELECT count(*) FROM outbox b WHERE b.state = 'pending' AND (b.record_id = v.id OR "
+                "b.record_id IN (SELECT o.id FROM observation o WHERE o.visit_id = v.id))) "
+                "FROM visit v WHERE v.deleted = 0 ORDER BY v.started_at DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [VisitLine(Visit.model_validate_json(r[0]), int(r[1]), int(r[2])) for r in rows]
+
     def save_observation(self, observation: Observation) -> None:
         with self._transaction() as db:
             review = db.execute(
@@ -270,6 +310,15 @@ class Store:
             ).fetchone()
         return int(row[0])
 
+    def tool_counts(self) -> dict[str, int]:
+        """How often each tool was recorded on this tablet (for the capture screen's shortlist)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT json_extract(data, '$.tool') AS tool, count(*) FROM observation "
+                "WHERE deleted = 0 AND tool IS NOT NULL GROUP BY tool"
+            ).fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
     def review_status(self, observation_id: uuid.UUID) -> str | None:
         with self._lock:
             row = self._db.execute(
@@ -321,6 +370,20 @@ class Store:
             ).fetchall()
         return [OutboxEntry(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
+    def pending_page(self, after: int, limit: int) -> list[tuple[int, str, str]]:
+        """Pending entries after mutation id ``after``, as stored: (mutation id, entity, the record's JSON).
+
+        The push sends the JSON as it was saved (serialised once, at the tap) and reads the outbox page by
+        page, so the next page can be read while the server answers the previous one.
+        """
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT mutation_id, entity, data FROM outbox WHERE state = 'pending' AND mutation_id > ? "
+                "ORDER BY mutation_id LIMIT ?",
+                (after, limit),
+            ).fetchall()
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
     def pending_count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0])
@@ -345,16 +408,23 @@ class Store:
 
     def apply_results(self, results: list[MutationResult]) -> None:
         """Settle outbox entries with the server's answers; retryable rejections stay pending."""
+        settled = [
+            (r.mutation_id,)
+            for r in results
+            if r.status in (MutationStatus.APPLIED, MutationStatus.SUPERSEDED)
+        ]
+        refused = [
+            (r.code, r.message, json.dumps(r.details), r.mutation_id)
+            for r in results
+            if r.status == MutationStatus.REJECTED and not r.retryable
+        ]
         with self._transaction() as db:
-            for result in results:
-                if result.status in (MutationStatus.APPLIED, MutationStatus.SUPERSEDED):
-                    db.execute("DELETE FROM outbox WHERE mutation_id = ?", (result.mutation_id,))
-                elif not result.retryable:
-                    db.execute(
-                        "UPDATE outbox SET state = 'rejected', code = ?, message = ?, details = ? "
-                        "WHERE mutation_id = ?",
-                        (result.code, result.message, json.dumps(result.details), result.mutation_id),
-                    )
+            db.executemany("DELETE FROM outbox WHERE mutation_id = ?", settled)
+            db.executemany(
+                "UPDATE outbox SET state = 'rejected', code = ?, message = ?, details = ? "
+                "WHERE mutation_id = ?",
+                refused,
+            )
 
     def renumber(self, mutation_ids: list[int], above: int) -> None:
         """Give these outbox entries new mutation ids above ``above``, and number everything after them.
@@ -378,6 +448,9 @@ class Store:
     # --- what the server sends back -------------------------------------------------------------
 
     def apply_pull(self, page: PullResponse) -> None:
+        """Write a pulled page. Observations go in chunks of ``PULL_CHUNK``, one transaction each, so a tap
+        made meanwhile waits for one chunk at most; the cursor moves last (a crash in between pulls the page
+        again, and writing it twice changes nothing)."""
         with self._transaction() as db:
             if page.grid is not None:
                 db.execute(
@@ -400,29 +473,10 @@ class Store:
                 )
                 if not self._has_local_changes(db, visit.id):
                     _write_visit(db, visit)
-            for pulled in page.observations:
-                observation = Observation.model_validate(
-                    pulled.model_dump(include=set(Observation.model_fields)), context=CODES_CHECKED
-                )
-                if self._has_local_changes(db, observation.id):
-                    # The observer's newer edit is on its way; only the facilitator's fields change here.
-                    db.execute(
-                        "UPDATE observation SET review_status = ? WHERE id = ?",
-                        (pulled.review_status, str(observation.id)),
-                    )
-                else:
-                    _write_observation(db, observation, pulled.review_status)
-                # The pulled list is the whole current set: comments deleted on the server go here too.
-                db.execute("DELETE FROM review_comment WHERE observation_id = ?", (str(observation.id),))
-                db.executemany(
-                    "INSERT INTO review_comment (id, observation_id, body, author_name, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [
-                        (c.id, str(observation.id), c.body, c.author_name, c.created_at.isoformat())
-                        for c in pulled.review_comments
-                    ],
-                )
-            _put_meta(db, "cursor", str(page.cursor))
+        for start in range(0, len(page.observations), PULL_CHUNK):
+            with self._transaction() as db:
+                _write_pulled_observations(db, page.observations[start : start + PULL_CHUNK])
+        self.set_meta(cursor=str(page.cursor))
 
     def has_unsent_changes(self, record_id: uuid.UUID) -> bool:
         with self._lock:
@@ -480,6 +534,52 @@ class Store:
         return [(r[0], r[1], r[2]) for r in rows]
 
 
+def _write_pulled_observations(db: sqlite3.Connection, pulled: list[PulledObservation]) -> None:
+    """Pulled observations as the server holds them (validated once, when the page was read), unless the
+    observer's newer edit is on its way: then only the facilitator's fields change here."""
+    ids = [str(p.id) for p in pulled]
+    marks = ",".join("?" * len(ids))
+    waiting = {
+        r[0]
+        for r in db.execute(f"SELECT record_id FROM outbox WHERE record_id IN ({marks})", ids)  # noqa: S608
+    }
+    # What the tablet already holds: its own pushes come back with the version it wrote.
+    held = {
+        r[0]: (r[1], r[2])
+        for r in db.execute(
+            "SELECT id, json_extract(data, '$.version'), review_status FROM observation "  # noqa: S608
+            f"WHERE id IN ({marks})",
+            ids,
+        )
+    }
+    for observation in pulled:
+        if held.get(str(observation.id)) == (observation.version, observation.review_status):
+            continue  # this very state is already here
+        if str(observation.id) in waiting:
+            db.execute(
+                "UPDATE observation SET review_status = ? WHERE id = ?",
+                (observation.review_status, str(observation.id)),
+            )
+        else:
+            _put_observation_row(
+                db,
+                observation,
+                observation.model_dump_json(include=_OBSERVATION_FIELDS),
+                observation.review_status,
+            )
+    # The pulled list is the whole current set: comments deleted on the server go here too.
+    db.executemany("DELETE FROM review_comment WHERE observation_id = ?", [(i,) for i in ids])
+    db.executemany(
+        "INSERT INTO review_comment (id, observation_id, body, author_name, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [
+            (c.id, str(o.id), c.body, c.author_name, c.created_at.isoformat())
+            for o in pulled
+            for c in o.review_comments
+        ],
+    )
+
+
 def _rejected_entry(row: tuple[Any, ...]) -> RejectedEntry:
     return RejectedEntry(row[0], row[1], row[2], row[3], row[4], json.loads(row[5] or "[]"))
 
@@ -505,13 +605,19 @@ def _write_visit(db: sqlite3.Connection, visit: Visit) -> None:
 
 
 def _write_observation(db: sqlite3.Connection, observation: Observation, review_status: str | None) -> None:
+    _put_observation_row(db, observation, observation.model_dump_json(), review_status)
+
+
+def _put_observation_row(
+    db: sqlite3.Connection, observation: Observation, data: str, review_status: str | None
+) -> None:
     db.execute(
         "INSERT OR REPLACE INTO observation (id, visit_id, data, occurred_at, deleted, review_status) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         (
             str(observation.id),
             str(observation.visit_id),
-            observation.model_dump_json(),
+            data,
             observation.occurred_at.isoformat(),
             int(observation.deleted),
             review_status,

@@ -7,7 +7,9 @@ attempt resends the same mutations and the server's exactly-once rule does the r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,14 +21,13 @@ from shared.messages import message
 from shared.schema import CODES_CHECKED
 from shared.sync import (
     MAX_BATCH,
+    MAX_PULL_PAGE,
     MAX_PUSH_BYTES,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     EnrolRequest,
     EnrolResponse,
-    Mutation,
     PullResponse,
-    PushRequest,
     PushResponse,
 )
 
@@ -45,6 +46,12 @@ class SyncError(Exception):
         self.code = code
         self.message = message
         self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class PushBatch:
+    body: bytes  # the request, ready to send
+    last_mutation_id: int  # where the next page starts
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class SyncClient:
         self._client = client
         self.batch_size = min(batch_size, MAX_BATCH)
         self.clock = clock  # the tablet's clock, sent as ``device_time`` (tests set it wrong on purpose)
+        self._last_response: PushResponse | None = None
 
     def _http(self) -> httpx.Client:
         if self._client is None:
@@ -113,58 +121,75 @@ class SyncClient:
         return enrolled
 
     def push(self, progress: Progress | None = None) -> tuple[int, int]:
-        """Send the outbox oldest first, batch after batch. Returns (settled, rejected).
+        """Send the outbox oldest first, page after page. Returns (settled, rejected).
 
-        ``progress(sent, total)`` is called after each batch (on this thread), so a large backlog shows
-        how far it got; ``total`` counts what was pending when the push began.
+        Pipelined: the next page is read and serialised while the server answers the previous one, and
+        sent as soon as that answer is in, before its results are written here; a page is sent only once
+        the server committed the one before (so a visit always lands before its observations). Pages
+        carry the records' JSON as saved at the tap: nothing is parsed or serialised again.
+        ``progress(sent, total)`` is called after each page (on this thread); ``total`` counts what was
+        pending when the push began. Passes go on while they settle something (an observation whose
+        visit was not there yet is sent again in the next pass).
         """
         settled = rejected = renumbered = 0
         total = self.store.pending_count()
-        while True:
-            body = self._next_batch()
-            if body is None:
-                return settled, rejected
-            sent = self._send(
-                "POST", "/api/v1/sync/push", content=body, headers={"Content-Type": "application/json"}
-            )
-            response = PushResponse.model_validate(sent.json())
-            self._note_clock(response)
-            reused = [r for r in response.results if r.code == "mutation_id_reused"]
-            if reused and renumbered < MAX_RENUMBERING:
-                # Our counter is behind what the server has seen (data restored from an older copy):
-                # send those records again under fresh ids rather than leave them refused.
-                renumbered += 1
-                self.store.renumber([r.mutation_id for r in reused], above=response.last_mutation_id)
-                results = [r for r in response.results if r.code != "mutation_id_reused"]
-            else:
-                results = response.results
-            self.store.apply_results(results)
-            retry_later = [r for r in results if r.retryable]
-            settled += len(results) - len(retry_later)
-            rejected += sum(1 for r in results if r.status == "rejected" and not r.retryable)
-            if progress is not None:
-                progress(min(settled, total), total)
-            if len(retry_later) == len(response.results):
-                return settled, rejected  # nothing moved: try again at the next sync
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigie-push") as sender:
+            while True:
+                moved_before, renumbered_before = settled, renumbered
+                batch = self._next_batch(after=0)
+                in_flight = None if batch is None else sender.submit(self._post_push, batch.body)
+                while batch is not None and in_flight is not None:
+                    response = in_flight.result()
+                    reused = [r for r in response.results if r.code == "mutation_id_reused"]
+                    following = None if reused else self._next_batch(after=batch.last_mutation_id)
+                    in_flight = None if following is None else sender.submit(self._post_push, following.body)
+                    if reused and renumbered < MAX_RENUMBERING:
+                        # Our counter is behind what the server has seen (data restored from an older copy):
+                        # send those records again under fresh ids rather than leave them refused.
+                        renumbered += 1
+                        self.store.renumber([r.mutation_id for r in reused], above=response.last_mutation_id)
+                        results = [r for r in response.results if r.code != "mutation_id_reused"]
+                    else:
+                        results = response.results
+                    self.store.apply_results(results)
+                    retry_later = sum(1 for r in results if r.retryable)
+                    settled += len(results) - retry_later
+                    rejected += sum(1 for r in results if r.status == "rejected" and not r.retryable)
+                    if progress is not None:
+                        progress(min(settled, total), total)
+                    batch = following
+                    self._last_response = response
+                if self._last_response is not None:
+                    self._note_clock(self._last_response)
+                nothing_moved = settled == moved_before and renumbered == renumbered_before
+                if nothing_moved or not self.store.pending_count():
+                    return settled, rejected  # done, or nothing moved: try again at the next sync
 
-    def _next_batch(self) -> bytes | None:
-        """The next push body: up to ``batch_size`` pending entries, fewer if they weigh more than the
-        server's limit in bytes (500 long notes of emoji would); None when nothing is pending."""
-        count = self.batch_size
-        while True:
-            entries = self.store.pending(count)
-            if not entries:
-                return None
-            request = PushRequest(
-                device_time=self.clock(),
-                mutations=[
-                    Mutation(mutation_id=e.mutation_id, entity=e.entity, data=e.data) for e in entries
-                ],
-            )
-            body = request.model_dump_json().encode()
-            if len(body) <= MAX_PUSH_BYTES or len(entries) == 1:
-                return body
-            count = max(1, len(entries) // 2)
+    def _post_push(self, body: bytes) -> PushResponse:
+        sent = self._send(
+            "POST", "/api/v1/sync/push", content=body, headers={"Content-Type": "application/json"}
+        )
+        return PushResponse.model_validate_json(sent.content)
+
+    def _next_batch(self, after: int) -> PushBatch | None:
+        """The next push body after mutation ``after``: up to ``batch_size`` pending entries, fewer if they
+        weigh more than the server's limit in bytes (500 long notes of emoji would); None when none is left.
+        The body is assembled from the JSON saved with each entry: the same bytes ``PushRequest`` would
+        give, without building and serialising every record again."""
+        rows = self.store.pending_page(after, self.batch_size)
+        if not rows:
+            return None
+        head = f'{{"device_time":{json.dumps(self.clock().isoformat())},"mutations":['.encode()
+        size = len(head) + 2
+        items: list[bytes] = []
+        for mutation_id, entity, data in rows:
+            item = f'{{"mutation_id":{mutation_id},"entity":{json.dumps(entity)},"data":{data}}}'.encode()
+            if items and size + len(item) + 1 > MAX_PUSH_BYTES:
+                break
+            items.append(item)
+            size += len(item) + 1
+        last = rows[len(items) - 1][0]
+        return PushBatch(body=head + b",".join(items) + b"]}", last_mutation_id=last)
 
     def _note_clock(self, response: PushResponse) -> None:
         """Keep what the server measured of our clock, for the home screen's warning."""
@@ -172,18 +197,25 @@ class SyncClient:
         self.store.set_meta(clock_offset_seconds="" if warning is None else str(warning.offset_seconds))
 
     def pull(self) -> int:
+        """Pull pages from the stored cursor; the next page is asked for while this one is written."""
         received = 0
-        while True:
-            params = {"cursor": self.store.cursor, "limit": 500}
-            if (grid_version := self.store.newest_grid_number()) is not None:
-                params["grid_version"] = grid_version  # the grid comes only when a newer one is published
-            response = self._send("GET", "/api/v1/sync/pull", params=params)
-            # Records come back as the server checked them, against grid versions this tablet may lack.
-            page = PullResponse.model_validate(response.json(), context=CODES_CHECKED)
-            self.store.apply_pull(page)
-            received += len(page.visits) + len(page.observations) + len(page.units) + len(page.structures)
-            if not page.has_more:
-                return received
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigie-pull") as fetcher:
+            page = self._pull_page(self.store.cursor)
+            while True:
+                following = fetcher.submit(self._pull_page, page.cursor) if page.has_more else None
+                self.store.apply_pull(page)
+                received += len(page.visits) + len(page.observations) + len(page.units) + len(page.structures)
+                if following is None:
+                    return received
+                page = following.result()
+
+    def _pull_page(self, cursor: int) -> PullResponse:
+        params = {"cursor": cursor, "limit": MAX_PULL_PAGE}
+        if (grid_version := self.store.newest_grid_number()) is not None:
+            params["grid_version"] = grid_version  # the grid comes only when a newer one is published
+        response = self._send("GET", "/api/v1/sync/pull", params=params)
+        # Records come back as the server checked them, against grid versions this tablet may lack.
+        return PullResponse.model_validate_json(response.content, context=CODES_CHECKED)
 
     def sync(self, progress: Progress | None = None) -> SyncReport:
         pushed, rejected = self.push(progress)

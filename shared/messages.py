@@ -81,6 +81,14 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "La fin ({end}) est antérieure au début ({start}).",
         "en": "The end ({end}) is before the start ({start}).",
     },
+    "interrupts_itself": {
+        "fr": "Une interruption ne peut pas s'interrompre elle-même.",
+        "en": "An interruption cannot interrupt itself.",
+    },
+    "resumed_at_without_resumption": {
+        "fr": "Une heure de reprise n'a de sens que si la tâche a été reprise (« task_resumed » : oui).",
+        "en": "A resumption time only makes sense if the task was resumed ('task_resumed': yes).",
+    },
     "attribute_not_applicable": {
         "fr": "« {attribute} » ne s'applique qu'aux catégories : {categories}.",
         "en": "'{attribute}' only applies to the categories: {categories}.",

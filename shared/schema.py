@@ -21,9 +21,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     Strict,
     ValidationInfo,
     field_validator,
+    model_serializer,
 )
 from pydantic_core import PydanticCustomError
 
@@ -34,6 +36,8 @@ NOTE_MAX_LENGTH = 2000
 VISIT_CONTEXT_MAX_LENGTH = 1000
 NAME_MAX_LENGTH = 200
 CODE_MAX_LENGTH = 40
+# Observation fields added within protocol 1 (the interruption model): sent only when set.
+RESUMPTION_FIELDS = frozenset({"interrupted_id", "task_resumed", "resumed_at"})
 
 Code = Annotated[str, Field(min_length=1, max_length=CODE_MAX_LENGTH)]
 
@@ -224,6 +228,28 @@ class Observation(SyncedRecord):
         max_length=NOTE_MAX_LENGTH,
         description="Free text, kept exactly as sent; blank means none. Checked by the privacy guard.",
     )
+    # The interruption model of work-observation studies (WOMBAT): what was interrupted, and whether and
+    # when it was taken up again. Optional, added in protocol 1 without breaking older tablets.
+    interrupted_id: UUID | None = Field(
+        default=None,
+        description="Interruptions only: the observation (a timer of the same visit) this one interrupted.",
+    )
+    task_resumed: Flag | None = Field(
+        default=None,
+        description="Interruptions only: whether the interrupted task was resumed; null while not said.",
+    )
+    resumed_at: Moment | None = Field(
+        default=None,
+        description="When the interrupted task was resumed: only with `task_resumed: true`, not before "
+        "`occurred_at`.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_unused_resumption(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out while null, so a record that uses none of them is what a server of the first protocol 1
+        # accepts (its records forbid fields it does not know).
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if k not in RESUMPTION_FIELDS or v is not None}
 
     _blank_note = field_validator("note", mode="before")(_blank_to_none)
     _no_nul_note = field_validator("note", mode="before")(reject_nul)
@@ -261,6 +287,32 @@ class Observation(SyncedRecord):
             raise _error(
                 "attribute_not_applicable", attribute=info.field_name, categories=", ".join(applies_to)
             )
+        return value
+
+    @field_validator("interrupted_id", "task_resumed", "resumed_at")
+    @classmethod
+    def _interruptions_only(cls, value: Any, info: ValidationInfo) -> Any:
+        # The categories the grid's interruption source applies to are its interruptions.
+        taxonomy = taxonomy_from(info)
+        if taxonomy is None:
+            return value  # checked where the record comes from
+        applies_to = taxonomy.attribute("interruption_source").applies_to
+        category = info.data.get("category")
+        if (
+            value is not None
+            and applies_to is not None
+            and category is not None
+            and category not in applies_to
+        ):
+            raise _error(
+                "attribute_not_applicable", attribute=info.field_name, categories=", ".join(applies_to)
+            )
+        if info.field_name == "interrupted_id" and value is not None and value == info.data.get("id"):
+            raise _error("interrupts_itself")
+        if info.field_name == "resumed_at" and value is not None:
+            if info.data.get("task_resumed") is not True:
+                raise _error("resumed_at_without_resumption")
+            check_end_after_start(value, info.data.get("occurred_at"))
         return value
 
     @field_validator("dimensions", "impacts")

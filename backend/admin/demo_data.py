@@ -224,16 +224,17 @@ def build_demo(session: Session, seed: int = 2026, today: datetime | None = None
             session.add(visit_row(visit, server_seq=sequence.next()))
             counts["visits"] += 1
             expected = spec.rate_per_hour * duration.total_seconds() / 3600
-            for event_number in range(max(1, round(rng.gauss(expected, expected / 6)))):
-                category = rng.choices(categories, weights)[0]
-                occurred = started + timedelta(seconds=rng.uniform(0, duration.total_seconds() - 600))
-                observation = demo_observation(
+            events = [
+                demo_observation(
                     rng,
                     uuid.uuid5(ids, f"obs-{index}-{visit_number}-{event_number}"),
                     visit,
-                    category,
-                    occurred,
+                    rng.choices(categories, weights)[0],
+                    started + timedelta(seconds=rng.uniform(0, duration.total_seconds() - 600)),
                 )
+                for event_number in range(max(1, round(rng.gauss(expected, expected / 6))))
+            ]
+            for observation in link_interruptions(events):
                 row = save_observation(session, observation, visit)
                 row.server_seq = sequence.next()
                 row.review_status = rng.choices(
@@ -264,6 +265,30 @@ def build_demo(session: Session, seed: int = 2026, today: datetime | None = None
         visits=counts["visits"],
         observations=counts["observations"],
     )
+
+
+def link_interruptions(events: list[schema.Observation]) -> list[schema.Observation]:
+    """Interruptions that came while a timer ran interrupt it, as the tablet records them: most often the
+    task is resumed (after a few seconds to two minutes), sometimes dropped. Drawn from each interruption's
+    own id, so the rest of the demo stays what it was."""
+    linked = []
+    for event in events:
+        under_way = [
+            t for t in events if t.ended_at is not None and t.occurred_at <= event.occurred_at < t.ended_at
+        ]
+        if event.category != "interruption" or not under_way:
+            linked.append(event)
+            continue
+        task = max(under_way, key=lambda t: t.occurred_at)  # the one started last, as on the tablet
+        rng = random.Random(event.id.int)
+        resumed = rng.random() < 0.8
+        resumption = {
+            "interrupted_id": task.id,
+            "task_resumed": resumed,
+            "resumed_at": event.occurred_at + timedelta(seconds=rng.randint(10, 120)) if resumed else None,
+        }
+        linked.append(schema.Observation.model_validate({**event.model_dump(), **resumption}))
+    return linked
 
 
 def demo_observation(

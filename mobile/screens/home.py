@@ -14,15 +14,17 @@ from kivy.properties import BooleanProperty, StringProperty  # type: ignore[impo
 from kivy.uix.screenmanager import Screen  # type: ignore[import-untyped]
 
 from mobile import formatting
+from mobile.capture import can_reopen, reopen_visit
 from mobile.i18n import current_language, error_text, tr
 from mobile.screens import forget_ids, running_app
-from mobile.store import RejectedEntry
+from mobile.store import RejectedEntry, VisitLine
 from shared.schema import Observation
 from shared.sync import clock_warning_text
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 LISTED = 5  # rejected items and commented observations shown; the rest wait their turn
+VISITS_LISTED = 4
 
 
 class HomeScreen(Screen):  # type: ignore[misc]
@@ -36,6 +38,8 @@ class HomeScreen(Screen):  # type: ignore[misc]
     visit_under_way = BooleanProperty(False)
     rejected_title = StringProperty("")
     comments_title = StringProperty("")
+    visits_title = StringProperty("")
+    notice = StringProperty("")  # set by the app: what just happened (a visit ended)
 
     def on_kv_post(self, base_widget: Any) -> None:
         sync = running_app().sync
@@ -59,6 +63,7 @@ class HomeScreen(Screen):  # type: ignore[misc]
         self.visit_under_way = store.current_visit() is not None
         app.sync.refresh_counts()
         self._sync_changed()
+        self._list_visits(store.recent_visits(VISITS_LISTED))
         self._list_rejected(store.rejected())
         self._list_commented(store.commented_observations(LISTED))
 
@@ -104,6 +109,48 @@ class HomeScreen(Screen):  # type: ignore[misc]
             box.add_widget(row)
             self.ids[f"rejected_row_{index}"] = row
 
+    def _list_visits(self, lines: list[VisitLine]) -> None:
+        """Today's and recent visits with their counts and sync state; an ended one reopens within a day."""
+        self.visits_title = tr("home.visits_title") if lines else ""
+        box = self.ids.visits_list
+        box.clear_widgets()
+        forget_ids(self, "visit_row_", "visit_reopen_")
+        store = running_app().store
+        units = {unit_id: name for unit_id, _structure, name in store.units()}
+        under_way = store.current_visit()
+        language = current_language()
+        for index, line in enumerate(lines):
+            visit = line.visit
+            state = (
+                tr("home.visit_under_way")
+                if visit.ended_at is None
+                else tr("home.visit_unsent", count=line.unsent)
+                if line.unsent
+                else tr("home.visit_sent")
+            )
+            row = _list_row(
+                tr(
+                    "home.visit_line",
+                    when=formatting.local_day_and_time(visit.started_at, language),
+                    unit=units.get(visit.unit_id, "?"),
+                    count=line.observations,
+                    state=state,
+                )
+            )
+            if under_way is None and can_reopen(visit):
+                button = Factory.SmallButton(text=tr("home.reopen"))
+                button.bind(on_release=lambda *_args, visit_id=visit.id: self.reopen(visit_id))
+                row.add_widget(button)
+                self.ids[f"visit_reopen_{index}"] = button
+            box.add_widget(row)
+            self.ids[f"visit_row_{index}"] = row
+
+    def reopen(self, visit_id: uuid.UUID) -> None:
+        app = running_app()
+        reopen_visit(app.store, visit_id)
+        app.recorded()
+        app.show("capture")
+
     def _list_commented(self, observations: list[Observation]) -> None:
         self.comments_title = tr("home.comments_title") if observations else ""
         box = self.ids.comments_list
@@ -147,6 +194,9 @@ class HomeScreen(Screen):  # type: ignore[misc]
     def _observation_title(observation: Observation) -> str:
         category = running_app().taxonomy.category(observation.category).label(current_language())
         return f"{category} {formatting.local_day_and_time(observation.occurred_at, current_language())}"
+
+    def on_leave(self, *_args: Any) -> None:
+        self.notice = ""  # said once
 
     def open_visit(self) -> None:
         running_app().show("capture" if running_app().store.current_visit() is not None else "visit_start")

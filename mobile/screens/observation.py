@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from mobile import formatting
 from mobile.i18n import current_language, error_text, tr
 from mobile.screens import forget_ids, running_app
+from mobile.store import Review
 from shared.messages import field_errors
 from shared.privacy import IDENTIFIER_KIND_LABELS, IdentifierMatch, find_identifiers
 from shared.schema import ATTRIBUTE_FIELDS, NOTE_MAX_LENGTH, Observation
@@ -80,9 +81,10 @@ class ObservationScreen(Screen):  # type: ignore[misc]
             self.rejection_text = tr("observation.rejected", reason=reason)
         lines = []
         status = store.review_status(observation.id)
-        if status:
+        comments = store.review_comments(observation.id)
+        if status and Review(status, len(comments)).facilitator_acted:
             lines.append(tr("observation.review_status", status=formatting.review_status(status, language)))
-        for comment in store.review_comments(observation.id):
+        for comment in comments:
             lines.append(
                 tr(
                     "observation.comment",
@@ -100,7 +102,9 @@ class ObservationScreen(Screen):  # type: ignore[misc]
         forget_ids(self, "attribute_")
         self._toggles = {}
         language = current_language()
-        for attribute in running_app().taxonomy.attributes:
+        # The category's own attributes first (an interruption's source), then the grid's order.
+        attributes = sorted(running_app().taxonomy.attributes, key=lambda a: a.applies_to is None)
+        for attribute in attributes:
             if attribute.applies_to is not None and observation.category not in attribute.applies_to:
                 continue
             current = getattr(observation, ATTRIBUTE_FIELDS[attribute.code])

@@ -54,6 +54,7 @@ class VisitStartScreen(Screen):  # type: ignore[misc]
             for unit_id, _structure_id, unit_name in units:
                 toggle = Factory.ChoiceToggle(text=unit_name, group=UNIT_GROUP, allow_no_selection=False)
                 toggle.unit_id = unit_id
+                toggle.bind(on_release=lambda *_args: setattr(self, "message", ""))  # answered: the ask goes
                 box.add_widget(toggle)
                 self.ids[f"unit_{unit_id}"] = toggle
 

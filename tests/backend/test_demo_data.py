@@ -53,6 +53,24 @@ def test_demo_observations_are_valid_and_inside_their_visit(session: Session) ->
             assert observation.ended_at - observation.occurred_at <= timedelta(minutes=10)
 
 
+def test_demo_interruptions_name_the_task_they_interrupted_and_whether_it_was_resumed(
+    session: Session,
+) -> None:
+    build_demo(session)
+    rows = {o.id: o for o in session.exec(select(models.Observation)).all()}
+    linked = [o for o in rows.values() if o.interrupted_id is not None]
+    assert len(linked) >= 10
+    for interruption in linked:
+        assert interruption.interrupted_id is not None
+        task = rows[interruption.interrupted_id]
+        assert interruption.category == "interruption" and task.visit_id == interruption.visit_id
+        assert task.ended_at is not None and task.occurred_at <= interruption.occurred_at < task.ended_at
+        assert interruption.task_resumed is not None
+        assert (interruption.resumed_at is not None) == interruption.task_resumed
+    assert {o.task_resumed for o in linked} == {True, False}
+    assert all(o.role is not None and o.tool is not None for o in rows.values())  # no « Non renseigné »
+
+
 def test_demo_is_the_same_for_the_same_seed(tmp_path: Path, session: Session) -> None:
     first = build_demo(session, seed=7)
     ids = sorted(str(o.id) for o in session.exec(select(models.Observation)).all())

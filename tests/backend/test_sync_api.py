@@ -294,6 +294,51 @@ def test_edits_apply_in_version_order_and_deletion_is_final(session: Session, ta
     assert [(r.reason, r.version) for r in revisions] == [("edit_after_delete", 4)]
 
 
+def test_an_interruption_keeps_the_task_it_interrupted_and_its_resumption(
+    session: Session, tablet: Tablet
+) -> None:
+    visit = tablet.visit()
+    timer = observation(
+        visit["id"], category="system_failure", interruption_source=None, tool="patient_record"
+    )
+    interruption = observation(visit["id"], interrupted_id=timer["id"], role="ide", tool="phone")
+    resumed_at = (NOW - timedelta(minutes=29)).isoformat()
+    answered = {**interruption, "version": 2, "task_resumed": True, "resumed_at": resumed_at}
+    results = tablet.push(
+        tablet.mutation("visit", visit),
+        tablet.mutation("observation", timer),
+        tablet.mutation("observation", interruption),
+        tablet.mutation("observation", answered),
+    )
+    assert statuses(results) == ["applied"] * 4
+    row = server_observations(session)[uuid.UUID(interruption["id"])]
+    assert (str(row.interrupted_id), row.task_resumed, row.role, row.tool) == (
+        timer["id"],
+        True,
+        "ide",
+        "phone",
+    )
+    assert row.resumed_at == datetime.fromisoformat(resumed_at)
+    [pulled] = [o for o in tablet.pull_new() if o["id"] == interruption["id"]]
+    assert (pulled["interrupted_id"], pulled["task_resumed"]) == (timer["id"], True)
+
+
+def test_an_older_tablet_without_the_resumption_fields_is_still_accepted(
+    session: Session, tablet: Tablet
+) -> None:
+    visit = tablet.visit()
+    older = observation(
+        visit["id"]
+    )  # protocol 1 as first published: no interrupted_id, task_resumed, resumed_at
+    assert "task_resumed" not in older
+    assert statuses(tablet.push(tablet.mutation("visit", visit), tablet.mutation("observation", older))) == [
+        "applied",
+        "applied",
+    ]
+    row = server_observations(session)[uuid.UUID(older["id"])]
+    assert (row.interrupted_id, row.task_resumed, row.resumed_at) == (None, None, None)
+
+
 def test_edit_from_a_second_tablet_wins_and_the_overwritten_state_is_kept(
     client: TestClient, session: Session, site: Site, tablet: Tablet
 ) -> None:

@@ -15,6 +15,7 @@ Steps (JSON objects, run one after the other, one frame at least between two ste
   {"do": "wait_for", "id": ID, "property": P, "equals": V}
   {"do": "snapshot", "name": N}                record the screen, its widgets' texts and states, the time
   {"do": "screenshot", "name": N}              save test-artifacts/mobile/N.png from the X framebuffer
+  {"do": "resize", "width": W, "height": H}     turn or resize the window (pixels), as a tablet turned
   {"do": "signal", "path": P}                  create the file P (tells the test a point was reached)
   {"do": "wait_for", "file": P}                wait until the test creates the file P
   {"do": "crash"}                              write the result so far, then SIGKILL this process: no
@@ -128,6 +129,9 @@ class ScenarioPlayer:
             self.result["snapshots"][step["name"]] = self._snapshot()
         elif action == "screenshot":
             yield from self._screenshot(step["name"])
+        elif action == "resize":
+            EventLoop.window.size = (step["width"], step["height"])
+            yield from self._frames(SETTLE_FRAMES)
         elif action == "signal":
             Path(step["path"]).touch()
         elif action == "crash":
@@ -229,8 +233,9 @@ class ScenarioPlayer:
                 "type": widget.__class__.__name__,  # ids hold weak proxies; __class__ is the widget's
                 "disabled": bool(widget.disabled),
                 "size_dp": [round(widget.width / dp(1)), round(widget.height / dp(1))],
+                "pos_dp": [round(c / dp(1)) for c in widget.to_window(widget.x, widget.y)],
             }
-            for name in ("text", "focus", "hint_text"):
+            for name in ("text", "focus", "hint_text", "state"):
                 if hasattr(widget, name):
                     state[name] = getattr(widget, name)
             if hasattr(widget, "color"):

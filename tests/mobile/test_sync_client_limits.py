@@ -1,5 +1,6 @@
 """The tablet's sync client against the real app: a backlog split by bytes as well as by count, and a
-mutation counter that went back (data restored from an older copy) renumbered instead of refused."""
+mutation counter that went back (data restored from an older copy) renumbered instead of refused; a visit
+reopened after its end sends its corrections."""
 
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ from backend.migrate import upgrade
 from backend.settings import Settings
 from backend.sync.devices import create_enrolment_code
 from mobile import sync_client
-from mobile.capture import start_visit
+from mobile.capture import end_visit, log_observation, reopen_visit, start_visit
 from mobile.store import Store
 from mobile.sync_client import SyncClient
 from shared.schema import Observation, Visit
+from shared.taxonomy import current_taxonomy
 from tests.factories import make_site
 
 
@@ -112,3 +114,25 @@ def test_a_counter_that_went_back_is_renumbered_and_nothing_is_refused(
     assert (report.pending, report.rejected, store.rejected()) == (0, 0, [])
     assert {o.id for o in before + after} <= stored_ids(session)
     assert int(store.get_meta("next_mutation_id") or "0") > 7  # numbered above what the server saw
+
+
+def test_a_reopened_visit_sends_its_corrections(
+    world: tuple[Store, SyncClient, Recorder, Session, Visit],
+) -> None:
+    store, client, _recorder, session, visit = world
+    first = record(store, visit)
+    end_visit(store, visit.id, current_taxonomy())
+    client.sync()
+    reopened = reopen_visit(store, visit.id)  # ended by mistake: back to capture
+    assert store.current_visit() == reopened and reopened.ended_at is None
+    added = log_observation(store, visit.id, "alert")
+    store.edit_observation(first.id, note="Précisé après coup")
+    ended = end_visit(store, visit.id, current_taxonomy())
+    report = client.sync()
+    assert (report.pending, report.rejected) == (0, 0)
+    session.expire_all()
+    row = session.get(models.Visit, visit.id)
+    assert row is not None and (row.ended_at, row.version) == (ended.ended_at, ended.version)
+    assert {first.id, added.id} <= stored_ids(session)
+    corrected = session.get(models.Observation, first.id)
+    assert corrected is not None and corrected.note == "Précisé après coup"

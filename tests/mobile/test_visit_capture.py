@@ -48,7 +48,10 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
             screenshot("home-enrolled"),
             tap("visit_button"),
             wait_for(screen="visit_start"),
+            tap("start"),  # no unit yet: the screen asks for one
+            wait_for(id="message", contains="Choisissez l'unité observée"),
             tap(f"unit_{unit_id}"),
+            snapshot("unit chosen"),
             tap("role_ide"),
             tap("role_aide_soignant"),
             type_in("context_note", "Tournée du matin"),
@@ -58,12 +61,22 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
             wait_for(screen="capture"),
             snapshot("capture empty"),
             screenshot("capture-empty"),
+            tap("follow_aide_soignant"),  # the context bar: whom the next taps are about, with what
+            tap("tool_patient_record"),
+            snapshot("context chosen"),
             tap("category_interruption"),
             tap("category_alert"),
             tap("category_paper"),
             wait_for(id="counter", contains=": 3"),
             snapshot("three taps"),
-            tap("recent_0_undo"),  # the paper one, logged by mistake
+            tap("recent_0_delete"),  # the paper one, logged by mistake
+            wait_for(id="counter", contains=": 2"),
+            snapshot("deleted"),
+            screenshot("capture-undo-bar"),
+            tap("undo_delete"),  # the undo bar really undoes
+            wait_for(id="counter", contains=": 3"),
+            snapshot("restored"),
+            tap("recent_0_delete"),
             wait_for(id="counter", contains=": 2"),
             snapshot("after undo"),
             tap("category_system_failure"),  # two timers running at once
@@ -101,8 +114,13 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
             wait_for(screen="summary"),
             snapshot("summary"),
             screenshot("summary"),
-            tap("end_visit"),
+            tap("end_visit"),  # asked twice, with what was recorded
+            wait_for(id="confirm_end", property="disabled", equals=False),
+            snapshot("confirm end"),
+            screenshot("summary-confirm-end"),
+            tap("confirm_end"),
             wait_for(screen="home"),
+            snapshot("visit ended"),
             tap("sync_now"),
             wait_for(id="pending", contains="envoi : 0", timeout=20),
             wait_for(id="sync_now", property="disabled", equals=False, timeout=20),
@@ -122,10 +140,25 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
     for widget_id, widget in run.snapshots["capture empty"]["widgets"].items():
         if widget_id.startswith("category_"):
             assert widget["size_dp"][0] >= 150 and widget["size_dp"][1] >= 150, widget_id
+    assert run.widget("capture empty", "follow_ide")["state"] == "down"  # the visit's first professional
+    assert run.widget("capture empty", "tool_none")["state"] == "down"
+    assert [run.widget("context chosen", w)["state"] for w in ("follow_ide", "follow_aide_soignant")] == [
+        "normal",
+        "down",
+    ]
+    assert run.widget("context chosen", "tool_patient_record")["state"] == "down"
     assert run.text("three taps", "pending").startswith("À envoyer : ")
+    assert "Aide-soignant(e) · Dossier patient informatisé" in run.text("three taps", "recent_0")
     assert "Papier / impression" in run.text("three taps", "recent_0")
     assert "Papier" not in run.text("after undo", "recent_0")
-    assert run.text("after undo", "last_action").startswith("Annulé : ")
+    assert run.text("deleted", "last_action").startswith("Supprimé : ")
+    assert "Papier / impression" in run.text("deleted", "last_action")
+    assert run.text("deleted", "undo_delete") == "Annuler la suppression"
+    assert run.widget("deleted", "undo_delete")["disabled"] is False
+    assert run.text("deleted", "recent_0_delete") == "Supprimer"
+    assert "Papier / impression" in run.text("restored", "recent_0")
+    assert run.widget("restored", "undo_delete")["disabled"] is True
+    assert run.text("after undo", "last_action").startswith("Supprimé : ")
     assert run.widget("two timers", "category_system_failure")["text"].endswith("toucher pour arrêter")
     assert "en cours" in run.text("two timers", "category_login")
     assert run.text("two timers", "category_interruption") == "Interruption"
@@ -133,21 +166,38 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
     assert "durée" in run.text("one timer", "recent_1")  # the stopped timer shows how long it lasted
     assert "en cours" in run.text("one timer", "recent_0")  # the login timer still runs
     assert run.text("one timer", "counter") == "Événements : 4"
+    assert run.text("unit chosen", "message") == ""  # answered: the request goes away
+    enrich = run.snapshots["privacy warning"]["widgets"]
+    # The interruption's own attribute comes first (higher on the screen: window y grows upwards).
+    assert (
+        enrich["attribute_interruption_source_phone"]["pos_dp"][1] > enrich["attribute_role_ide"]["pos_dp"][1]
+    )
     assert "« 06 12 34 56 78 »" in run.text("privacy warning", "privacy_warning")
     assert run.widget("privacy warning", "save_anyway")["disabled"] is True
     assert run.screen("privacy confirm") == "observation"
     assert "contient encore" in run.text("privacy confirm", "privacy_warning")
+    assert "complété" in run.text("capture after enrich", "recent_3")
+    assert "revue" not in run.text("capture after enrich", "recent_3")  # no facilitator has acted yet
     assert run.text("note corrected", "save_anyway") == "Enregistrer quand même"
     assert run.widget("note corrected", "save_anyway")["disabled"] is True
     assert run.text("summary", "total") == "Événements notés : 4"
     assert run.text("summary", "duration").startswith("Durée : ")
-    assert run.text("summary", "rate") == "Rythme : moins d'une minute observée, pas encore de rythme"
+    assert run.text("summary", "rate") == "Rythme : moins de 10 minutes observées, pas encore de rythme"
     assert run.text("summary", "count_interruption") == "Interruption : 1"
     assert run.text("summary", "count_system_failure") == "Panne ou lenteur du système : 1"
     assert "count_paper" not in run.snapshots["summary"]["widgets"]
     assert run.text("summary", "running").startswith("Chronomètres en cours : 1.")
+    assert run.text("summary", "interruptions") == "Interruptions : 1, reprise de la tâche non renseignée"
+    assert run.text("summary", "timers").startswith("Panne ou lenteur du système : 1 fois, total ")
+    assert "confirm_end" not in run.snapshots["summary"]["widgets"]  # asked only after « Terminer »
+    confirm = run.text("confirm end", "confirm_text")
+    assert confirm.startswith("Terminer la visite ? 4 événement(s) noté(s) en ")
+    assert "Les chronomètres en cours (1) s'arrêteront maintenant." in confirm
+    assert run.text("visit ended", "notice").startswith("Visite terminée : 4 événement(s) enregistré(s)")
     assert run.text("synced", "pending") == "Modifications en attente d'envoi : 0"
     assert run.text("synced", "visit_button") == "Commencer une visite"
+    assert run.text("synced", "visit_row_0").endswith("· 4 événement(s) · envoyée")
+    assert run.text("synced", "visit_reopen_0") == "Rouvrir"  # ended minutes ago: corrections still possible
     for name in ("home-enrolled", "visit-start", "capture-two-timers", "summary", "home-after-visit"):
         assert_drawn_or_coloured(run, name)
 
@@ -180,6 +230,9 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
     assert failure.ended_at is not None and (failure.ended_at - failure.occurred_at).total_seconds() >= 2
     assert by_category["login"].ended_at == visit_row.ended_at  # stopped by the end of the visit
     assert by_category["alert"].ended_at is None
+    # Every quick tap carries the professional followed and the tool in hand when it was made.
+    for category in ("alert", "login", "system_failure"):
+        assert (by_category[category].role, by_category[category].tool) == ("aide_soignant", "patient_record")
 
     # The facilitator reviews the interruption; the tablet shows it after its next sync.
     comment = review_on_server(demo_site, interruption.id, "Bien vu : à montrer en atelier.")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -154,6 +155,54 @@ def test_malformed_uuid_is_refused() -> None:
 def test_interruption_source_only_for_interruptions() -> None:
     [error] = errors_of(Observation, observation_data(category="alert", interruption_source="phone"))
     assert (error.field, error.code) == ("interruption_source", "attribute_not_applicable")
+
+
+def test_an_interruption_links_the_task_it_interrupted_and_when_it_was_resumed() -> None:
+    timer_id = str(uuid4())
+    resumed = (NOW + timedelta(seconds=45)).isoformat()
+    interruption = Observation.model_validate(
+        observation_data(interrupted_id=timer_id, task_resumed=True, resumed_at=resumed)
+    )
+    assert str(interruption.interrupted_id) == timer_id and interruption.task_resumed is True
+    assert Observation.model_validate(observation_data(task_resumed=False)).resumed_at is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "code"),
+    [
+        ({"category": "alert", "interrupted_id": str(uuid4())}, "interrupted_id", "attribute_not_applicable"),
+        ({"category": "paper", "task_resumed": True}, "task_resumed", "attribute_not_applicable"),
+        (
+            {"task_resumed": False, "resumed_at": NOW.isoformat()},
+            "resumed_at",
+            "resumed_at_without_resumption",
+        ),
+        ({"resumed_at": NOW.isoformat()}, "resumed_at", "resumed_at_without_resumption"),
+        (
+            {"task_resumed": True, "resumed_at": (NOW - timedelta(seconds=1)).isoformat()},
+            "resumed_at",
+            "end_before_start",
+        ),
+        ({"task_resumed": "yes"}, "task_resumed", "bool_type"),
+    ],
+)
+def test_resumption_fields_are_checked(overrides: dict[str, Any], field: str, code: str) -> None:
+    [error] = errors_of(Observation, observation_data(**overrides))
+    assert (error.field, error.code) == (field, code)
+
+
+def test_resumption_fields_are_left_out_while_unused_so_older_servers_accept_the_record() -> None:
+    plain = Observation.model_validate(observation_data())
+    assert not {"interrupted_id", "task_resumed", "resumed_at"} & set(json.loads(plain.model_dump_json()))
+    answered = Observation.model_validate(observation_data(task_resumed=False))
+    assert json.loads(answered.model_dump_json())["task_resumed"] is False
+    assert Observation.model_validate_json(plain.model_dump_json()) == plain
+
+
+def test_an_interruption_cannot_interrupt_itself() -> None:
+    data = observation_data()
+    [error] = errors_of(Observation, {**data, "interrupted_id": data["id"]})
+    assert (error.field, error.code) == ("interrupted_id", "interrupts_itself")
 
 
 def test_the_same_dimension_twice_is_refused() -> None:
