@@ -5,7 +5,7 @@ The shared schema says what a visit or an observation is; these say how the serv
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from sqlalchemy import (
@@ -359,3 +359,16 @@ class WebSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=128)  # its SHA-256: the token is derived from the cookie value
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class Milestone(SQLModel, table=True):
+    """A dated digital change in a structure (or one of its units): « DPI déployé », « nouvelle
+    messagerie ». Shown on time axes; the before/after comparison splits the observations at its day."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    structure_id: int = Field(foreign_key="structure.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    day: date
+    label: str = Field(max_length=NAME_MAX_LENGTH)
+    created_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -11,6 +12,7 @@ from backend.admin import service as admin
 from backend.audit.service import recent_events
 from backend.auth.access import require_reviewer, visible_programmes, visible_structures
 from backend.auth.deps import CsrfFormDep, SignedInDep
+from backend.dashboards.milestones import add_milestone_at, milestones_of
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.params import OptionalRowIdForm, RowIdForm, RowIdPath
@@ -94,6 +96,7 @@ def _programme_page(
             "message": message,
             "error": error,
             "enrolment": enrolment,
+            "milestones": milestones_of(session, signed_in.user, programme_id=programme_id),
             # Configured, never the Host header (the client's choice, printed on a code tablets trust).
             "server_url": request.app.state.settings.public_url,
         },
@@ -184,6 +187,22 @@ def set_small_cells(
     with form_problems() as form:
         set_small_cell_threshold(session, signed_in.user, programme_id, threshold)
     return _programme_form_done(request, session, signed_in, programme_id, form, "Seuil enregistré.")
+
+
+@router.post("/programmes/{programme_id}/milestones")
+def add_milestone(
+    programme_id: RowIdPath,
+    request: Request,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    place: Annotated[str, Form(max_length=60)],
+    day: Annotated[date, Form()],
+    label: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """``place``: a structure's id, or « structure:unit » for one of its units."""
+    with form_problems() as form:
+        add_milestone_at(session, signed_in.user, programme_id, place, day, label)
+    return _programme_form_done(request, session, signed_in, programme_id, form, "Jalon ajouté.")
 
 
 @router.post("/programmes/{programme_id}/observers")

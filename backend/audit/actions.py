@@ -37,6 +37,7 @@ class AuditAction(StrEnum):
     OBSERVER_CREATE = "observer.create"
     GLOSSARY_UPDATE = "programme.glossary"
     SMALL_CELLS_UPDATE = "programme.small_cells"
+    MILESTONE_CREATE = "structure.milestone"
 
     @property
     def label(self) -> str:
@@ -74,6 +75,7 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.OBSERVER_CREATE: "Observateur créé",
     AuditAction.GLOSSARY_UPDATE: "Mots jamais masqués modifiés",
     AuditAction.SMALL_CELLS_UPDATE: "Seuil des petits effectifs modifié",
+    AuditAction.MILESTONE_CREATE: "Jalon de changement numérique ajouté",
 }
 
 # The keys services write in ``details``, as an administrator reads them.
@@ -98,6 +100,8 @@ DETAIL_LABELS: dict[str, str] = {
     "to": "après",
     "tag": "étiquette",
     "comment_id": "commentaire n°",
+    "day": "jour",
+    "unit_id": "unité n°",
 }
 VALUE_WORDS: dict[str, str] = {"cli": "la commande vigie", "web": "les pages", "api": "l'API"}
 

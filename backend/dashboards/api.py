@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from backend.auth.deps import CurrentUserDep, FilterDep, ScopeDep
+from backend.dashboards.milestones import MilestoneOut, programme_milestones
+from backend.dashboards.rate_comparison import (
+    PeriodsAsked,
+    RateComparison,
+    StructuresAsked,
+    compare_periods,
+    compare_structures,
+)
 from backend.dashboards.service import (
     Comparison,
     Dashboard,
@@ -38,6 +48,34 @@ def comparison(
     programme_id: RowIdPath, session: SessionDep, user: CurrentUserDep, criteria: FilterDep
 ) -> Comparison:
     return programme_comparison(session, user, programme_id, criteria)
+
+
+@router.get("/structures/{structure_id}/before-after")
+def before_after(
+    structure_id: RowIdPath,
+    session: SessionDep,
+    user: CurrentUserDep,
+    asked: Annotated[PeriodsAsked, Query()],
+) -> RateComparison:
+    """Rates per observed hour before and after a milestone (or over any two ranges of days), with the
+    rate ratio's exact 95 % interval per category and attribute value."""
+    return compare_periods(session, user, structure_id, asked)
+
+
+@router.get("/programmes/{programme_id}/structures-compared")
+def structures_compared(
+    programme_id: RowIdPath,
+    session: SessionDep,
+    user: CurrentUserDep,
+    asked: Annotated[StructuresAsked, Query()],
+) -> RateComparison:
+    """Two structures of the programme over the same days, rate by rate."""
+    return compare_structures(session, user, programme_id, asked)
+
+
+@router.get("/programmes/{programme_id}/milestones")
+def milestones(programme_id: RowIdPath, session: SessionDep, user: CurrentUserDep) -> list[MilestoneOut]:
+    return programme_milestones(session, user, programme_id)
 
 
 @router.get("/agreement")

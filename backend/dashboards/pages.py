@@ -5,9 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from backend.auth.access import units_of
+from backend.auth.access import can_review, units_of
 from backend.auth.deps import FilterDep, ScopeDep, SignedInDep, signed_in_browser
 from backend.auth.users import UserRole
+from backend.dashboards.deps import PeriodsDep, structures_asked
+from backend.dashboards.milestones import milestones_of
+from backend.dashboards.rate_comparison import compare_periods, compare_structures, structures_of_programme
 from backend.dashboards.service import programme_comparison, programme_dashboard, structure_dashboard
 from backend.db import SessionDep
 from backend.errors import ApiError
@@ -49,7 +52,14 @@ def programme(
         session,
         signed_in,
         "dashboard.html",
-        {"dashboard": dashboard, "comparison": comparison, "criteria": criteria, "units": []},
+        {
+            "dashboard": dashboard,
+            "comparison": comparison,
+            "criteria": criteria,
+            "units": [],
+            "milestones": milestones_of(session, signed_in.user, programme_id=programme_id),
+            "can_manage": can_review(signed_in.user),
+        },
     )
 
 
@@ -68,7 +78,71 @@ def structure(
         session,
         signed_in,
         "dashboard.html",
-        {"dashboard": dashboard, "comparison": None, "criteria": criteria, "units": units},
+        {
+            "dashboard": dashboard,
+            "comparison": None,
+            "criteria": criteria,
+            "units": units,
+            "milestones": milestones_of(session, signed_in.user, structure_ids=[structure_id]),
+            "can_manage": can_review(signed_in.user),
+        },
+    )
+
+
+@router.get("/structures/{structure_id}/before-after")
+def before_after(
+    structure_id: RowIdPath,
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+    asked: PeriodsDep,
+) -> Response:
+    comparison = compare_periods(session, signed_in.user, structure_id, asked)
+    return page(
+        request,
+        session,
+        signed_in,
+        "rate_comparison.html",
+        {
+            "comparison": comparison,
+            "asked": asked,
+            "units": units_of(session, signed_in.user, structure_id),
+            "milestones": milestones_of(session, signed_in.user, structure_ids=[structure_id]),
+            "api": f"/api/v1/structures/{structure_id}/before-after",
+            "query": request.url.query,
+        },
+    )
+
+
+@router.get("/programmes/{programme_id}/structures-compared")
+def structures_compared(
+    programme_id: RowIdPath,
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+) -> Response:
+    """The form to pick two structures; the comparison itself once both are chosen."""
+    structures = structures_of_programme(session, signed_in.user, programme_id)
+    comparison = None
+    asked = None
+    if request.query_params.get("reference_structure_id") and request.query_params.get(
+        "compared_structure_id"
+    ):
+        asked = structures_asked(request)
+        comparison = compare_structures(session, signed_in.user, programme_id, asked)
+    return page(
+        request,
+        session,
+        signed_in,
+        "structures_compared.html",
+        {
+            "comparison": comparison,
+            "asked": asked,
+            "programme_id": programme_id,
+            "structures": structures,
+            "api": f"/api/v1/programmes/{programme_id}/structures-compared",
+            "query": request.url.query,
+        },
     )
 
 

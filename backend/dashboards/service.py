@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.auth.access import visible_programme, visible_structure, visible_structure_ids
+from backend.dashboards.rates import Rate, rate
 from backend.review.filters import ObservationFilter, apply_observation_filter
 from shared.taxonomy import Taxonomy, load_taxonomy
 
@@ -37,6 +38,9 @@ class Count(BaseModel):
     label: str
     count: int
     per_hour: float | None  # events per observed hour; None when nothing was observed
+    low: float | None = None  # exact Poisson 95 % interval of ``per_hour``
+    high: float | None = None
+    fragile: str | None = None  # why the rate should not be read at face value (too little time observed)
 
 
 class DurationStat(BaseModel):
@@ -67,6 +71,9 @@ class Dashboard(BaseModel):
     by_impact: list[Count]
     by_hour: list[int]  # 24 values, hour of day in each structure's own time zone
     by_weekday: list[int]  # 7 values, Monday first, local time
+    rate: Rate  # all events per observed hour, with its interval
+    hour_rates: list[Rate]  # per local hour of day: events over the hours observed in that hour
+    weekday_rates: list[Rate]  # per local weekday, Monday first
     durations: list[DurationStat]
 
 
@@ -138,7 +145,7 @@ def _place_and_dates(
     return conditions
 
 
-def _visit_conditions(criteria: ObservationFilter, allowed: Collection[int] | None) -> list[Any]:
+def visit_conditions(criteria: ObservationFilter, allowed: Collection[int] | None) -> list[Any]:
     """The visits behind the observed time: same place and dates as the observations' filter."""
     visit = models.Visit
     conditions: list[Any] = [
@@ -158,10 +165,39 @@ def observed_time(
     seconds = seconds_between(session, col(visit.ended_at), col(visit.started_at))
     rows = session.exec(
         select(visit.structure_id, func.count(), func.coalesce(func.sum(seconds), 0.0))
-        .where(*_visit_conditions(criteria, allowed))
+        .where(*visit_conditions(criteria, allowed))
         .group_by(col(visit.structure_id))
     ).all()
     return {structure_id: (int(count), float(total)) for structure_id, count, total in rows}
+
+
+def observed_seconds_by_slot(
+    session: Session, criteria: ObservationFilter, allowed: Collection[int] | None
+) -> tuple[list[float], list[float]]:
+    """The same observed time as ``observed_time``, split by local hour of day (24) and weekday (7, Monday
+    first) in each structure's time zone: the denominators of the hour and weekday rates. Visits are few
+    next to observations, and each spans a few hours: they are cut at each local hour here."""
+    visit, structure = models.Visit, models.Structure
+    rows = session.exec(
+        select(visit.started_at, visit.ended_at, structure.timezone)
+        .join(structure, col(structure.id) == col(visit.structure_id))
+        .where(col(visit.ended_at).is_not(None), *visit_conditions(criteria, allowed))
+    ).all()
+    by_hour, by_weekday = [0.0] * 24, [0.0] * 7
+    zones: dict[str, ZoneInfo] = {}
+    for start, end, zone in rows:
+        assert end is not None
+        local_zone = zones.setdefault(zone, ZoneInfo(zone))
+        moment = start
+        while moment < end:
+            local = moment.astimezone(local_zone)
+            into_hour = timedelta(minutes=local.minute, seconds=local.second, microseconds=local.microsecond)
+            following = min(end, moment + timedelta(hours=1) - into_hour)
+            seconds = (following - moment).total_seconds()
+            by_hour[local.hour] += seconds
+            by_weekday[local.weekday()] += seconds
+            moment = following
+    return by_hour, by_weekday
 
 
 @dataclass
@@ -243,14 +279,36 @@ def _labelled(counts: dict[str | None, int], grid: Iterable[tuple[str, str]], ho
     position = {row.code: index for index, row in enumerate(rows)}
     rows.sort(key=lambda row: (-row.count, position[row.code]))
     for row in rows:
-        row.per_hour = _rate(row.count, hours)
+        with_interval = rate(row.count, hours)
+        row.per_hour, row.low, row.high = with_interval.per_hour, with_interval.low, with_interval.high
+        row.fragile = with_interval.fragile
     return rows
 
 
-def _grid(taxonomy: Taxonomy, attribute: str) -> list[tuple[str, str]]:
+def grid_of(taxonomy: Taxonomy, attribute: str) -> list[tuple[str, str]]:
+    """The codes of the category or an attribute, in grid order, with their French labels."""
     if attribute == "category":
         return [(c.code, c.label.fr) for c in taxonomy.categories]
     return [(v.code, v.label.fr) for v in taxonomy.attribute(attribute).values]
+
+
+ATTRIBUTES_COMPARED = ("category", "role", "tool", "effect", "dimension", "impact")
+
+
+def counts_by_attribute(
+    session: Session, criteria: ObservationFilter, allowed: Collection[int] | None
+) -> dict[str, dict[str | None, int]]:
+    """Observations per code of the category and of each attribute a comparison reads."""
+    cube = _cube(session, criteria, allowed)
+    values = _value_counts(session, criteria, allowed)
+    return {
+        "category": cube.category,
+        "role": cube.role,
+        "tool": cube.tool,
+        "effect": cube.effect,
+        "dimension": values["dimension"],
+        "impact": values["impact"],
+    }
 
 
 def zone_offsets(zone: str, start: datetime, end: datetime) -> list[tuple[int, int]]:
@@ -426,7 +484,7 @@ def _durations(
     statement = _filter(
         sa_select(*columns).where(col(obs.ended_at).is_not(None)), criteria, allowed
     ).group_by(col(obs.category))
-    labels = dict(_grid(taxonomy, "category"))
+    labels = dict(grid_of(taxonomy, "category"))
     stats = []
     for category, count, total, *median in session.exec(statement).all():
         middle = (
@@ -483,6 +541,7 @@ def compute_dashboard(
     values = _value_counts(session, criteria, allowed)
     total = sum(cube.category.values())
     by_hour, by_weekday = _hour_and_weekday(session, criteria, allowed)
+    hour_seconds, weekday_seconds = observed_seconds_by_slot(session, criteria, allowed)
     return Dashboard(
         scope=scope,
         scope_id=scope_id,
@@ -492,14 +551,17 @@ def compute_dashboard(
         observed_hours=round(hours, 4),
         observations=total,
         per_hour=_rate(total, hours),
-        by_category=_labelled(cube.category, _grid(taxonomy, "category"), hours),
-        by_role=_labelled(cube.role, _grid(taxonomy, "role"), hours),
-        by_tool=_labelled(cube.tool, _grid(taxonomy, "tool"), hours),
-        by_effect=_labelled(cube.effect, _grid(taxonomy, "effect"), hours),
-        by_dimension=_labelled(values["dimension"], _grid(taxonomy, "dimension"), hours),
-        by_impact=_labelled(values["impact"], _grid(taxonomy, "impact"), hours),
+        by_category=_labelled(cube.category, grid_of(taxonomy, "category"), hours),
+        by_role=_labelled(cube.role, grid_of(taxonomy, "role"), hours),
+        by_tool=_labelled(cube.tool, grid_of(taxonomy, "tool"), hours),
+        by_effect=_labelled(cube.effect, grid_of(taxonomy, "effect"), hours),
+        by_dimension=_labelled(values["dimension"], grid_of(taxonomy, "dimension"), hours),
+        by_impact=_labelled(values["impact"], grid_of(taxonomy, "impact"), hours),
         by_hour=by_hour,
         by_weekday=by_weekday,
+        rate=rate(total, hours),
+        hour_rates=[rate(n, t / 3600) for n, t in zip(by_hour, hour_seconds, strict=True)],
+        weekday_rates=[rate(n, t / 3600) for n, t in zip(by_weekday, weekday_seconds, strict=True)],
         durations=_durations(session, criteria, allowed, taxonomy, seconds),
     )
 
@@ -572,7 +634,7 @@ def programme_comparison(
         .where(models.Structure.programme_id == programme_id)
         .order_by(col(models.Structure.name))
     ).all()
-    grid = _grid(taxonomy, "category")
+    grid = grid_of(taxonomy, "category")
     rows = []
     totals: dict[str | None, int] = {}
     programme_seconds = 0.0

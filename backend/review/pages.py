@@ -15,6 +15,7 @@ from backend.db import SessionDep
 from backend.db_types import utcnow
 from backend.errors import ApiError
 from backend.review import service as review
+from backend.review.visits import visit_view
 from backend.web.forms import FormOutcome, form_problems
 from backend.web.layout import back_to, page
 from shared.schema import ReviewStatus
@@ -92,6 +93,14 @@ def _detail_form_done(
     if form.error:
         return _detail(request, session, signed_in, observation_id, error=form.error, draft=draft)
     return back_to(f"/observations/{observation_id}", done)
+
+
+@router.get("/visits/{visit_id}")
+def visit(visit_id: UUID, request: Request, session: SessionDep, signed_in: SignedInDep) -> Response:
+    """A visit in time: its context, its timeline (SVG drawn here) and figures, its observations in order."""
+    return page(
+        request, session, signed_in, "visit.html", {"visit": visit_view(session, signed_in.user, visit_id)}
+    )
 
 
 @router.get("/observations/{observation_id}")

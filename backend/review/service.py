@@ -43,6 +43,7 @@ MASKED_TAG = "[étiquette masquée]"
 
 class ObservationSummary(BaseModel):
     id: UUID
+    visit_id: UUID
     occurred_at: datetime
     ended_at: datetime | None
     structure_id: int
@@ -110,7 +111,6 @@ class RevisionView(BaseModel):
 
 
 class ObservationDetail(ObservationSummary):
-    visit_id: UUID
     interruption_source: str | None
     dimensions: list[str]
     impacts: list[str]
@@ -174,6 +174,7 @@ def _summary(reader: models.User, row: Any, tags: list[str], comments: int) -> d
         **observation.model_dump(
             include={
                 "id",
+                "visit_id",
                 "occurred_at",
                 "ended_at",
                 "structure_id",

@@ -1,0 +1,199 @@
+"""Milestones and the comparison of two periods or two structures, on the demo data: counts checked against
+the rows of the JSON export, observed time against the visits read plainly; slot denominators add up."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, date, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from backend import models
+from backend.admin.demo_data import DEMO_VIEWER_STRUCTURE
+from backend.dashboards.rates import rate_ratio
+from tests.databases import DATABASE_KINDS
+from tests.factories import ADMIN, FACILITATOR, VIEWER, DemoWeb, demo_web
+
+
+@pytest.fixture(scope="module", params=DATABASE_KINDS)
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWeb]:
+    with demo_web(request.param, tmp_path_factory.mktemp("comparison")) as demo:
+        yield demo
+
+
+def _middle_day(site: DemoWeb, structure_id: int) -> date:
+    with site.session() as session:
+        days = sorted(
+            o.occurred_at.astimezone(UTC).date()
+            for o in session.exec(
+                select(models.Observation).where(models.Observation.structure_id == structure_id)
+            ).all()
+        )
+    return statistics.median_low(days)
+
+
+def _export_categories(site: DemoWeb, query: dict[str, str]) -> Counter[str]:
+    response = site.browser(ADMIN).api("GET", "/api/v1/exports/observations.json", params=query)
+    assert response.status_code == 200, response.text
+    return Counter(row["category_code"] for row in json.loads(response.content)["observations"])
+
+
+def _observed_hours(site: DemoWeb, structure_id: int, first: date | None, last: date | None) -> float:
+    with site.session() as session:
+        visits = session.exec(select(models.Visit).where(models.Visit.structure_id == structure_id)).all()
+    seconds = sum(
+        (v.ended_at - v.started_at).total_seconds()
+        for v in visits
+        if v.ended_at is not None
+        and not v.deleted
+        and (first is None or v.started_at.astimezone(UTC).date() >= first)
+        and (last is None or v.started_at.astimezone(UTC).date() <= last)
+    )
+    return seconds / 3600
+
+
+def _add_milestone(site: DemoWeb, structure_id: int, day: date, label: str) -> int:
+    browser = site.browser(FACILITATOR)
+    with site.session() as session:
+        programme_id = session.get_one(models.Structure, structure_id).programme_id
+    response = browser.form(
+        f"/admin/programmes/{programme_id}/milestones",
+        {"place": str(structure_id), "day": day.isoformat(), "label": label},
+    )
+    assert response.status_code == 303, response.text
+    with site.session() as session:
+        milestone = session.exec(select(models.Milestone).where(models.Milestone.label == label)).one()
+        event = session.exec(
+            select(models.AuditEvent).where(
+                models.AuditEvent.action == "structure.milestone",
+                models.AuditEvent.target_id == str(milestone.id),
+            )
+        ).one()
+    assert event.actor_user_id == site.user(FACILITATOR).id
+    assert milestone.id is not None
+    return milestone.id
+
+
+def test_before_after_a_milestone_agrees_with_the_export_rows(site: DemoWeb) -> None:
+    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
+    day = _middle_day(site, structure_id)
+    milestone_id = _add_milestone(site, structure_id, day, "DPI déployé")
+    response = site.browser(VIEWER).api(
+        "GET", f"/api/v1/structures/{structure_id}/before-after", params={"milestone_id": milestone_id}
+    )
+    assert response.status_code == 200, response.text
+    comparison = response.json()
+    assert comparison["milestone"]["label"] == "DPI déployé"
+    before = _export_categories(
+        site, {"structure_id": str(structure_id), "date_to": str(day - timedelta(days=1))}
+    )
+    after = _export_categories(site, {"structure_id": str(structure_id), "date_from": str(day)})
+    assert before and after
+    hours_before = _observed_hours(site, structure_id, None, day - timedelta(days=1))
+    hours_after = _observed_hours(site, structure_id, day, None)
+    assert comparison["reference"]["observed_hours"] == pytest.approx(hours_before, abs=1e-4)
+    assert comparison["compared"]["observed_hours"] == pytest.approx(hours_after, abs=1e-4)
+    assert comparison["reference"]["observations"] == sum(before.values())
+    assert comparison["compared"]["observations"] == sum(after.values())
+    categories = {r["code"]: r for r in comparison["rows"] if r["attribute"] == "category"}
+    assert categories.keys() == set(before) | set(after)
+    for code, row in categories.items():
+        assert (row["reference"]["count"], row["compared"]["count"]) == (before[code], after[code])
+        expected = rate_ratio(after[code], hours_after, before[code], hours_before)
+        assert row["ratio"]["low"] == pytest.approx(expected.low)
+        assert row["ratio"]["supported"] == expected.supported
+        assert ("ne permettent pas de conclure" in row["reading"]) == (not expected.supported)
+
+
+def test_before_after_page_shows_rates_ratios_and_readings(site: DemoWeb) -> None:
+    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
+    day = _middle_day(site, structure_id)
+    page = site.browser(FACILITATOR).get(
+        f"/structures/{structure_id}/before-after",
+        params={"reference_to": str(day - timedelta(days=1)), "compared_from": str(day)},
+    )
+    assert page.status_code == 200, page.text
+    assert "Rapport des taux" in page.text and "par heure observée" in page.text
+    assert "Période de référence" in page.text and "IC 95 %" in page.text
+
+
+def test_two_structures_compared_over_the_same_days(site: DemoWeb) -> None:
+    with site.session() as session:
+        structures = session.exec(select(models.Structure).order_by(models.Structure.id)).all()  # type: ignore[arg-type]
+    first, second = structures[0], structures[1]
+    assert first.id is not None and second.id is not None
+    params = {"reference_structure_id": str(first.id), "compared_structure_id": str(second.id)}
+    response = site.browser(FACILITATOR).api(
+        "GET", f"/api/v1/programmes/{first.programme_id}/structures-compared", params=params
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["reference"]["observations"] == sum(
+        _export_categories(site, {"structure_id": str(first.id)}).values()
+    )
+    assert body["compared"]["observations"] == sum(
+        _export_categories(site, {"structure_id": str(second.id)}).values()
+    )
+    page = site.browser(FACILITATOR).get(
+        f"/programmes/{first.programme_id}/structures-compared", params=params
+    )
+    assert page.status_code == 200 and second.name in page.text
+
+
+def test_viewer_cannot_compare_another_structure(site: DemoWeb) -> None:
+    own = site.structure_id(DEMO_VIEWER_STRUCTURE)
+    with site.session() as session:
+        other = session.exec(select(models.Structure).where(models.Structure.id != own)).first()
+    assert other is not None
+    browser = site.browser(VIEWER)
+    assert browser.api("GET", f"/api/v1/structures/{other.id}/before-after").status_code == 404
+    refused = browser.form(
+        f"/admin/programmes/{other.programme_id}/milestones",
+        {"place": str(own), "day": "2026-01-05", "label": "x"},
+    )
+    assert refused.status_code in (403, 404)
+
+
+def test_reversed_period_and_bad_place_are_refused_with_a_message(site: DemoWeb) -> None:
+    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
+    response = site.browser(FACILITATOR).api(
+        "GET",
+        f"/api/v1/structures/{structure_id}/before-after",
+        params={"reference_from": "2026-03-01", "reference_to": "2026-02-01"},
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_period" or "invalid_period" in response.text
+    with site.session() as session:
+        programme_id = session.get_one(models.Structure, structure_id).programme_id
+    page = site.browser(FACILITATOR).form(
+        f"/admin/programmes/{programme_id}/milestones", {"place": "x:1", "day": "2026-01-05", "label": "DPI"}
+    )
+    assert page.status_code == 422 and "Choisissez une structure" in page.text
+
+
+def test_slot_hours_add_up_to_the_observed_hours(site: DemoWeb) -> None:
+    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
+    dashboard: dict[str, Any] = (
+        site.browser(FACILITATOR).api("GET", f"/api/v1/structures/{structure_id}/dashboard").json()
+    )
+    for slots in (dashboard["hour_rates"], dashboard["weekday_rates"]):
+        assert sum(s["hours"] for s in slots) == pytest.approx(dashboard["observed_hours"], abs=1e-3)
+        assert [s["count"] for s in slots] == (
+            dashboard["by_hour"] if len(slots) == 24 else dashboard["by_weekday"]
+        )
+    assert dashboard["rate"]["low"] < dashboard["per_hour"] < dashboard["rate"]["high"]
+
+
+def test_empty_period_says_so_and_offers_no_export(site: DemoWeb) -> None:
+    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
+    page = site.browser(FACILITATOR).get(
+        f"/structures/{structure_id}", params={"date_from": "2001-01-01", "date_to": "2001-01-31"}
+    )
+    assert page.status_code == 200
+    assert "Aucune visite sur cette période" in page.text
+    assert "data-export" not in page.text
