@@ -5,17 +5,25 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from backend import models
 from backend.auth.access import can_review, units_of
-from backend.auth.deps import FilterDep, ScopeDep, SignedInDep, signed_in_browser
+from backend.auth.deps import FilterDep, ScopeDep, SignedInBrowser, SignedInDep, signed_in_browser
 from backend.auth.users import UserRole
 from backend.dashboards.deps import PeriodsDep, structures_asked
-from backend.dashboards.milestones import milestones_of
+from backend.dashboards.milestones import MilestoneOut, milestones_of
 from backend.dashboards.rate_comparison import compare_periods, compare_structures, structures_of_programme
-from backend.dashboards.service import programme_comparison, programme_dashboard, structure_dashboard
+from backend.dashboards.service import (
+    Comparison,
+    Dashboard,
+    programme_comparison,
+    programme_dashboard,
+    structure_dashboard,
+)
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.params import RowIdPath
 from backend.review.agreement import MATCH_WINDOW, paired_visits
+from backend.review.filters import ObservationFilter
 from backend.web.layout import navigation, page
 
 router = APIRouter(include_in_schema=False)
@@ -37,6 +45,21 @@ def home(request: Request, session: SessionDep) -> Response:
     return page(request, session, signed_in, "home.html")
 
 
+def _dashboard_page(
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInBrowser,
+    criteria: ObservationFilter,
+    dashboard: Dashboard,
+    comparison: Comparison | None,
+    units: list[models.Unit],
+    milestones: list[MilestoneOut],
+) -> Response:
+    context: dict[str, object] = {"dashboard": dashboard, "comparison": comparison, "criteria": criteria}
+    context |= {"units": units, "milestones": milestones, "can_manage": can_review(signed_in.user)}
+    return page(request, session, signed_in, "dashboard.html", context)
+
+
 @router.get("/programmes/{programme_id}")
 def programme(
     programme_id: RowIdPath,
@@ -47,20 +70,8 @@ def programme(
 ) -> Response:
     dashboard = programme_dashboard(session, signed_in.user, programme_id, criteria)
     comparison = programme_comparison(session, signed_in.user, programme_id, criteria)
-    return page(
-        request,
-        session,
-        signed_in,
-        "dashboard.html",
-        {
-            "dashboard": dashboard,
-            "comparison": comparison,
-            "criteria": criteria,
-            "units": [],
-            "milestones": milestones_of(session, signed_in.user, programme_id=programme_id),
-            "can_manage": can_review(signed_in.user),
-        },
-    )
+    milestones = milestones_of(session, signed_in.user, programme_id=programme_id)
+    return _dashboard_page(request, session, signed_in, criteria, dashboard, comparison, [], milestones)
 
 
 @router.get("/structures/{structure_id}")
@@ -73,20 +84,8 @@ def structure(
 ) -> Response:
     dashboard = structure_dashboard(session, signed_in.user, structure_id, criteria)
     units = units_of(session, signed_in.user, structure_id)
-    return page(
-        request,
-        session,
-        signed_in,
-        "dashboard.html",
-        {
-            "dashboard": dashboard,
-            "comparison": None,
-            "criteria": criteria,
-            "units": units,
-            "milestones": milestones_of(session, signed_in.user, structure_ids=[structure_id]),
-            "can_manage": can_review(signed_in.user),
-        },
-    )
+    milestones = milestones_of(session, signed_in.user, structure_ids=[structure_id])
+    return _dashboard_page(request, session, signed_in, criteria, dashboard, None, units, milestones)
 
 
 @router.get("/structures/{structure_id}/before-after")

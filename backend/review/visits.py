@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
 from backend import models
@@ -17,7 +17,9 @@ from backend.review.timeline import TimedEvent, Timeline, lay_out
 
 
 class VisitEvent(BaseModel):
-    observation_id: UUID
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID  # the observation's
     occurred_at: datetime
     ended_at: datetime | None
     category: str
@@ -56,18 +58,7 @@ def visit_view(session: Session, reader: models.User, visit_id: UUID) -> VisitVi
         .order_by(col(obs.occurred_at), col(obs.id))
     ).all()
     zone = ZoneInfo(structure.timezone)
-    events = [
-        VisitEvent(
-            observation_id=o.id,
-            occurred_at=o.occurred_at,
-            ended_at=o.ended_at,
-            category=o.category,
-            role=o.role,
-            tool=o.tool,
-            effect=o.effect,
-        )
-        for o in rows
-    ]
+    events = [VisitEvent.model_validate(o) for o in rows]
     timeline = lay_out(
         visit.started_at.astimezone(zone),
         visit.ended_at.astimezone(zone) if visit.ended_at else None,

@@ -110,7 +110,7 @@ def test_visit_page_draws_every_observation_and_links_back(site: DemoWeb) -> Non
     assert len(re.findall(r'class="event-bar"', page.text)) == len(timed)
     assert len(re.findall(r'class="event-mark', page.text)) == len(observations) - len(timed)
     body = browser.api("GET", f"/api/v1/visits/{visit.id}").json()
-    assert [e["observation_id"] for e in body["events"]] == [
+    assert [e["id"] for e in body["events"]] == [
         str(o.id) for o in sorted(observations, key=lambda o: (o.occurred_at, str(o.id)))
     ]
     hours = (visit.ended_at - visit.started_at).total_seconds() / 3600 if visit.ended_at else 0
