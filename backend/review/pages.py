@@ -15,6 +15,7 @@ from backend.db import SessionDep
 from backend.db_types import utcnow
 from backend.errors import ApiError
 from backend.review import service as review
+from backend.review.filters import ObservationFilter
 from backend.review.visits import visit_view
 from backend.web.forms import FormOutcome, form_problems
 from backend.web.layout import back_to, page
@@ -59,9 +60,16 @@ def _detail(
     message: str | None = None,
     error: ApiError | None = None,
     draft: str = "",
+    criteria: ObservationFilter | None = None,
 ) -> Response:
-    """The detail page; a refused input is shown on it, with what was typed kept in the form."""
+    """The detail page; a refused input is shown on it, with what was typed kept in the form. With the
+    list's filters (``criteria``), « retour » goes back to that list and previous/next walk it."""
     detail = review.observation_detail(session, signed_in.user, observation_id)
+    scope = visible_structure_ids(session, signed_in.user)
+    around = review.neighbours(
+        session, signed_in.user, criteria or ObservationFilter(), scope, observation_id
+    )
+    list_query = urlencode([(k, v) for k, v in request.query_params.items() if k != "message" and v])
     return page(
         request,
         session,
@@ -72,9 +80,9 @@ def _detail(
             "message": message,
             "error": error,
             "draft": draft,
-            "tags": review.known_tags(
-                session, signed_in.user, visible_structure_ids(session, signed_in.user)
-            ),
+            "tags": review.known_tags(session, signed_in.user, scope),
+            "around": around,
+            "list_query": list_query if criteria is not None else "",
         },
         status_code=error.status_code if error else 200,
     )
@@ -109,9 +117,10 @@ def observation(
     request: Request,
     session: SessionDep,
     signed_in: SignedInDep,
+    criteria: FilterDep,
     message: str | None = None,
 ) -> Response:
-    return _detail(request, session, signed_in, observation_id, message)
+    return _detail(request, session, signed_in, observation_id, message, criteria=criteria)
 
 
 @router.post("/observations/{observation_id}/status")

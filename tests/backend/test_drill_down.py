@@ -1,0 +1,65 @@
+"""From a dashboard's figure to the observations behind it, and back: drill-down links carry the filter, the
+observation page walks the filtered list (previous/next) and « retour » keeps the filters."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from backend.admin.demo_data import DEMO_VIEWER_STRUCTURE
+from tests.databases import DATABASE_KINDS
+from tests.factories import FACILITATOR, DemoWeb, demo_web
+
+
+@pytest.fixture(scope="module", params=DATABASE_KINDS)
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWeb]:
+    with demo_web(request.param, tmp_path_factory.mktemp("drill")) as demo:
+        yield demo
+
+
+def _links(page: str, pattern: str) -> list[str]:
+    return [html.unescape(link) for link in re.findall(pattern, page)]
+
+
+def test_a_category_bar_leads_to_exactly_its_observations(site: DemoWeb) -> None:
+    browser = site.browser(FACILITATOR)
+    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
+    dashboard = browser.api("GET", f"/api/v1/structures/{structure_id}/dashboard").json()
+    top = max(dashboard["by_category"], key=lambda c: c["count"])
+    page = browser.get(f"/structures/{structure_id}").text
+    drills = _links(page, r'href="(/observations\?[^"]*category=[^"]*)" data-drill="' + top["code"])
+    assert len(drills) == 1
+    query = parse_qs(urlsplit(drills[0]).query)
+    assert query == {"structure_id": [str(structure_id)], "category": [top["code"]]}
+    listed = browser.api("GET", "/api/v1/observations", params={k: v[0] for k, v in query.items()}).json()
+    assert listed["total"] == top["count"]
+
+
+def test_observation_page_walks_the_filtered_list_and_returns_to_it(site: DemoWeb) -> None:
+    browser = site.browser(FACILITATOR)
+    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
+    filters = {"structure_id": str(structure_id), "category": "interruption"}
+    listed = browser.api("GET", "/api/v1/observations", params=filters).json()
+    ids = [item["id"] for item in listed["items"]]
+    assert len(ids) >= 3
+    listing = browser.get("/observations", params=filters).text
+    first_link = _links(listing, r'href="(/observations/' + ids[0] + r'\?[^"]*)"')[0]
+    page = browser.get(first_link).text
+    back = _links(page, r'id="back-to-list" href="([^"]*)"') or _links(
+        page, r'href="([^"]*)" id="back-to-list"'
+    )
+    assert parse_qs(urlsplit(back[0]).query) == {k: [v] for k, v in {**filters, "page": "1"}.items()}
+    assert 'rel="prev"' not in page  # the newest has none before it
+    walked = [ids[0]]
+    for _ in range(2):
+        following = _links(page, r'href="(/observations/[^"?]+\?[^"]*)" rel="next"')[0]
+        walked.append(urlsplit(following).path.rsplit("/", 1)[1])
+        page = browser.get(following).text
+        assert f"{len(walked)} sur {listed['total']}" in page
+    assert walked == ids[:3]
+    previous = _links(page, r'href="(/observations/[^"?]+\?[^"]*)" rel="prev"')[0]
+    assert urlsplit(previous).path.endswith(ids[1])
