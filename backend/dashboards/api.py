@@ -22,6 +22,7 @@ from backend.dashboards.service import (
     programme_dashboard,
     structure_dashboard,
 )
+from backend.dashboards.trends import WeeklyTrends, programme_trends, structure_trends
 from backend.db import SessionDep
 from backend.params import RowIdPath
 from backend.review.agreement import PairedVisit, paired_visits
@@ -48,6 +49,21 @@ def comparison(
     programme_id: RowIdPath, session: SessionDep, user: CurrentUserDep, criteria: FilterDep
 ) -> Comparison:
     return programme_comparison(session, user, programme_id, criteria)
+
+
+@router.get("/structures/{structure_id}/weekly")
+def structure_weekly(
+    structure_id: RowIdPath, session: SessionDep, user: CurrentUserDep, criteria: FilterDep
+) -> WeeklyTrends:
+    """Per week: observed hours, each category's rate per observed hour (exact 95 % interval), milestones."""
+    return structure_trends(session, user, structure_id, criteria)
+
+
+@router.get("/programmes/{programme_id}/weekly")
+def programme_weekly(
+    programme_id: RowIdPath, session: SessionDep, user: CurrentUserDep, criteria: FilterDep
+) -> WeeklyTrends:
+    return programme_trends(session, user, programme_id, criteria)
 
 
 @router.get("/structures/{structure_id}/before-after")

@@ -19,6 +19,7 @@ from backend.dashboards.service import (
     programme_dashboard,
     structure_dashboard,
 )
+from backend.dashboards.trends import WeeklyTrends, programme_trends, structure_trends
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.params import RowIdPath
@@ -54,8 +55,10 @@ def _dashboard_page(
     comparison: Comparison | None,
     units: list[models.Unit],
     milestones: list[MilestoneOut],
+    trends: WeeklyTrends,
 ) -> Response:
     context: dict[str, object] = {"dashboard": dashboard, "comparison": comparison, "criteria": criteria}
+    context["trends"] = trends
     context |= {"units": units, "milestones": milestones, "can_manage": can_review(signed_in.user)}
     return page(request, session, signed_in, "dashboard.html", context)
 
@@ -71,7 +74,10 @@ def programme(
     dashboard = programme_dashboard(session, signed_in.user, programme_id, criteria)
     comparison = programme_comparison(session, signed_in.user, programme_id, criteria)
     milestones = milestones_of(session, signed_in.user, programme_id=programme_id)
-    return _dashboard_page(request, session, signed_in, criteria, dashboard, comparison, [], milestones)
+    trends = programme_trends(session, signed_in.user, programme_id, criteria)
+    return _dashboard_page(
+        request, session, signed_in, criteria, dashboard, comparison, [], milestones, trends
+    )
 
 
 @router.get("/structures/{structure_id}")
@@ -85,7 +91,8 @@ def structure(
     dashboard = structure_dashboard(session, signed_in.user, structure_id, criteria)
     units = units_of(session, signed_in.user, structure_id)
     milestones = milestones_of(session, signed_in.user, structure_ids=[structure_id])
-    return _dashboard_page(request, session, signed_in, criteria, dashboard, None, units, milestones)
+    trends = structure_trends(session, signed_in.user, structure_id, criteria)
+    return _dashboard_page(request, session, signed_in, criteria, dashboard, None, units, milestones, trends)
 
 
 @router.get("/structures/{structure_id}/before-after")

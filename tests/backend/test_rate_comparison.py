@@ -197,3 +197,26 @@ def test_empty_period_says_so_and_offers_no_export(site: DemoWeb) -> None:
     assert page.status_code == 200
     assert "Aucune visite sur cette période" in page.text
     assert "data-export" not in page.text
+
+
+def test_weekly_trends_add_up_to_the_dashboard_and_mark_milestones(site: DemoWeb) -> None:
+    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
+    browser = site.browser(FACILITATOR)
+    day = _middle_day(site, structure_id)
+    _add_milestone(site, structure_id, day, "Nouvelle messagerie")
+    dashboard = browser.api("GET", f"/api/v1/structures/{structure_id}/dashboard").json()
+    trends = browser.api("GET", f"/api/v1/structures/{structure_id}/weekly").json()
+    weeks = trends["weeks"]
+    assert all(date.fromisoformat(w["start"]).weekday() == 0 for w in weeks)
+    starts = [date.fromisoformat(w["start"]) for w in weeks]
+    assert starts == [starts[0] + timedelta(weeks=i) for i in range(len(starts))]  # no week left out
+    assert sum(w["rate"]["count"] for w in weeks) == dashboard["observations"]
+    assert sum(w["observed_hours"] for w in weeks) == pytest.approx(dashboard["observed_hours"], abs=1e-3)
+    for category in dashboard["by_category"]:
+        if category["code"]:
+            assert sum(w["categories"][category["code"]]["count"] for w in weeks) == category["count"]
+    marked = [w for w in weeks if any(m["label"] == "Nouvelle messagerie" for m in w["milestones"])]
+    assert len(marked) == 1
+    assert 0 <= (day - date.fromisoformat(marked[0]["start"])).days < 7
+    page = browser.get(f"/structures/{structure_id}").text
+    assert "Tendances hebdomadaires" in page and 'class="milestone"' in page
