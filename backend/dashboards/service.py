@@ -171,6 +171,21 @@ def observed_time(
     return {structure_id: (int(count), float(total)) for structure_id, count, total in rows}
 
 
+def split_by_local_hour(
+    start: datetime, end: datetime, zone: ZoneInfo, by_hour: list[float], by_weekday: list[float]
+) -> None:
+    """A visit across a change of offset (summer time): cut at each local hour, zone conversions and all."""
+    moment = start
+    while moment < end:
+        local = moment.astimezone(zone)
+        into_hour = timedelta(minutes=local.minute, seconds=local.second, microseconds=local.microsecond)
+        following = min(end, moment + timedelta(hours=1) - into_hour)
+        seconds = (following - moment).total_seconds()
+        by_hour[local.hour] += seconds
+        by_weekday[local.weekday()] += seconds
+        moment = following
+
+
 def observed_seconds_by_slot(
     session: Session, criteria: ObservationFilter, allowed: Collection[int] | None
 ) -> tuple[list[float], list[float]]:
@@ -188,14 +203,19 @@ def observed_seconds_by_slot(
     for start, end, zone in rows:
         assert end is not None
         local_zone = zones.setdefault(zone, ZoneInfo(zone))
-        moment = start
-        while moment < end:
-            local = moment.astimezone(local_zone)
-            into_hour = timedelta(minutes=local.minute, seconds=local.second, microseconds=local.microsecond)
-            following = min(end, moment + timedelta(hours=1) - into_hour)
-            seconds = (following - moment).total_seconds()
-            by_hour[local.hour] += seconds
-            by_weekday[local.weekday()] += seconds
+        offset = start.astimezone(local_zone).utcoffset()
+        if offset != end.astimezone(local_zone).utcoffset():
+            split_by_local_hour(start, end, local_zone, by_hour, by_weekday)
+            continue
+        # One offset all along (nearly every visit): plain arithmetic on local seconds since the epoch.
+        moment = start.timestamp() + (offset.total_seconds() if offset else 0)
+        until = moment + (end - start).total_seconds()
+        while moment < until:
+            hour = int(moment // 3600)
+            following = min(until, (hour + 1) * 3600.0)
+            since_monday = (hour + EPOCH_HOURS_AFTER_MONDAY) % HOURS_PER_WEEK
+            by_hour[since_monday % 24] += following - moment
+            by_weekday[since_monday // 24] += following - moment
             moment = following
     return by_hour, by_weekday
 
@@ -344,6 +364,7 @@ def zone_offsets(zone: str, start: datetime, end: datetime) -> list[tuple[int, i
 # converting every row with a time zone function or choosing its offset with a CASE.
 OFFSETS_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 HOURS_PER_WEEK = 168
+EPOCH_HOURS_AFTER_MONDAY = 72  # 1970-01-01 was a Thursday
 WEEK_SECONDS = HOURS_PER_WEEK * 3600
 MONDAY = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday, midnight UTC
 # The epoch began on a Thursday, 72 hours after a Monday's midnight; the whole weeks added keep every

@@ -7,8 +7,9 @@ import json
 import statistics
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -16,6 +17,7 @@ from sqlmodel import select
 from backend import models
 from backend.admin.demo_data import DEMO_VIEWER_STRUCTURE
 from backend.dashboards.rates import rate_ratio
+from backend.dashboards.service import split_by_local_hour
 from tests.databases import DATABASE_KINDS
 from tests.factories import ADMIN, FACILITATOR, VIEWER, DemoWeb, demo_web
 
@@ -220,3 +222,34 @@ def test_weekly_trends_add_up_to_the_dashboard_and_mark_milestones(site: DemoWeb
     assert 0 <= (day - date.fromisoformat(marked[0]["start"])).days < 7
     page = browser.get(f"/structures/{structure_id}").text
     assert "Tendances hebdomadaires" in page and 'class="milestone"' in page
+
+
+def test_slot_hours_match_a_second_by_second_walk_in_local_time(site: DemoWeb) -> None:
+    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
+    dashboard = site.browser(FACILITATOR).api("GET", f"/api/v1/structures/{structure_id}/dashboard").json()
+    by_hour, by_weekday = [0.0] * 24, [0.0] * 7
+    with site.session() as session:
+        zone = ZoneInfo(session.get_one(models.Structure, structure_id).timezone)
+        visits = session.exec(select(models.Visit).where(models.Visit.structure_id == structure_id)).all()
+    for visit in visits:
+        if visit.deleted or visit.ended_at is None:
+            continue
+        seconds = int((visit.ended_at - visit.started_at).total_seconds())
+        for second in range(seconds):
+            local = (visit.started_at + timedelta(seconds=second)).astimezone(zone)
+            by_hour[local.hour] += 1
+            by_weekday[local.weekday()] += 1
+    assert [s["hours"] for s in dashboard["hour_rates"]] == pytest.approx(
+        [s / 3600 for s in by_hour], abs=1e-3
+    )
+    assert [s["hours"] for s in dashboard["weekday_rates"]] == pytest.approx(
+        [s / 3600 for s in by_weekday], abs=1e-3
+    )
+
+
+def test_a_visit_across_the_change_to_summer_time_is_cut_at_local_hours() -> None:
+    by_hour, by_weekday = [0.0] * 24, [0.0] * 7
+    start = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # 01:30 in Paris; at 01:00 UTC, 02:00 becomes 03:00
+    split_by_local_hour(start, start + timedelta(hours=2), ZoneInfo("Europe/Paris"), by_hour, by_weekday)
+    assert {hour: seconds for hour, seconds in enumerate(by_hour) if seconds} == {1: 1800, 3: 3600, 4: 1800}
+    assert by_weekday[6] == 7200  # a Sunday
