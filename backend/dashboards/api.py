@@ -25,7 +25,7 @@ from backend.dashboards.service import (
 from backend.dashboards.trends import WeeklyTrends, programme_trends, structure_trends
 from backend.db import SessionDep
 from backend.params import RowIdPath
-from backend.review.agreement import PairedVisit, paired_visits
+from backend.review.agreement import DEFAULT_SLICE_SECONDS, PairedVisit, SliceQuery, paired_visits
 
 router = APIRouter(prefix="/api/v1", tags=["web: dashboard"])
 
@@ -95,5 +95,9 @@ def milestones(programme_id: RowIdPath, session: SessionDep, user: CurrentUserDe
 
 
 @router.get("/agreement")
-def agreement(session: SessionDep, scope: ScopeDep) -> list[PairedVisit]:
-    return paired_visits(session, scope)
+def agreement(
+    session: SessionDep, scope: ScopeDep, slice_seconds: SliceQuery = DEFAULT_SLICE_SECONDS
+) -> list[PairedVisit]:
+    """Paired visits: kappa on categories, and per attribute, on time slices (``slice_seconds``), on durations
+    (Lin's concordance) and on sequences (Needleman–Wunsch), each with its 95 % interval and reading."""
+    return paired_visits(session, scope, slice_seconds=slice_seconds)

@@ -23,7 +23,7 @@ from backend.dashboards.trends import WeeklyTrends, programme_trends, structure_
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.params import RowIdPath
-from backend.review.agreement import MATCH_WINDOW, paired_visits
+from backend.review.agreement import DEFAULT_SLICE_SECONDS, MATCH_WINDOW, SliceQuery, paired_visits
 from backend.review.filters import ObservationFilter
 from backend.web.layout import navigation, page
 
@@ -153,12 +153,14 @@ def structures_compared(
 
 
 @router.get("/agreement")
-def agreement(request: Request, session: SessionDep, signed_in: SignedInDep, scope: ScopeDep) -> Response:
-    pairs = paired_visits(session, scope)
-    return page(
-        request,
-        session,
-        signed_in,
-        "agreement.html",
-        {"pairs": pairs, "window_minutes": int(MATCH_WINDOW.total_seconds() // 60)},
-    )
+def agreement(
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+    scope: ScopeDep,
+    slice_seconds: SliceQuery = DEFAULT_SLICE_SECONDS,
+) -> Response:
+    pairs = paired_visits(session, scope, slice_seconds=slice_seconds)
+    window_minutes = int(MATCH_WINDOW.total_seconds() // 60)
+    context = {"pairs": pairs, "window_minutes": window_minutes, "slice_seconds": slice_seconds}
+    return page(request, session, signed_in, "agreement.html", context)

@@ -14,9 +14,10 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
+from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
@@ -35,6 +36,7 @@ from shared.taxonomy import load_taxonomy
 
 MATCH_WINDOW = timedelta(minutes=2)
 DEFAULT_SLICE_SECONDS = 1  # TimeCaT's one-second slices
+SliceQuery = Annotated[int, Query(ge=1, le=600, description="Length of a time slice, in seconds.")]
 
 
 @dataclass(frozen=True)
