@@ -101,6 +101,7 @@ DETAIL_LABELS: dict[str, str] = {
     "tag": "étiquette",
     "comment_id": "commentaire n°",
     "day": "jour",
+    "comparison": "comparaison",
     "unit_id": "unité n°",
 }
 VALUE_WORDS: dict[str, str] = {"cli": "la commande vigie", "web": "les pages", "api": "l'API"}

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.databases import DATABASE_KINDS
-from tests.factories import FACILITATOR, DemoWeb, demo_web
+from tests.factories import FACILITATOR, DemoWeb
 
 
-@pytest.fixture(scope="module", params=DATABASE_KINDS)
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWeb]:
-    with demo_web(request.param, tmp_path_factory.mktemp("agreement-page")) as demo:
-        yield demo
-
-
-def test_agreement_page_and_api_show_every_measure_for_the_slice_chosen(site: DemoWeb) -> None:
-    browser = site.browser(FACILITATOR)
+def test_agreement_page_and_api_show_every_measure_for_the_slice_chosen(demo: DemoWeb) -> None:
+    browser = demo.browser(FACILITATOR)
     pairs = browser.api("GET", "/api/v1/agreement", params={"slice_seconds": 30}).json()
     assert len(pairs) == 1
     deeper = pairs[0]["deeper"]

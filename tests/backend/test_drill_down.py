@@ -5,29 +5,19 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from backend.admin.demo_data import DEMO_VIEWER_STRUCTURE
-from tests.databases import DATABASE_KINDS
-from tests.factories import FACILITATOR, DemoWeb, demo_web
-
-
-@pytest.fixture(scope="module", params=DATABASE_KINDS)
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWeb]:
-    with demo_web(request.param, tmp_path_factory.mktemp("drill")) as demo:
-        yield demo
+from tests.factories import FACILITATOR, DemoWeb
 
 
 def _links(page: str, pattern: str) -> list[str]:
     return [html.unescape(link) for link in re.findall(pattern, page)]
 
 
-def test_a_category_bar_leads_to_exactly_its_observations(site: DemoWeb) -> None:
-    browser = site.browser(FACILITATOR)
-    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
+def test_a_category_bar_leads_to_exactly_its_observations(demo: DemoWeb) -> None:
+    browser = demo.browser(FACILITATOR)
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
     dashboard = browser.api("GET", f"/api/v1/structures/{structure_id}/dashboard").json()
     top = max(dashboard["by_category"], key=lambda c: c["count"])
     page = browser.get(f"/structures/{structure_id}").text
@@ -39,9 +29,9 @@ def test_a_category_bar_leads_to_exactly_its_observations(site: DemoWeb) -> None
     assert listed["total"] == top["count"]
 
 
-def test_observation_page_walks_the_filtered_list_and_returns_to_it(site: DemoWeb) -> None:
-    browser = site.browser(FACILITATOR)
-    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
+def test_observation_page_walks_the_filtered_list_and_returns_to_it(demo: DemoWeb) -> None:
+    browser = demo.browser(FACILITATOR)
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
     filters = {"structure_id": str(structure_id), "category": "interruption"}
     listed = browser.api("GET", "/api/v1/observations", params=filters).json()
     ids = [item["id"] for item in listed["items"]]

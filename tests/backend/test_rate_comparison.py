@@ -3,14 +3,15 @@ the rows of the JSON export, observed time against the visits read plainly; slot
 
 from __future__ import annotations
 
+import io
 import json
 import statistics
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from sqlmodel import select
 
@@ -18,18 +19,11 @@ from backend import models
 from backend.admin.demo_data import DEMO_VIEWER_STRUCTURE
 from backend.dashboards.rates import rate_ratio
 from backend.dashboards.service import split_by_local_hour
-from tests.databases import DATABASE_KINDS
-from tests.factories import ADMIN, FACILITATOR, VIEWER, DemoWeb, demo_web
+from tests.factories import ADMIN, FACILITATOR, VIEWER, DemoWeb
 
 
-@pytest.fixture(scope="module", params=DATABASE_KINDS)
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWeb]:
-    with demo_web(request.param, tmp_path_factory.mktemp("comparison")) as demo:
-        yield demo
-
-
-def _middle_day(site: DemoWeb, structure_id: int) -> date:
-    with site.session() as session:
+def _middle_day(demo: DemoWeb, structure_id: int) -> date:
+    with demo.session() as session:
         days = sorted(
             o.occurred_at.astimezone(UTC).date()
             for o in session.exec(
@@ -39,14 +33,14 @@ def _middle_day(site: DemoWeb, structure_id: int) -> date:
     return statistics.median_low(days)
 
 
-def _export_categories(site: DemoWeb, query: dict[str, str]) -> Counter[str]:
-    response = site.browser(ADMIN).api("GET", "/api/v1/exports/observations.json", params=query)
+def _export_categories(demo: DemoWeb, query: dict[str, str]) -> Counter[str]:
+    response = demo.browser(ADMIN).api("GET", "/api/v1/exports/observations.json", params=query)
     assert response.status_code == 200, response.text
     return Counter(row["category_code"] for row in json.loads(response.content)["observations"])
 
 
-def _observed_hours(site: DemoWeb, structure_id: int, first: date | None, last: date | None) -> float:
-    with site.session() as session:
+def _observed_hours(demo: DemoWeb, structure_id: int, first: date | None, last: date | None) -> float:
+    with demo.session() as session:
         visits = session.exec(select(models.Visit).where(models.Visit.structure_id == structure_id)).all()
     seconds = sum(
         (v.ended_at - v.started_at).total_seconds()
@@ -59,16 +53,16 @@ def _observed_hours(site: DemoWeb, structure_id: int, first: date | None, last: 
     return seconds / 3600
 
 
-def _add_milestone(site: DemoWeb, structure_id: int, day: date, label: str) -> int:
-    browser = site.browser(FACILITATOR)
-    with site.session() as session:
+def _add_milestone(demo: DemoWeb, structure_id: int, day: date, label: str) -> int:
+    browser = demo.browser(FACILITATOR)
+    with demo.session() as session:
         programme_id = session.get_one(models.Structure, structure_id).programme_id
     response = browser.form(
         f"/admin/programmes/{programme_id}/milestones",
         {"place": str(structure_id), "day": day.isoformat(), "label": label},
     )
     assert response.status_code == 303, response.text
-    with site.session() as session:
+    with demo.session() as session:
         milestone = session.exec(select(models.Milestone).where(models.Milestone.label == label)).one()
         event = session.exec(
             select(models.AuditEvent).where(
@@ -76,28 +70,28 @@ def _add_milestone(site: DemoWeb, structure_id: int, day: date, label: str) -> i
                 models.AuditEvent.target_id == str(milestone.id),
             )
         ).one()
-    assert event.actor_user_id == site.user(FACILITATOR).id
+    assert event.actor_user_id == demo.user(FACILITATOR).id
     assert milestone.id is not None
     return milestone.id
 
 
-def test_before_after_a_milestone_agrees_with_the_export_rows(site: DemoWeb) -> None:
-    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
-    day = _middle_day(site, structure_id)
-    milestone_id = _add_milestone(site, structure_id, day, "DPI déployé")
-    response = site.browser(VIEWER).api(
+def test_before_after_a_milestone_agrees_with_the_export_rows(demo: DemoWeb) -> None:
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    day = _middle_day(demo, structure_id)
+    milestone_id = _add_milestone(demo, structure_id, day, "DPI déployé")
+    response = demo.browser(VIEWER).api(
         "GET", f"/api/v1/structures/{structure_id}/before-after", params={"milestone_id": milestone_id}
     )
     assert response.status_code == 200, response.text
     comparison = response.json()
     assert comparison["milestone"]["label"] == "DPI déployé"
     before = _export_categories(
-        site, {"structure_id": str(structure_id), "date_to": str(day - timedelta(days=1))}
+        demo, {"structure_id": str(structure_id), "date_to": str(day - timedelta(days=1))}
     )
-    after = _export_categories(site, {"structure_id": str(structure_id), "date_from": str(day)})
+    after = _export_categories(demo, {"structure_id": str(structure_id), "date_from": str(day)})
     assert before and after
-    hours_before = _observed_hours(site, structure_id, None, day - timedelta(days=1))
-    hours_after = _observed_hours(site, structure_id, day, None)
+    hours_before = _observed_hours(demo, structure_id, None, day - timedelta(days=1))
+    hours_after = _observed_hours(demo, structure_id, day, None)
     assert comparison["reference"]["observed_hours"] == pytest.approx(hours_before, abs=1e-4)
     assert comparison["compared"]["observed_hours"] == pytest.approx(hours_after, abs=1e-4)
     assert comparison["reference"]["observations"] == sum(before.values())
@@ -112,10 +106,10 @@ def test_before_after_a_milestone_agrees_with_the_export_rows(site: DemoWeb) -> 
         assert ("ne permettent pas de conclure" in row["reading"]) == (not expected.supported)
 
 
-def test_before_after_page_shows_rates_ratios_and_readings(site: DemoWeb) -> None:
-    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
-    day = _middle_day(site, structure_id)
-    page = site.browser(FACILITATOR).get(
+def test_before_after_page_shows_rates_ratios_and_readings(demo: DemoWeb) -> None:
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    day = _middle_day(demo, structure_id)
+    page = demo.browser(FACILITATOR).get(
         f"/structures/{structure_id}/before-after",
         params={"reference_to": str(day - timedelta(days=1)), "compared_from": str(day)},
     )
@@ -124,35 +118,35 @@ def test_before_after_page_shows_rates_ratios_and_readings(site: DemoWeb) -> Non
     assert "Période de référence" in page.text and "IC 95 %" in page.text
 
 
-def test_two_structures_compared_over_the_same_days(site: DemoWeb) -> None:
-    with site.session() as session:
+def test_two_structures_compared_over_the_same_days(demo: DemoWeb) -> None:
+    with demo.session() as session:
         structures = session.exec(select(models.Structure).order_by(models.Structure.id)).all()  # type: ignore[arg-type]
     first, second = structures[0], structures[1]
     assert first.id is not None and second.id is not None
     params = {"reference_structure_id": str(first.id), "compared_structure_id": str(second.id)}
-    response = site.browser(FACILITATOR).api(
+    response = demo.browser(FACILITATOR).api(
         "GET", f"/api/v1/programmes/{first.programme_id}/structures-compared", params=params
     )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["reference"]["observations"] == sum(
-        _export_categories(site, {"structure_id": str(first.id)}).values()
+        _export_categories(demo, {"structure_id": str(first.id)}).values()
     )
     assert body["compared"]["observations"] == sum(
-        _export_categories(site, {"structure_id": str(second.id)}).values()
+        _export_categories(demo, {"structure_id": str(second.id)}).values()
     )
-    page = site.browser(FACILITATOR).get(
+    page = demo.browser(FACILITATOR).get(
         f"/programmes/{first.programme_id}/structures-compared", params=params
     )
     assert page.status_code == 200 and second.name in page.text
 
 
-def test_viewer_cannot_compare_another_structure(site: DemoWeb) -> None:
-    own = site.structure_id(DEMO_VIEWER_STRUCTURE)
-    with site.session() as session:
+def test_viewer_cannot_compare_another_structure(demo: DemoWeb) -> None:
+    own = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    with demo.session() as session:
         other = session.exec(select(models.Structure).where(models.Structure.id != own)).first()
     assert other is not None
-    browser = site.browser(VIEWER)
+    browser = demo.browser(VIEWER)
     assert browser.api("GET", f"/api/v1/structures/{other.id}/before-after").status_code == 404
     refused = browser.form(
         f"/admin/programmes/{other.programme_id}/milestones",
@@ -161,27 +155,27 @@ def test_viewer_cannot_compare_another_structure(site: DemoWeb) -> None:
     assert refused.status_code in (403, 404)
 
 
-def test_reversed_period_and_bad_place_are_refused_with_a_message(site: DemoWeb) -> None:
-    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
-    response = site.browser(FACILITATOR).api(
+def test_reversed_period_and_bad_place_are_refused_with_a_message(demo: DemoWeb) -> None:
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    response = demo.browser(FACILITATOR).api(
         "GET",
         f"/api/v1/structures/{structure_id}/before-after",
         params={"reference_from": "2026-03-01", "reference_to": "2026-02-01"},
     )
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_period" or "invalid_period" in response.text
-    with site.session() as session:
+    with demo.session() as session:
         programme_id = session.get_one(models.Structure, structure_id).programme_id
-    page = site.browser(FACILITATOR).form(
+    page = demo.browser(FACILITATOR).form(
         f"/admin/programmes/{programme_id}/milestones", {"place": "x:1", "day": "2026-01-05", "label": "DPI"}
     )
     assert page.status_code == 422 and "Choisissez une structure" in page.text
 
 
-def test_slot_hours_add_up_to_the_observed_hours(site: DemoWeb) -> None:
-    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
+def test_slot_hours_add_up_to_the_observed_hours(demo: DemoWeb) -> None:
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
     dashboard: dict[str, Any] = (
-        site.browser(FACILITATOR).api("GET", f"/api/v1/structures/{structure_id}/dashboard").json()
+        demo.browser(FACILITATOR).api("GET", f"/api/v1/structures/{structure_id}/dashboard").json()
     )
     for slots in (dashboard["hour_rates"], dashboard["weekday_rates"]):
         assert sum(s["hours"] for s in slots) == pytest.approx(dashboard["observed_hours"], abs=1e-3)
@@ -191,9 +185,9 @@ def test_slot_hours_add_up_to_the_observed_hours(site: DemoWeb) -> None:
     assert dashboard["rate"]["low"] < dashboard["per_hour"] < dashboard["rate"]["high"]
 
 
-def test_empty_period_says_so_and_offers_no_export(site: DemoWeb) -> None:
-    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
-    page = site.browser(FACILITATOR).get(
+def test_empty_period_says_so_and_offers_no_export(demo: DemoWeb) -> None:
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    page = demo.browser(FACILITATOR).get(
         f"/structures/{structure_id}", params={"date_from": "2001-01-01", "date_to": "2001-01-31"}
     )
     assert page.status_code == 200
@@ -201,11 +195,11 @@ def test_empty_period_says_so_and_offers_no_export(site: DemoWeb) -> None:
     assert "data-export" not in page.text
 
 
-def test_weekly_trends_add_up_to_the_dashboard_and_mark_milestones(site: DemoWeb) -> None:
-    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
-    browser = site.browser(FACILITATOR)
-    day = _middle_day(site, structure_id)
-    _add_milestone(site, structure_id, day, "Nouvelle messagerie")
+def test_weekly_trends_add_up_to_the_dashboard_and_mark_milestones(demo: DemoWeb) -> None:
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    browser = demo.browser(FACILITATOR)
+    day = _middle_day(demo, structure_id)
+    _add_milestone(demo, structure_id, day, "Nouvelle messagerie")
     dashboard = browser.api("GET", f"/api/v1/structures/{structure_id}/dashboard").json()
     trends = browser.api("GET", f"/api/v1/structures/{structure_id}/weekly").json()
     weeks = trends["weeks"]
@@ -224,11 +218,11 @@ def test_weekly_trends_add_up_to_the_dashboard_and_mark_milestones(site: DemoWeb
     assert "Tendances hebdomadaires" in page and 'class="milestone"' in page
 
 
-def test_slot_hours_match_a_second_by_second_walk_in_local_time(site: DemoWeb) -> None:
-    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
-    dashboard = site.browser(FACILITATOR).api("GET", f"/api/v1/structures/{structure_id}/dashboard").json()
+def test_slot_hours_match_a_second_by_second_walk_in_local_time(demo: DemoWeb) -> None:
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    dashboard = demo.browser(FACILITATOR).api("GET", f"/api/v1/structures/{structure_id}/dashboard").json()
     by_hour, by_weekday = [0.0] * 24, [0.0] * 7
-    with site.session() as session:
+    with demo.session() as session:
         zone = ZoneInfo(session.get_one(models.Structure, structure_id).timezone)
         visits = session.exec(select(models.Visit).where(models.Visit.structure_id == structure_id)).all()
     for visit in visits:
@@ -253,3 +247,33 @@ def test_a_visit_across_the_change_to_summer_time_is_cut_at_local_hours() -> Non
     split_by_local_hour(start, start + timedelta(hours=2), ZoneInfo("Europe/Paris"), by_hour, by_weekday)
     assert {hour: seconds for hour, seconds in enumerate(by_hour) if seconds} == {1: 1800, 3: 3600, 4: 1800}
     assert by_weekday[6] == 7200  # a Sunday
+
+
+def test_comparison_workbook_holds_the_same_figures_and_is_audited(demo: DemoWeb) -> None:
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    day = _middle_day(demo, structure_id)
+    params = {"reference_to": str(day - timedelta(days=1)), "compared_from": str(day)}
+    browser = demo.browser(FACILITATOR)
+    comparison = browser.api("GET", f"/api/v1/structures/{structure_id}/before-after", params=params).json()
+    response = browser.api(
+        "GET", f"/api/v1/exports/structures/{structure_id}/before-after.xlsx", params=params
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"].startswith('attachment; filename="vigie-comparaison-')
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    rows = list(workbook["Comparaison"].iter_rows(values_only=True))
+    assert len(rows) == 1 + 1 + len(comparison["rows"])  # headers, everything, then each value
+    by_value = {(r[0], r[1]): r for r in rows[2:]}
+    for row in comparison["rows"]:
+        cells = by_value[(row["attribute_label"], row["label"])]
+        assert (cells[2], cells[6]) == (row["reference"]["count"], row["compared"]["count"])
+        assert cells[11] == pytest.approx(row["ratio"]["low"])
+        assert cells[13] == ("oui" if row["ratio"]["supported"] else "non") and cells[14] == row["reading"]
+    with demo.session() as session:
+        event = session.exec(
+            select(models.AuditEvent)
+            .where(models.AuditEvent.action == "export.xlsx")
+            .order_by(models.AuditEvent.id.desc())  # type: ignore[union-attr]
+        ).first()
+    assert event is not None and event.details["comparison"] == "periods"
+    assert event.details["filters"] == params

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,8 +13,7 @@ from sqlmodel import col, select
 from backend import models
 from backend.admin.demo_data import DEMO_VIEWER_STRUCTURE
 from backend.review.timeline import TimedEvent, lay_out
-from tests.databases import DATABASE_KINDS
-from tests.factories import FACILITATOR, VIEWER, DemoWeb, demo_web
+from tests.factories import FACILITATOR, VIEWER, DemoWeb
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -70,14 +68,8 @@ def test_empty_visit_lays_out_nothing() -> None:
     assert timeline.figures.multitasking_seconds == 0 and timeline.figures.timed_share == 0
 
 
-@pytest.fixture(scope="module", params=DATABASE_KINDS)
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoWeb]:
-    with demo_web(request.param, tmp_path_factory.mktemp("timeline")) as demo:
-        yield demo
-
-
-def _busiest_visit(site: DemoWeb, structure_id: int) -> models.Visit:
-    with site.session() as session:
+def _busiest_visit(demo: DemoWeb, structure_id: int) -> models.Visit:
+    with demo.session() as session:
         visits = session.exec(
             select(models.Visit).where(
                 models.Visit.structure_id == structure_id,
@@ -93,10 +85,10 @@ def _busiest_visit(site: DemoWeb, structure_id: int) -> models.Visit:
     return max(visits, key=lambda v: counts[v.id])
 
 
-def test_visit_page_draws_every_observation_and_links_back(site: DemoWeb) -> None:
-    structure_id = site.structure_id(DEMO_VIEWER_STRUCTURE)
-    visit = _busiest_visit(site, structure_id)
-    with site.session() as session:
+def test_visit_page_draws_every_observation_and_links_back(demo: DemoWeb) -> None:
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    visit = _busiest_visit(demo, structure_id)
+    with demo.session() as session:
         observations = session.exec(
             select(models.Observation).where(
                 models.Observation.visit_id == visit.id,
@@ -104,7 +96,7 @@ def test_visit_page_draws_every_observation_and_links_back(site: DemoWeb) -> Non
             )
         ).all()
     timed = [o for o in observations if o.ended_at is not None]
-    browser = site.browser(VIEWER)
+    browser = demo.browser(VIEWER)
     page = browser.get(f"/visits/{visit.id}")
     assert page.status_code == 200, page.text
     assert len(re.findall(r'class="event-bar"', page.text)) == len(timed)
@@ -117,16 +109,16 @@ def test_visit_page_draws_every_observation_and_links_back(site: DemoWeb) -> Non
     assert body["timeline"]["figures"]["events_per_hour"] == pytest.approx(len(observations) / hours)
     detail = browser.get(f"/observations/{observations[0].id}")
     assert f'href="/visits/{visit.id}"' in detail.text
-    listing = site.browser(FACILITATOR).get("/observations", params={"structure_id": structure_id})
+    listing = demo.browser(FACILITATOR).get("/observations", params={"structure_id": structure_id})
     assert 'href="/visits/' in listing.text
 
 
-def test_visit_of_another_structure_is_not_found(site: DemoWeb) -> None:
-    own = site.structure_id(DEMO_VIEWER_STRUCTURE)
-    with site.session() as session:
+def test_visit_of_another_structure_is_not_found(demo: DemoWeb) -> None:
+    own = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    with demo.session() as session:
         other = session.exec(select(models.Visit).where(models.Visit.structure_id != own)).first()
     assert other is not None
-    browser = site.browser(VIEWER)
+    browser = demo.browser(VIEWER)
     assert browser.get(f"/visits/{other.id}").status_code == 404
     assert browser.api("GET", f"/api/v1/visits/{other.id}").status_code == 404
     assert browser.api("GET", f"/api/v1/visits/{uuid.uuid4()}").status_code == 404
