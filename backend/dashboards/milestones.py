@@ -3,6 +3,7 @@ anyone who may read the structure."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from pydantic import BaseModel
@@ -80,6 +81,18 @@ def milestones_of(
     structure_ids: list[int] | None = None,
 ) -> list[MilestoneOut]:
     """The milestones the reader may see, oldest first, in a programme or some of its structures."""
+    allowed = visible_structure_ids(session, reader)
+    return milestones_within(session, allowed, programme_id=programme_id, structure_ids=structure_ids)
+
+
+def milestones_within(
+    session: Session,
+    allowed: Collection[int] | None,
+    *,
+    programme_id: int | None = None,
+    structure_ids: list[int] | None = None,
+) -> list[MilestoneOut]:
+    """The same within a scope already worked out (an export's)."""
     milestone, structure, unit = models.Milestone, models.Structure, models.Unit
     statement = (
         select(milestone, structure.name, unit.name)
@@ -87,7 +100,6 @@ def milestones_of(
         .outerjoin(unit, col(unit.id) == col(milestone.unit_id))
         .order_by(col(milestone.day), col(milestone.id))
     )
-    allowed = visible_structure_ids(session, reader)
     if allowed is not None:
         statement = statement.where(col(milestone.structure_id).in_(list(allowed)))
     if programme_id is not None:

@@ -19,7 +19,7 @@ from backend.auth.access import (
     visible_structure_ids,
     visible_structures,
 )
-from backend.dashboards.milestones import MilestoneOut, milestones_of, visible_milestone
+from backend.dashboards.milestones import MilestoneOut, milestones_of, milestones_within, visible_milestone
 from backend.dashboards.rates import Rate, RateRatio, rate, rate_ratio, read_ratio
 from backend.dashboards.service import ATTRIBUTES_COMPARED, counts_by_attribute, grid_of, observed_time
 from backend.problems import invalid, not_found
@@ -213,6 +213,34 @@ def compare_periods(
     reference = _side(session, labels[0], structure, unit_id, *reference_range, allowed)
     compared = _side(session, labels[1], structure, unit_id, *compared_range, allowed)
     return _comparison("periods", taxonomy, (reference, compared), milestone_out)
+
+
+def milestone_comparisons(
+    session: Session,
+    structure_id: int,
+    allowed: Collection[int] | None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: int = 3,
+) -> list[RateComparison]:
+    """For an export of one structure: before/after each of its latest milestones within the days exported
+    (``allowed``: the export's scope, already checked), each side bounded by those days."""
+    structure = session.get_one(models.Structure, structure_id)
+    taxonomy = load_taxonomy(_taxonomy_version(session, structure.programme_id))
+    comparisons = []
+    for milestone in reversed(milestones_within(session, allowed, structure_ids=[structure_id])):
+        if (date_from is not None and milestone.day <= date_from) or (
+            date_to is not None and milestone.day > date_to
+        ):
+            continue
+        before = (date_from, _day_before(milestone.day))
+        unit_id = milestone.unit_id
+        reference = _side(session, "Avant", structure, unit_id, *before, allowed)
+        compared = _side(session, "Après", structure, unit_id, milestone.day, date_to, allowed)
+        comparisons.append(_comparison("periods", taxonomy, (reference, compared), milestone))
+        if len(comparisons) == limit:
+            break
+    return comparisons
 
 
 def compare_structures(

@@ -72,16 +72,7 @@ def comparison_workbook(comparison: RateComparison) -> bytes:
     workbook = xlsxwriter.Workbook(buffer, {**options, "in_memory": True})
     try:
         bold = workbook.add_format({"bold": True})
-        number = workbook.add_format({"num_format": "0.00"})
-        sheet = workbook.add_worksheet(COMPARISON_SHEET)
-        sheet.set_column(0, 1, 28)
-        sheet.set_column(2, 13, 13)
-        sheet.set_column(14, 14, 90)
-        for column, title in enumerate(HEADERS):
-            sheet.write_string(0, column, title, bold)
-        for index, row in enumerate([comparison.overall, *comparison.rows], start=1):
-            for column, value in enumerate(_values(row)):
-                _write(sheet, index, column, value, number)
+        add_comparison_sheet(workbook, COMPARISON_SHEET, comparison, bold)
         about = workbook.add_worksheet(ABOUT_SHEET)
         about.set_column(0, 0, 30)
         about.set_column(1, 1, 100)
@@ -107,6 +98,20 @@ def comparison_workbook(comparison: RateComparison) -> bytes:
     finally:
         workbook.close()
     return buffer.getvalue()
+
+
+def add_comparison_sheet(workbook: Any, name: str, comparison: RateComparison, bold: Any) -> None:
+    """One row per category and attribute value (the whole first), in a sheet of its own."""
+    number = workbook.add_format({"num_format": "0.00"})
+    sheet = workbook.add_worksheet(name)
+    sheet.set_column(0, 1, 28)
+    sheet.set_column(2, 13, 13)
+    sheet.set_column(14, 14, 90)
+    for column, title in enumerate(HEADERS):
+        sheet.write_string(0, column, title, bold)
+    for index, row in enumerate([comparison.overall, *comparison.rows], start=1):
+        for column, value in enumerate(_values(row)):
+            _write(sheet, index, column, value, number)
 
 
 def _write(sheet: Any, row: int, column: int, value: object, number: Any) -> None:

@@ -21,6 +21,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from backend.dashboards.service import Count
+from backend.exports.comparison_xlsx import add_comparison_sheet
 from backend.exports.rows import COLUMN_HEADERS, ExportRow
 from backend.exports.summary import WorkshopFigures
 
@@ -338,6 +339,8 @@ def write_xlsx(rows: Iterable[ExportRow], figures: WorkshopFigures, destination:
                 )
             _hours(workbook, figures, bold)
             _rates(workbook, figures, bold)
+            for number, comparison in enumerate(figures.comparisons, start=1):
+                add_comparison_sheet(workbook, f"Avant-après {number}", comparison, bold)
             _about(workbook, figures, count, bold)
         finally:
             workbook.close()

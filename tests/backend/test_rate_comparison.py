@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from pypdf import PdfReader
 from sqlmodel import select
 
 from backend import models
@@ -277,3 +278,42 @@ def test_comparison_workbook_holds_the_same_figures_and_is_audited(demo: DemoWeb
         ).first()
     assert event is not None and event.details["comparison"] == "periods"
     assert event.details["filters"] == params
+
+
+def test_structure_exports_carry_the_before_after_of_its_milestones(demo: DemoWeb) -> None:
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    day = _middle_day(demo, structure_id)
+    _add_milestone(demo, structure_id, day, "Badges au vestiaire")
+    browser = demo.browser(FACILITATOR)
+    params = {"structure_id": str(structure_id)}
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(browser.api("GET", "/api/v1/exports/observations.xlsx", params=params).content),
+        read_only=True,
+    )
+    sheets = [name for name in workbook.sheetnames if name.startswith("Avant-après")]
+    assert sheets
+    comparison = browser.api(
+        "GET",
+        f"/api/v1/structures/{structure_id}/before-after",
+        params={"reference_to": str(day - timedelta(days=1)), "compared_from": str(day)},
+    ).json()
+    first = list(workbook[sheets[0]].iter_rows(values_only=True))[1]
+    assert (first[2], first[6]) == (
+        comparison["reference"]["observations"],
+        comparison["compared"]["observations"],
+    )
+    pdf = PdfReader(io.BytesIO(browser.api("GET", "/api/v1/exports/observations.pdf", params=params).content))
+    text = " ".join(page.extract_text() for page in pdf.pages)
+    assert "Avant et après les changements numériques" in text and "Badges au vestiaire" in text
+    # An export of the whole programme has no structure to compare before and after.
+    with demo.session() as session:
+        programme_id = session.get_one(models.Structure, structure_id).programme_id
+    whole = openpyxl.load_workbook(
+        io.BytesIO(
+            browser.api(
+                "GET", "/api/v1/exports/observations.xlsx", params={"programme_id": programme_id}
+            ).content
+        ),
+        read_only=True,
+    )
+    assert not [name for name in whole.sheetnames if name.startswith("Avant-après")]
