@@ -6,7 +6,7 @@ that says when the data cannot support a difference."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -102,19 +102,26 @@ def _check_range(first: date | None, last: date | None, field: str) -> None:
         raise invalid(field, "invalid_period")
 
 
+Days = tuple[date | None, date | None]  # first and last day included; None: open
+
+
 def _side(
     session: Session,
     label: str,
     structure: models.Structure,
     unit_id: int | None,
-    first: date | None,
-    last: date | None,
+    days: Days,
     allowed: Collection[int] | None,
+    counts: dict[str, dict[str | None, int]] | None = None,
 ) -> _CountedSide:
+    """One side's observed time, and its counts unless already counted (``counts``)."""
     assert structure.id is not None
-    criteria = ObservationFilter(structure_id=structure.id, unit_id=unit_id, date_from=first, date_to=last)
+    criteria = ObservationFilter(
+        structure_id=structure.id, unit_id=unit_id, date_from=days[0], date_to=days[1]
+    )
     visits, seconds = observed_time(session, criteria, allowed).get(structure.id, (0, 0.0))
-    counts = counts_by_attribute(session, criteria, allowed)
+    if counts is None:
+        (counts,) = counts_by_attribute(session, criteria, allowed)
     total = sum(counts["category"].values())
     hours = seconds / 3600
     side = Side(
@@ -122,14 +129,39 @@ def _side(
         structure_id=structure.id,
         structure_name=structure.name,
         unit_id=unit_id,
-        date_from=first,
-        date_to=last,
+        date_from=days[0],
+        date_to=days[1],
         visits=visits,
         observed_hours=round(hours, 4),
         observations=total,
         rate=rate(total, hours),
     )
     return side, counts
+
+
+def _periods(
+    session: Session,
+    labels: tuple[str, str],
+    structure: models.Structure,
+    unit_id: int | None,
+    days: tuple[Days, Days],
+    allowed: Collection[int] | None,
+) -> tuple[_CountedSide, _CountedSide]:
+    """Both periods of one structure. Back to back (a milestone's before and after), their counts come from
+    the same scans, split at the first day of the second; otherwise each is counted on its own."""
+    (first, last), (second_first, second_last) = days
+    if last is None or second_first is None or last + timedelta(days=1) != second_first:
+        return (
+            _side(session, labels[0], structure, unit_id, days[0], allowed),
+            _side(session, labels[1], structure, unit_id, days[1], allowed),
+        )
+    both = ObservationFilter(structure_id=structure.id, unit_id=unit_id, date_from=first, date_to=second_last)
+    split = datetime.combine(second_first, time.min, tzinfo=UTC)
+    before, after = counts_by_attribute(session, both, allowed, split)
+    return (
+        _side(session, labels[0], structure, unit_id, days[0], allowed, before),
+        _side(session, labels[1], structure, unit_id, days[1], allowed, after),
+    )
 
 
 def _compared(
@@ -210,9 +242,8 @@ def compare_periods(
         if unit is None or unit.structure_id != structure_id:
             raise not_found()
     labels = ("Avant", "Après") if milestone_out else ("Période de référence", "Période comparée")
-    reference = _side(session, labels[0], structure, unit_id, *reference_range, allowed)
-    compared = _side(session, labels[1], structure, unit_id, *compared_range, allowed)
-    return _comparison("periods", taxonomy, (reference, compared), milestone_out)
+    sides = _periods(session, labels, structure, unit_id, (reference_range, compared_range), allowed)
+    return _comparison("periods", taxonomy, sides, milestone_out)
 
 
 def milestone_comparisons(
@@ -233,11 +264,9 @@ def milestone_comparisons(
             date_to is not None and milestone.day > date_to
         ):
             continue
-        before = (date_from, _day_before(milestone.day))
-        unit_id = milestone.unit_id
-        reference = _side(session, "Avant", structure, unit_id, *before, allowed)
-        compared = _side(session, "Après", structure, unit_id, milestone.day, date_to, allowed)
-        comparisons.append(_comparison("periods", taxonomy, (reference, compared), milestone))
+        days = ((date_from, _day_before(milestone.day)), (milestone.day, date_to))
+        sides = _periods(session, ("Avant", "Après"), structure, milestone.unit_id, days, allowed)
+        comparisons.append(_comparison("periods", taxonomy, sides, milestone))
         if len(comparisons) == limit:
             break
     return comparisons
@@ -261,8 +290,8 @@ def compare_structures(
     if any(s.programme_id != programme_id for s in structures):
         raise not_found()
     taxonomy = load_taxonomy(programme.taxonomy_version)
-    reference = _side(session, structures[0].name, structures[0], None, date_from, date_to, allowed)
-    compared = _side(session, structures[1].name, structures[1], None, date_from, date_to, allowed)
+    reference = _side(session, structures[0].name, structures[0], None, (date_from, date_to), allowed)
+    compared = _side(session, structures[1].name, structures[1], None, (date_from, date_to), allowed)
     return _comparison("structures", taxonomy, (reference, compared), None)
 
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, and_, cast, func, literal, union_all
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -231,12 +231,31 @@ class _Cube:
     effect: dict[str | None, int]
 
 
-def _cube(session: Session, criteria: ObservationFilter, allowed: Collection[int] | None) -> _Cube:
+def _sides(moment: Any, split: datetime | None) -> list[Any]:
+    """With a ``split``, one more GROUP BY column (0 before it, 1 from it), so that both sides come from
+    one scan; without, none (the dashboard's queries stay as they were)."""
+    return [] if split is None else [case((moment < split, 0), else_=1).label("side")]
+
+
+def _cube(
+    session: Session,
+    criteria: ObservationFilter,
+    allowed: Collection[int] | None,
+    split: datetime | None = None,
+) -> list[_Cube]:
+    """One cube, or two (before ``split`` and from it) from the same scan."""
     obs = models.Observation
-    columns = (col(obs.category), col(obs.role), col(obs.tool), col(obs.effect))
+    columns = (
+        *_sides(col(obs.occurred_at), split),
+        col(obs.category),
+        col(obs.role),
+        col(obs.tool),
+        col(obs.effect),
+    )
     statement = _filter(sa_select(*columns, func.count()), criteria, allowed).group_by(*columns)
-    cube = _Cube({}, {}, {}, {})
-    for category, role, tool, effect, count in session.exec(statement).all():
+    cubes = [_Cube({}, {}, {}, {}), _Cube({}, {}, {}, {})]
+    for *index, category, role, tool, effect, count in session.exec(statement).all():
+        cube = cubes[int(index[0]) if index else 0]
         for counts, code in (
             (cube.category, category),
             (cube.role, role),
@@ -244,7 +263,7 @@ def _cube(session: Session, criteria: ObservationFilter, allowed: Collection[int
             (cube.effect, effect),
         ):
             counts[code] = counts.get(code, 0) + int(count)
-    return cube
+    return cubes if split is not None else cubes[:1]
 
 
 # The filters that the copies of the observation's columns in ``observation_attribute_value`` answer.
@@ -252,16 +271,20 @@ VALUE_COPIED_FILTERS = frozenset({"programme_id", "structure_id", "date_from", "
 
 
 def _value_counts(
-    session: Session, criteria: ObservationFilter, allowed: Collection[int] | None
-) -> dict[str, dict[str | None, int]]:
-    """Work dimensions and impacts (one row per value) in one query.
+    session: Session,
+    criteria: ObservationFilter,
+    allowed: Collection[int] | None,
+    split: datetime | None = None,
+) -> list[dict[str, dict[str | None, int]]]:
+    """Work dimensions and impacts (one row per value) in one query; two sets around ``split`` if given.
 
     Filtered on place and dates only (the dashboard's own filters), the values are counted from
     their copies of the observation's columns: an index-only scan, no join. Any other filter needs the
     observation's other columns, hence the join.
     """
     value = models.ObservationAttributeValue
-    statement = select(value.attribute, value.code, func.count())
+    columns = (*_sides(col(value.occurred_at), split), col(value.attribute), col(value.code))
+    statement: Any = sa_select(*columns, func.count())
     other_filters = set(ObservationFilter.model_fields) - VALUE_COPIED_FILTERS
     if all(getattr(criteria, name) is None for name in other_filters):
         statement = statement.where(
@@ -281,11 +304,12 @@ def _value_counts(
             criteria,
             allowed,
         )
-    counts: dict[str, dict[str | None, int]] = {"dimension": {}, "impact": {}}
-    for attribute, code, count in session.exec(statement.group_by(col(value.attribute), col(value.code))):
+    sides: list[dict[str, dict[str | None, int]]] = [{"dimension": {}, "impact": {}} for _ in range(2)]
+    for *index, attribute, code, count in session.exec(statement.group_by(*columns)):
+        counts = sides[int(index[0]) if index else 0]
         if attribute in counts:
             counts[attribute][code] = int(count)
-    return counts
+    return sides if split is not None else sides[:1]
 
 
 def _labelled(counts: dict[str | None, int], grid: Iterable[tuple[str, str]], hours: float) -> list[Count]:
@@ -316,19 +340,26 @@ ATTRIBUTES_COMPARED = ("category", "role", "tool", "effect", "dimension", "impac
 
 
 def counts_by_attribute(
-    session: Session, criteria: ObservationFilter, allowed: Collection[int] | None
-) -> dict[str, dict[str | None, int]]:
-    """Observations per code of the category and of each attribute a comparison reads."""
-    cube = _cube(session, criteria, allowed)
-    values = _value_counts(session, criteria, allowed)
-    return {
-        "category": cube.category,
-        "role": cube.role,
-        "tool": cube.tool,
-        "effect": cube.effect,
-        "dimension": values["dimension"],
-        "impact": values["impact"],
-    }
+    session: Session,
+    criteria: ObservationFilter,
+    allowed: Collection[int] | None,
+    split: datetime | None = None,
+) -> list[dict[str, dict[str | None, int]]]:
+    """Observations per code of the category and of each attribute a comparison reads: one set, or two
+    (before ``split`` and from it) from the same scans."""
+    cubes = _cube(session, criteria, allowed, split)
+    values = _value_counts(session, criteria, allowed, split)
+    return [
+        {
+            "category": cube.category,
+            "role": cube.role,
+            "tool": cube.tool,
+            "effect": cube.effect,
+            "dimension": value["dimension"],
+            "impact": value["impact"],
+        }
+        for cube, value in zip(cubes, values, strict=True)
+    ]
 
 
 def zone_offsets(zone: str, start: datetime, end: datetime) -> list[tuple[int, int]]:
@@ -558,8 +589,8 @@ def compute_dashboard(
     visits = sum(v for v, _ in time_by_structure.values())
     seconds = sum(s for _, s in time_by_structure.values())
     hours = seconds / 3600
-    cube = _cube(session, criteria, allowed)
-    values = _value_counts(session, criteria, allowed)
+    (cube,) = _cube(session, criteria, allowed)
+    (values,) = _value_counts(session, criteria, allowed)
     total = sum(cube.category.values())
     by_hour, by_weekday = _hour_and_weekday(session, criteria, allowed)
     hour_seconds, weekday_seconds = observed_seconds_by_slot(session, criteria, allowed)
