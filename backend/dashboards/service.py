@@ -10,6 +10,7 @@ was observed (category, role...) narrow the events, not the time.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -111,6 +112,13 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+def epoch_seconds(session: Session, moment: Any) -> Any:
+    """Seconds since 1970-01-01 UTC, as a SQL expression on either database."""
+    if _dialect(session) == "postgresql":
+        return func.date_part("epoch", moment)
+    return (func.julianday(moment) - 2440587.5) * 86400.0
+
+
 def seconds_between(session: Session, end: Any, start: Any) -> Any:
     """``end - start`` in seconds, as a SQL expression on either database."""
     if _dialect(session) == "postgresql":
@@ -186,30 +194,54 @@ def split_by_local_hour(
         moment = following
 
 
-def observed_seconds_by_slot(
+@dataclass
+class ObservedTime:
+    """Visits and observed seconds per structure, and the same seconds by local hour of day (24) and
+    weekday (7, Monday first): the denominators of every rate."""
+
+    by_structure: dict[int, tuple[int, float]]
+    by_hour: list[float]
+    by_weekday: list[float]
+
+
+def observed_time_by_slot(
     session: Session, criteria: ObservationFilter, allowed: Collection[int] | None
-) -> tuple[list[float], list[float]]:
-    """The same observed time as ``observed_time``, split by local hour of day (24) and weekday (7, Monday
-    first) in each structure's time zone: the denominators of the hour and weekday rates. Visits are few
-    next to observations, and each spans a few hours: they are cut at each local hour here."""
+) -> ObservedTime:
+    """What ``observed_time`` says, and its seconds split by local hour and weekday in each structure's
+    time zone, from one read of the visits (a few thousand rows where observations are a million: each
+    visit spans a few hours and is cut at each local hour here)."""
     visit, structure = models.Visit, models.Structure
-    rows = session.exec(
-        select(visit.started_at, visit.ended_at, structure.timezone)
+    # Epoch seconds straight from the database: no datetime built per row, no zone conversion per visit.
+    statement: Any = (
+        sa_select(epoch_seconds(session, col(visit.started_at)), epoch_seconds(session, col(visit.ended_at)))
+        .add_columns(col(structure.timezone), col(visit.structure_id))
         .join(structure, col(structure.id) == col(visit.structure_id))
-        .where(col(visit.ended_at).is_not(None), *visit_conditions(criteria, allowed))
-    ).all()
+        .where(*visit_conditions(criteria, allowed))
+    )
+    by_structure: dict[int, tuple[int, float]] = {}
     by_hour, by_weekday = [0.0] * 24, [0.0] * 7
-    zones: dict[str, ZoneInfo] = {}
-    for start, end, zone in rows:
-        assert end is not None
-        local_zone = zones.setdefault(zone, ZoneInfo(zone))
-        offset = start.astimezone(local_zone).utcoffset()
-        if offset != end.astimezone(local_zone).utcoffset():
-            split_by_local_hour(start, end, local_zone, by_hour, by_weekday)
+    today = datetime.now(UTC).date()
+    zones: dict[str, tuple[tuple[tuple[int, int], ...], list[int]]] = {}
+    for start, end, zone, structure_id in session.exec(statement).all():
+        visits, seconds = by_structure.get(structure_id, (0, 0.0))
+        by_structure[structure_id] = (
+            visits + 1,
+            seconds + (float(end) - float(start) if end is not None else 0.0),
+        )
+        if end is None:  # still open: a visit, not yet observed time
+            continue
+        if zone not in zones:
+            table = _zone_changes(zone, today)
+            zones[zone] = (table, [change[0] for change in table])
+        changes, since = zones[zone]
+        first = max(bisect.bisect_right(since, start) - 1, 0)
+        if first != max(bisect.bisect_right(since, end) - 1, 0):  # across a change of offset (summer time)
+            moments = (datetime.fromtimestamp(float(start), UTC), datetime.fromtimestamp(float(end), UTC))
+            split_by_local_hour(*moments, ZoneInfo(zone), by_hour, by_weekday)
             continue
         # One offset all along (nearly every visit): plain arithmetic on local seconds since the epoch.
-        moment = start.timestamp() + (offset.total_seconds() if offset else 0)
-        until = moment + (end - start).total_seconds()
+        moment = float(start) + changes[first][1]
+        until = float(end) + changes[first][1]
         while moment < until:
             hour = int(moment // 3600)
             following = min(until, (hour + 1) * 3600.0)
@@ -217,7 +249,7 @@ def observed_seconds_by_slot(
             by_hour[since_monday % 24] += following - moment
             by_weekday[since_monday // 24] += following - moment
             moment = following
-    return by_hour, by_weekday
+    return ObservedTime(by_structure, by_hour, by_weekday)
 
 
 @dataclass
@@ -585,7 +617,8 @@ def compute_dashboard(
     name: str,
     taxonomy: Taxonomy,
 ) -> Dashboard:
-    time_by_structure = observed_time(session, criteria, allowed)
+    observed = observed_time_by_slot(session, criteria, allowed)
+    time_by_structure = observed.by_structure
     visits = sum(v for v, _ in time_by_structure.values())
     seconds = sum(s for _, s in time_by_structure.values())
     hours = seconds / 3600
@@ -593,7 +626,6 @@ def compute_dashboard(
     (values,) = _value_counts(session, criteria, allowed)
     total = sum(cube.category.values())
     by_hour, by_weekday = _hour_and_weekday(session, criteria, allowed)
-    hour_seconds, weekday_seconds = observed_seconds_by_slot(session, criteria, allowed)
     return Dashboard(
         scope=scope,
         scope_id=scope_id,
@@ -612,8 +644,8 @@ def compute_dashboard(
         by_hour=by_hour,
         by_weekday=by_weekday,
         rate=rate(total, hours),
-        hour_rates=[rate(n, t / 3600) for n, t in zip(by_hour, hour_seconds, strict=True)],
-        weekday_rates=[rate(n, t / 3600) for n, t in zip(by_weekday, weekday_seconds, strict=True)],
+        hour_rates=[rate(n, t / 3600) for n, t in zip(by_hour, observed.by_hour, strict=True)],
+        weekday_rates=[rate(n, t / 3600) for n, t in zip(by_weekday, observed.by_weekday, strict=True)],
         durations=_durations(session, criteria, allowed, taxonomy, seconds),
     )
 
