@@ -250,9 +250,6 @@ def measure_analyses(url: str, runs: int) -> None:
             ("weekly trends", lambda: structure_trends(session, reader, 1, ObservationFilter())),
             ("visit timeline", lambda: visit_view(session, reader, visit_id)),
         ]
-        cases.insert(
-            0, ("structure dashboard", lambda: structure_dashboard(session, reader, 1, ObservationFilter()))
-        )
         for label, call in cases:
             wall, cpu = _median_ms(call, runs)
             print(
