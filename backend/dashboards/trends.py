@@ -6,7 +6,7 @@ observations come back as a few hundred rows."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -31,6 +31,7 @@ from shared.taxonomy import Taxonomy, load_taxonomy
 
 class Week(BaseModel):
     start: date  # its Monday
+    end: date  # its Sunday
     observed_hours: float
     rate: Rate  # every event
     categories: dict[str, Rate]
@@ -115,6 +116,7 @@ def weekly_trends(
         weeks.append(
             Week(
                 start=monday,
+                end=monday + timedelta(days=6),
                 observed_hours=round(hours, 4),
                 rate=rate(sum(by_category.values()), hours),
                 categories={code: rate(by_category.get(code, 0), hours) for code, _ in grid},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from backend.admin.demo_data import DEMO_VIEWER_STRUCTURE
@@ -53,3 +54,31 @@ def test_observation_page_walks_the_filtered_list_and_returns_to_it(demo: DemoWe
     assert walked == ids[:3]
     previous = _links(page, r'href="(/observations/[^"?]+\?[^"]*)" rel="prev"')[0]
     assert urlsplit(previous).path.endswith(ids[1])
+
+
+def test_weekly_points_and_comparison_counts_lead_to_their_observations(demo: DemoWeb) -> None:
+    browser = demo.browser(FACILITATOR)
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    weeks = browser.api("GET", f"/api/v1/structures/{structure_id}/weekly").json()["weeks"]
+    busiest = max(weeks, key=lambda w: w["categories"]["interruption"]["count"])
+    page = browser.get(f"/structures/{structure_id}").text
+    link = f"/observations?structure_id={structure_id}&date_from={busiest['start']}&date_to={busiest['end']}"
+    drills = _links(page, r'href="(' + re.escape(link) + r'&category=interruption)"')
+    assert len(drills) == 1
+    query = {k: v[0] for k, v in parse_qs(urlsplit(drills[0]).query).items()}
+    assert (
+        browser.api("GET", "/api/v1/observations", params=query).json()["total"]
+        == (busiest["categories"]["interruption"]["count"])
+    )
+    comparison_page = browser.get(
+        f"/structures/{structure_id}/before-after",
+        params={
+            "reference_to": busiest["end"],
+            "compared_from": str(date.fromisoformat(busiest["end"]) + timedelta(days=1)),
+        },
+    ).text
+    counts = re.findall(r'href="(/observations\?[^"]*)" data-drill="category">(\d+)<', comparison_page)
+    assert counts
+    for drill, shown in counts:
+        query = {k: v[0] for k, v in parse_qs(urlsplit(html.unescape(drill)).query).items()}
+        assert browser.api("GET", "/api/v1/observations", params=query).json()["total"] == int(shown)
