@@ -252,6 +252,10 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Cette unité n'appartient pas à la structure choisie.",
         "en": "This unit does not belong to the chosen structure.",
     },
+    "invalid_day": {
+        "fr": "Jour invalide : entre le {first} (exclu) et le {last}.",
+        "en": "Invalid day: after {first} and up to {last}.",
+    },
     "invalid_place": {
         "fr": "Choisissez une structure ou une de ses unités.",
         "en": "Choose a structure or one of its units.",

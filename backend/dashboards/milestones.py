@@ -15,6 +15,7 @@ from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.auth.access import visible_programme, visible_structure_ids
 from backend.problems import invalid, not_found
+from backend.review.filters import DAY_MAX, DAY_MIN
 from shared.schema import NAME_MAX_LENGTH
 
 ROW_ID_DIGITS = 18  # below the databases' largest integer: a longer id names no row
@@ -34,6 +35,8 @@ def add_milestone(
     session: Session, user: models.User, structure_id: int, day: date, label: str, unit_id: int | None = None
 ) -> models.Milestone:
     managed_structure(session, user, structure_id)
+    if not DAY_MIN < day <= DAY_MAX:  # its day before must still be a day the filters accept
+        raise invalid("day", "invalid_day", first=DAY_MIN.isoformat(), last=DAY_MAX.isoformat())
     label = " ".join(label.split())
     if not label or len(label) > NAME_MAX_LENGTH:
         raise invalid("label", "invalid_name", max_length=NAME_MAX_LENGTH)

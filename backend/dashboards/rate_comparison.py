@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from backend import models
@@ -23,7 +23,7 @@ from backend.dashboards.milestones import MilestoneOut, milestones_of, milestone
 from backend.dashboards.rates import Rate, RateRatio, rate, rate_ratio, read_ratio
 from backend.dashboards.service import ATTRIBUTES_COMPARED, counts_by_attribute, grid_of, observed_time
 from backend.problems import invalid, not_found
-from backend.review.filters import ObservationFilter
+from backend.review.filters import DAY_MAX, DAY_MIN, ObservationFilter
 from shared.schema import RowId
 from shared.taxonomy import Taxonomy, load_taxonomy
 
@@ -70,6 +70,10 @@ class RateComparison(BaseModel):
     rows: list[ComparedRate]  # per attribute in grid order; values absent from both sides are left out
 
 
+# The days the observation filter accepts: a day after the last is still a date (no overflow at the edges).
+Day = Annotated[date | None, Field(ge=DAY_MIN, le=DAY_MAX)]
+
+
 class PeriodsAsked(BaseModel):
     """Either a milestone (before: up to the day before it; after: from its day), or two ranges of days."""
 
@@ -77,10 +81,10 @@ class PeriodsAsked(BaseModel):
 
     milestone_id: RowId | None = None
     unit_id: RowId | None = None
-    reference_from: date | None = None
-    reference_to: date | None = None
-    compared_from: date | None = None
-    compared_to: date | None = None
+    reference_from: Day = None
+    reference_to: Day = None
+    compared_from: Day = None
+    compared_to: Day = None
 
 
 class StructuresAsked(BaseModel):
@@ -90,8 +94,8 @@ class StructuresAsked(BaseModel):
 
     reference_structure_id: RowId
     compared_structure_id: RowId
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: Day = None
+    date_to: Day = None
 
 
 _CountedSide = tuple[Side, dict[str, dict[str | None, int]]]  # a side and its counts per attribute and code

@@ -171,6 +171,15 @@ def test_reversed_period_and_bad_place_are_refused_with_a_message(demo: DemoWeb)
         f"/admin/programmes/{programme_id}/milestones", {"place": "x:1", "day": "2026-01-05", "label": "DPI"}
     )
     assert page.status_code == 422 and "Choisissez une structure" in page.text
+    edge = demo.browser(FACILITATOR).form(
+        f"/admin/programmes/{programme_id}/milestones",
+        {"place": str(structure_id), "day": "0002-01-01", "label": "DPI"},
+    )
+    assert edge.status_code == 422 and "Jour invalide" in edge.text
+    far = demo.browser(FACILITATOR).api(
+        "GET", f"/api/v1/structures/{structure_id}/before-after", params={"reference_to": "9999-12-31"}
+    )
+    assert far.status_code == 422
 
 
 def test_slot_hours_add_up_to_the_observed_hours(demo: DemoWeb) -> None:
