@@ -115,9 +115,8 @@ def read_ratio(ratio: RateRatio, what: str) -> str:
         return "Pas assez de données pour comparer (aucun événement, ou aucune heure observée d'un côté)."
     high = "∞" if ratio.high is None else french_number(ratio.high)
     interval = f"intervalle {french_number(ratio.low)}–{high}"
-    if ratio.ratio is None:
-        at_least = french_number(ratio.low)
-        reading = f"Aucun événement en référence : au moins {at_least} fois plus {what} par heure observée"
+    if ratio.ratio is None:  # none in the reference: no ratio, only its lower bound
+        reading = f"Aucun événement de ce type en référence, {interval}"
     elif ratio.ratio == 0:
         reading = f"Aucun événement de ce type du côté comparé, {interval}"
     elif ratio.ratio >= 1:
