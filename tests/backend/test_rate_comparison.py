@@ -326,3 +326,28 @@ def test_structure_exports_carry_the_before_after_of_its_milestones(demo: DemoWe
         read_only=True,
     )
     assert not [name for name in whole.sheetnames if name.startswith("Avant-après")]
+
+
+def test_workbook_hours_are_rates_over_the_hours_observed_in_each_slot(demo: DemoWeb) -> None:
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    browser = demo.browser(FACILITATOR)
+    dashboard = browser.api("GET", f"/api/v1/structures/{structure_id}/dashboard").json()
+    content = browser.api(
+        "GET", "/api/v1/exports/observations.xlsx", params={"structure_id": structure_id}
+    ).content
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(content), read_only=True)["Par heure"].iter_rows(values_only=True)
+    )
+    assert rows[0][:6] == (
+        "Heure (locale)",
+        "Observations",
+        "Heures observées",
+        "Par heure observée",
+        "IC 95 % bas",
+        "IC 95 % haut",
+    )
+    for row, slot in zip(rows[1:25], dashboard["hour_rates"], strict=True):
+        assert row[1] == slot["count"]
+        assert row[2] == pytest.approx(slot["hours"])
+        assert row[3] == (pytest.approx(slot["per_hour"]) if slot["per_hour"] is not None else None)
+        assert row[6] == slot["fragile"]
