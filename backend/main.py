@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(sync.router)
     # Facilitator web app: JSON API for the signed-in browser, then the pages (home "/" among them).
     install_page_error_handlers(app)
-    for router in (auth.router, review.router, dashboard.router, admin.router):
+    for router in (auth.router, review.router, review.visits_router, dashboard.router, admin.router):
         app.include_router(router)
     for router in (
         auth_pages.router,

@@ -486,3 +486,16 @@ class WorkshopAction(SQLModel, table=True):
     milestone_on: date | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Milestone(SQLModel, table=True):
+    """A dated digital change in a structure (or one of its units): « DPI déployé », « nouvelle
+    messagerie ». Shown on time axes; the before/after comparison splits the observations at its day."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    structure_id: int = Field(foreign_key="structure.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    day: date
+    label: str = Field(max_length=NAME_MAX_LENGTH)
+    created_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

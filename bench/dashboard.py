@@ -3,7 +3,9 @@
 Builds a throwaway PostgreSQL database, fills it in SQL (``generate_series``: 8 structures, 62,500
 two-hour visits, 16 observations each, with work dimensions and impacts), then times
 ``structure_dashboard`` for one structure (all its queries together, warm cache) and prints the EXPLAIN
-ANALYZE of every query with the indexes it used. Target: under 150 ms.
+ANALYZE of every query with the indexes it used. Target: under 150 ms. Then times the analyses of issue 16
+on the same data: the before/after comparison at a milestone in the middle of the data, the comparison of
+two structures, the weekly trends and one visit's timeline (target: median under 300 ms each).
 
 On a busy machine wall times swing with the neighbours' load; the CPU time the PostgreSQL backend spent
 (read from /proc when the server runs on this machine) moves much less: compare that, with ``--serial``
@@ -19,20 +21,29 @@ import os
 import re
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import event
+from sqlalchemy import event, func
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from backend import models
 from backend.auth.users import UserRole
+from backend.dashboards.rate_comparison import (
+    PeriodsAsked,
+    StructuresAsked,
+    compare_periods,
+    compare_structures,
+)
 from backend.dashboards.service import structure_dashboard
+from backend.dashboards.trends import structure_trends
 from backend.db import make_engine
 from backend.migrate import upgrade
 from backend.review.filters import ObservationFilter
+from backend.review.visits import visit_view
 from bench.databases import DEFAULT_POSTGRES_URL, throwaway_postgres
 
 STRUCTURES = 8
@@ -120,9 +131,13 @@ def _backend_cpu_ms(pid: int) -> float | None:
     return int(path.read_text().split()[0]) / 1e6 if path.exists() else None
 
 
+def _bench_reader() -> models.User:
+    return models.User(email="bench@vigie", full_name="Banc", role=UserRole.ADMIN.value, password_hash="-")  # noqa: S106  (never stored)
+
+
 def measure(url: str, runs: int, serial: bool = False) -> None:
     engine = make_engine(url)
-    reader = models.User(email="bench@vigie", full_name="Banc", role=UserRole.ADMIN.value, password_hash="-")  # noqa: S106  (never stored)
+    reader = _bench_reader()
     captured: list[tuple[str, Any]] = []
     timings: dict[int, list[float]] = {}
     started: list[float] = []
@@ -197,6 +212,52 @@ def measure(url: str, runs: int, serial: bool = False) -> None:
     engine.dispose()
 
 
+def _median_ms(call: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Median wall time and median CPU time of this process (the Python side: building rows, intervals,
+    layouts) per call, in ms. On a loaded machine the wall time swings; the CPU time much less."""
+    call()  # warms the cache; not counted
+    walls, cpus = [], []
+    for _ in range(runs):
+        began, cpu = time.perf_counter(), time.process_time()
+        call()
+        walls.append((time.perf_counter() - began) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def measure_analyses(url: str, runs: int) -> None:
+    """The comparison views, the weekly trends and a visit's timeline, each on structure 1."""
+    engine = make_engine(url)
+    reader = _bench_reader()
+    with Session(engine) as session:
+        first, last = session.exec(
+            select(func.min(models.Visit.started_at), func.max(models.Visit.started_at)).where(
+                models.Visit.structure_id == 1
+            )
+        ).one()
+        milestone = models.Milestone(
+            structure_id=1, day=(first + (last - first) / 2).date(), label="DPI déployé"
+        )
+        session.add(milestone)
+        session.commit()
+        assert milestone.id is not None
+        visit_id = session.exec(select(models.Visit.id).where(models.Visit.structure_id == 1).limit(1)).one()
+        asked = PeriodsAsked(milestone_id=milestone.id)
+        two = StructuresAsked(reference_structure_id=1, compared_structure_id=2)
+        cases: list[tuple[str, Callable[[], object]]] = [
+            ("before/after a milestone", lambda: compare_periods(session, reader, 1, asked)),
+            ("two structures compared", lambda: compare_structures(session, reader, 1, two)),
+            ("weekly trends", lambda: structure_trends(session, reader, 1, ObservationFilter())),
+            ("visit timeline", lambda: visit_view(session, reader, visit_id)),
+        ]
+        for label, call in cases:
+            wall, cpu = _median_ms(call, runs)
+            print(
+                f"{label}: median {wall:.1f} ms over {runs} runs (target < 300 ms); Python CPU {cpu:.1f} ms"
+            )
+    engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--observations", type=int, default=1_000_000)
@@ -212,6 +273,7 @@ def main() -> None:
         name = make_url(url).database
         print(f"filled {args.observations:,} observations in {time.perf_counter() - began:.0f} s ({name})")
         measure(url, args.runs, args.serial)
+        measure_analyses(url, args.runs)
 
 
 if __name__ == "__main__":

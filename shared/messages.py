@@ -339,6 +339,22 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Fuseau horaire inconnu : « {timezone} ».",
         "en": "Unknown time zone: '{timezone}'.",
     },
+    "unit_not_in_structure": {
+        "fr": "Cette unité n'appartient pas à la structure choisie.",
+        "en": "This unit does not belong to the chosen structure.",
+    },
+    "invalid_day": {
+        "fr": "Jour invalide : entre le {first} (exclu) et le {last}.",
+        "en": "Invalid day: after {first} and up to {last}.",
+    },
+    "invalid_place": {
+        "fr": "Choisissez une structure ou une de ses unités.",
+        "en": "Choose a structure or one of its units.",
+    },
+    "invalid_period": {
+        "fr": "Période invalide : le premier jour doit précéder le dernier.",
+        "en": "Invalid period: the first day must come before the last.",
+    },
     "unit_exists": {
         "fr": "L'unité « {name} » existe déjà dans cette structure.",
         "en": "Unit '{name}' already exists in this structure.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -11,6 +12,7 @@ from backend.admin import service as admin
 from backend.audit.service import recent_events
 from backend.auth.access import require_reviewer, visible_programmes, visible_structures
 from backend.auth.deps import CsrfFormDep
+from backend.dashboards.milestones import add_milestone_at, milestones_of
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.params import EmailForm, NameForm, OptionalRowIdForm, PasswordForm, RowIdForm, RowIdPath
@@ -77,6 +79,7 @@ def _programme_page(
             "message": message,
             "error": error,
             "enrolment": enrolment,
+            "milestones": milestones_of(view.session, view.user, programme_id=programme_id),
             # Configured, never the Host header (the client's choice, printed on a code tablets trust).
             "server_url": view.request.app.state.settings.public_url,
         },
@@ -140,6 +143,20 @@ def set_small_cells(
     with form_problems() as form:
         set_small_cell_threshold(view.session, view.user, programme_id, threshold)
     return _programme_form_done(view, programme_id, form, "Seuil enregistré.")
+
+
+@router.post("/programmes/{programme_id}/milestones")
+def add_milestone(
+    programme_id: RowIdPath,
+    view: PageFormDep,
+    place: Annotated[str, Form(max_length=60)],
+    day: Annotated[date, Form()],
+    label: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """``place``: a structure's id, or « structure:unit » for one of its units."""
+    with form_problems() as form:
+        add_milestone_at(view.session, view.user, programme_id, place, day, label)
+    return _programme_form_done(view, programme_id, form, "Jalon ajouté.")
 
 
 @router.post("/programmes/{programme_id}/observers")

@@ -44,6 +44,7 @@ class AuditAction(StrEnum):
     WORKSHOP_RECORD = "workshop.record"
     GRID_DRAFT = "programme.grid_draft"
     GRID_PUBLISH = "programme.grid_publish"
+    MILESTONE_CREATE = "structure.milestone"
 
     @property
     def label(self) -> str:
@@ -88,6 +89,7 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.WORKSHOP_RECORD: "Compte rendu d'atelier (PDF) édité",
     AuditAction.GRID_DRAFT: "Brouillon de grille enregistré",
     AuditAction.GRID_PUBLISH: "Version de grille publiée",
+    AuditAction.MILESTONE_CREATE: "Jalon de changement numérique ajouté",
 }
 
 # The keys services write in ``details``, as an administrator reads them.
@@ -114,6 +116,9 @@ DETAIL_LABELS: dict[str, str] = {
     "comment_id": "commentaire n°",
     "programme_id": "programme n°",
     "workshop_id": "atelier n°",
+    "day": "jour",
+    "comparison": "comparaison",
+    "unit_id": "unité n°",
 }
 VALUE_WORDS: dict[str, str] = {"cli": "la commande vigie", "web": "les pages", "api": "l'API"}
 

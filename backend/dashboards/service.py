@@ -10,6 +10,7 @@ was observed (category, role...) narrow the events, not the time.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,12 +19,13 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, and_, cast, func, literal, union_all
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from backend import models
 from backend.auth.access import visible_programme, visible_structure, visible_structure_ids
+from backend.dashboards.rates import Rate, rate
 from backend.grids.terms import code_merges
 from backend.grids.versions import current_taxonomy_of
 from backend.review.filters import ObservationFilter, apply_observation_filter
@@ -39,6 +41,9 @@ class Count(BaseModel):
     label: str
     count: int
     per_hour: float | None  # events per observed hour; None when nothing was observed
+    low: float | None = None  # exact Poisson 95 % interval of ``per_hour``
+    high: float | None = None
+    fragile: str | None = None  # why the rate should not be read at face value (too little time observed)
 
 
 class DurationStat(BaseModel):
@@ -69,6 +74,9 @@ class Dashboard(BaseModel):
     by_impact: list[Count]
     by_hour: list[int]  # 24 values, hour of day in each structure's own time zone
     by_weekday: list[int]  # 7 values, Monday first, local time
+    rate: Rate  # all events per observed hour, with its interval
+    hour_rates: list[Rate]  # per local hour of day: events over the hours observed in that hour
+    weekday_rates: list[Rate]  # per local weekday, Monday first
     durations: list[DurationStat]
 
 
@@ -106,6 +114,13 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+def epoch_seconds(session: Session, moment: Any) -> Any:
+    """Seconds since 1970-01-01 UTC, as a SQL expression on either database."""
+    if _dialect(session) == "postgresql":
+        return func.date_part("epoch", moment)
+    return (func.julianday(moment) - 2440587.5) * 86400.0
+
+
 def seconds_between(session: Session, end: Any, start: Any) -> Any:
     """``end - start`` in seconds, as a SQL expression on either database."""
     if _dialect(session) == "postgresql":
@@ -140,7 +155,7 @@ def _place_and_dates(
     return conditions
 
 
-def _visit_conditions(criteria: ObservationFilter, allowed: Collection[int] | None) -> list[Any]:
+def visit_conditions(criteria: ObservationFilter, allowed: Collection[int] | None) -> list[Any]:
     """The visits behind the observed time: same place and dates as the observations' filter."""
     visit = models.Visit
     conditions: list[Any] = [
@@ -160,10 +175,83 @@ def observed_time(
     seconds = seconds_between(session, col(visit.ended_at), col(visit.started_at))
     rows = session.exec(
         select(visit.structure_id, func.count(), func.coalesce(func.sum(seconds), 0.0))
-        .where(*_visit_conditions(criteria, allowed))
+        .where(*visit_conditions(criteria, allowed))
         .group_by(col(visit.structure_id))
     ).all()
     return {structure_id: (int(count), float(total)) for structure_id, count, total in rows}
+
+
+def split_by_local_hour(
+    start: datetime, end: datetime, zone: ZoneInfo, by_hour: list[float], by_weekday: list[float]
+) -> None:
+    """A visit across a change of offset (summer time): cut at each local hour, zone conversions and all."""
+    moment = start
+    while moment < end:
+        local = moment.astimezone(zone)
+        into_hour = timedelta(minutes=local.minute, seconds=local.second, microseconds=local.microsecond)
+        following = min(end, moment + timedelta(hours=1) - into_hour)
+        seconds = (following - moment).total_seconds()
+        by_hour[local.hour] += seconds
+        by_weekday[local.weekday()] += seconds
+        moment = following
+
+
+@dataclass
+class ObservedTime:
+    """Visits and observed seconds per structure, and the same seconds by local hour of day (24) and
+    weekday (7, Monday first): the denominators of every rate."""
+
+    by_structure: dict[int, tuple[int, float]]
+    by_hour: list[float]
+    by_weekday: list[float]
+
+
+def observed_time_by_slot(
+    session: Session, criteria: ObservationFilter, allowed: Collection[int] | None
+) -> ObservedTime:
+    """What ``observed_time`` says, and its seconds split by local hour and weekday in each structure's
+    time zone, from one read of the visits (a few thousand rows where observations are a million: each
+    visit spans a few hours and is cut at each local hour here)."""
+    visit, structure = models.Visit, models.Structure
+    # Epoch seconds straight from the database: no datetime built per row, no zone conversion per visit.
+    statement: Any = (
+        sa_select(epoch_seconds(session, col(visit.started_at)), epoch_seconds(session, col(visit.ended_at)))
+        .add_columns(col(structure.timezone), col(visit.structure_id))
+        .join(structure, col(structure.id) == col(visit.structure_id))
+        .where(*visit_conditions(criteria, allowed))
+    )
+    by_structure: dict[int, tuple[int, float]] = {}
+    by_hour, by_weekday = [0.0] * 24, [0.0] * 7
+    today = datetime.now(UTC).date()
+    zones: dict[str, tuple[tuple[tuple[int, int], ...], list[int]]] = {}
+    for start, end, zone, structure_id in session.exec(statement).all():
+        visits, seconds = by_structure.get(structure_id, (0, 0.0))
+        by_structure[structure_id] = (
+            visits + 1,
+            seconds + (float(end) - float(start) if end is not None else 0.0),
+        )
+        if end is None:  # still open: a visit, not yet observed time
+            continue
+        if zone not in zones:
+            table = _zone_changes(zone, today)
+            zones[zone] = (table, [change[0] for change in table])
+        changes, since = zones[zone]
+        first = max(bisect.bisect_right(since, start) - 1, 0)
+        if first != max(bisect.bisect_right(since, end) - 1, 0):  # across a change of offset (summer time)
+            moments = (datetime.fromtimestamp(float(start), UTC), datetime.fromtimestamp(float(end), UTC))
+            split_by_local_hour(*moments, ZoneInfo(zone), by_hour, by_weekday)
+            continue
+        # One offset all along (nearly every visit): plain arithmetic on local seconds since the epoch.
+        moment = float(start) + changes[first][1]
+        until = float(end) + changes[first][1]
+        while moment < until:
+            hour = int(moment // 3600)
+            following = min(until, (hour + 1) * 3600.0)
+            since_monday = (hour + EPOCH_HOURS_AFTER_MONDAY) % HOURS_PER_WEEK
+            by_hour[since_monday % 24] += following - moment
+            by_weekday[since_monday // 24] += following - moment
+            moment = following
+    return ObservedTime(by_structure, by_hour, by_weekday)
 
 
 @dataclass
@@ -177,12 +265,31 @@ class _Cube:
     effect: dict[str | None, int]
 
 
-def _cube(session: Session, criteria: ObservationFilter, allowed: Collection[int] | None) -> _Cube:
+def _sides(moment: Any, split: datetime | None) -> list[Any]:
+    """With a ``split``, one more GROUP BY column (0 before it, 1 from it), so that both sides come from
+    one scan; without, none (the dashboard's queries stay as they were)."""
+    return [] if split is None else [case((moment < split, 0), else_=1).label("side")]
+
+
+def _cube(
+    session: Session,
+    criteria: ObservationFilter,
+    allowed: Collection[int] | None,
+    split: datetime | None = None,
+) -> list[_Cube]:
+    """One cube, or two (before ``split`` and from it) from the same scan."""
     obs = models.Observation
-    columns = (col(obs.category), col(obs.role), col(obs.tool), col(obs.effect))
+    columns = (
+        *_sides(col(obs.occurred_at), split),
+        col(obs.category),
+        col(obs.role),
+        col(obs.tool),
+        col(obs.effect),
+    )
     statement = _filter(sa_select(*columns, func.count()), criteria, allowed).group_by(*columns)
-    cube = _Cube({}, {}, {}, {})
-    for category, role, tool, effect, count in session.exec(statement).all():
+    cubes = [_Cube({}, {}, {}, {}), _Cube({}, {}, {}, {})]
+    for *index, category, role, tool, effect, count in session.exec(statement).all():
+        cube = cubes[int(index[0]) if index else 0]
         for counts, code in (
             (cube.category, category),
             (cube.role, role),
@@ -190,7 +297,7 @@ def _cube(session: Session, criteria: ObservationFilter, allowed: Collection[int
             (cube.effect, effect),
         ):
             counts[code] = counts.get(code, 0) + int(count)
-    return cube
+    return cubes if split is not None else cubes[:1]
 
 
 # The filters that the copies of the observation's columns in ``observation_attribute_value`` answer.
@@ -198,16 +305,20 @@ VALUE_COPIED_FILTERS = frozenset({"programme_id", "structure_id", "date_from", "
 
 
 def _value_counts(
-    session: Session, criteria: ObservationFilter, allowed: Collection[int] | None
-) -> dict[str, dict[str | None, int]]:
-    """Work dimensions and impacts (one row per value) in one query.
+    session: Session,
+    criteria: ObservationFilter,
+    allowed: Collection[int] | None,
+    split: datetime | None = None,
+) -> list[dict[str, dict[str | None, int]]]:
+    """Work dimensions and impacts (one row per value) in one query; two sets around ``split`` if given.
 
     Filtered on place and dates only (the dashboard's own filters), the values are counted from
     their copies of the observation's columns: an index-only scan, no join. Any other filter needs the
     observation's other columns, hence the join.
     """
     value = models.ObservationAttributeValue
-    statement = select(value.attribute, value.code, func.count())
+    columns = (*_sides(col(value.occurred_at), split), col(value.attribute), col(value.code))
+    statement: Any = sa_select(*columns, func.count())
     other_filters = set(ObservationFilter.model_fields) - VALUE_COPIED_FILTERS
     if all(getattr(criteria, name) is None for name in other_filters):
         statement = statement.where(
@@ -227,11 +338,12 @@ def _value_counts(
             criteria,
             allowed,
         )
-    counts: dict[str, dict[str | None, int]] = {"dimension": {}, "impact": {}}
-    for attribute, code, count in session.exec(statement.group_by(col(value.attribute), col(value.code))):
+    sides: list[dict[str, dict[str | None, int]]] = [{"dimension": {}, "impact": {}} for _ in range(2)]
+    for *index, attribute, code, count in session.exec(statement.group_by(*columns)):
+        counts = sides[int(index[0]) if index else 0]
         if attribute in counts:
             counts[attribute][code] = int(count)
-    return counts
+    return sides if split is not None else sides[:1]
 
 
 def _labelled(counts: dict[str | None, int], grid: Iterable[tuple[str, str]], hours: float) -> list[Count]:
@@ -245,7 +357,9 @@ def _labelled(counts: dict[str | None, int], grid: Iterable[tuple[str, str]], ho
     position = {row.code: index for index, row in enumerate(rows)}
     rows.sort(key=lambda row: (-row.count, position[row.code]))
     for row in rows:
-        row.per_hour = _rate(row.count, hours)
+        with_interval = rate(row.count, hours)
+        row.per_hour, row.low, row.high = with_interval.per_hour, with_interval.low, with_interval.high
+        row.fragile = with_interval.fragile
     return rows
 
 
@@ -260,10 +374,37 @@ def _follow(counts: dict[str | None, int], merges: dict[str, str]) -> dict[str |
     return followed
 
 
-def _grid(taxonomy: Taxonomy, attribute: str) -> list[tuple[str, str]]:
+def grid_of(taxonomy: Taxonomy, attribute: str) -> list[tuple[str, str]]:
+    """The codes of the category or an attribute, in grid order, with their French labels."""
     if attribute == "category":
         return [(c.code, c.label.fr) for c in taxonomy.categories]
     return [(v.code, v.label.fr) for v in taxonomy.attribute(attribute).values]
+
+
+ATTRIBUTES_COMPARED = ("category", "role", "tool", "effect", "dimension", "impact")
+
+
+def counts_by_attribute(
+    session: Session,
+    criteria: ObservationFilter,
+    allowed: Collection[int] | None,
+    split: datetime | None = None,
+) -> list[dict[str, dict[str | None, int]]]:
+    """Observations per code of the category and of each attribute a comparison reads: one set, or two
+    (before ``split`` and from it) from the same scans."""
+    cubes = _cube(session, criteria, allowed, split)
+    values = _value_counts(session, criteria, allowed, split)
+    return [
+        {
+            "category": cube.category,
+            "role": cube.role,
+            "tool": cube.tool,
+            "effect": cube.effect,
+            "dimension": value["dimension"],
+            "impact": value["impact"],
+        }
+        for cube, value in zip(cubes, values, strict=True)
+    ]
 
 
 def zone_offsets(zone: str, start: datetime, end: datetime) -> list[tuple[int, int]]:
@@ -299,6 +440,7 @@ def zone_offsets(zone: str, start: datetime, end: datetime) -> list[tuple[int, i
 # converting every row with a time zone function or choosing its offset with a CASE.
 OFFSETS_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 HOURS_PER_WEEK = 168
+EPOCH_HOURS_AFTER_MONDAY = 72  # 1970-01-01 was a Thursday
 WEEK_SECONDS = HOURS_PER_WEEK * 3600
 MONDAY = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday, midnight UTC
 # The epoch began on a Thursday, 72 hours after a Monday's midnight; the whole weeks added keep every
@@ -439,7 +581,7 @@ def _durations(
     statement = _filter(
         sa_select(*columns).where(col(obs.ended_at).is_not(None)), criteria, allowed
     ).group_by(col(obs.category))
-    labels = dict(_grid(taxonomy, "category"))
+    labels = dict(grid_of(taxonomy, "category"))
     stats = []
     for category, count, total, *median in session.exec(statement).all():
         middle = (
@@ -493,14 +635,15 @@ def compute_dashboard(
     merges = merges or {}
 
     def labelled(counts: dict[str | None, int], attribute: str) -> list[Count]:
-        return _labelled(_follow(counts, merges.get(attribute, {})), _grid(taxonomy, attribute), hours)
+        return _labelled(_follow(counts, merges.get(attribute, {})), grid_of(taxonomy, attribute), hours)
 
-    time_by_structure = observed_time(session, criteria, allowed)
+    observed = observed_time_by_slot(session, criteria, allowed)
+    time_by_structure = observed.by_structure
     visits = sum(v for v, _ in time_by_structure.values())
     seconds = sum(s for _, s in time_by_structure.values())
     hours = seconds / 3600
-    cube = _cube(session, criteria, allowed)
-    values = _value_counts(session, criteria, allowed)
+    (cube,) = _cube(session, criteria, allowed)
+    (values,) = _value_counts(session, criteria, allowed)
     total = sum(cube.category.values())
     by_hour, by_weekday = _hour_and_weekday(session, criteria, allowed)
     return Dashboard(
@@ -520,6 +663,9 @@ def compute_dashboard(
         by_impact=labelled(values["impact"], "impact"),
         by_hour=by_hour,
         by_weekday=by_weekday,
+        rate=rate(total, hours),
+        hour_rates=[rate(n, t / 3600) for n, t in zip(by_hour, observed.by_hour, strict=True)],
+        weekday_rates=[rate(n, t / 3600) for n, t in zip(by_weekday, observed.by_weekday, strict=True)],
         durations=_durations(session, criteria, allowed, taxonomy, seconds),
     )
 
@@ -594,7 +740,7 @@ def programme_comparison(
         .where(models.Structure.programme_id == programme_id)
         .order_by(col(models.Structure.name))
     ).all()
-    grid = _grid(taxonomy, "category")
+    grid = grid_of(taxonomy, "category")
     rows = []
     totals: dict[str | None, int] = {}
     programme_seconds = 0.0

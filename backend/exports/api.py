@@ -7,13 +7,20 @@ from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from sqlmodel import Session
 
 from backend.auth.deps import NOT_FILTERS, CurrentUserDep, ScopeDep, reader_filter
+from backend.dashboards.rate_comparison import (
+    PeriodsAsked,
+    StructuresAsked,
+    compare_periods,
+    compare_structures,
+)
 from backend.db import SessionDep
 from backend.exports.rows import ExportScope
-from backend.exports.service import ExportFormat, start_export
+from backend.exports.service import ExportFormat, export_comparison, start_export
+from backend.params import RowIdPath
 from backend.review.filters import ObservationFilter
 
 router = APIRouter(prefix="/api/v1/exports", tags=["web: exports"])
@@ -72,3 +79,37 @@ def export_observations(
         media_type=started.media_type,
         headers={"Content-Disposition": f'attachment; filename="{started.file_name}"'},
     )
+
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _workbook_response(workbook: bytes, name: str) -> Response:
+    return Response(
+        workbook,
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/structures/{structure_id}/before-after.xlsx", response_class=Response)
+def export_before_after(
+    structure_id: RowIdPath,
+    session: SessionDep,
+    user: CurrentUserDep,
+    asked: Annotated[PeriodsAsked, Query()],
+) -> Response:
+    """The before/after comparison (or two periods) as a workbook: both rates, the ratio, its interval."""
+    comparison = compare_periods(session, user, structure_id, asked)
+    return _workbook_response(*export_comparison(session, user, comparison, asked))
+
+
+@router.get("/programmes/{programme_id}/structures-compared.xlsx", response_class=Response)
+def export_structures_compared(
+    programme_id: RowIdPath,
+    session: SessionDep,
+    user: CurrentUserDep,
+    asked: Annotated[StructuresAsked, Query()],
+) -> Response:
+    comparison = compare_structures(session, user, programme_id, asked)
+    return _workbook_response(*export_comparison(session, user, comparison, asked))

@@ -27,6 +27,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from backend.dashboards.rate_comparison import RateComparison
 from backend.dashboards.service import Count
 from backend.exports.card_text import card_effect, card_situation
 from backend.exports.pdf_document import write_document
@@ -263,6 +264,75 @@ def _charts(figures: WorkshopFigures, styles: dict[str, ParagraphStyle]) -> list
     ]
 
 
+def _comparison(comparison: RateComparison, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """Before/after a milestone, category by category: both rates, the ratio and its interval, its reading."""
+    milestone = comparison.milestone
+    assert milestone is not None
+    before, after = comparison.reference, comparison.compared
+    head: list[object] = ["Catégorie", "Avant (par h)", "Après (par h)", "Rapport (IC 95 %)", "Différence"]
+    rows: list[list[object]] = [head]
+    for row in [r for r in comparison.rows if r.attribute == "category"]:
+        ratio = row.ratio
+        interval = f"{_number(ratio.low, 2)}–{_number(ratio.high, 2) if ratio.high is not None else '∞'}"
+        rows.append(
+            [
+                Paragraph(_text(row.label), styles["body"]),
+                f"{_number(row.reference.per_hour, 2)} ({row.reference.count})",
+                f"{_number(row.compared.per_hour, 2)} ({row.compared.count})",
+                f"{_number(ratio.ratio, 2)} ({interval})" if ratio.low is not None else "—",
+                "établie" if ratio.supported else "non établie",
+            ]
+        )
+    table = Table(rows, colWidths=[5.2 * cm, 2.6 * cm, 2.6 * cm, 3.6 * cm, 2.4 * cm], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTSIZE", (0, 0), (-1, -1), 9),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.75, INK),
+                ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    return [
+        Paragraph(
+            _text(f"Avant / après « {milestone.label} » ({milestone.day.strftime('%d/%m/%Y')})"), styles["h2"]
+        ),
+        Paragraph(
+            _text(
+                f"Avant : {before.visits} visite(s), {_number(before.observed_hours)} h observées ; "
+                f"après : {after.visits} visite(s), {_number(after.observed_hours)} h observées."
+            ),
+            styles["muted"],
+        ),
+        Paragraph(_text(comparison.overall.reading), styles["body"]),
+        Spacer(1, 0.2 * cm),
+        table,
+        Spacer(1, 0.5 * cm),
+    ]
+
+
+def _comparisons(figures: WorkshopFigures, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    if not figures.comparisons:
+        return []
+    story: list[Flowable] = [
+        PageBreak(),
+        Paragraph("Avant et après les changements numériques", styles["h1"]),
+        Paragraph(
+            "Taux par heure observée (nombre d'événements entre parenthèses) ; rapport des taux "
+            "après / avant avec son intervalle de confiance à 95 % ; « non établie » : l'intervalle "
+            "contient 1, les données ne permettent pas de conclure à une différence. Toutes les "
+            "observations de la structure sur les dates exportées.",
+            styles["muted"],
+        ),
+        Spacer(1, 0.3 * cm),
+    ]
+    for comparison in figures.comparisons:
+        story += _comparison(comparison, styles)
+    return story
+
+
 def _card(row: ExportRow, number: int, styles: dict[str, ParagraphStyle], protected: bool) -> Flowable:
     colour = {c.code: c.colour for c in current_taxonomy().categories}.get(row.category_code, "#1F5FA8")
     situation, effect = card_situation(row, protected), card_effect(row)
@@ -343,6 +413,7 @@ def write_pdf(
         *_cover(figures, total_cards, styles),
         *_key_figures(figures, total_cards, styles),
         *_charts(figures, styles),
+        *_comparisons(figures, styles),
         *_cards(cards, total_cards, styles, cells or SmallCells(DEFAULT_THRESHOLD, frozenset())),
     ]
     footer = "Vigie — dossier d'atelier — document pseudonymisé"

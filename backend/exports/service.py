@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from backend import models
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
+from backend.dashboards.rate_comparison import RateComparison
+from backend.exports.comparison_xlsx import comparison_workbook
 from backend.exports.csv import Separator, csv_chunks
 from backend.exports.json import json_chunks
 from backend.exports.pdf import write_pdf
@@ -133,6 +136,29 @@ def record_export(
     )
     session.commit()
     return event
+
+
+def export_comparison(
+    session: Session, user: models.User, comparison: RateComparison, asked: BaseModel
+) -> tuple[bytes, str]:
+    """A comparison's workbook and its file name, the export written to the audit log like the others."""
+    workbook = comparison_workbook(comparison)
+    target_type, target_id = ("structure", comparison.reference.structure_id)
+    record_audit(
+        session,
+        AuditAction.EXPORT_XLSX,
+        actor_user_id=user.id,
+        target_type=target_type,
+        target_id=target_id,
+        details={
+            "format": "xlsx",
+            "comparison": comparison.kind,
+            "filters": asked.model_dump(mode="json", exclude_none=True),
+            "rows": len(comparison.rows) + 1,
+        },
+    )
+    session.commit()
+    return workbook, f"vigie-comparaison-{datetime.now(UTC).strftime('%Y-%m-%d')}.xlsx"
 
 
 def file_name(export_format: ExportFormat, now: datetime | None = None) -> str:

@@ -6,7 +6,7 @@ figure is the figure on screen for the same filters; structure names go through 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend import models
+from backend.dashboards.rate_comparison import RateComparison, milestone_comparisons
 from backend.dashboards.service import Dashboard, compute_dashboard, observed_time
 from backend.exports.pseudonyms import Pseudonyms
 from backend.exports.rows import (
@@ -54,6 +55,8 @@ class WorkshopFigures:
     dashboard: Dashboard
     structures: list[StructureRate]
     anonymous_structures: bool
+    # Before/after the structure's latest milestones within the days exported (an export of one structure).
+    comparisons: list[RateComparison] = field(default_factory=list)
 
     @property
     def negative_share(self) -> float | None:
@@ -168,6 +171,15 @@ def workshop_figures(session: Session, scope: ExportScope, pseudonyms: Pseudonym
         dashboard=dashboard,
         structures=_structure_rates(session, scope, pseudonyms),
         anonymous_structures=scope.anonymous_structures,
+        comparisons=milestone_comparisons(
+            session,
+            scope.criteria.structure_id,
+            scope.allowed_structure_ids,
+            scope.criteria.date_from,
+            scope.criteria.date_to,
+        )
+        if scope.criteria.structure_id is not None
+        else [],
     )
 
 

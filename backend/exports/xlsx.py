@@ -21,6 +21,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from backend.dashboards.service import Count
+from backend.exports.comparison_xlsx import add_comparison_sheet
 from backend.exports.rows import COLUMN_HEADERS, ExportRow
 from backend.exports.summary import WorkshopFigures
 
@@ -241,9 +242,29 @@ def _count_sheet(
 
 def _hours(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
     sheet = workbook.add_worksheet(HOUR_SHEET)
-    _header(sheet, bold, ["Heure (locale)", "Observations"])
-    for hour, count in enumerate(figures.dashboard.by_hour):
+    _header(
+        sheet,
+        bold,
+        [
+            "Heure (locale)",
+            "Observations",
+            "Heures observées",
+            "Par heure observée",
+            "IC 95 % bas",
+            "IC 95 % haut",
+            "Taux fragile",
+        ],
+    )
+    rate_format = workbook.add_format({"num_format": "0.00"})
+    for hour, (count, slot) in enumerate(
+        zip(figures.dashboard.by_hour, figures.dashboard.hour_rates, strict=True)
+    ):
         _row(sheet, hour + 1, [f"{hour:02d} h", count])
+        for column, value in enumerate((slot.hours, slot.per_hour, slot.low, slot.high), start=2):
+            if value is not None:
+                _cell(sheet, hour + 1, column, value, rate_format)
+        if slot.fragile:
+            _cell(sheet, hour + 1, 6, slot.fragile)
     chart = workbook.add_chart({"type": "column"})
     chart.add_series(
         {"name": "Observations", "categories": [HOUR_SHEET, 1, 0, 24, 0], "values": [HOUR_SHEET, 1, 1, 24, 1]}
@@ -251,7 +272,7 @@ def _hours(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
     chart.set_title({"name": "Observations par heure de la journée"})
     chart.set_legend({"none": True})
     chart.set_size({"width": 720, "height": 380})
-    sheet.insert_chart(1, 3, chart)
+    sheet.insert_chart(1, 8, chart)
 
 
 def _rates(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
@@ -338,6 +359,8 @@ def write_xlsx(rows: Iterable[ExportRow], figures: WorkshopFigures, destination:
                 )
             _hours(workbook, figures, bold)
             _rates(workbook, figures, bold)
+            for number, comparison in enumerate(figures.comparisons, start=1):
+                add_comparison_sheet(workbook, f"Avant-après {number}", comparison, bold)
             _about(workbook, figures, count, bold)
         finally:
             workbook.close()

@@ -14,17 +14,29 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Annotated, Any
 from uuid import UUID
 
+from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from backend import models
 from backend.grids.terms import grid_labels
+from backend.review.agreement_measures import (
+    Measure,
+    TimedState,
+    concordance,
+    kappa_with_interval,
+    sequence_agreement,
+    time_slice_kappa,
+)
 
 MATCH_WINDOW = timedelta(minutes=2)
+DEFAULT_SLICE_SECONDS = 1  # TimeCaT's one-second slices
+SliceQuery = Annotated[int, Query(ge=1, le=600, description="Length of a time slice, in seconds.")]
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,25 @@ class Event:
     id: UUID
     at: datetime
     category: str
+    ended_at: datetime | None = None
+    role: str | None = None
+    tool: str | None = None
+    effect: str | None = None
+
+
+ATTRIBUTES_AGREED = ("role", "tool", "effect")
+UNSET = "—"  # an attribute one observer left empty still counts as that observer's answer
+
+
+class DeeperAgreement(BaseModel):
+    """Beyond kappa on categories: each measure with its 95 % interval and its reading."""
+
+    category: Measure
+    attributes: dict[str, Measure]  # kappa per attribute of the matched pairs
+    slice_seconds: int
+    time_slices: Measure
+    durations: Measure  # Lin's concordance of matched timed events
+    sequence: Measure
 
 
 class CategoryAgreement(BaseModel):
@@ -58,6 +89,7 @@ class PairedVisit(BaseModel):
     only_second: int
     category_labels: dict[str, str]
     agreement: CategoryAgreement
+    deeper: DeeperAgreement
 
 
 def cohen_kappa(pairs: Sequence[tuple[str, str]]) -> CategoryAgreement:
@@ -119,21 +151,61 @@ def match_events(
 
 def _events(session: Session, visit_id: UUID, start: datetime, end: datetime) -> list[Event]:
     obs = models.Observation
-    rows = session.exec(
-        select(obs.id, obs.occurred_at, obs.category)
+    columns = (obs.id, obs.occurred_at, obs.category, obs.ended_at, obs.role, obs.tool, obs.effect)
+    statement: Any = (
+        sa_select(*(col(c) for c in columns))
         .where(
-            obs.visit_id == visit_id,
-            obs.deleted == False,  # noqa: E712  (SQL expression)
+            col(obs.visit_id) == visit_id,
+            col(obs.deleted).is_(False),
             col(obs.occurred_at) >= start,
             col(obs.occurred_at) <= end,
         )
         .order_by(col(obs.occurred_at))
-    ).all()
-    return [Event(id=i, at=at, category=category) for i, at, category in rows]
+    )
+    return [Event(*row) for row in session.exec(statement).all()]
+
+
+def _answer(event: Event, attribute: str) -> str:
+    return str(getattr(event, attribute) or UNSET)
+
+
+def deeper_agreement(
+    first: Sequence[Event],
+    second: Sequence[Event],
+    pairs: Sequence[tuple[Event, Event]],
+    overlap: tuple[datetime, datetime],
+    slice_seconds: int,
+) -> DeeperAgreement:
+    def spans(events: Sequence[Event]) -> list[TimedState]:
+        return [(e.at, e.ended_at, e.category) for e in events if e.ended_at is not None]
+
+    timed = [(a, b) for a, b in pairs if a.ended_at is not None and b.ended_at is not None]
+    return DeeperAgreement(
+        category=kappa_with_interval([(a.category, b.category) for a, b in pairs]),
+        attributes={
+            name: kappa_with_interval(
+                [(getattr(a, name) or UNSET, getattr(b, name) or UNSET) for a, b in pairs]
+            )
+            for name in ATTRIBUTES_AGREED
+        },
+        slice_seconds=slice_seconds,
+        time_slices=time_slice_kappa(spans(first), spans(second), *overlap, slice_seconds),
+        durations=concordance(
+            [
+                ((a.ended_at - a.at).total_seconds(), (b.ended_at - b.at).total_seconds())
+                for a, b in timed
+                if a.ended_at is not None and b.ended_at is not None
+            ]
+        ),
+        sequence=sequence_agreement([e.category for e in first], [e.category for e in second]),
+    )
 
 
 def paired_visits(
-    session: Session, allowed_structure_ids: Collection[int] | None, window: timedelta = MATCH_WINDOW
+    session: Session,
+    allowed_structure_ids: Collection[int] | None,
+    window: timedelta = MATCH_WINDOW,
+    slice_seconds: int = DEFAULT_SLICE_SECONDS,
 ) -> list[PairedVisit]:
     """Every pair of visits by two observers in the same unit whose times overlap, with their agreement."""
     first, second = aliased(models.Visit), aliased(models.Visit)
@@ -171,12 +243,14 @@ def paired_visits(
         assert visit_a.ended_at is not None and visit_b.ended_at is not None
         start = max(visit_a.started_at, visit_b.started_at)
         end = min(visit_a.ended_at, visit_b.ended_at)
-        pairs, only_a, only_b = match_events(
-            _events(session, visit_a.id, start, end), _events(session, visit_b.id, start, end), window
+        events_a, events_b = (
+            _events(session, visit_a.id, start, end),
+            _events(session, visit_b.id, start, end),
         )
         if structure.programme_id not in labels_of:  # every version's labels, read once per programme
             labels_of[structure.programme_id] = grid_labels(session, structure.programme_id)["category"]
         category_labels = labels_of[structure.programme_id]
+        pairs, only_a, only_b = match_events(events_a, events_b, window)
         results.append(
             PairedVisit(
                 first_visit_id=visit_a.id,
@@ -193,6 +267,7 @@ def paired_visits(
                 only_second=len(only_b),
                 category_labels=category_labels,
                 agreement=cohen_kappa([(a.category, b.category) for a, b in pairs]),
+                deeper=deeper_agreement(events_a, events_b, pairs, (start, end), slice_seconds),
             )
         )
     return results

@@ -22,9 +22,18 @@ from backend.review.service import (
     list_observations,
     observation_detail,
 )
+from backend.review.visits import VisitView, visit_view
 from shared.schema import NOTE_MAX_LENGTH, ReviewStatus, StoredText
 
 router = APIRouter(prefix="/api/v1/observations", tags=["web: review"])
+visits_router = APIRouter(prefix="/api/v1/visits", tags=["web: review"])
+
+
+@visits_router.get("/{visit_id}")
+def visit(visit_id: UUID, session: SessionDep, user: CurrentUserDep) -> VisitView:
+    """A visit's context, its observations in order, its timeline laid out and its figures (events per
+    hour, share of time in timed events, multitasking time, interruptions and those during a task)."""
+    return visit_view(session, user, visit_id)
 
 
 @router.get("", description="Filters: the fields of ObservationFilter as query parameters.")

@@ -15,6 +15,8 @@ from backend.db import SessionDep
 from backend.db_types import utcnow
 from backend.errors import ApiError
 from backend.review import service as review
+from backend.review.filters import ObservationFilter
+from backend.review.visits import visit_view
 from backend.web.forms import FormOutcome, form_problems
 from backend.web.layout import PageDep, PageFormDep, SignedInPage, back_to
 from backend.workshops.service import workshops_run_by
@@ -53,9 +55,17 @@ def _detail(
     message: str | None = None,
     error: ApiError | None = None,
     draft: str = "",
+    criteria: ObservationFilter | None = None,
 ) -> Response:
-    """The detail page; a refused input is shown on it, with what was typed kept in the form."""
+    """The detail page; a refused input is shown on it, with what was typed kept in the form. With the
+    list's filters (``criteria``), « retour » goes back to that list and previous/next walk it."""
     detail = review.observation_detail(view.session, view.user, observation_id)
+    scope = visible_structure_ids(view.session, view.user)
+    around = review.neighbours(
+        view.session, view.user, criteria or ObservationFilter(), scope, observation_id
+    )
+    query = view.request.query_params
+    list_query = urlencode([(k, v) for k, v in query.items() if k != "message" and v])
     return view.render(
         "observation.html",
         {
@@ -63,17 +73,19 @@ def _detail(
             "message": message,
             "error": error,
             "draft": draft,
-            "tags": review.known_tags(
-                view.session, view.user, visible_structure_ids(view.session, view.user)
-            ),
+            "tags": review.known_tags(view.session, view.user, scope),
+            "around": around,
+            "list_query": list_query if criteria is not None else "",
         },
         status_code=error.status_code if error else 200,
     )
 
 
 @router.get("/observations/{observation_id}")
-def observation(observation_id: UUID, view: PageDep, message: str | None = None) -> Response:
-    return _detail(view, observation_id, message)
+def observation(
+    observation_id: UUID, view: PageDep, criteria: FilterDep, message: str | None = None
+) -> Response:
+    return _detail(view, observation_id, message, criteria=criteria)
 
 
 def _detail_form_done(
@@ -87,6 +99,12 @@ def _detail_form_done(
     if form.error:
         return _detail(view, observation_id, error=form.error, draft=draft)
     return back_to(f"/observations/{observation_id}", done)
+
+
+@router.get("/visits/{visit_id}")
+def visit(visit_id: UUID, view: PageDep) -> Response:
+    """A visit in time: its context, its timeline (SVG drawn here) and figures, its observations in order."""
+    return view.render("visit.html", {"visit": visit_view(view.session, view.user, visit_id)})
 
 
 @router.post("/observations/{observation_id}/status")

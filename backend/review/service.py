@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -44,6 +44,7 @@ MASKED_TAG = "[étiquette masquée]"
 
 class ObservationSummary(BaseModel):
     id: UUID
+    visit_id: UUID
     occurred_at: datetime
     ended_at: datetime | None
     structure_id: int
@@ -111,7 +112,6 @@ class RevisionView(BaseModel):
 
 
 class ObservationDetail(ObservationSummary):
-    visit_id: UUID
     interruption_source: str | None
     dimensions: list[str]
     impacts: list[str]
@@ -166,6 +166,7 @@ def _summary(reader: models.User, row: Any, tags: list[str], comments: int) -> d
         **observation.model_dump(
             include={
                 "id",
+                "visit_id",
                 "occurred_at",
                 "ended_at",
                 "structure_id",
@@ -225,6 +226,47 @@ def list_observations(
         for row in rows
     ]
     return ObservationPage(items=items, total=total, page=page, page_size=page_size, pages=pages)
+
+
+class Neighbours(BaseModel):
+    """The observations either side of one in the filtered list (newest first): what « précédente » and
+    « suivante » open."""
+
+    previous: UUID | None
+    following: UUID | None
+    position: int | None  # 1-based rank in the list; None when the observation is not in it
+    total: int
+
+
+def neighbours(
+    session: Session,
+    reader: models.User,
+    criteria: ObservationFilter,
+    allowed_structure_ids: Collection[int] | None,
+    observation_id: UUID,
+) -> Neighbours:
+    visible_observation(session, reader, observation_id, include_deleted=True)
+    obs = models.Observation
+    current = session.get_one(obs, observation_id)
+    at, ident = col(obs.occurred_at), col(obs.id)
+    newer = or_(at > current.occurred_at, and_(at == current.occurred_at, ident < current.id))
+    older = or_(at < current.occurred_at, and_(at == current.occurred_at, ident > current.id))
+
+    def first(condition: Any, *order: Any) -> UUID | None:
+        statement = apply_observation_filter(select(obs.id).where(condition), criteria, allowed_structure_ids)
+        return session.exec(statement.order_by(*order).limit(1)).first()
+
+    def count(*conditions: Any) -> int:
+        statement = select(func.count()).select_from(obs).where(*conditions)
+        return int(session.exec(apply_observation_filter(statement, criteria, allowed_structure_ids)).one())
+
+    in_list = count(ident == current.id) == 1
+    return Neighbours(
+        previous=first(newer, at.asc(), ident.desc()) if in_list else None,
+        following=first(older, at.desc(), ident.asc()) if in_list else None,
+        position=count(newer) + 1 if in_list else None,
+        total=count(),
+    )
 
 
 def _tags_of(session: Session, ids: list[UUID]) -> dict[UUID, list[str]]:

@@ -67,6 +67,18 @@ def test_demo_paired_visit_is_found_and_scored(session: Session) -> None:
     assert pair.agreement.pairs >= 5
     assert pair.agreement.kappa is not None and 0.5 < pair.agreement.kappa <= 1
     assert sum(map(sum, pair.agreement.matrix)) == pair.agreement.pairs
+    # The deeper measures: the same kappa on categories, now with its interval; every measure read in words.
+    deeper = pair.deeper
+    assert deeper.category.value == pytest.approx(pair.agreement.kappa)
+    assert deeper.category.low is not None and deeper.category.high is not None
+    assert deeper.category.low <= pair.agreement.kappa <= deeper.category.high
+    assert set(deeper.attributes) == {"role", "tool", "effect"}
+    assert all(m.n == pair.agreement.pairs for m in deeper.attributes.values())
+    assert deeper.time_slices.n == int((pair.overlap_end - pair.overlap_start).total_seconds())
+    assert deeper.sequence.n >= pair.agreement.pairs
+    assert all(m.reading for m in (deeper.time_slices, deeper.durations, deeper.sequence))
+    coarse = paired_visits(session, None, slice_seconds=60)[0].deeper.time_slices
+    assert coarse.n == int((pair.overlap_end - pair.overlap_start).total_seconds()) // 60
     # Out of scope: another structure's reader sees no pair.
     other = session.exec(select(models.Structure.id).where(models.Structure.id != pair.structure_id)).first()
     assert other is not None

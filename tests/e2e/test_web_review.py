@@ -91,7 +91,7 @@ def test_facilitator_reviews_an_observation_and_the_tablet_receives_it(
         page.screenshot(path=str(shots / "04-observations-filtered.png"), full_page=True)
 
         rows.first.get_by_role("link").first.click()
-        observation_id = page.url.rsplit("/", 1)[-1]
+        observation_id = page.url.split("?")[0].rsplit("/", 1)[-1]  # the link carries the list's filters
         engine = make_engine(demo_site.database_url)
         with Session(engine) as session:
             observation = session.get_one(models.Observation, uuid.UUID(observation_id))

@@ -1,0 +1,136 @@
+"""Milestones of digital change: dated, per structure or unit, entered by facilitators (audited) and read by
+anyone who may read the structure."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from backend import models
+from backend.admin.service import managed_structure
+from backend.audit.actions import AuditAction
+from backend.audit.service import record_audit
+from backend.auth.access import visible_programme, visible_structure_ids
+from backend.problems import invalid, not_found
+from backend.review.filters import DAY_MAX, DAY_MIN
+from shared.schema import NAME_MAX_LENGTH
+
+ROW_ID_DIGITS = 18  # below the databases' largest integer: a longer id names no row
+
+
+class MilestoneOut(BaseModel):
+    id: int
+    structure_id: int
+    structure_name: str
+    unit_id: int | None
+    unit_name: str | None
+    day: date
+    label: str
+
+
+def add_milestone(
+    session: Session, user: models.User, structure_id: int, day: date, label: str, unit_id: int | None = None
+) -> models.Milestone:
+    managed_structure(session, user, structure_id)
+    if not DAY_MIN < day <= DAY_MAX:  # its day before must still be a day the filters accept
+        raise invalid("day", "invalid_day", first=DAY_MIN.isoformat(), last=DAY_MAX.isoformat())
+    label = " ".join(label.split())
+    if not label or len(label) > NAME_MAX_LENGTH:
+        raise invalid("label", "invalid_name", max_length=NAME_MAX_LENGTH)
+    if unit_id is not None:
+        unit = session.get(models.Unit, unit_id)
+        if unit is None or unit.structure_id != structure_id:
+            raise invalid("unit_id", "unit_not_in_structure")
+    milestone = models.Milestone(
+        structure_id=structure_id, unit_id=unit_id, day=day, label=label, created_by_user_id=user.id
+    )
+    session.add(milestone)
+    session.flush()
+    record_audit(
+        session,
+        AuditAction.MILESTONE_CREATE,
+        actor_user_id=user.id,
+        target_type="milestone",
+        target_id=milestone.id,
+        details={"structure_id": structure_id, "day": day.isoformat(), "unit_id": unit_id},
+    )
+    session.commit()
+    session.refresh(milestone)
+    return milestone
+
+
+def add_milestone_at(
+    session: Session, user: models.User, programme_id: int, place: str, day: date, label: str
+) -> models.Milestone:
+    """A milestone from the programme page's form: ``place`` is a structure's id, or « structure:unit »."""
+    structure_text, _, unit_text = place.partition(":")
+    ids_fit = all(len(text) <= ROW_ID_DIGITS for text in (structure_text, unit_text))
+    if not ids_fit or not structure_text.isdigit() or (unit_text and not unit_text.isdigit()):
+        raise invalid("place", "invalid_place")
+    structure_id, unit_id = int(structure_text), int(unit_text) if unit_text else None
+    if managed_structure(session, user, structure_id).programme_id != programme_id:
+        raise not_found()
+    return add_milestone(session, user, structure_id, day, label, unit_id)
+
+
+def milestones_of(
+    session: Session,
+    reader: models.User,
+    *,
+    programme_id: int | None = None,
+    structure_ids: list[int] | None = None,
+) -> list[MilestoneOut]:
+    """The milestones the reader may see, oldest first, in a programme or some of its structures."""
+    allowed = visible_structure_ids(session, reader)
+    return milestones_within(session, allowed, programme_id=programme_id, structure_ids=structure_ids)
+
+
+def milestones_within(
+    session: Session,
+    allowed: Collection[int] | None,
+    *,
+    programme_id: int | None = None,
+    structure_ids: list[int] | None = None,
+) -> list[MilestoneOut]:
+    """The same within a scope already worked out (an export's)."""
+    milestone, structure, unit = models.Milestone, models.Structure, models.Unit
+    statement = (
+        select(milestone, structure.name, unit.name)
+        .join(structure, col(structure.id) == col(milestone.structure_id))
+        .outerjoin(unit, col(unit.id) == col(milestone.unit_id))
+        .order_by(col(milestone.day), col(milestone.id))
+    )
+    if allowed is not None:
+        statement = statement.where(col(milestone.structure_id).in_(list(allowed)))
+    if programme_id is not None:
+        statement = statement.where(structure.programme_id == programme_id)
+    if structure_ids is not None:
+        statement = statement.where(col(milestone.structure_id).in_(structure_ids))
+    return [
+        MilestoneOut(
+            id=row.id or 0,
+            structure_id=row.structure_id,
+            structure_name=structure_name,
+            unit_id=row.unit_id,
+            unit_name=unit_name,
+            day=row.day,
+            label=row.label,
+        )
+        for row, structure_name, unit_name in session.exec(statement).all()
+    ]
+
+
+def programme_milestones(session: Session, reader: models.User, programme_id: int) -> list[MilestoneOut]:
+    visible_programme(session, reader, programme_id)
+    return milestones_of(session, reader, programme_id=programme_id)
+
+
+def visible_milestone(session: Session, reader: models.User, milestone_id: int) -> models.Milestone:
+    milestone = session.get(models.Milestone, milestone_id)
+    allowed = visible_structure_ids(session, reader)
+    if milestone is None or (allowed is not None and milestone.structure_id not in allowed):
+        raise not_found()
+    return milestone

@@ -1,0 +1,313 @@
+"""Two sides compared rate by rate: before/after a milestone (or any two ranges of days) in one structure,
+or two structures over the same days. Per category and attribute value: both rates per observed hour with
+their intervals, the rate ratio (compared / reference) with its exact interval, and a plain-French reading
+that says when the data cannot support a difference."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from backend import models
+from backend.auth.access import (
+    visible_programme,
+    visible_structure,
+    visible_structure_ids,
+    visible_structures,
+)
+from backend.dashboards.milestones import MilestoneOut, milestones_of, milestones_within, visible_milestone
+from backend.dashboards.rates import Rate, RateRatio, rate, rate_ratio, read_ratio
+from backend.dashboards.service import ATTRIBUTES_COMPARED, counts_by_attribute, grid_of, observed_time
+from backend.problems import invalid, not_found
+from backend.review.filters import DAY_MAX, DAY_MIN, ObservationFilter
+from shared.schema import RowId
+from shared.taxonomy import Taxonomy, load_taxonomy
+
+ATTRIBUTE_LABELS = {
+    "category": "Catégorie",
+    "role": "Professionnel observé",
+    "tool": "Outil en cause",
+    "effect": "Effet",
+    "dimension": "Dimension du travail",
+    "impact": "Impact",
+}
+
+
+class Side(BaseModel):
+    label: str
+    structure_id: int
+    structure_name: str
+    unit_id: int | None
+    date_from: date | None
+    date_to: date | None
+    visits: int
+    observed_hours: float
+    observations: int
+    rate: Rate
+
+
+class ComparedRate(BaseModel):
+    attribute: str
+    attribute_label: str
+    code: str
+    label: str
+    reference: Rate
+    compared: Rate
+    ratio: RateRatio
+    reading: str
+
+
+class RateComparison(BaseModel):
+    kind: Literal["periods", "structures"]
+    reference: Side
+    compared: Side
+    milestone: MilestoneOut | None
+    overall: ComparedRate
+    rows: list[ComparedRate]  # per attribute in grid order; values absent from both sides are left out
+
+
+# The days the observation filter accepts: a day after the last is still a date (no overflow at the edges).
+Day = Annotated[date | None, Field(ge=DAY_MIN, le=DAY_MAX)]
+
+
+class PeriodsAsked(BaseModel):
+    """Either a milestone (before: up to the day before it; after: from its day), or two ranges of days."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    milestone_id: RowId | None = None
+    unit_id: RowId | None = None
+    reference_from: Day = None
+    reference_to: Day = None
+    compared_from: Day = None
+    compared_to: Day = None
+
+
+class StructuresAsked(BaseModel):
+    """Two structures of one programme, over the same days."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference_structure_id: RowId
+    compared_structure_id: RowId
+    date_from: Day = None
+    date_to: Day = None
+
+
+_CountedSide = tuple[Side, dict[str, dict[str | None, int]]]  # a side and its counts per attribute and code
+
+
+def _check_range(first: date | None, last: date | None, field: str) -> None:
+    if first is not None and last is not None and first > last:
+        raise invalid(field, "invalid_period")
+
+
+Days = tuple[date | None, date | None]  # first and last day included; None: open
+
+
+def _side(
+    session: Session,
+    label: str,
+    structure: models.Structure,
+    unit_id: int | None,
+    days: Days,
+    allowed: Collection[int] | None,
+    counts: dict[str, dict[str | None, int]] | None = None,
+) -> _CountedSide:
+    """One side's observed time, and its counts unless already counted (``counts``)."""
+    assert structure.id is not None
+    criteria = ObservationFilter(
+        structure_id=structure.id, unit_id=unit_id, date_from=days[0], date_to=days[1]
+    )
+    visits, seconds = observed_time(session, criteria, allowed).get(structure.id, (0, 0.0))
+    if counts is None:
+        (counts,) = counts_by_attribute(session, criteria, allowed)
+    total = sum(counts["category"].values())
+    hours = seconds / 3600
+    side = Side(
+        label=label,
+        structure_id=structure.id,
+        structure_name=structure.name,
+        unit_id=unit_id,
+        date_from=days[0],
+        date_to=days[1],
+        visits=visits,
+        observed_hours=round(hours, 4),
+        observations=total,
+        rate=rate(total, hours),
+    )
+    return side, counts
+
+
+def _periods(
+    session: Session,
+    labels: tuple[str, str],
+    structure: models.Structure,
+    unit_id: int | None,
+    days: tuple[Days, Days],
+    allowed: Collection[int] | None,
+) -> tuple[_CountedSide, _CountedSide]:
+    """Both periods of one structure. Back to back (a milestone's before and after), their counts come from
+    the same scans, split at the first day of the second; otherwise each is counted on its own."""
+    (first, last), (second_first, second_last) = days
+    if last is None or second_first is None or last + timedelta(days=1) != second_first:
+        return (
+            _side(session, labels[0], structure, unit_id, days[0], allowed),
+            _side(session, labels[1], structure, unit_id, days[1], allowed),
+        )
+    both = ObservationFilter(structure_id=structure.id, unit_id=unit_id, date_from=first, date_to=second_last)
+    split = datetime.combine(second_first, time.min, tzinfo=UTC)
+    before, after = counts_by_attribute(session, both, allowed, split)
+    return (
+        _side(session, labels[0], structure, unit_id, days[0], allowed, before),
+        _side(session, labels[1], structure, unit_id, days[1], allowed, after),
+    )
+
+
+def _compared(
+    attribute: str, code: str, label: str, what: str, counts: tuple[int, int], hours: tuple[float, float]
+) -> ComparedRate:
+    ratio = rate_ratio(counts[1], hours[1], counts[0], hours[0])
+    return ComparedRate(
+        attribute=attribute,
+        attribute_label=ATTRIBUTE_LABELS.get(attribute, attribute),
+        code=code,
+        label=label,
+        reference=rate(counts[0], hours[0]),
+        compared=rate(counts[1], hours[1]),
+        ratio=ratio,
+        reading=read_ratio(ratio, what),
+    )
+
+
+def _events_word(attribute: str, label: str) -> str:
+    if attribute == "category":
+        return f"d'événements « {label} »"
+    return f"d'événements avec « {label} » ({ATTRIBUTE_LABELS.get(attribute, attribute).lower()})"
+
+
+def _comparison(
+    kind: Literal["periods", "structures"],
+    taxonomy: Taxonomy,
+    sides: tuple[
+        tuple[Side, dict[str, dict[str | None, int]]], tuple[Side, dict[str, dict[str | None, int]]]
+    ],
+    milestone: MilestoneOut | None,
+) -> RateComparison:
+    (reference, reference_counts), (compared, compared_counts) = sides
+    hours = (reference.rate.hours, compared.rate.hours)
+    rows = []
+    for attribute in ATTRIBUTES_COMPARED:
+        for code, label in grid_of(taxonomy, attribute):
+            counts = (reference_counts[attribute].get(code, 0), compared_counts[attribute].get(code, 0))
+            if counts == (0, 0):
+                continue
+            rows.append(_compared(attribute, code, label, _events_word(attribute, label), counts, hours))
+    totals = (reference.observations, compared.observations)
+    overall = _compared("all", "", "Tous les événements", "d'événements", totals, hours)
+    return RateComparison(
+        kind=kind, reference=reference, compared=compared, milestone=milestone, overall=overall, rows=rows
+    )
+
+
+def _day_before(day: date) -> date:
+    return day - timedelta(days=1)
+
+
+def compare_periods(
+    session: Session, reader: models.User, structure_id: int, asked: PeriodsAsked
+) -> RateComparison:
+    """Before/after in one structure (or one of its units)."""
+    structure = visible_structure(session, reader, structure_id)
+    allowed = visible_structure_ids(session, reader)
+    taxonomy = load_taxonomy(_taxonomy_version(session, structure.programme_id))
+    milestone_out = None
+    unit_id = asked.unit_id
+    reference_range = (asked.reference_from, asked.reference_to)
+    compared_range = (asked.compared_from, asked.compared_to)
+    if asked.milestone_id is not None:
+        milestone = visible_milestone(session, reader, asked.milestone_id)
+        if milestone.structure_id != structure_id:
+            raise not_found()
+        milestone_out = next(
+            m for m in milestones_of(session, reader, structure_ids=[structure_id]) if m.id == milestone.id
+        )
+        unit_id = milestone.unit_id if unit_id is None else unit_id
+        reference_range = (asked.reference_from, _day_before(milestone.day))
+        compared_range = (milestone.day, asked.compared_to)
+    _check_range(*reference_range, "reference_to")
+    _check_range(*compared_range, "compared_to")
+    if unit_id is not None:
+        unit = session.get(models.Unit, unit_id)
+        if unit is None or unit.structure_id != structure_id:
+            raise not_found()
+    labels = ("Avant", "Après") if milestone_out else ("Période de référence", "Période comparée")
+    sides = _periods(session, labels, structure, unit_id, (reference_range, compared_range), allowed)
+    return _comparison("periods", taxonomy, sides, milestone_out)
+
+
+def milestone_comparisons(
+    session: Session,
+    structure_id: int,
+    allowed: Collection[int] | None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: int = 3,
+) -> list[RateComparison]:
+    """For an export of one structure: before/after each of its latest milestones within the days exported
+    (``allowed``: the export's scope, already checked), each side bounded by those days."""
+    structure = session.get_one(models.Structure, structure_id)
+    taxonomy = load_taxonomy(_taxonomy_version(session, structure.programme_id))
+    comparisons = []
+    for milestone in reversed(milestones_within(session, allowed, structure_ids=[structure_id])):
+        if (date_from is not None and milestone.day <= date_from) or (
+            date_to is not None and milestone.day > date_to
+        ):
+            continue
+        days = ((date_from, _day_before(milestone.day)), (milestone.day, date_to))
+        sides = _periods(session, ("Avant", "Après"), structure, milestone.unit_id, days, allowed)
+        comparisons.append(_comparison("periods", taxonomy, sides, milestone))
+        if len(comparisons) == limit:
+            break
+    return comparisons
+
+
+def compare_structures(
+    session: Session,
+    reader: models.User,
+    programme_id: int,
+    asked: StructuresAsked,
+) -> RateComparison:
+    """Two structures of a programme over the same days."""
+    programme = visible_programme(session, reader, programme_id)
+    allowed = visible_structure_ids(session, reader)
+    date_from, date_to = asked.date_from, asked.date_to
+    _check_range(date_from, date_to, "date_to")
+    structures = [
+        visible_structure(session, reader, i)
+        for i in (asked.reference_structure_id, asked.compared_structure_id)
+    ]
+    if any(s.programme_id != programme_id for s in structures):
+        raise not_found()
+    taxonomy = load_taxonomy(programme.taxonomy_version)
+    reference = _side(session, structures[0].name, structures[0], None, (date_from, date_to), allowed)
+    compared = _side(session, structures[1].name, structures[1], None, (date_from, date_to), allowed)
+    return _comparison("structures", taxonomy, (reference, compared), None)
+
+
+def _taxonomy_version(session: Session, programme_id: int) -> str:
+    programme = session.get(models.Programme, programme_id)
+    assert programme is not None
+    return programme.taxonomy_version
+
+
+def structures_of_programme(
+    session: Session, reader: models.User, programme_id: int
+) -> list[models.Structure]:
+    """The structures of a programme the reader may compare, by name."""
+    visible_programme(session, reader, programme_id)
+    return [s for s in visible_structures(session, reader) if s.programme_id == programme_id]
