@@ -21,6 +21,8 @@ from backend.dashboards import pages as dashboard_pages
 from backend.db import make_engine
 from backend.errors import install_error_handlers
 from backend.exports import api as exports
+from backend.odata import api as odata
+from backend.odata import pages as odata_pages
 from backend.privacy.names import load_model as load_privacy_model
 from backend.review import api as review
 from backend.review import pages as review_pages
@@ -59,10 +61,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_page_error_handlers(app)
     for router in (auth.router, review.router, dashboard.router, admin.router):
         app.include_router(router)
-    for router in (auth_pages.router, dashboard_pages.router, review_pages.router, admin_pages.router):
+    for router in (
+        auth_pages.router,
+        dashboard_pages.router,
+        review_pages.router,
+        admin_pages.router,
+        odata_pages.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(exports.router)
+    app.include_router(odata.router)
     install_security(app, settings)
 
     return app

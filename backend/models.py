@@ -348,6 +348,21 @@ class AuditEvent(SQLModel, table=True):
     details: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class FeedToken(SQLModel, table=True):
+    """A personal token with which Excel or Power BI reads the OData feed as its user (HTTP Basic,
+    the token as password). Shown once; only its SHA-256 hash is kept."""
+
+    __tablename__ = "feed_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class WebSession(SQLModel, table=True):
     """A signed-in browser. Kept in the database so that any API worker can check it; only a hash of
     the cookie value is stored."""

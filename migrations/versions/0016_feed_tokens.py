@@ -1,0 +1,40 @@
+"""feed tokens
+
+Revision ID: 0016
+Revises: 0011
+Create Date: 2026-12-01 19:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0016"
+down_revision: str | Sequence[str] | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "feed_token",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_feed_token_user_id_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feed_token")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_feed_token_token_hash")),
+    )
+    with op.batch_alter_table("feed_token", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_feed_token_user_id"), ["user_id"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("feed_token", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feed_token_user_id"))
+    op.drop_table("feed_token")
