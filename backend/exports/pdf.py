@@ -143,7 +143,7 @@ def _key_figures(
     tiles = [
         (str(dashboard.observations), "observations"),
         (_number(dashboard.observed_hours), "heures observées"),
-        (_number(dashboard.per_hour), "observations par heure observée"),
+        (_number(dashboard.per_hour), _text(figures.rate_label)),
         ("—" if negative is None else f"{negative:.0%}".replace("%", "\u202f%"), "à effet négatif"),
         (str(total_cards), "situations à discuter"),
         (_text(top.label) if top else "—", "catégorie la plus fréquente"),

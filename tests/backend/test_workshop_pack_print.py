@@ -64,9 +64,10 @@ def pack(session: Session, tmp_path: Path) -> Path:
     return path
 
 
-def _text(pdf: Path) -> str:
+def _text(pdf: Path, mode: str = "-layout") -> str:
+    """The text as poppler reads it: laid out as on the page, or (``-raw``) in the order it was written."""
     return subprocess.run(
-        [_tool("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        [_tool("pdftotext"), mode, str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
 
 
@@ -117,3 +118,18 @@ def test_labels_whole_times_unbroken_and_no_filler_on_cards(pack: Path) -> None:
         # A time is « 09 h 30 » on one line: never « 09 » at the end of one and « h 30 » on the next.
         assert not (re.search(r"\b\d{2}$", line.rstrip()) and re.match(r"\s*h\s*\d{2}\b", following)), line
     assert re.search(r"\d{2}/\d{2}/\d{4}, \d{2}\s?h\s?\d{2}", text.replace("\u00a0", " "))
+
+
+def test_the_rate_says_which_observations_it_counts(session: Session, pack: Path, tmp_path: Path) -> None:
+    flat = re.sub(r"\s+", " ", _text(pack, "-raw"))
+    assert "observations par heure observée" in flat and "observations retenues" not in flat
+    programme_id = session.exec(select(models.Programme.id)).one()
+    criteria = ObservationFilter(programme_id=programme_id, review_status=ReviewStatus.TO_DISCUSS)
+    started = start_export(
+        session, ExportScope(criteria=criteria), ExportFormat.PDF, actor_user_id=None, via="test"
+    )
+    filtered = tmp_path / "filtered.pdf"
+    filtered.write_bytes(b"".join(started.chunks))
+    flat = re.sub(r"\s+", " ", _text(filtered, "-raw"))
+    # Filtered by review status, the time observed is the same: the rate is of the observations kept.
+    assert "observations retenues (statut : À discuter en atelier) par heure observée" in flat
