@@ -21,6 +21,7 @@ from backend.dashboards import pages as dashboard_pages
 from backend.db import make_engine
 from backend.errors import install_error_handlers
 from backend.exports import api as exports
+from backend.exports import pages as export_pages
 from backend.odata import api as odata
 from backend.odata import pages as odata_pages
 from backend.privacy.names import load_model as load_privacy_model
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         review_pages.router,
         admin_pages.router,
         odata_pages.router,
+        export_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

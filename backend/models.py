@@ -363,6 +363,27 @@ class FeedToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class ExportJob(SQLModel, table=True):
+    """An export of a large selection, built in the background while its requester watches its progress;
+    the file is kept until ``expires_at``, then removed."""
+
+    __tablename__ = "export_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    export_format: str = Field(max_length=10)
+    scope: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))  # ExportScope, as JSON
+    separator: str = Field(default=";", max_length=1)
+    status: str = Field(default="queued", max_length=20)  # backend.exports.jobs.JobStatus
+    rows: int = 0
+    rows_done: int = 0
+    file_name: str = Field(max_length=100)
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class WebSession(SQLModel, table=True):
     """A signed-in browser. Kept in the database so that any API worker can check it; only a hash of
     the cookie value is stored."""

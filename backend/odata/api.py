@@ -23,7 +23,8 @@ from backend.odata.tokens import user_for_feed_token
 from backend.problems import problem
 
 PREFIX = "/odata/v4"
-router = APIRouter(prefix=PREFIX, tags=["odata"])
+# Not in the OpenAPI schema: the feed describes itself in $metadata, for the tools that read it.
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
 HEADERS = {"OData-Version": "4.0"}
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false"
 
@@ -60,7 +61,7 @@ def _root(request: Request) -> str:
     return str(request.base_url).rstrip("/") + PREFIX
 
 
-@router.get("/", include_in_schema=False)
+@router.get("/")
 @router.get("")
 def service(request: Request, _reader: ReaderDep) -> JSONResponse:
     return JSONResponse(service_document(_root(request)), headers=HEADERS, media_type=JSON_TYPE)

@@ -1,4 +1,4 @@
-"""feed tokens
+"""feed tokens and export jobs
 
 Revision ID: 0016
 Revises: 0011
@@ -32,9 +32,32 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("feed_token", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_feed_token_user_id"), ["user_id"], unique=False)
+    op.create_table(
+        "export_job",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("export_format", sa.String(length=10), nullable=False),
+        sa.Column("scope", sa.JSON(), nullable=False),
+        sa.Column("separator", sa.String(length=1), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("rows_done", sa.Integer(), nullable=False),
+        sa.Column("file_name", sa.String(length=100), nullable=False),
+        sa.Column("error", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_export_job_user_id_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_export_job")),
+    )
+    with op.batch_alter_table("export_job", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_export_job_user_id"), ["user_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("export_job", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_export_job_user_id"))
+    op.drop_table("export_job")
     with op.batch_alter_table("feed_token", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_feed_token_user_id"))
     op.drop_table("feed_token")
