@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Any
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, event
-from sqlmodel import Session, create_engine
+from sqlalchemy import Engine, event, func
+from sqlmodel import Session, col, create_engine, select
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -43,6 +43,17 @@ def release_connection(session: Session) -> None:
         session.commit()
     finally:
         session.expire_on_commit = expire_on_commit
+
+
+Key = TypeVar("Key")
+
+
+def counts_per(session: Session, key: Any, keys: Sequence[Key], *conditions: Any) -> dict[Key, int]:
+    """How many rows of ``key``'s table each of ``keys`` has (those meeting ``conditions``), in one query."""
+    if not keys:
+        return {}
+    grouped = select(key, func.count()).where(col(key).in_(keys), *conditions).group_by(col(key))
+    return {value: int(count) for value, count in session.exec(grouped).all()}
 
 
 def get_session(request: Request) -> Iterator[Session]:

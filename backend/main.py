@@ -25,6 +25,7 @@ from backend.exports import pages as export_pages
 from backend.odata import api as odata
 from backend.odata import pages as odata_pages
 from backend.privacy.names import load_model as load_privacy_model
+from backend.privacy.pending import PendingNotesWorker
 from backend.review import api as review
 from backend.review import pages as review_pages
 from backend.security import install_security
@@ -32,6 +33,7 @@ from backend.settings import Settings, get_settings
 from backend.sync import api as sync
 from backend.web.errors import install_page_error_handlers
 from backend.web.templating import STATIC
+from backend.workshops import pages as workshop_pages
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        pending_notes.stop()
         if owns_engine:
             engine.dispose()
 
@@ -54,6 +57,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    # Started by create_served_app; elsewhere (tests, CLI) pending notes are screened when read out.
+    pending_notes = app.state.pending_notes = PendingNotesWorker(engine)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(taxonomy.router)
@@ -67,6 +72,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         dashboard_pages.router,
         review_pages.router,
         admin_pages.router,
+        workshop_pages.router,
         odata_pages.router,
         export_pages.router,
     ):
@@ -91,4 +97,5 @@ def create_served_app() -> FastAPI:
     # and frozen with the rest.
     load_privacy_model()
     gc.freeze()
+    app.state.pending_notes.start()
     return app

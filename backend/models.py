@@ -5,7 +5,7 @@ The shared schema says what a visit or an observation is; these say how the serv
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from sqlalchemy import (
@@ -132,7 +132,18 @@ class Device(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class Visit(SQLModel, table=True):
+class TabletRecord(SQLModel):
+    """What visits and observations both keep: the tablet's edit history, and the server's arrival order."""
+
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    version: int = 1
+    deleted: bool = False
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    server_seq: int = Field(default=0, sa_type=BigInteger)
+
+
+class Visit(TabletRecord, table=True):
     """A ward visit, identified by the UUID the tablet gave it."""
 
     __table_args__ = (Index("ix_visit_observer_seq", "observer_id", "server_seq"),)
@@ -146,19 +157,13 @@ class Visit(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     observed_roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     context_note: str | None = Field(default=None, max_length=VISIT_CONTEXT_MAX_LENGTH)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-    version: int = 1
-    deleted: bool = False
-    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    server_seq: int = Field(default=0, sa_type=BigInteger)
     # Server time minus device time when the device last pushed this visit: corrects a wrong tablet clock.
     device_clock_offset_seconds: float | None = None
     # A time ahead of the server's clock when it arrived: kept as sent, shown to facilitators to check.
     clock_suspect: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
 
-class Observation(SQLModel, table=True):
+class Observation(TabletRecord, table=True):
     """One observed event. Multi-valued attributes live in ``observation_attribute_value``."""
 
     __table_args__ = (
@@ -169,6 +174,13 @@ class Observation(SQLModel, table=True):
         # effect; hour of week, by ranges of time; lengths of the timed events only.
         Index("ix_observation_dashboard", "structure_id", "deleted", "category", "role", "tool", "effect"),
         Index("ix_observation_structure_deleted_occurred", "structure_id", "deleted", "occurred_at"),
+        # Only the notes still to screen: the worker finds them without reading the table.
+        Index(
+            "ix_observation_privacy_pending",
+            "id",
+            postgresql_where=text("privacy_pending"),
+            sqlite_where=text("privacy_pending"),
+        ),
         Index(
             "ix_observation_timed",
             "structure_id",
@@ -195,18 +207,15 @@ class Observation(SQLModel, table=True):
     effect: str | None = Field(default=None, max_length=CODE_MAX_LENGTH)
     severity: int | None = Field(default=None, sa_type=SmallInteger)
     note: str | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-    version: int = 1
-    deleted: bool = False
-    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     review_status: str = Field(default=ReviewStatus.TO_REVIEW.value, sa_type=String(20))
-    server_seq: int = Field(default=0, sa_type=BigInteger)
     device_id: int | None = Field(default=None, foreign_key="device.id")
     # Set by the server when the note names someone or carries an identifier (backend.privacy); the note as
     # it may leave the server is ``note_masked``, computed once per pushed state (or by vigie privacy rescan).
     privacy_flagged: bool = False
     note_masked: str | None = Field(default=None, sa_type=Text)
+    # The note arrived and has not been screened yet (backend/privacy/pending.py): the worker of
+    # ``vigie serve`` screens it within seconds, and anything that reads notes out screens it first.
+    privacy_pending: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     # A facilitator read the note and approved it for workshop material: only then does its (masked) text
     # appear in the workshop pack; spreadsheets say whether it was approved.
     verbatim_approved: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
@@ -395,3 +404,93 @@ class WebSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=128)  # its SHA-256: the token is derived from the cookie value
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class Workshop(SQLModel, table=True):
+    """A participatory workshop of a programme: its deck (themes of observation cards), what the session
+    says (votes, notes) and the actions it decides (backend/workshops/)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    title: str = Field(max_length=NAME_MAX_LENGTH)
+    # The structures it looks at, within its programme (empty: all of them).
+    structure_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    held_on: date
+    place: str = Field(default="", max_length=NAME_MAX_LENGTH)
+    # Participants by role, without names: {"Infirmier·e": 3, "Cadre de santé": 1}.
+    participants: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="open", sa_type=String(20))  # backend.workshops.service.WorkshopStatus
+    # The short code participants type on their phones to vote, while the session is open.
+    vote_code: str = Field(max_length=12, unique=True)
+    created_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WorkshopTheme(SQLModel, table=True):
+    """A theme of a workshop's deck, grouping cards; the facilitator's dots are its priority votes
+    counted in the room (phones add theirs in ``workshop_vote``)."""
+
+    __tablename__ = "workshop_theme"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True, ondelete="CASCADE")
+    title: str = Field(max_length=NAME_MAX_LENGTH)
+    position: int = 0
+    facilitator_dots: int = 0
+
+
+class WorkshopCard(SQLModel, table=True):
+    """An observation on a workshop's deck, in a theme (or not grouped yet)."""
+
+    __tablename__ = "workshop_card"
+    __table_args__ = (UniqueConstraint("workshop_id", "observation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True, ondelete="CASCADE")
+    observation_id: UUID = Field(foreign_key="observation.id", ondelete="CASCADE")
+    theme_id: int | None = Field(default=None, foreign_key="workshop_theme.id", ondelete="SET NULL")
+    position: int = 0
+
+
+class WorkshopVote(SQLModel, table=True):
+    """One phone's vote for a theme: only a hash of the phone's random cookie, nothing personal."""
+
+    __tablename__ = "workshop_vote"
+    __table_args__ = (UniqueConstraint("theme_id", "voter_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    theme_id: int = Field(foreign_key="workshop_theme.id", index=True, ondelete="CASCADE")
+    voter_hash: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WorkshopNote(SQLModel, table=True):
+    """What was said about a theme, as the facilitator wrote it (screened by the privacy guard)."""
+
+    __tablename__ = "workshop_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    theme_id: int = Field(foreign_key="workshop_theme.id", index=True, ondelete="CASCADE")
+    body: str = Field(max_length=NOTE_MAX_LENGTH)
+    author_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WorkshopAction(SQLModel, table=True):
+    """An experimental action a workshop decides: the problem it answers (themes and observations), who
+    carries it (by role), when, how far it has gone, and the milestone it marks once deployed."""
+
+    __tablename__ = "workshop_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True, ondelete="CASCADE")
+    title: str = Field(max_length=NAME_MAX_LENGTH)
+    theme_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    observation_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    owner_role: str = Field(default="", max_length=NAME_MAX_LENGTH)
+    due_on: date | None = None
+    status: str = Field(default="proposed", sa_type=String(20))  # backend.workshops.service.ActionStatus
+    milestone_label: str = Field(default="", max_length=NAME_MAX_LENGTH)
+    milestone_on: date | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

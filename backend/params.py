@@ -19,3 +19,8 @@ RowIdPath = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
 RowIdForm = Annotated[int, Form(ge=1, le=DB_INT_MAX)]
 # A form's select left on its empty choice ("none") or an id.
 OptionalRowIdForm = Annotated[RowId | None, BeforeValidator(_blank_is_none), Form()]
+
+# Text typed in a page's form, bounded before a service checks it (a name's own rules live in the service).
+NameForm = Annotated[str, Form(max_length=500)]  # names, regions, addresses
+EmailForm = Annotated[str, Form(max_length=320)]
+PasswordForm = Annotated[str, Form(max_length=1000)]

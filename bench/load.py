@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,12 +111,11 @@ class Tablet:
         now = datetime.now(UTC)
         mutations = []
         if self.visit is None:
-            self.visit = schema.Visit(
-                id=uuid.uuid4(),
-                structure_id=self.enrolment.structure_id,
-                unit_id=self.enrolment.unit_id,
-                observer_id=self.enrolment.observer_id,
-                started_at=now - timedelta(hours=3),
+            self.visit = schema.Visit.begin(
+                self.enrolment.structure_id,
+                self.enrolment.unit_id,
+                self.enrolment.observer_id,
+                now - timedelta(hours=3),
                 observed_roles=["ide", "aide_soignant"],
                 created_at=now,
                 updated_at=now,
@@ -152,20 +151,30 @@ async def enrol(base_url: str, enrolment: Enrolment, number: int) -> Tablet:
     return Tablet(client, enrolment, random.Random(SEED + number))
 
 
+async def timed(
+    what: str, request: Coroutine[Any, Any, httpx.Response], samples: Samples, times: list[float]
+) -> Any:
+    """The JSON of a 200 answer, its time added to ``times``; None, with the error noted, otherwise."""
+    began = time.perf_counter()
+    try:
+        response = await request
+    except httpx.HTTPError as exc:
+        samples.errors.append(f"{what}: {exc!r}")
+        return None
+    times.append(time.perf_counter() - began)
+    if response.status_code != 200:
+        samples.errors.append(f"{what}: {response.status_code} {response.text[:200]}")
+        return None
+    return response.json()
+
+
 async def push(tablet: Tablet, batch_size: int, samples: Samples) -> None:
     mutations = tablet.batch(batch_size)
     body = {"device_time": datetime.now(UTC).isoformat(), "mutations": mutations}
-    began = time.perf_counter()
-    try:
-        response = await tablet.client.post("/api/v1/sync/push", json=body)
-    except httpx.HTTPError as exc:
-        samples.errors.append(f"push: {exc!r}")
+    answer = await timed("push", tablet.client.post("/api/v1/sync/push", json=body), samples, samples.push)
+    if answer is None:
         return
-    samples.push.append(time.perf_counter() - began)
-    if response.status_code != 200:
-        samples.errors.append(f"push: {response.status_code} {response.text[:200]}")
-        return
-    statuses = {r["status"] for r in response.json()["results"]}
+    statuses = {r["status"] for r in answer["results"]}
     if statuses != {"applied"}:
         samples.errors.append(f"push: results {sorted(statuses)}")
         return
@@ -174,19 +183,10 @@ async def push(tablet: Tablet, batch_size: int, samples: Samples) -> None:
 
 async def pull(tablet: Tablet, samples: Samples) -> None:
     while True:
-        began = time.perf_counter()
-        try:
-            response = await tablet.client.get(
-                "/api/v1/sync/pull", params={"cursor": tablet.cursor, "limit": 500}
-            )
-        except httpx.HTTPError as exc:
-            samples.errors.append(f"pull: {exc!r}")
+        request = tablet.client.get("/api/v1/sync/pull", params={"cursor": tablet.cursor, "limit": 500})
+        page = await timed("pull", request, samples, samples.pull)
+        if page is None:
             return
-        samples.pull.append(time.perf_counter() - began)
-        if response.status_code != 200:
-            samples.errors.append(f"pull: {response.status_code} {response.text[:200]}")
-            return
-        page = response.json()
         tablet.cursor = page["cursor"]
         if not page["has_more"]:
             return

@@ -33,16 +33,8 @@ def start_visit(
     now: datetime | None = None,
 ) -> Visit:
     at = now or _now()
-    visit = Visit(
-        id=uuid.uuid4(),
-        structure_id=structure_id,
-        unit_id=unit_id,
-        observer_id=observer_id,
-        started_at=at,
-        observed_roles=observed_roles,
-        context_note=context_note,
-        created_at=at,
-        updated_at=at,
+    visit = Visit.begin(
+        structure_id, unit_id, observer_id, at, observed_roles=observed_roles, context_note=context_note
     )
     store.begin_visit(visit)
     return visit
@@ -53,9 +45,7 @@ def log_observation(
 ) -> Observation:
     """One tap: an observation at this instant, on disk when this returns (a timed one starts its timer)."""
     at = now or _now()
-    observation = Observation(
-        id=uuid.uuid4(), visit_id=visit_id, occurred_at=at, category=category, created_at=at, updated_at=at
-    )
+    observation = Observation.logged(visit_id, at, category)
     store.save_observation(observation)
     return observation
 

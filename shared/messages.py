@@ -339,6 +339,33 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Cette étiquette semble identifier un patient ({kinds}) : choisissez-en une autre.",
         "en": "This tag seems to identify a patient ({kinds}): choose another one.",
     },
+    "workshop_text_empty": {"fr": "Ce champ est vide.", "en": "This field is empty."},
+    "workshop_text_names_someone": {
+        "fr": "Ce texte semble identifier quelqu'un ({kinds}) : reformulez-le sans nom, numéro ni date de "
+        "naissance (le compte rendu d'atelier est lu par des instances de dialogue social).",
+        "en": "This text seems to identify someone ({kinds}): rephrase it without a name, number or date "
+        "of birth (the workshop record is read by social-dialogue bodies).",
+    },
+    "workshop_participants_line": {
+        "fr": "Participants : une ligne « rôle : nombre » par rôle, sans nom (ligne lue : « {line} »).",
+        "en": "Participants: one line 'role: count' per role, without names (line read: '{line}').",
+    },
+    "workshop_observation_elsewhere": {
+        "fr": "Cette observation vient d'une structure que l'atelier ne regarde pas.",
+        "en": "This observation comes from a structure the workshop does not look at.",
+    },
+    "workshop_dots_range": {
+        "fr": "Nombre de gommettes entre 0 et {maximum}.",
+        "en": "Number of dots between 0 and {maximum}.",
+    },
+    "workshop_milestone_date_needed": {
+        "fr": "Une action faite date son jalon : indiquez la date de mise en place.",
+        "en": "A done action dates its milestone: give the date it was put in place.",
+    },
+    "workshop_vote_code_unknown": {
+        "fr": "Code inconnu ou séance close : vérifiez le code affiché à l'écran.",
+        "en": "Unknown code or closed session: check the code shown on the screen.",
+    },
 }
 
 

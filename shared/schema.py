@@ -6,10 +6,11 @@ passed as ``context={"taxonomy": ...}`` when a programme keeps an older grid.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import (
     AfterValidator,
@@ -103,6 +104,16 @@ def check_end_after_start(end: Any, start: Any) -> None:
         raise _error("end_before_start", end=end.isoformat(), start=start.isoformat())
 
 
+def ends_after(start_field: str) -> Callable[[AwareDatetime | None, ValidationInfo], AwareDatetime | None]:
+    """A validator of ``ended_at``: not before the record's ``start_field``."""
+
+    def check(value: AwareDatetime | None, info: ValidationInfo) -> AwareDatetime | None:
+        check_end_after_start(value, info.data.get(start_field))
+        return value
+
+    return check
+
+
 def _blank_to_none(value: Any) -> Any:
     if isinstance(value, str) and not value.strip():
         return None
@@ -139,11 +150,7 @@ class Visit(SyncedRecord):
         description="Free text, kept exactly as sent; blank means none.",
     )
 
-    @field_validator("ended_at")
-    @classmethod
-    def _ends_after_start(cls, value: AwareDatetime | None, info: ValidationInfo) -> AwareDatetime | None:
-        check_end_after_start(value, info.data.get("started_at"))
-        return value
+    _ends_after_start = field_validator("ended_at")(ends_after("started_at"))
 
     @field_validator("observed_roles")
     @classmethod
@@ -152,6 +159,14 @@ class Visit(SyncedRecord):
 
     _blank_context = field_validator("context_note", mode="before")(_blank_to_none)
     _no_nul_context = field_validator("context_note", mode="before")(reject_nul)
+
+    @classmethod
+    def begin(cls, structure_id: int, unit_id: int, observer_id: int, at: datetime, **fields: Any) -> Visit:
+        """A new visit started at ``at``, created then, with a new id; ``fields`` adds the rest."""
+        values: dict[str, Any] = {"id": uuid4(), "created_at": at, "updated_at": at, **fields}
+        return cls(
+            structure_id=structure_id, unit_id=unit_id, observer_id=observer_id, started_at=at, **values
+        )
 
 
 class Observation(SyncedRecord):
@@ -185,11 +200,13 @@ class Observation(SyncedRecord):
     _blank_note = field_validator("note", mode="before")(_blank_to_none)
     _no_nul_note = field_validator("note", mode="before")(reject_nul)
 
-    @field_validator("ended_at")
     @classmethod
-    def _ends_after_start(cls, value: AwareDatetime | None, info: ValidationInfo) -> AwareDatetime | None:
-        check_end_after_start(value, info.data.get("occurred_at"))
-        return value
+    def logged(cls, visit_id: UUID, at: datetime, category: str, **fields: Any) -> Observation:
+        """A new observation of ``category`` at ``at``, created then, new id; ``fields`` adds the rest."""
+        values: dict[str, Any] = {"id": uuid4(), "created_at": at, "updated_at": at, **fields}
+        return cls(visit_id=visit_id, occurred_at=at, category=category, **values)
+
+    _ends_after_start = field_validator("ended_at")(ends_after("occurred_at"))
 
     @field_validator("category")
     @classmethod

@@ -47,14 +47,16 @@ class Site:
     observer_ids: list[int]
 
 
-def make_site(session: Session, name: str = "CH Test", observers: int = 2) -> Site:
+def make_site(
+    session: Session, name: str = "CH Test", observers: int = 2, timezone: str = "Europe/Paris"
+) -> Site:
     sequence = SequenceAllocator(session)
     programme = models.Programme(name=f"ACIA {name}", taxonomy_version="2026.1")
     session.add(programme)
     session.flush()
     assert programme.id is not None
     structure = models.Structure(
-        programme_id=programme.id, name=name, kind="hospital", server_seq=sequence.next()
+        programme_id=programme.id, name=name, kind="hospital", timezone=timezone, server_seq=sequence.next()
     )
     session.add(structure)
     session.flush()
@@ -68,6 +70,12 @@ def make_site(session: Session, name: str = "CH Test", observers: int = 2) -> Si
     sequence.save()
     session.commit()
     return Site(programme.id, structure.id, [u.id or 0 for u in units], [p.id or 0 for p in people])
+
+
+def site_code(session: Session, site: Site, observer_index: int = 0) -> str:
+    """A fresh enrolment code for one of the site's observers, on its structure."""
+    observer_id = site.observer_ids[observer_index]
+    return create_enrolment_code(session, observer_id=observer_id, structure_id=site.structure_id).code
 
 
 @dataclass

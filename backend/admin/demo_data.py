@@ -8,10 +8,12 @@ agreement page), and there is an account for each role.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
@@ -43,63 +45,23 @@ class DemoStructure:
     category_weights: dict[str, int] = field(default_factory=dict)
 
 
-STRUCTURES = (
-    DemoStructure(
-        "CHU de Bellerive",
-        schema.StructureType.HOSPITAL,
-        ("Urgences", "Cardiologie", "Médecine gériatrique"),
-        ("ide", "aide_soignant", "medecin", "secretaire_medicale"),
-        9.0,
-        {
-            "interruption": 30,
-            "system_failure": 12,
-            "login": 14,
-            "double_entry": 10,
-            "alert": 10,
-            "workaround": 8,
-        },
-    ),
-    DemoStructure(
-        "Centre hospitalier de Valmont",
-        schema.StructureType.HOSPITAL,
-        ("Médecine polyvalente", "Chirurgie orthopédique"),
-        ("ide", "aide_soignant", "cadre_sante", "pharmacien"),
-        7.0,
-        {"interruption": 25, "double_entry": 15, "paper": 10, "information_search": 10, "workaround": 10},
-    ),
-    DemoStructure(
-        "Clinique des Aubépines",
-        schema.StructureType.HOSPITAL,
-        ("Chirurgie ambulatoire", "Bloc opératoire"),
-        ("ide", "medecin", "secretaire_medicale"),
-        6.0,
-        {"interruption": 20, "login": 18, "system_failure": 8, "positive_use": 10, "alert": 8},
-    ),
-    DemoStructure(
-        "EHPAD Les Tilleuls",
-        schema.StructureType.EHPAD,
-        ("Unité protégée", "Étage 1", "Étage 2"),
-        ("aide_soignant", "ide", "ash", "kinesitherapeute"),
-        5.0,
-        {"interruption": 22, "equipment": 14, "paper": 12, "double_entry": 10, "positive_use": 8},
-    ),
-    DemoStructure(
-        "EHPAD Résidence du Parc",
-        schema.StructureType.EHPAD,
-        ("Rez-de-jardin", "Étage des Lilas"),
-        ("aide_soignant", "ide", "ash"),
-        4.5,
-        {"interruption": 18, "equipment": 10, "workaround": 10, "positive_use": 12, "alert": 6},
-    ),
-    DemoStructure(
-        "SSIAD du Val de Sèvre",
-        schema.StructureType.MEDICO_SOCIAL,
-        ("Tournée Nord", "Coordination"),
-        ("aide_soignant", "ide", "cadre_sante", "secretaire_medicale"),
-        4.0,
-        {"interruption": 15, "information_search": 14, "system_failure": 10, "positive_use": 9},
-    ),
-)
+def _demo_structures() -> tuple[DemoStructure, ...]:
+    rows = json.loads((Path(__file__).parent / "demo_structures.json").read_text(encoding="utf-8"))
+    return tuple(
+        DemoStructure(
+            row["name"],
+            schema.StructureType(row["kind"]),
+            tuple(row["units"]),
+            tuple(row["roles"]),
+            row["rate_per_hour"],
+            row["category_weights"],
+        )
+        for row in rows
+    )
+
+
+# Names, units, professions and event rates of the demo structures: data, in demo_structures.json.
+STRUCTURES = _demo_structures()
 
 OBSERVERS = ("Claire Martin", "Youssef Benali", "Anne Leroy", "Thomas Petit")
 
@@ -246,16 +208,15 @@ def build_demo(session: Session, seed: int = 2026, today: datetime | None = None
             duration = timedelta(minutes=rng.randint(80, 150))
             roles = rng.sample(spec.roles, k=min(2, len(spec.roles)))
             assert observer.id is not None and unit.id is not None
-            visit = schema.Visit(
+            visit = schema.Visit.begin(
+                structure.id,
+                unit.id,
+                observer.id,
+                started,
                 id=uuid.uuid5(ids, f"visit-{index}-{visit_number}"),
-                structure_id=structure.id,
-                unit_id=unit.id,
-                observer_id=observer.id,
-                started_at=started,
                 ended_at=started + duration,
                 observed_roles=roles,
                 context_note=rng.choice((None, "Matinée chargée : deux entrées.", "Effectif complet.")),
-                created_at=started,
                 updated_at=started + duration,
             )
             session.add(visit_row(visit, server_seq=sequence.next()))

@@ -4,47 +4,35 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
 from backend.admin import service as admin
 from backend.audit.service import recent_events
 from backend.auth.access import require_reviewer, visible_programmes, visible_structures
-from backend.auth.deps import CsrfFormDep, SignedInDep
+from backend.auth.deps import CsrfFormDep
 from backend.db import SessionDep
 from backend.errors import ApiError
-from backend.params import OptionalRowIdForm, RowIdForm, RowIdPath
+from backend.params import EmailForm, NameForm, OptionalRowIdForm, PasswordForm, RowIdForm, RowIdPath
 from backend.privacy.service import set_programme_glossary, set_small_cell_threshold
 from backend.web.forms import FormOutcome, form_problems
-from backend.web.layout import back_to, page
+from backend.web.layout import PageDep, PageFormDep, SignedInPage, back_to
 from shared.taxonomy import available_versions
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
 
-def _refused(
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
-    name: str,
-    context: dict[str, object],
-    error: ApiError,
-) -> Response:
-    return page(request, session, signed_in, name, {**context, "error": error}, status_code=422)
+def _refused(view: SignedInPage, name: str, context: dict[str, object], error: ApiError) -> Response:
+    return view.render(name, {**context, "error": error}, status_code=422)
 
 
 @router.get("")
-def programmes(
-    request: Request, session: SessionDep, signed_in: SignedInDep, message: str | None = None
-) -> Response:
-    require_reviewer(signed_in.user)
-    return page(
-        request,
-        session,
-        signed_in,
+def programmes(view: PageDep, message: str | None = None) -> Response:
+    require_reviewer(view.user)
+    return view.render(
         "admin_programmes.html",
         {
-            "programmes": visible_programmes(session, signed_in.user),
+            "programmes": visible_programmes(view.session, view.user),
             "versions": available_versions(),
             "message": message,
         },
@@ -53,40 +41,35 @@ def programmes(
 
 @router.post("/programmes")
 def create_programme(
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
-    name: Annotated[str, Form(max_length=500)] = "",
-    region: Annotated[str, Form(max_length=500)] = "",
+    view: PageFormDep,
+    name: NameForm = "",
+    region: NameForm = "",
     taxonomy_version: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     with form_problems() as form:
-        created = admin.create_programme(session, signed_in.user, name, region, taxonomy_version)
+        created = admin.create_programme(view.session, view.user, name, region, taxonomy_version)
     if form.error:
         context = {
-            "programmes": visible_programmes(session, signed_in.user),
+            "programmes": visible_programmes(view.session, view.user),
             "versions": available_versions(),
         }
-        return _refused(request, session, signed_in, "admin_programmes.html", context, form.error)
+        return _refused(view, "admin_programmes.html", context, form.error)
     return back_to(f"/admin/programmes/{created.id}", "Programme créé.")
 
 
 def _programme_page(
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
+    view: SignedInPage,
     programme_id: int,
     message: str | None = None,
     error: ApiError | None = None,
     enrolment: admin.EnrolmentIssued | None = None,
 ) -> Response:
-    overview = admin.programme_overview(session, signed_in.user, programme_id)
-    counts = admin.counts_by_structure(session, [s.id for s, _ in overview.structures if s.id is not None])
+    overview = admin.programme_overview(view.session, view.user, programme_id)
+    counts = admin.counts_by_structure(
+        view.session, [s.id for s, _ in overview.structures if s.id is not None]
+    )
     status = error.status_code if error else 200
-    return page(
-        request,
-        session,
-        signed_in,
+    return view.render(
         "admin_programme.html",
         {
             "overview": overview,
@@ -95,143 +78,106 @@ def _programme_page(
             "error": error,
             "enrolment": enrolment,
             # Configured, never the Host header (the client's choice, printed on a code tablets trust).
-            "server_url": request.app.state.settings.public_url,
+            "server_url": view.request.app.state.settings.public_url,
         },
         status_code=status,
     )
 
 
-def _programme_form_done(
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
-    programme_id: int,
-    form: FormOutcome,
-    done: str,
-) -> Response:
+def _programme_form_done(view: SignedInPage, programme_id: int, form: FormOutcome, done: str) -> Response:
     """The programme page again with the form's error, or back to it with ``done`` said."""
     if form.error:
-        return _programme_page(request, session, signed_in, programme_id, error=form.error)
+        return _programme_page(view, programme_id, error=form.error)
     return back_to(f"/admin/programmes/{programme_id}", done)
 
 
 @router.get("/programmes/{programme_id}")
-def programme(
-    programme_id: RowIdPath,
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
-    message: str | None = None,
-) -> Response:
-    return _programme_page(request, session, signed_in, programme_id, message)
+def programme(programme_id: RowIdPath, view: PageDep, message: str | None = None) -> Response:
+    return _programme_page(view, programme_id, message)
 
 
 @router.post("/programmes/{programme_id}/structures")
 def create_structure(
     programme_id: RowIdPath,
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
-    name: Annotated[str, Form(max_length=500)] = "",
+    view: PageFormDep,
+    name: NameForm = "",
     kind: Annotated[str, Form(max_length=40)] = "",
     finess: Annotated[str, Form(max_length=40)] = "",
     timezone: Annotated[str, Form(max_length=64)] = "Europe/Paris",
 ) -> Response:
     with form_problems() as form:
         admin.create_structure(
-            session, signed_in.user, programme_id, name=name, kind=kind, finess=finess, timezone=timezone
+            view.session, view.user, programme_id, name=name, kind=kind, finess=finess, timezone=timezone
         )
-    return _programme_form_done(request, session, signed_in, programme_id, form, "Structure créée.")
+    return _programme_form_done(view, programme_id, form, "Structure créée.")
 
 
 @router.post("/structures/{structure_id}/units")
-def create_unit(
-    structure_id: RowIdPath,
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
-    name: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    structure = admin.managed_structure(session, signed_in.user, structure_id)
+def create_unit(structure_id: RowIdPath, view: PageFormDep, name: NameForm = "") -> Response:
+    structure = admin.managed_structure(view.session, view.user, structure_id)
     with form_problems() as form:
-        admin.create_unit(session, signed_in.user, structure_id, name)
-    return _programme_form_done(request, session, signed_in, structure.programme_id, form, "Unité créée.")
+        admin.create_unit(view.session, view.user, structure_id, name)
+    return _programme_form_done(view, structure.programme_id, form, "Unité créée.")
 
 
 @router.post("/programmes/{programme_id}/never-masked")
 def set_never_masked(
     programme_id: RowIdPath,
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
+    view: PageFormDep,
     terms: Annotated[str, Form(max_length=40_000)] = "",
 ) -> Response:
     with form_problems() as form:
-        set_programme_glossary(session, signed_in.user, programme_id, terms)
-    return _programme_form_done(
-        request, session, signed_in, programme_id, form, "Mots jamais masqués enregistrés."
-    )
+        set_programme_glossary(view.session, view.user, programme_id, terms)
+    return _programme_form_done(view, programme_id, form, "Mots jamais masqués enregistrés.")
 
 
 @router.post("/programmes/{programme_id}/small-cells")
 def set_small_cells(
     programme_id: RowIdPath,
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
+    view: PageFormDep,
     threshold: Annotated[int, Form(ge=1, le=100)] = 5,
 ) -> Response:
     with form_problems() as form:
-        set_small_cell_threshold(session, signed_in.user, programme_id, threshold)
-    return _programme_form_done(request, session, signed_in, programme_id, form, "Seuil enregistré.")
+        set_small_cell_threshold(view.session, view.user, programme_id, threshold)
+    return _programme_form_done(view, programme_id, form, "Seuil enregistré.")
 
 
 @router.post("/programmes/{programme_id}/observers")
-def create_observer(
-    programme_id: RowIdPath,
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
-    name: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
+def create_observer(programme_id: RowIdPath, view: PageFormDep, name: NameForm = "") -> Response:
     with form_problems() as form:
-        admin.create_observer(session, signed_in.user, programme_id, name)
-    return _programme_form_done(request, session, signed_in, programme_id, form, "Observateur créé.")
+        admin.create_observer(view.session, view.user, programme_id, name)
+    return _programme_form_done(view, programme_id, form, "Observateur créé.")
 
 
 @router.post("/programmes/{programme_id}/enrolment-codes")
 def create_enrolment_code(
     programme_id: RowIdPath,
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
+    view: PageFormDep,
     observer_id: RowIdForm,
     structure_id: RowIdForm,
     days: Annotated[int, Form()] = 7,
-    server_url: Annotated[str, Form(max_length=500)] = "",
+    server_url: NameForm = "",
 ) -> Response:
-    admin.managed_programme(session, signed_in.user, programme_id)
+    admin.managed_programme(view.session, view.user, programme_id)
     with form_problems() as form:
         issued = admin.issue_enrolment_code(
-            session,
-            signed_in.user,
+            view.session,
+            view.user,
             observer_id=observer_id,
             structure_id=structure_id,
             days=days,
             server_url=server_url,
         )
     if form.error:
-        return _programme_page(request, session, signed_in, programme_id, error=form.error)
+        return _programme_page(view, programme_id, error=form.error)
     # Shown once, never stored in clear: the page is the only place the code appears.
-    return _programme_page(request, session, signed_in, programme_id, enrolment=issued)
+    return _programme_page(view, programme_id, enrolment=issued)
 
 
 @router.get("/devices")
-def devices(
-    request: Request, session: SessionDep, signed_in: SignedInDep, message: str | None = None
-) -> Response:
-    rows = admin.devices_of(session, signed_in.user)
-    return page(request, session, signed_in, "admin_devices.html", {"devices": rows, "message": message})
+def devices(view: PageDep, message: str | None = None) -> Response:
+    rows = admin.devices_of(view.session, view.user)
+    return view.render("admin_devices.html", {"devices": rows, "message": message})
 
 
 @router.post("/devices/{device_id}/revoke")
@@ -242,56 +188,41 @@ def revoke_device(device_id: RowIdPath, session: SessionDep, signed_in: CsrfForm
     )
 
 
-def _users_context(session: SessionDep, signed_in: SignedInDep) -> dict[str, object]:
+def _users_context(view: SignedInPage) -> dict[str, object]:
     return {
-        "accounts": admin.accounts(session, signed_in.user),
-        "all_programmes": visible_programmes(session, signed_in.user),
-        "all_structures": visible_structures(session, signed_in.user),
+        "accounts": admin.accounts(view.session, view.user),
+        "all_programmes": visible_programmes(view.session, view.user),
+        "all_structures": visible_structures(view.session, view.user),
     }
 
 
 @router.get("/users")
-def users(
-    request: Request, session: SessionDep, signed_in: SignedInDep, message: str | None = None
-) -> Response:
-    return page(
-        request,
-        session,
-        signed_in,
-        "admin_users.html",
-        {**_users_context(session, signed_in), "message": message},
-    )
+def users(view: PageDep, message: str | None = None) -> Response:
+    return view.render("admin_users.html", {**_users_context(view), "message": message})
 
 
 @router.post("/users")
 def create_user(
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
-    email: Annotated[str, Form(max_length=320)] = "",
-    full_name: Annotated[str, Form(max_length=500)] = "",
+    view: PageFormDep,
+    email: EmailForm = "",
+    full_name: NameForm = "",
     role: Annotated[str, Form(max_length=20)] = "",
-    password: Annotated[str, Form(max_length=1000)] = "",
+    password: PasswordForm = "",
     programme_id: OptionalRowIdForm = None,
     structure_id: OptionalRowIdForm = None,
 ) -> Response:
+    draft = {"email": email, "full_name": full_name, "role": role}  # shown again if the form is refused
     with form_problems() as form:
         created = admin.create_account(
-            session,
-            signed_in.user,
-            email=email,
-            full_name=full_name,
-            role=role,
+            view.session,
+            view.user,
             password=password,
             programme_id=programme_id,
             structure_id=structure_id,
+            **draft,
         )
     if form.error:
-        context = {
-            **_users_context(session, signed_in),
-            "draft": {"email": email, "full_name": full_name, "role": role},
-        }
-        return _refused(request, session, signed_in, "admin_users.html", context, form.error)
+        return _refused(view, "admin_users.html", {**_users_context(view), "draft": draft}, form.error)
     return back_to("/admin/users", f"Compte créé : {created.email}.")
 
 
@@ -305,6 +236,6 @@ def set_active(
 
 
 @router.get("/audit")
-def audit(request: Request, session: SessionDep, signed_in: SignedInDep) -> Response:
-    events = recent_events(session, signed_in.user)
-    return page(request, session, signed_in, "admin_audit.html", {"events": events})
+def audit(view: PageDep) -> Response:
+    events = recent_events(view.session, view.user)
+    return view.render("admin_audit.html", {"events": events})

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic_core import PydanticCustomError
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from backend import models
 from backend.audit.actions import AuditAction
@@ -28,6 +27,7 @@ from backend.auth.access import (
 )
 from backend.auth.users import UserError, UserRole, create_user
 from backend.auth.web_sessions import close_other_sessions
+from backend.db import counts_per
 from backend.problems import invalid, not_found
 from backend.sync.devices import IssuedCode, create_enrolment_code, enrolment_uri, revoke_device
 from backend.sync.enrolment_qr import qr_svg
@@ -37,6 +37,7 @@ from shared.taxonomy import available_versions
 
 MAX_CODE_DAYS = 90
 
+Row = TypeVar("Row", bound=SQLModel)
 CreatedRecord = TypeVar("CreatedRecord", models.Programme, models.Structure, models.Unit, models.Observer)
 
 
@@ -96,21 +97,10 @@ class ProgrammeOverview:
 
 def programme_overview(session: Session, user: models.User, programme_id: int) -> ProgrammeOverview:
     programme = managed_programme(session, user, programme_id)
-    structures = session.exec(
-        select(models.Structure)
-        .where(models.Structure.programme_id == programme_id)
-        .order_by(col(models.Structure.name))
-    ).all()
-    units = session.exec(
-        select(models.Unit)
-        .where(col(models.Unit.structure_id).in_([s.id for s in structures]))
-        .order_by(col(models.Unit.name))
-    ).all()
-    observers = session.exec(
-        select(models.Observer)
-        .where(models.Observer.programme_id == programme_id)
-        .order_by(col(models.Observer.display_name))
-    ).all()
+    structures = _sorted(session, models.Structure, models.Structure.name, programme_id=programme_id)
+    structure_ids = col(models.Unit.structure_id).in_([s.id for s in structures])
+    units = session.exec(select(models.Unit).where(structure_ids).order_by(col(models.Unit.name))).all()
+    observers = _sorted(session, models.Observer, models.Observer.display_name, programme_id=programme_id)
     facilitators = session.exec(
         select(models.User)
         .join(models.UserProgramme, col(models.UserProgramme.user_id) == col(models.User.id))
@@ -123,6 +113,11 @@ def programme_overview(session: Session, user: models.User, programme_id: int) -
         observers=list(observers),
         facilitators=list(facilitators),
     )
+
+
+def _sorted(session: Session, model: type[Row], order: Any, **equal: object) -> list[Row]:
+    """The rows of ``model`` whose columns equal the values given, ordered by ``order``."""
+    return list(session.exec(select(model).filter_by(**equal).order_by(col(order))).all())
 
 
 def create_structure(
@@ -349,11 +344,5 @@ def set_account_active(session: Session, user: models.User, account_id: int, act
 
 def counts_by_structure(session: Session, structure_ids: list[int]) -> dict[int, int]:
     """Live observations per structure, for the administration tables."""
-    if not structure_ids:
-        return {}
-    rows = session.exec(
-        select(models.Observation.structure_id, func.count())
-        .where(col(models.Observation.structure_id).in_(structure_ids), models.Observation.deleted == False)  # noqa: E712
-        .group_by(col(models.Observation.structure_id))
-    ).all()
-    return {structure_id: int(count) for structure_id, count in rows}
+    live = models.Observation.deleted == False  # noqa: E712
+    return counts_per(session, models.Observation.structure_id, structure_ids, live)

@@ -40,6 +40,11 @@ class AuditAction(StrEnum):
     OBSERVER_CREATE = "observer.create"
     GLOSSARY_UPDATE = "programme.glossary"
     SMALL_CELLS_UPDATE = "programme.small_cells"
+    WORKSHOP_CREATE = "workshop.create"
+    WORKSHOP_STATUS = "workshop.status"
+    WORKSHOP_ACTION_CREATE = "workshop.action_create"
+    WORKSHOP_ACTION_STATUS = "workshop.action_status"
+    WORKSHOP_RECORD = "workshop.record"
 
     @property
     def label(self) -> str:
@@ -80,6 +85,11 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.OBSERVER_CREATE: "Observateur créé",
     AuditAction.GLOSSARY_UPDATE: "Mots jamais masqués modifiés",
     AuditAction.SMALL_CELLS_UPDATE: "Seuil des petits effectifs modifié",
+    AuditAction.WORKSHOP_CREATE: "Atelier créé",
+    AuditAction.WORKSHOP_STATUS: "Séance d'atelier ouverte ou close",
+    AuditAction.WORKSHOP_ACTION_CREATE: "Action d'atelier proposée",
+    AuditAction.WORKSHOP_ACTION_STATUS: "Statut d'une action d'atelier modifié",
+    AuditAction.WORKSHOP_RECORD: "Compte rendu d'atelier (PDF) édité",
 }
 
 # The keys services write in ``details``, as an administrator reads them.
@@ -104,6 +114,8 @@ DETAIL_LABELS: dict[str, str] = {
     "to": "après",
     "tag": "étiquette",
     "comment_id": "commentaire n°",
+    "programme_id": "programme n°",
+    "workshop_id": "atelier n°",
     "name": "nom",
     "entity_set": "données",
     "query": "requête",

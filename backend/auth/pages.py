@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backend.auth.deps import (
     CsrfFormDep,
-    SignedInDep,
     clear_session_cookie,
     set_session_cookie,
     signed_in_browser,
@@ -20,8 +19,9 @@ from backend.auth.service import change_password, sign_in, sign_out
 from backend.auth.web_sessions import COOKIE_NAME
 from backend.db import SessionDep
 from backend.errors import ApiError
+from backend.params import EmailForm, PasswordForm
 from backend.security import AttemptDep
-from backend.web.layout import back_to, page, safe_next
+from backend.web.layout import PageDep, PageFormDep, back_to, safe_next
 from backend.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -67,8 +67,8 @@ def login(
     request: Request,
     session: SessionDep,
     attempt: AttemptDep,
-    email: Annotated[str, Form(max_length=320)] = "",
-    password: Annotated[str, Form(max_length=1000)] = "",
+    email: EmailForm = "",
+    password: PasswordForm = "",
     login_csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
@@ -104,25 +104,21 @@ def logout(signed_in: CsrfFormDep, session: SessionDep) -> Response:
 
 
 @router.get("/account/password")
-def password_page(
-    request: Request, session: SessionDep, signed_in: SignedInDep, message: str | None = None
-) -> Response:
-    return page(request, session, signed_in, "password.html", {"message": message})
+def password_page(view: PageDep, message: str | None = None) -> Response:
+    return view.render("password.html", {"message": message})
 
 
 @router.post("/account/password")
 def password(
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
-    current_password: Annotated[str, Form(max_length=1000)] = "",
-    new_password: Annotated[str, Form(max_length=1000)] = "",
-    confirmation: Annotated[str, Form(max_length=1000)] = "",
+    view: PageFormDep,
+    current_password: PasswordForm = "",
+    new_password: PasswordForm = "",
+    confirmation: PasswordForm = "",
 ) -> Response:
     try:
         change_password(
-            session, signed_in.user, current_password, new_password, confirmation, signed_in.token
+            view.session, view.user, current_password, new_password, confirmation, view.signed_in.token
         )
     except ApiError as exc:
-        return page(request, session, signed_in, "password.html", {"errors": exc.details}, status_code=422)
+        return view.render("password.html", {"errors": exc.details}, status_code=422)
     return back_to("/account/password", "Mot de passe modifié. Vos autres sessions ont été fermées.")

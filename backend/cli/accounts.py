@@ -11,12 +11,7 @@ from sqlmodel import Session
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.auth.users import UserError, UserRole, create_user
-from backend.cli.common import (
-    command_group,
-    database_url,
-    fail,
-    say,
-)
+from backend.cli.common import command_group, database_url, fail, say
 from backend.db import make_engine
 
 user_app = command_group("user", "Comptes de l'application web.")

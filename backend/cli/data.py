@@ -14,14 +14,7 @@ from backend import migrate
 from backend.admin.backup import BackupError
 from backend.admin.backup import backup as backup_database
 from backend.admin.backup import restore as restore_database
-from backend.cli.common import (
-    app,
-    database_url,
-    fail,
-    open_session,
-    safe_url,
-    say,
-)
+from backend.cli.common import app, database_url, fail, open_session, safe_url, say
 from backend.exports.csv import SEPARATORS
 from backend.exports.rows import ExportScope
 from backend.exports.service import ExportFormat, start_export, write_export_file

@@ -7,14 +7,7 @@ from typing import Annotated
 import typer
 
 from backend import migrate
-from backend.cli.common import (
-    command_group,
-    database_url,
-    fail,
-    safe_url,
-    say,
-    upgrade_to,
-)
+from backend.cli.common import command_group, database_url, fail, safe_url, say, upgrade_to
 
 db_app = command_group("db", "Schéma de la base (migrations Alembic).")
 

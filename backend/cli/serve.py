@@ -20,15 +20,7 @@ from backend.admin.demo_data import (
     build_demo,
     demo_present,
 )
-from backend.cli.common import (
-    app,
-    database_url,
-    fail,
-    open_session,
-    safe_url,
-    say,
-    upgrade_to,
-)
+from backend.cli.common import app, database_url, fail, open_session, safe_url, say, upgrade_to
 from backend.db import make_engine
 from backend.models import Observer, Structure
 from backend.privacy.service import rescan

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import dataclass
+from typing import Annotated
 
+from fastapi import APIRouter, Depends
+from sqlmodel import Session
+
+from backend import models
 from backend.auth.deps import CurrentUserDep, FilterDep, ScopeDep
 from backend.dashboards.service import (
     Comparison,
@@ -15,29 +20,40 @@ from backend.dashboards.service import (
 from backend.db import SessionDep
 from backend.params import RowIdPath
 from backend.review.agreement import PairedVisit, paired_visits
+from backend.review.filters import ObservationFilter
 
 router = APIRouter(prefix="/api/v1", tags=["web: dashboard"])
 
 
+@dataclass(frozen=True)
+class FiguresAsked:
+    """Who asks for figures, and filtered how."""
+
+    session: Session
+    user: models.User
+    criteria: ObservationFilter
+
+
+def figures_asked(session: SessionDep, user: CurrentUserDep, criteria: FilterDep) -> FiguresAsked:
+    return FiguresAsked(session, user, criteria)
+
+
+AskedDep = Annotated[FiguresAsked, Depends(figures_asked)]
+
+
 @router.get("/structures/{structure_id}/dashboard")
-def structure(
-    structure_id: RowIdPath, session: SessionDep, user: CurrentUserDep, criteria: FilterDep
-) -> Dashboard:
-    return structure_dashboard(session, user, structure_id, criteria)
+def structure(structure_id: RowIdPath, asked: AskedDep) -> Dashboard:
+    return structure_dashboard(asked.session, asked.user, structure_id, asked.criteria)
 
 
 @router.get("/programmes/{programme_id}/dashboard")
-def programme(
-    programme_id: RowIdPath, session: SessionDep, user: CurrentUserDep, criteria: FilterDep
-) -> Dashboard:
-    return programme_dashboard(session, user, programme_id, criteria)
+def programme(programme_id: RowIdPath, asked: AskedDep) -> Dashboard:
+    return programme_dashboard(asked.session, asked.user, programme_id, asked.criteria)
 
 
 @router.get("/programmes/{programme_id}/comparison")
-def comparison(
-    programme_id: RowIdPath, session: SessionDep, user: CurrentUserDep, criteria: FilterDep
-) -> Comparison:
-    return programme_comparison(session, user, programme_id, criteria)
+def comparison(programme_id: RowIdPath, asked: AskedDep) -> Comparison:
+    return programme_comparison(asked.session, asked.user, programme_id, asked.criteria)
 
 
 @router.get("/agreement")

@@ -6,14 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from backend.auth.access import units_of
-from backend.auth.deps import FilterDep, ScopeDep, SignedInDep, signed_in_browser
+from backend.auth.deps import FilterDep, ScopeDep, signed_in_browser
 from backend.auth.users import UserRole
 from backend.dashboards.service import programme_comparison, programme_dashboard, structure_dashboard
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.params import RowIdPath
 from backend.review.agreement import MATCH_WINDOW, paired_visits
-from backend.web.layout import navigation, page
+from backend.web.layout import PageDep, SignedInPage, navigation
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,54 +31,33 @@ def home(request: Request, session: SessionDep) -> Response:
     nav = navigation(session, user)
     if len(nav["nav_programmes"]) == 1:
         return RedirectResponse(f"/programmes/{nav['nav_programmes'][0].id}", status_code=303)
-    return page(request, session, signed_in, "home.html")
+    return SignedInPage(request, session, signed_in).render("home.html")
 
 
 @router.get("/programmes/{programme_id}")
-def programme(
-    programme_id: RowIdPath,
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
-    criteria: FilterDep,
-) -> Response:
-    dashboard = programme_dashboard(session, signed_in.user, programme_id, criteria)
-    comparison = programme_comparison(session, signed_in.user, programme_id, criteria)
-    return page(
-        request,
-        session,
-        signed_in,
+def programme(programme_id: RowIdPath, view: PageDep, criteria: FilterDep) -> Response:
+    dashboard = programme_dashboard(view.session, view.user, programme_id, criteria)
+    comparison = programme_comparison(view.session, view.user, programme_id, criteria)
+    return view.render(
         "dashboard.html",
         {"dashboard": dashboard, "comparison": comparison, "criteria": criteria, "units": []},
     )
 
 
 @router.get("/structures/{structure_id}")
-def structure(
-    structure_id: RowIdPath,
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
-    criteria: FilterDep,
-) -> Response:
-    dashboard = structure_dashboard(session, signed_in.user, structure_id, criteria)
-    units = units_of(session, signed_in.user, structure_id)
-    return page(
-        request,
-        session,
-        signed_in,
+def structure(structure_id: RowIdPath, view: PageDep, criteria: FilterDep) -> Response:
+    dashboard = structure_dashboard(view.session, view.user, structure_id, criteria)
+    units = units_of(view.session, view.user, structure_id)
+    return view.render(
         "dashboard.html",
         {"dashboard": dashboard, "comparison": None, "criteria": criteria, "units": units},
     )
 
 
 @router.get("/agreement")
-def agreement(request: Request, session: SessionDep, signed_in: SignedInDep, scope: ScopeDep) -> Response:
-    pairs = paired_visits(session, scope)
-    return page(
-        request,
-        session,
-        signed_in,
+def agreement(view: PageDep, scope: ScopeDep) -> Response:
+    pairs = paired_visits(view.session, scope)
+    return view.render(
         "agreement.html",
         {"pairs": pairs, "window_minutes": int(MATCH_WINDOW.total_seconds() // 60)},
     )

@@ -32,6 +32,7 @@ from backend.exports.service import (
     record_export,
     start_export,
 )
+from backend.privacy.pending import screen_pending
 from backend.problems import not_found
 from backend.settings import Settings
 
@@ -146,9 +147,11 @@ def _build_file(engine: Engine, job_id: int, settings: Settings) -> None:
         path = _path(settings, job)
         partial = path.with_suffix(path.suffix + ".part")
         separator: Separator = ";" if job.separator == ";" else ","
+        scope = ExportScope.model_validate(job.scope)
+        screen_pending(session, scope.allowed_structure_ids)  # notes pushed since it was queued
         chunks = export_chunks(
             session,
-            ExportScope.model_validate(job.scope),
+            scope,
             ExportFormat(job.export_format),
             job.rows,
             separator,

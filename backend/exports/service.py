@@ -34,6 +34,7 @@ from backend.exports.rows import (
 from backend.exports.small_cells import protected_rows, small_cells, threshold_for
 from backend.exports.summary import discussion_cards, workshop_figures
 from backend.exports.xlsx import write_xlsx
+from backend.privacy.pending import screen_pending
 from backend.problems import detail, invalid_fields
 from backend.review.filters import check_filter_scope, filters_on_record
 from shared.taxonomy import current_taxonomy, load_taxonomy
@@ -230,6 +231,7 @@ def start_export(
     was checked and its rows counted already (``jobs.begin_export``)."""
     if checked_rows is None:
         check_export_scope(session, scope)
+    screen_pending(session, scope.allowed_structure_ids)  # notes pushed a moment ago, in one batch
     rows = count_export_rows(session, scope) if checked_rows is None else checked_rows
     record_export(
         session,

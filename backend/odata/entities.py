@@ -28,6 +28,7 @@ from backend.exports.rows import (
     pseudonyms_for,
     uuid_text,
 )
+from backend.privacy.pending import screen_pending
 from backend.review.filters import ObservationFilter
 from shared.taxonomy import load_taxonomy
 
@@ -97,6 +98,7 @@ def _observation_columns() -> dict[str, Any]:
 
 
 def _read_observations(session: Session, reader: Reader, statement: Any) -> Iterator[Row]:
+    screen_pending(session, reader.allowed_structure_ids)  # notes pushed a moment ago, as exports do
     for row in iter_export_rows(session, reader.scope(), statement=statement):
         yield row.as_dict()
 

@@ -7,35 +7,30 @@ from enum import StrEnum
 
 
 class Kind(StrEnum):
-    NAME = "name"
-    NIR = "nir"
-    PATIENT_NUMBER = "patient_number"
-    PHONE = "phone"
-    EMAIL = "email"
-    BIRTH_DATE = "birth_date"
-    ADDRESS = "address"
+    """A kind of identifier; ``replacement`` stands in its place in a masked note (it says what was there),
+    ``label`` names it in messages."""
+
+    replacement: str
+    label: str
+
+    def __new__(cls, value: str, replacement: str, label: str) -> Kind:
+        kind = str.__new__(cls, value)
+        kind._value_ = value
+        kind.replacement = replacement
+        kind.label = label
+        return kind
+
+    NAME = "name", "[nom]", "nom de personne"
+    NIR = "nir", "[n° de sécurité sociale]", "numéro de sécurité sociale"
+    PATIENT_NUMBER = "patient_number", "[n° patient]", "numéro de patient ou de séjour"
+    PHONE = "phone", "[téléphone]", "téléphone"
+    EMAIL = "email", "[e-mail]", "adresse e-mail"
+    BIRTH_DATE = "birth_date", "[date de naissance]", "date de naissance"
+    ADDRESS = "address", "[adresse]", "adresse postale"
 
 
-# What a reader of a masked note sees in place of what was removed: it says what was there.
-REPLACEMENTS: dict[Kind, str] = {
-    Kind.NAME: "[nom]",
-    Kind.NIR: "[n° de sécurité sociale]",
-    Kind.PATIENT_NUMBER: "[n° patient]",
-    Kind.PHONE: "[téléphone]",
-    Kind.EMAIL: "[e-mail]",
-    Kind.BIRTH_DATE: "[date de naissance]",
-    Kind.ADDRESS: "[adresse]",
-}
-
-KIND_LABELS: dict[Kind, str] = {
-    Kind.NAME: "nom de personne",
-    Kind.NIR: "numéro de sécurité sociale",
-    Kind.PATIENT_NUMBER: "numéro de patient ou de séjour",
-    Kind.PHONE: "téléphone",
-    Kind.EMAIL: "adresse e-mail",
-    Kind.BIRTH_DATE: "date de naissance",
-    Kind.ADDRESS: "adresse postale",
-}
+REPLACEMENTS: dict[Kind, str] = {kind: kind.replacement for kind in Kind}
+KIND_LABELS: dict[Kind, str] = {kind: kind.label for kind in Kind}
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from sqlmodel import Session, col, select
 from backend import models
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
-from backend.privacy.detector import find_in_notes, mask_notes
+from backend.privacy.detector import find_in_notes, mask_note, mask_notes
+from backend.privacy.kinds import KIND_LABELS
 from backend.problems import invalid
-from shared.privacy import mask_identifiers
 
 RESCAN_BATCH = 500
 GLOSSARY_MAX_TERMS = 500
@@ -32,6 +32,16 @@ def screen_notes(notes: Iterable[str | None], glossary: Collection[str] = ()) ->
     distinct = sorted({note for note in notes if note})
     masked = mask_notes(distinct, glossary)
     return {note: Screened(m, m != note) for note, m in zip(distinct, masked, strict=True)}
+
+
+def refuse_identifiers(field: str, code: str, text: str, glossary: Collection[str] = ()) -> None:
+    """What facilitators write (comments, tags, workshop notes and actions) reaches read-only accounts and
+    the observer's tablet: a text that names someone or carries an identifier (the server's detector, as for
+    notes) is refused with what was found; the facilitator is at a keyboard and can rephrase."""
+    found = find_in_notes([text], glossary)[0]
+    if found:
+        kinds = ", ".join(dict.fromkeys(KIND_LABELS[item.kind] for item in found))
+        raise invalid(field, code, kinds=kinds)
 
 
 def programme_glossary(session: Session, programme_id: int) -> list[str]:
@@ -71,16 +81,7 @@ def set_programme_glossary(session: Session, user: models.User, programme_id: in
     programme = managed_programme(session, user, programme_id)
     terms = parse_glossary(text)
     programme.never_masked = terms
-    session.add(programme)
-    record_audit(
-        session,
-        AuditAction.GLOSSARY_UPDATE,
-        actor_user_id=user.id,
-        target_type="programme",
-        target_id=programme_id,
-        details={"terms": len(terms)},
-    )
-    session.commit()
+    _save_setting(session, user, programme, AuditAction.GLOSSARY_UPDATE, terms=len(terms))
     return terms
 
 
@@ -93,25 +94,28 @@ def set_small_cell_threshold(session: Session, user: models.User, programme_id: 
     if not 1 <= threshold <= 100:
         raise invalid("small_cell_threshold", "out_of_range", minimum=1, maximum=100)
     programme.small_cell_threshold = threshold
-    session.add(programme)
-    record_audit(
-        session,
-        AuditAction.SMALL_CELLS_UPDATE,
-        actor_user_id=user.id,
-        target_type="programme",
-        target_id=programme_id,
-        details={"threshold": threshold},
-    )
-    session.commit()
+    _save_setting(session, user, programme, AuditAction.SMALL_CELLS_UPDATE, threshold=threshold)
     return threshold
 
 
+def _save_setting(
+    session: Session, user: models.User, programme: models.Programme, what: AuditAction, **details: object
+) -> None:
+    """A programme's privacy setting changed: saved with its audit entry, in one transaction."""
+    session.add(programme)
+    record_audit(
+        session, what, actor_user_id=user.id, target_type="programme", target_id=programme.id, details=details
+    )
+    session.commit()
+
+
 def note_for_export(note: str | None, note_masked: str | None) -> str | None:
-    """The stored masked note; a note stored before screening existed gets the tablet's fast rules
-    until ``vigie privacy rescan`` has run (it is never exported as typed)."""
+    """The stored masked note. A note not screened yet (see backend/privacy/pending.py; readers screen
+    those of their structures first, so only one pushed in between gets here) is masked now, by the
+    full detector with the default glossary: it is never read out as typed."""
     if note is None:
         return None
-    return note_masked if note_masked is not None else mask_identifiers(note)
+    return note_masked if note_masked is not None else mask_note(note)
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,7 @@ def _rescan_structure(session: Session, structure_id: int, glossary: Collection[
             session.execute(
                 update(models.Observation)
                 .where(col(models.Observation.id) == observation_id)
-                .values(note_masked=result.masked, privacy_flagged=result.flagged)
+                .values(note_masked=result.masked, privacy_flagged=result.flagged, privacy_pending=False)
             )
             flagged += result.flagged
         scanned += len(rows)

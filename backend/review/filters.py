@@ -149,7 +149,8 @@ def apply_observation_filter(
             and_(*(func.lower(col(obs.note)).contains(word, autoescape=True) for word in words))
         )
         if not criteria.searches_flagged_notes:
-            conditions.append(obs.privacy_flagged == False)  # noqa: E712  (SQL expression)
+            # A note not screened yet may name someone too (backend/privacy/pending.py).
+            conditions += [obs.privacy_flagged == False, obs.privacy_pending == False]  # noqa: E712
     if criteria.tag:
         tag = models.ObservationTag
         conditions.append(

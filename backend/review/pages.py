@@ -6,17 +6,18 @@ from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
 from backend.auth.access import visible_structure_ids, visible_units
-from backend.auth.deps import CsrfFormDep, FilterDep, ScopeDep, SignedInDep
+from backend.auth.deps import CsrfFormDep, FilterDep, ScopeDep
 from backend.db import SessionDep
 from backend.db_types import utcnow
 from backend.errors import ApiError
 from backend.review import service as review
 from backend.web.forms import FormOutcome, form_problems
-from backend.web.layout import back_to, page
+from backend.web.layout import PageDep, PageFormDep, SignedInPage, back_to
+from backend.workshops.service import workshops_run_by
 from shared.schema import ReviewStatus
 
 router = APIRouter(include_in_schema=False)
@@ -24,47 +25,38 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/observations")
 def observations(
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
+    view: PageDep,
     scope: ScopeDep,
     criteria: FilterDep,
     page_number: Annotated[int, Query(alias="page", ge=1)] = 1,
     message: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    listed = review.list_observations(session, signed_in.user, criteria, scope, page_number)
-    query = {k: v for k, v in request.query_params.items() if k not in ("page", "message") and v}
-    return page(
-        request,
-        session,
-        signed_in,
+    listed = review.list_observations(view.session, view.user, criteria, scope, page_number)
+    query = {k: v for k, v in view.request.query_params.items() if k not in ("page", "message") and v}
+    return view.render(
         "observations.html",
         {
             "listing": listed,
             "criteria": criteria,
-            "units": visible_units(session, scope),
-            "tags": review.known_tags(session, signed_in.user, scope),
+            "units": visible_units(view.session, scope),
+            "tags": review.known_tags(view.session, view.user, scope),
             "query": query,
             "message": message,
+            "workshops": workshops_run_by(view.session, view.user),
         },
     )
 
 
 def _detail(
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
+    view: SignedInPage,
     observation_id: UUID,
     message: str | None = None,
     error: ApiError | None = None,
     draft: str = "",
 ) -> Response:
     """The detail page; a refused input is shown on it, with what was typed kept in the form."""
-    detail = review.observation_detail(session, signed_in.user, observation_id)
-    return page(
-        request,
-        session,
-        signed_in,
+    detail = review.observation_detail(view.session, view.user, observation_id)
+    return view.render(
         "observation.html",
         {
             "observation": detail,
@@ -72,17 +64,20 @@ def _detail(
             "error": error,
             "draft": draft,
             "tags": review.known_tags(
-                session, signed_in.user, visible_structure_ids(session, signed_in.user)
+                view.session, view.user, visible_structure_ids(view.session, view.user)
             ),
         },
         status_code=error.status_code if error else 200,
     )
 
 
+@router.get("/observations/{observation_id}")
+def observation(observation_id: UUID, view: PageDep, message: str | None = None) -> Response:
+    return _detail(view, observation_id, message)
+
+
 def _detail_form_done(
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
+    view: SignedInPage,
     observation_id: UUID,
     form: FormOutcome,
     done: str,
@@ -90,45 +85,26 @@ def _detail_form_done(
 ) -> Response:
     """The detail page again with the form's error (and what was typed), or back to it with ``done``."""
     if form.error:
-        return _detail(request, session, signed_in, observation_id, error=form.error, draft=draft)
+        return _detail(view, observation_id, error=form.error, draft=draft)
     return back_to(f"/observations/{observation_id}", done)
-
-
-@router.get("/observations/{observation_id}")
-def observation(
-    observation_id: UUID,
-    request: Request,
-    session: SessionDep,
-    signed_in: SignedInDep,
-    message: str | None = None,
-) -> Response:
-    return _detail(request, session, signed_in, observation_id, message)
 
 
 @router.post("/observations/{observation_id}/status")
 def change_status(
     observation_id: UUID,
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
+    view: PageFormDep,
     review_status: Annotated[ReviewStatus, Form()],
 ) -> Response:
-    review.set_review_status(session, signed_in.user, observation_id, review_status)
+    review.set_review_status(view.session, view.user, observation_id, review_status)
     return back_to(f"/observations/{observation_id}", "Statut de revue enregistré.")
 
 
 @router.post("/observations/{observation_id}/comments")
-def comment(
-    observation_id: UUID,
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
-    body: Annotated[str, Form()] = "",
-) -> Response:
+def comment(observation_id: UUID, view: PageFormDep, body: Annotated[str, Form()] = "") -> Response:
     with form_problems() as form:
-        review.add_comment(session, signed_in.user, observation_id, body)
+        review.add_comment(view.session, view.user, observation_id, body)
     done = "Commentaire ajouté ; l'observateur le verra à sa prochaine synchronisation."
-    return _detail_form_done(request, session, signed_in, observation_id, form, done, draft=body)
+    return _detail_form_done(view, observation_id, form, done, draft=body)
 
 
 @router.post("/observations/verbatims")
@@ -161,28 +137,20 @@ def approve_verbatim(
 @router.post("/observations/{observation_id}/note")
 def redact_note(
     observation_id: UUID,
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
+    view: PageFormDep,
     note: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     with form_problems() as form:
-        review.redact_note(session, signed_in.user, observation_id, note, utcnow())
+        review.redact_note(view.session, view.user, observation_id, note, utcnow())
     done = "Note corrigée ; la tablette de l'observateur la recevra à sa prochaine synchronisation."
-    return _detail_form_done(request, session, signed_in, observation_id, form, done)
+    return _detail_form_done(view, observation_id, form, done)
 
 
 @router.post("/observations/{observation_id}/tags")
-def add_tag(
-    observation_id: UUID,
-    request: Request,
-    session: SessionDep,
-    signed_in: CsrfFormDep,
-    tag: Annotated[str, Form()] = "",
-) -> Response:
+def add_tag(observation_id: UUID, view: PageFormDep, tag: Annotated[str, Form()] = "") -> Response:
     with form_problems() as form:
-        review.add_tag(session, signed_in.user, observation_id, tag)
-    return _detail_form_done(request, session, signed_in, observation_id, form, "Étiquette ajoutée.")
+        review.add_tag(view.session, view.user, observation_id, tag)
+    return _detail_form_done(view, observation_id, form, "Étiquette ajoutée.")
 
 
 @router.post("/observations/{observation_id}/tags/remove")

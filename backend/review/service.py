@@ -26,9 +26,10 @@ from backend import models
 from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.auth.access import reads_flagged_notes, require_reviewer, visible_observation
-from backend.privacy.detector import find_in_notes, mask_notes, names_someone
-from backend.privacy.kinds import KIND_LABELS
-from backend.privacy.service import note_for_export, screen_notes, structure_glossary
+from backend.db import counts_per
+from backend.privacy.detector import mask_notes, names_someone
+from backend.privacy.pending import screen_pending
+from backend.privacy.service import note_for_export, refuse_identifiers, screen_notes, structure_glossary
 from backend.problems import invalid
 from backend.review.filters import ObservationFilter, apply_observation_filter
 from backend.sync.sequence import SequenceAllocator
@@ -159,15 +160,6 @@ def _tags_for(reader: models.User, tags: list[str]) -> list[str]:
     return [tag for tag in tags if _guarded(reader, tag, MASKED_TAG) == tag]
 
 
-def _refuse_identifiers(field: str, code: str, text: str, glossary: Collection[str] = ()) -> None:
-    """Comments and tags reach read-only accounts and the observer's tablet: one that names someone or
-    carries an identifier (the server's detector, as for notes) is refused with what was found."""
-    found = find_in_notes([text], glossary)[0]
-    if found:
-        kinds = ", ".join(dict.fromkeys(KIND_LABELS[item.kind] for item in found))
-        raise invalid(field, code, kinds=kinds)
-
-
 def _summary(reader: models.User, row: Any, tags: list[str], comments: int) -> dict[str, Any]:
     observation, structure_name, timezone, unit_id, unit_name, observer_name = row
     return {
@@ -209,6 +201,7 @@ def list_observations(
 ) -> ObservationPage:
     """One page of the observations matching ``criteria`` within the reader's scope, newest first."""
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    screen_pending(session, allowed_structure_ids)  # notes pushed a moment ago (backend/privacy/pending.py)
     total = session.exec(
         apply_observation_filter(
             select(func.count()).select_from(models.Observation), criteria, allowed_structure_ids
@@ -247,18 +240,12 @@ def _tags_of(session: Session, ids: list[UUID]) -> dict[UUID, list[str]]:
 
 
 def _comment_counts(session: Session, ids: list[UUID]) -> dict[UUID, int]:
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(models.ReviewComment.observation_id, func.count())
-        .where(col(models.ReviewComment.observation_id).in_(ids))
-        .group_by(col(models.ReviewComment.observation_id))
-    ).all()
-    return {observation_id: int(count) for observation_id, count in rows}
+    return counts_per(session, models.ReviewComment.observation_id, ids)
 
 
 def observation_detail(session: Session, reader: models.User, observation_id: UUID) -> ObservationDetail:
-    visible_observation(session, reader, observation_id, include_deleted=True)
+    observation_in_scope = visible_observation(session, reader, observation_id, include_deleted=True)
+    screen_pending(session, [observation_in_scope.structure_id])
     row = session.exec(_summary_query().where(col(models.Observation.id) == observation_id)).one()
     observation: models.Observation = row[0]
     values = session.exec(
@@ -404,7 +391,7 @@ def add_comment(session: Session, user: models.User, observation_id: UUID, body:
     if len(body) > NOTE_MAX_LENGTH:
         raise invalid("body", "comment_too_long", max_length=NOTE_MAX_LENGTH)
     allocator, observation = _locked_observation(session, user, observation_id)
-    _refuse_identifiers(
+    refuse_identifiers(
         "body", "comment_names_a_patient", body, structure_glossary(session, observation.structure_id)
     )
     assert user.id is not None
@@ -430,7 +417,7 @@ def normalise_tag(tag: str) -> str:
 def add_tag(session: Session, user: models.User, observation_id: UUID, tag: str) -> list[str]:
     tag = normalise_tag(tag)
     allocator, observation = _locked_observation(session, user, observation_id)
-    _refuse_identifiers(
+    refuse_identifiers(
         "tag", "tag_names_a_patient", tag, structure_glossary(session, observation.structure_id)
     )
     if session.get(models.ObservationTag, (observation.id, tag)) is None:
@@ -472,6 +459,7 @@ def redact_note(
     observation.verbatim_approved = False  # the corrected text is approved on its own, if it is
     observation.note_masked = screened.masked if screened else None
     observation.privacy_flagged = bool(screened and screened.flagged)
+    observation.privacy_pending = False
     observation.version += 1
     observation.device_id = None
     observation.updated_at = now

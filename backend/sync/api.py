@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from backend.db import SessionDep
 from backend.db_types import utcnow
@@ -33,9 +33,11 @@ def enrol(
 
 @router.post("/sync/push", responses=ERRORS)
 def push(
-    _protocol: ProtocolDep, request: PushRequest, session: SessionDep, device: DeviceDep
+    _protocol: ProtocolDep, request: PushRequest, session: SessionDep, device: DeviceDep, http: Request
 ) -> PushResponse:
-    return sync.push(session, device, request, utcnow())
+    response = sync.push(session, device, request, utcnow())
+    http.app.state.pending_notes.pushed()  # its notes are screened once pushes leave room
+    return response
 
 
 @router.get("/sync/pull", responses=ERRORS)

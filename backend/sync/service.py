@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +20,6 @@ from sqlmodel import Session, SQLModel, col, select
 from backend import models
 from backend.db import release_connection
 from backend.privacy.detector import mask_notes
-from backend.privacy.service import Screened, screen_notes, structure_glossary
 from backend.problems import too_large
 from backend.sync.devices import device_taxonomy_version
 from backend.sync.records import MULTI_VALUED, attribute_rows, attribute_values, observation_from_row
@@ -91,7 +91,6 @@ class _Batch:
         self.written: set[UUID] = set()
         self.results_to_remember: list[dict[str, Any]] = []
         self.applied: dict[int, str] = {}  # mutation id -> the record it carried
-        self.screened: dict[str, Screened] = {}  # each note of the batch, masked once
         self.recorded, self.applied_runs = _remembered_results(session, device, mutations)
 
     @cached_property
@@ -286,30 +285,14 @@ def push(session: Session, device: models.Device, request: PushRequest, now: dat
     """
     if len(request.mutations) > MAX_BATCH:
         raise too_large("batch_too_large", max_batch=MAX_BATCH)
-    screened = _screen_notes_of(session, device, request)
     try:
-        return _apply_push(session, device, request, now, screened, isolate_items=False)
+        return _apply_push(session, device, request, now, isolate_items=False)
     except Exception as exc:
         if _database_unavailable(exc):
             raise
         log.exception("push of device %s failed as one transaction; applying it item by item", device.id)
         session.rollback()
-    return _apply_push(session, device, request, now, screened, isolate_items=True)
-
-
-def _screen_notes_of(session: Session, device: models.Device, request: PushRequest) -> dict[str, Screened]:
-    """Every note the push carries, screened before the write lock is taken (the model is the slow part
-    of a push, and pushes are serialised on that lock); notes of items refused later cost a little."""
-    notes = [
-        note
-        for mutation in request.mutations
-        if mutation.entity == "observation" and isinstance(note := mutation.data.get("note"), str) and note
-    ]
-    if not notes:
-        return {}
-    screened = screen_notes(notes, structure_glossary(session, device.structure_id))
-    release_connection(session)  # the write transaction starts afresh with the lock (sequence.py)
-    return screened
+    return _apply_push(session, device, request, now, isolate_items=True)
 
 
 def _apply_push(
@@ -317,15 +300,12 @@ def _apply_push(
     device: models.Device,
     request: PushRequest,
     now: datetime,
-    screened: dict[str, Screened],
     isolate_items: bool,
 ) -> PushResponse:
     allocator = SequenceAllocator(session)  # first statement: serialises writers, see sequence.py
     offset = (now - request.device_time).total_seconds()
     batch = _Batch(session, device, request.mutations)
-    batch.screened = screened
     taxonomy = load_taxonomy(device_taxonomy_version(session, device))
-    apply = _apply_isolated if isolate_items else _apply_one
 
     # First check every new mutation on its own, then read what the valid ones touch, then apply in order.
     replayed: dict[int, MutationResult] = {}
@@ -355,11 +335,11 @@ def _apply_push(
             results.append(replayed[mutation.mutation_id])
             continue
         record = checked[mutation.mutation_id]
-        result = (
-            record
-            if isinstance(record, MutationResult)
-            else apply(batch, mutation, record, allocator, now, offset)
-        )
+        if isinstance(record, MutationResult):
+            result = record
+        else:
+            apply = partial(_apply_one, batch, mutation, record, allocator, now, offset)
+            result = _apply_isolated(batch, mutation, record, apply) if isolate_items else apply()
         in_batch[mutation.mutation_id] = result
         if not result.retryable:
             batch.remember(mutation, result, now)
@@ -397,17 +377,12 @@ def _apply_one(
 
 
 def _apply_isolated(
-    batch: _Batch,
-    mutation: Mutation,
-    record: Record,
-    allocator: SequenceAllocator,
-    now: datetime,
-    offset: float,
+    batch: _Batch, mutation: Mutation, record: Record, apply: Callable[[], MutationResult]
 ) -> MutationResult:
     """One item in its own savepoint: if it fails, it alone is rolled back and sent again later."""
     try:
         with batch.session.begin_nested():
-            result = _apply_one(batch, mutation, record, allocator, now, offset)
+            result = apply()
             batch.write_new_rows()
     except Exception as exc:
         if _database_unavailable(exc):
@@ -601,7 +576,7 @@ def _apply_observation(
             "received_at": now,
             "server_seq": allocator.next(),
             "review_status": ReviewStatus.TO_REVIEW.value,
-            **_screened_note(batch, observation.note),
+            **_unscreened_note(observation.note),
             "clock_suspect": suspect,
         }
         batch.new_values += attribute_values(observation, visit.structure_id)
@@ -628,8 +603,8 @@ def _apply_observation(
     existing.structure_id = visit.structure_id
     existing.observer_id = visit.observer_id
     existing.device_id = device.id
-    screened = _screened_note(batch, observation.note)
-    existing.privacy_flagged, existing.note_masked = screened["privacy_flagged"], screened["note_masked"]
+    for name, value in _unscreened_note(observation.note).items():
+        setattr(existing, name, value)
     existing.clock_suspect = suspect
     existing.received_at = now
     existing.server_seq = allocator.next()
@@ -638,13 +613,11 @@ def _apply_observation(
     return _applied(mutation, observation.id, suspect)
 
 
-def _screened_note(batch: _Batch, note: str | None) -> dict[str, Any]:
-    """The note's flag and masked form (backend.privacy). A note naming someone is kept as written for
-    the observer and the facilitators; everything that leaves the server uses the masked form."""
-    if not note:
-        return {"privacy_flagged": False, "note_masked": None}
-    screened = batch.screened[note]
-    return {"privacy_flagged": screened.flagged, "note_masked": screened.masked}
+def _unscreened_note(note: str | None) -> dict[str, Any]:
+    """A note is screened after the push (backend/privacy/pending.py): the name model would otherwise be
+    the slowest part of it. Until then nothing reads it out unscreened; the observer and the facilitators
+    see it as written, everything that leaves the server gets the masked form."""
+    return {"privacy_flagged": False, "note_masked": None, "privacy_pending": bool(note)}
 
 
 def _remembered(

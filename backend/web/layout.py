@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
 from backend import models
 from backend.auth.access import visible_programmes, visible_structures
-from backend.auth.deps import SignedInBrowser
+from backend.auth.deps import CsrfFormDep, SignedInBrowser, SignedInDep
+from backend.db import SessionDep
 from backend.web.templating import render
 
 
@@ -37,6 +39,37 @@ def page(
         {**navigation(session, signed_in.user), "path": request.url.path, **(context or {})},
         status_code,
     )
+
+
+@dataclass(frozen=True)
+class SignedInPage:
+    """What a signed-in page route answers with: its request, database session and browser session."""
+
+    request: Request
+    session: Session
+    signed_in: SignedInBrowser
+
+    @property
+    def user(self) -> models.User:
+        return self.signed_in.user
+
+    def render(
+        self, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+    ) -> HTMLResponse:
+        return page(self.request, self.session, self.signed_in, name, context, status_code)
+
+
+def signed_in_page(request: Request, session: SessionDep, signed_in: SignedInDep) -> SignedInPage:
+    return SignedInPage(request, session, signed_in)
+
+
+def signed_in_form(request: Request, session: SessionDep, signed_in: CsrfFormDep) -> SignedInPage:
+    """A form posted from one of our pages: the CSRF token is checked before the route runs."""
+    return SignedInPage(request, session, signed_in)
+
+
+PageDep = Annotated[SignedInPage, Depends(signed_in_page)]
+PageFormDep = Annotated[SignedInPage, Depends(signed_in_form)]
 
 
 def back_to(path: str, message: str | None = None) -> RedirectResponse:

@@ -1,18 +1,8 @@
-"""dashboard covering index
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-23 16:20:00.000000
-"""
-
-from collections.abc import Sequence
+"""Revision 0005, after 0004, 2026-11-23: dashboard covering index."""
 
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0005", "0004"
 
 COLUMNS = ["structure_id", "deleted", "category", "role", "tool", "effect", "occurred_at", "ended_at"]
 

@@ -1,23 +1,14 @@
-"""dashboard copies in attribute values
+"""Revision 0006, after 0005, 2026-11-23: dashboard copies in attribute values.
 
 Attribute values carry copies of their observation's structure, time and deletion, so that dashboards
 count them from one index without joining the observations. The dashboard's index on observations is split
 into narrower ones, each holding what one query reads: counts, hour of week, timed events.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-11-23 16:25:58.395973
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0006", "0005"
 
 COPIED = ("structure_id", "occurred_at", "deleted")
 DASHBOARD_COLUMNS = ["structure_id", "deleted", "category", "role", "tool", "effect"]

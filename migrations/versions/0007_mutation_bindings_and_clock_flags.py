@@ -1,19 +1,9 @@
-"""mutation bindings and clock flags
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-01 15:40:00.000000
-"""
-
-from collections.abc import Sequence
+"""Revision 0007, after 0006, 2026-12-01: mutation bindings and clock flags."""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0007", "0006"
 
 
 def upgrade() -> None:

@@ -1,27 +1,16 @@
-"""masked notes
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-01 16:00:00.000000
-"""
-
-from collections.abc import Sequence
+"""Revision 0008, after 0007, 2026-12-01: masked notes."""
 
 import sqlalchemy as sa
-from alembic import op
 
-revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+from migrations.columns import add_column, drop_column
+
+revision, down_revision = "0008", "0007"
 
 
 def upgrade() -> None:
     # Filled at push from now on; notes already stored are masked by `vigie privacy rescan`.
-    with op.batch_alter_table("observation", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("note_masked", sa.Text(), nullable=True))
+    add_column("observation", sa.Column("note_masked", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("observation", schema=None) as batch_op:
-        batch_op.drop_column("note_masked")
+    drop_column("observation", "note_masked")

@@ -1,19 +1,12 @@
-"""feed tokens and export jobs
+"""Revision 0016, after 0017, 2026-12-01: personal tokens of the OData feed, background export jobs.
 
-Revision ID: 0016
-Revises: 0011
-Create Date: 2026-12-01 19:00:00.000000
+(Written after 0011 on its branch; chained after main's head, 0017, when main was merged in.)
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016"
-down_revision: str | Sequence[str] | None = "0011"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = "0016", "0017"
 
 
 def upgrade() -> None:

@@ -50,23 +50,13 @@ def _other_programme(session: Session) -> Elsewhere:
     session.flush()
     assert unit.id is not None and observer.id is not None
     start = datetime(2026, 3, 2, 8, tzinfo=UTC)
-    visit = schema.Visit(
-        id=uuid.uuid4(),
-        structure_id=structure.id,
-        unit_id=unit.id,
-        observer_id=observer.id,
-        started_at=start,
-        ended_at=start + timedelta(hours=2),
-        created_at=start,
-        updated_at=start,
-    )
+    visit = schema.Visit.begin(structure.id, unit.id, observer.id, start, ended_at=start + timedelta(hours=2))
     session.add(visit_row(visit, server_seq=sequence.next()))
     session.flush()
-    observation = schema.Observation(
-        id=uuid.uuid4(),
-        visit_id=visit.id,
-        occurred_at=start + timedelta(minutes=20),
-        category="paper",
+    observation = schema.Observation.logged(
+        visit.id,
+        start + timedelta(minutes=20),
+        "paper",
         note="Note confidentielle de l'autre programme",
         created_at=start,
         updated_at=start,

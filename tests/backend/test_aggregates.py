@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -151,6 +151,19 @@ def _check(dashboard: Dashboard, expected: dict[str, Any]) -> None:
         assert stat.share_of_observed_time == pytest.approx(stat.total_seconds / expected["seconds"])
 
 
+def unlimited_dashboard(
+    session: Session,
+    criteria: ObservationFilter,
+    scope: Literal["structure", "programme"],
+    scope_id: int,
+    name: str,
+) -> Dashboard:
+    """The dashboard as a reader seeing every structure computes it, on the current grid."""
+    return compute_dashboard(
+        session, criteria, None, scope=scope, scope_id=scope_id, name=name, taxonomy=current_taxonomy()
+    )
+
+
 def test_structure_dashboards_match_an_independent_count(site: DemoWeb) -> None:
     admin = site.user(ADMIN)
     with site.session() as session:
@@ -237,52 +250,21 @@ def test_api_serves_the_same_figures_as_the_service(site: DemoWeb) -> None:
 @pytest.mark.parametrize("zone", ["America/Montreal", "Asia/Kolkata"])
 def test_hours_and_weekdays_are_read_in_the_structures_time_zone(session: Session, zone: str) -> None:
     """Across a daylight-saving change, and in a zone half an hour off UTC."""
-    programme = models.Programme(name="Fuseaux", taxonomy_version="2026.1")
-    session.add(programme)
-    session.flush()
-    assert programme.id is not None
-    structure = models.Structure(programme_id=programme.id, name="Loin", kind="hospital", timezone=zone)
-    session.add(structure)
-    session.flush()
-    assert structure.id is not None
-    unit = models.Unit(structure_id=structure.id, name="U")
-    observer = models.Observer(programme_id=programme.id, display_name="O")
-    session.add_all([unit, observer])
-    session.flush()
-    assert unit.id is not None and observer.id is not None
+    site = factories.make_site(session, "Loin", timezone=zone)
     start = datetime(2026, 3, 7, 0, 0, tzinfo=UTC)  # Montreal moves to summer time on 8 March 2026
-    visit = schema.Visit(
-        id=uuid.uuid4(),
-        structure_id=structure.id,
-        unit_id=unit.id,
-        observer_id=observer.id,
-        started_at=start,
-        ended_at=start + timedelta(days=3),
-        created_at=start,
-        updated_at=start,
+    ended = start + timedelta(days=3)
+    visit = schema.Visit.begin(
+        site.structure_id, site.unit_ids[0], site.observer_ids[0], start, ended_at=ended
     )
     session.add(visit_row(visit))
     session.flush()
     moments = [start + timedelta(hours=h, minutes=m) for h in (3, 9, 27, 33, 51, 57) for m in (10, 45)]
     for moment in moments:
-        observation = schema.Observation(
-            id=uuid.uuid4(),
-            visit_id=visit.id,
-            occurred_at=moment,
-            category="alert",
-            created_at=moment,
-            updated_at=moment,
-        )
+        observation = schema.Observation.logged(visit.id, moment, "alert")
         save_observation(session, observation, visit)
     session.commit()
-    dashboard = compute_dashboard(
-        session,
-        ObservationFilter(structure_id=structure.id),
-        None,
-        scope="structure",
-        scope_id=structure.id,
-        name="Loin",
-        taxonomy=current_taxonomy(),
+    dashboard = unlimited_dashboard(
+        session, ObservationFilter(structure_id=site.structure_id), "structure", site.structure_id, "Loin"
     )
     local = [m.astimezone(ZoneInfo(zone)) for m in moments]
     assert dashboard.by_hour == [sum(1 for t in local if t.hour == h) for h in range(24)]
@@ -336,14 +318,12 @@ def test_work_dimensions_follow_edited_and_deleted_observations(client: TestClie
         (ObservationFilter(review_status=schema.ReviewStatus.TO_REVIEW), everything),
         (ObservationFilter(unit_id=tablet.unit_id, date_from=day.date()), on_the_day),
     ):
-        dashboard = compute_dashboard(
+        dashboard = unlimited_dashboard(
             session,
             criteria.model_copy(update={"structure_id": site.structure_id}),
-            None,
-            scope="structure",
-            scope_id=site.structure_id,
-            name="CH Test",
-            taxonomy=current_taxonomy(),
+            "structure",
+            site.structure_id,
+            "CH Test",
         )
         assert _values_by_code(dashboard) == expected, criteria
 
@@ -366,40 +346,18 @@ def test_a_programme_across_time_zones_reads_each_structure_in_its_own(session: 
         session.add_all([unit, observer])
         session.flush()
         assert unit.id is not None and observer.id is not None
-        visit = schema.Visit(
-            id=uuid.uuid4(),
-            structure_id=structure.id,
-            unit_id=unit.id,
-            observer_id=observer.id,
-            started_at=moments[0],
-            ended_at=moments[-1],
-            created_at=moments[0],
-            updated_at=moments[0],
-        )
+        visit = schema.Visit.begin(structure.id, unit.id, observer.id, moments[0], ended_at=moments[-1])
         session.add(visit_row(visit))
         session.flush()
         for moment in moments:
-            observation = schema.Observation(
-                id=uuid.uuid4(),
-                visit_id=visit.id,
-                occurred_at=moment,
-                category="paper",
-                created_at=moment,
-                updated_at=moment,
-            )
+            observation = schema.Observation.logged(visit.id, moment, "paper")
             save_observation(session, observation, visit)
             local = moment.astimezone(ZoneInfo(zone))
             expected_hours[local.hour] += 1
             expected_weekdays[local.weekday()] += 1
     session.commit()
-    dashboard = compute_dashboard(
-        session,
-        ObservationFilter(programme_id=programme.id),
-        None,
-        scope="programme",
-        scope_id=programme.id,
-        name="Outre-mer",
-        taxonomy=current_taxonomy(),
+    dashboard = unlimited_dashboard(
+        session, ObservationFilter(programme_id=programme.id), "programme", programme.id, "Outre-mer"
     )
     assert dashboard.by_hour == expected_hours
     assert dashboard.by_weekday == expected_weekdays

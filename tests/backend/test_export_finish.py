@@ -23,6 +23,7 @@ from backend.exports.csv import neutralised
 from backend.exports.rows import ExportScope
 from backend.exports.service import ExportFormat, start_export
 from backend.exports.xlsx import SUMMARY_TITLES
+from backend.privacy.service import note_for_export
 from backend.review.filters import ObservationFilter
 
 # Notes as observers type them: none of them calls anything, all must come out as typed.
@@ -79,6 +80,12 @@ def _json_rows(session: Session, criteria: ObservationFilter) -> list[dict[str, 
 
 
 def test_rows_carry_the_visit_tags_comments_and_grid_version(session: Session, programme_id: int) -> None:
+    # Free text like a note, the visit's context and the comments go through the same privacy guard.
+    named = session.exec(select(models.Visit).order_by(col(models.Visit.started_at))).first()
+    assert named is not None
+    named.context_note = "Mme Dupont en chambre 12 a refusé la visite"
+    session.add(named)
+    session.commit()
     criteria = ObservationFilter(programme_id=programme_id)
     rows = {row["observation_id"]: row for row in _json_rows(session, criteria)}
     programme = session.get(models.Programme, programme_id)
@@ -88,7 +95,9 @@ def test_rows_carry_the_visit_tags_comments_and_grid_version(session: Session, p
         visit = session.get(models.Visit, observation.visit_id)
         assert visit is not None
         assert row["visit_id"] == str(visit.id)
-        assert row["visit_context"] == visit.context_note
+        assert row["visit_context"] == note_for_export(visit.context_note, None)
+        if visit.id == named.id:
+            assert "Dupont" not in str(row["visit_context"]) and "[nom]" in str(row["visit_context"])
         assert row["grid_version"] == programme.taxonomy_version
         tags = session.exec(
             select(models.ObservationTag.tag).where(models.ObservationTag.observation_id == observation.id)
@@ -99,7 +108,7 @@ def test_rows_carry_the_visit_tags_comments_and_grid_version(session: Session, p
             .where(models.ReviewComment.observation_id == observation.id)
             .order_by(col(models.ReviewComment.created_at), col(models.ReviewComment.id))
         ).all()
-        assert row["comments"] == "\n".join(comments)
+        assert row["comments"] == (note_for_export("\n".join(comments), None) if comments else "")
     assert any(row["tags"] for row in rows.values()) and any(row["comments"] for row in rows.values())
     assert any(row["visit_context"] for row in rows.values())
 

@@ -38,10 +38,10 @@ from backend.exports.rows import (
 from backend.exports.service import ExportFormat, start_export
 from backend.exports.summary import workshop_figures
 from backend.exports.xlsx import DATE_COLUMNS, DateStyles, _write_rows_xml, write_xlsx
+from backend.privacy.kinds import REPLACEMENTS
 from backend.review.filters import ObservationFilter
 from backend.sync.records import save_observation
 from shared import schema
-from shared.privacy import MASK, contains_identifiers
 from shared.schema import ReviewStatus
 
 # Notes an observer might type on the ward; every identifier in them must vanish from exports.
@@ -66,18 +66,17 @@ class Workshop:
 
 
 def _add_identifying_observations(session: Session) -> list[uuid.UUID]:
-    """Observations with identifiers in their notes, flagged as the server flags them at push, and
-    marked "to discuss" so they land on the workshop pack's cards."""
+    """Observations with identifiers in their notes, stored as a push stores them (waiting to be screened,
+    backend/privacy/pending.py), and marked "to discuss" so they land on the workshop pack's cards."""
     visit_row = session.exec(select(models.Visit).order_by(col(models.Visit.started_at))).first()
     assert visit_row is not None
     visit = schema.Visit.model_validate(visit_row.model_dump(include=set(schema.Visit.model_fields)))
     ids = []
     for number, note in enumerate(IDENTIFYING_NOTES):
-        observation = schema.Observation(
-            id=uuid.uuid4(),
-            visit_id=visit.id,
-            occurred_at=visit.started_at + timedelta(minutes=5 + number),
-            category="interruption",
+        observation = schema.Observation.logged(
+            visit.id,
+            visit.started_at + timedelta(minutes=5 + number),
+            "interruption",
             role=visit.observed_roles[0] if visit.observed_roles else None,
             interruption_source="phone",
             dimensions=["rhythm", "work_content"],
@@ -88,7 +87,7 @@ def _add_identifying_observations(session: Session) -> list[uuid.UUID]:
             updated_at=visit.started_at,
         )
         row = save_observation(session, observation, visit)
-        row.privacy_flagged = contains_identifiers(note)
+        row.privacy_pending = True
         row.review_status = ReviewStatus.TO_DISCUSS.value
         ids.append(observation.id)
     session.commit()
@@ -137,7 +136,7 @@ def test_csv_opens_with_the_french_excel_dialect(session: Session, workshop: Wor
         assert row["Impact sur"] == "Qualité des soins"
         assert row["Statut de relecture"] == "À discuter en atelier"
         assert row["Note signalée (confidentialité)"] == "oui"
-        assert MASK in row["Note"]
+        assert any(marker in row["Note"] for marker in REPLACEMENTS.values())  # masked by the server
 
 
 def test_csv_with_commas_when_asked(session: Session, workshop: Workshop) -> None:
@@ -237,7 +236,7 @@ def test_workshop_pack_prints_the_cards_to_discuss(session: Session, workshop: W
     assert "Situations à discuter en atelier" in text
     assert f"{to_discuss}. " in text  # one numbered card per observation to discuss
     assert f"{to_discuss + 1}. " not in text.split("Situations à discuter en atelier")[1]
-    assert text.count(MASK) >= 5  # the identifiers, masked on the cards
+    assert sum(text.count(marker) for marker in REPLACEMENTS.values()) >= 5  # masked on the cards
     assert "ressaisi à la main" in text  # ... while the situation stays readable
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from alembic.script import ScriptDirectory
@@ -13,6 +12,7 @@ from backend.migrate import alembic_config, current_revision, downgrade, schema_
 from backend.models import metadata
 from backend.sync.records import save_observation, visit_row
 from shared import schema
+from tests.factories import make_site
 
 
 def table_names(url: str) -> set[str]:
@@ -60,14 +60,8 @@ def test_downgrade_spells_out_runs_of_applied_mutations(database_url: str) -> No
     upgrade(database_url)
     engine = make_engine(database_url)
     with Session(engine) as session:
-        programme = models.Programme(name="P", taxonomy_version="2026.1")
-        session.add(programme)
-        session.flush()
-        structure = models.Structure(programme_id=programme.id or 0, name="S", kind="hospital")
-        observer = models.Observer(programme_id=programme.id or 0, display_name="O")
-        session.add_all([structure, observer])
-        session.flush()
-        device = models.Device(observer_id=observer.id or 0, structure_id=structure.id or 0)
+        site = make_site(session)
+        device = models.Device(observer_id=site.observer_ids[0], structure_id=site.structure_id)
         session.add(device)
         session.flush()
         assert device.id is not None
@@ -96,39 +90,19 @@ def test_upgrade_copies_each_observations_columns_into_its_attribute_values(data
     engine = make_engine(database_url)
     moment = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
     with Session(engine) as session:
-        programme = models.Programme(name="P", taxonomy_version="2026.1")
-        session.add(programme)
-        session.flush()
-        structure = models.Structure(programme_id=programme.id or 0, name="S", kind="hospital")
-        observer = models.Observer(programme_id=programme.id or 0, display_name="O")
-        session.add_all([structure, observer])
-        session.flush()
-        unit = models.Unit(structure_id=structure.id or 0, name="U")
-        session.add(unit)
-        session.flush()
-        visit = schema.Visit(
-            id=uuid.uuid4(),
-            structure_id=structure.id or 0,
-            unit_id=unit.id or 0,
-            observer_id=observer.id or 0,
-            started_at=moment,
-            created_at=moment,
-            updated_at=moment,
-        )
+        site = make_site(session)
+        visit = schema.Visit.begin(site.structure_id, site.unit_ids[0], site.observer_ids[0], moment)
         session.add(visit_row(visit))
         session.flush()
         for minutes, deleted in ((0, False), (40, True)):
             occurred = moment + timedelta(minutes=minutes)
-            observation = schema.Observation(
-                id=uuid.uuid4(),
-                visit_id=visit.id,
-                occurred_at=occurred,
-                category="login",
+            observation = schema.Observation.logged(
+                visit.id,
+                occurred,
+                "login",
                 dimensions=["rhythm", "work_content"],
                 impacts=["qvt"],
                 deleted=deleted,
-                created_at=occurred,
-                updated_at=occurred,
             )
             save_observation(session, observation, visit)
         session.commit()

@@ -34,16 +34,7 @@ def make_reference_data(session: Session) -> tuple[models.Structure, models.Unit
 def make_visit(session: Session, started: datetime) -> schema.Visit:
     structure, unit, observer = make_reference_data(session)
     assert structure.id and unit.id and observer.id
-    visit = schema.Visit(
-        id=uuid4(),
-        structure_id=structure.id,
-        unit_id=unit.id,
-        observer_id=observer.id,
-        started_at=started,
-        observed_roles=["aide_soignant"],
-        created_at=started,
-        updated_at=started,
-    )
+    visit = schema.Visit.begin(structure.id, unit.id, observer.id, started, observed_roles=["aide_soignant"])
     session.add(visit_row(visit))
     session.commit()
     return visit
@@ -71,12 +62,11 @@ def test_naive_times_are_refused_rather_than_guessed(session: Session) -> None:
 def test_observation_round_trips_with_its_multi_valued_attributes(session: Session) -> None:
     started = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     visit = make_visit(session, started)
-    observation = schema.Observation(
-        id=uuid4(),
-        visit_id=visit.id,
-        occurred_at=started + timedelta(minutes=5),
+    observation = schema.Observation.logged(
+        visit.id,
+        started + timedelta(minutes=5),
+        "system_failure",
         ended_at=started + timedelta(minutes=7),
-        category="system_failure",
         role="aide_soignant",
         tool="care_plan_software",
         dimensions=["rhythm", "work_content"],
@@ -84,7 +74,6 @@ def test_observation_round_trips_with_its_multi_valued_attributes(session: Sessi
         impacts=["qvt"],
         severity=3,
         note="Le logiciel de soins ne répond plus pendant deux minutes.",
-        created_at=started + timedelta(minutes=5),
         updated_at=started + timedelta(minutes=9),
         version=2,
     )
@@ -110,15 +99,8 @@ def test_observation_round_trips_with_its_multi_valued_attributes(session: Sessi
 def test_saving_an_edited_observation_replaces_its_attribute_values(session: Session) -> None:
     started = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     visit = make_visit(session, started)
-    first = schema.Observation(
-        id=uuid4(),
-        visit_id=visit.id,
-        occurred_at=started,
-        category="interruption",
-        dimensions=["rhythm", "work_spaces"],
-        impacts=["qvt"],
-        created_at=started,
-        updated_at=started,
+    first = schema.Observation.logged(
+        visit.id, started, "interruption", dimensions=["rhythm", "work_spaces"], impacts=["qvt"]
     )
     save_observation(session, first, visit)
     session.commit()

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from backend import models
 from backend.cli import app
+from backend.privacy.pending import screen_pending
 from backend.settings import get_settings
 from tests.factories import FACILITATOR, VIEWER, DemoWeb, enrolled_tablet, observation, statuses
 
@@ -49,6 +50,7 @@ def test_facilitators_keep_their_software_names_out_of_masking(
         "applied",
     ]
     with demo.session() as session:
+        screen_pending(session)  # what the server's worker does once the push is in
         row = session.get_one(models.Observation, uuid.UUID(kept["id"]))
         assert row.note_masked == "Octavia (IDE) relance Zorglub, appel de mme [nom]"
 

@@ -18,11 +18,11 @@ from backend.db import make_engine
 from backend.main import create_app
 from backend.migrate import upgrade
 from backend.settings import Settings
-from backend.sync.devices import create_enrolment_code, normalise_code
+from backend.sync.devices import normalise_code
 from mobile import capture
 from mobile.store import Store
 from mobile.sync_client import SyncClient
-from tests.factories import make_site
+from tests.factories import make_site, site_code
 from tests.live_app import served_in_thread
 
 EMAIL = "secret@vigie.test"
@@ -52,9 +52,7 @@ def test_no_token_code_or_password_in_any_log(
     engine = make_engine(database_url)
     with Session(engine) as session:
         site = make_site(session, "CH Discret")
-        code = create_enrolment_code(
-            session, observer_id=site.observer_ids[0], structure_id=site.structure_id
-        ).code
+        code = site_code(session, site)
         create_user(session, email=EMAIL, full_name="Animatrice", role=UserRole.ADMIN, password=PASSWORD)
     engine.dispose()
 

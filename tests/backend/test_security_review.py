@@ -28,7 +28,7 @@ from backend.db import make_engine
 from backend.main import create_app
 from backend.server_process import vigie_serve
 from backend.settings import Settings, get_settings
-from backend.sync.devices import create_enrolment_code, revoke_device
+from backend.sync.devices import revoke_device
 from shared.sync import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.factories import (
     ADMIN,
@@ -41,6 +41,7 @@ from tests.factories import (
     demo_web,
     make_site,
     post_enrolment,
+    site_code,
 )
 
 
@@ -57,9 +58,7 @@ def test_a_revoked_tablet_cannot_enrol_again_with_its_original_request(site: Dem
     client = TestClient(site.app)
     with site.session() as session:
         place = make_site(session, "CH Révoqué")
-        code = create_enrolment_code(
-            session, observer_id=place.observer_ids[0], structure_id=place.structure_id
-        ).code
+        code = site_code(session, place)
     installation = uuid.uuid4()
     first = post_enrolment(client, code, installation)
     assert first.status_code == 201
@@ -412,9 +411,7 @@ def test_the_cli_prints_no_control_character_from_the_data(
         engine = make_engine(migrated_url)
         with Session(engine) as session:
             place = make_site(session, "CH Terminal\x1b[31m")
-            code = create_enrolment_code(
-                session, observer_id=place.observer_ids[0], structure_id=place.structure_id
-            ).code
+            code = site_code(session, place)
         engine.dispose()
         with TestClient(create_app(Settings(database_url=migrated_url))) as client:
             assert post_enrolment(client, code, label=HOSTILE_LABEL).status_code == 201
@@ -455,6 +452,18 @@ def test_api_answers_and_downloads_are_not_stored_by_caches(site: DemoWeb) -> No
         assert response.headers.get("cache-control") == "no-store", path
 
 
+def ensure_fille_account(session: Session) -> None:
+    """The account "fille@vigie.demo", whose look-alike spelling with the ﬁ ligature the tests try."""
+    if session.exec(select(models.User).where(models.User.email == "fille@vigie.demo")).first() is None:
+        create_user(
+            session,
+            email="fille@vigie.demo",
+            full_name="Fille",
+            role=UserRole.FACILITATOR,
+            password=DEMO_PASSWORD,
+        )
+
+
 @pytest.mark.parametrize(
     ("email", "code"),
     [
@@ -466,14 +475,7 @@ def test_api_answers_and_downloads_are_not_stored_by_caches(site: DemoWeb) -> No
 )
 def test_look_alike_emails_do_not_make_a_second_account(site: DemoWeb, email: str, code: str) -> None:
     with site.session() as session:
-        if session.exec(select(models.User).where(models.User.email == "fille@vigie.demo")).first() is None:
-            create_user(
-                session,
-                email="fille@vigie.demo",
-                full_name="Fille",
-                role=UserRole.FACILITATOR,
-                password=DEMO_PASSWORD,
-            )
+        ensure_fille_account(session)
         with pytest.raises(UserError) as refused:
             create_user(
                 session, email=email, full_name="Sosie", role=UserRole.FACILITATOR, password=DEMO_PASSWORD
@@ -483,14 +485,7 @@ def test_look_alike_emails_do_not_make_a_second_account(site: DemoWeb, email: st
 
 def test_the_ligature_spelling_signs_in_to_the_same_account(site: DemoWeb) -> None:
     with site.session() as session:
-        if session.exec(select(models.User).where(models.User.email == "fille@vigie.demo")).first() is None:
-            create_user(
-                session,
-                email="fille@vigie.demo",
-                full_name="Fille",
-                role=UserRole.FACILITATOR,
-                password=DEMO_PASSWORD,
-            )
+        ensure_fille_account(session)
     client = TestClient(site.app)
     response = client.post(
         "/api/v1/auth/login", json={"email": "\ufb01lle@vigie.demo", "password": DEMO_PASSWORD}

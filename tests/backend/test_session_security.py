@@ -90,12 +90,16 @@ def test_signing_in_over_a_live_session_issues_a_new_token_and_ends_the_old_one(
     assert stored_session_count(site) == before  # one closed, one opened
 
 
-def test_form_posts_without_or_with_a_wrong_csrf_token_are_refused(site: DemoWeb) -> None:
-    facilitator = site.browser(FACILITATOR)
-    other = site.browser(ADMIN)
+def first_observation(site: DemoWeb) -> models.Observation:
     with site.session() as session:
         observation = session.exec(select(models.Observation)).first()
-        assert observation is not None
+    assert observation is not None
+    return observation
+
+
+def test_form_posts_without_or_with_a_wrong_csrf_token_are_refused(site: DemoWeb) -> None:
+    facilitator, other = site.browser(FACILITATOR), site.browser(ADMIN)
+    observation = first_observation(site)
     target = f"/observations/{observation.id}/comments"
     for token in (None, "", "faux-jeton", other.csrf):  # missing, empty, forged, another session's
         data = (
@@ -115,11 +119,8 @@ def test_form_posts_without_or_with_a_wrong_csrf_token_are_refused(site: DemoWeb
 
 
 def test_api_writes_with_the_cookie_need_the_session_csrf_header(site: DemoWeb) -> None:
-    facilitator = site.browser(FACILITATOR)
-    other = site.browser(ADMIN)
-    with site.session() as session:
-        observation = session.exec(select(models.Observation)).first()
-        assert observation is not None
+    facilitator, other = site.browser(FACILITATOR), site.browser(ADMIN)
+    observation = first_observation(site)
     path = f"/api/v1/observations/{observation.id}/review-status"
     for headers in ({}, {"X-CSRF-Token": "faux"}, {"X-CSRF-Token": other.csrf}):
         refused = facilitator.client.post(
@@ -137,11 +138,7 @@ def test_sign_out_and_sign_in_forms_check_their_tokens(site: DemoWeb) -> None:
 
     client = TestClient(site.app)
     client.get("/login")  # sets the double-submit cookie
-    mismatched = client.post(
-        "/login",
-        data={"email": ADMIN, "password": DEMO_PASSWORD, "login_csrf": "pas-celui-du-cookie"},
-        follow_redirects=False,
-    )
+    mismatched = form_login(client, ADMIN, "pas-celui-du-cookie")
     assert mismatched.status_code == 401
     assert "Formulaire expiré" in mismatched.text
     assert COOKIE_NAME not in client.cookies

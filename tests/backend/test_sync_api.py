@@ -11,6 +11,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import Session, select
 
 from backend import models
+from backend.privacy.pending import screen_pending
 from backend.sync.devices import create_enrolment_code
 from backend.sync.sequence import SequenceAllocator
 from shared.sync import MAX_BATCH, PROTOCOL_HEADER
@@ -203,14 +204,21 @@ def test_a_note_naming_a_patient_is_kept_but_flagged_for_review(session: Session
         )
         == ["applied"] * 3
     )
+    # Both notes wait for the screening that follows the push (backend/privacy/pending.py).
+    stored = server_observations(session)
+    assert [stored[uuid.UUID(o["id"])].privacy_pending for o in (named, plain)] == [True, True]
+    assert screen_pending(session) == 2
     stored = server_observations(session)
     assert stored[uuid.UUID(named["id"])].privacy_flagged
     assert stored[uuid.UUID(named["id"])].note == named["note"]  # nothing the observer wrote is lost
     assert not stored[uuid.UUID(plain["id"])].privacy_flagged
+    assert not any(row.privacy_pending for row in stored.values())
 
-    # The observer rewrites the note without the name: the flag goes.
+    # The observer rewrites the note without the name: screened again, the flag goes.
     fixed = {**named, "note": "Appel pour une résidente pendant la préparation.", "version": 2}
     assert statuses(tablet.push(tablet.mutation("observation", fixed))) == ["applied"]
+    assert server_observations(session)[uuid.UUID(named["id"])].privacy_pending
+    assert screen_pending(session) == 1
     assert not server_observations(session)[uuid.UUID(named["id"])].privacy_flagged
 
 

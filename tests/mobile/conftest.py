@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import pytest
 from sqlmodel import Session
@@ -94,6 +94,16 @@ class AppRun:
         return float(self.steps[index]["ended"] - self.steps[index]["began"])
 
 
+class AppOptions(TypedDict, total=False):
+    """How ``start`` runs the app (see its parameters)."""
+
+    server_url: str | None
+    language: str | None
+    home: Path | None
+    sync_interval: float | None
+    timeout: float
+
+
 @dataclass
 class Tablet:
     """One tablet: its data folder survives from one app run to the next, as on a real device."""
@@ -110,22 +120,11 @@ class Tablet:
         return self.data_dir / "vigie.db"
 
     def run(
-        self,
-        name: str,
-        steps: list[dict[str, Any]],
-        server_url: str | None = None,
-        language: str | None = None,
-        home: Path | None = None,
-        sync_interval: float | None = None,
-        crashes: bool = False,
-        timeout: float = APP_RUN_TIMEOUT,
+        self, name: str, steps: list[dict[str, Any]], crashes: bool = False, **options: Unpack[AppOptions]
     ) -> AppRun:
-        """Run the app once; with ``home``, no VIGIE_APP_DATA: the store goes to the user data folder.
-
-        ``crashes``: the scenario ends with a ``crash`` step, so the process must die of SIGKILL.
-        """
-        running = self.start(name, steps, server_url, language, home, sync_interval, timeout)
-        return running.finish(crashes=crashes)
+        """Run the app once, started as ``start`` says; ``crashes``: the scenario ends with a ``crash`` step,
+        so the process must die of SIGKILL."""
+        return self.start(name, steps, **options).finish(crashes=crashes)
 
     def start(
         self,
@@ -137,7 +136,8 @@ class Tablet:
         sync_interval: float | None = None,
         timeout: float = APP_RUN_TIMEOUT,
     ) -> RunningApp:
-        """Start the app and return at once, for tests that act on the world while it runs."""
+        """Start the app and return at once, for tests that act on the world while it runs; with ``home``, no
+        VIGIE_APP_DATA: the store goes to the user data folder."""
         self.runs += 1
         scenario = self.workdir / f"{self.runs}-{name}.json"
         result_path = self.workdir / f"{self.runs}-{name}-result.json"

@@ -106,15 +106,7 @@ def test_enrolment_opens_home_and_a_restart_goes_straight_there(tablet: Tablet, 
         now = datetime.now(UTC)
         visit_id = uuid.uuid4()
         store.save_visit(
-            Visit(
-                id=visit_id,
-                structure_id=device.structure_id,
-                unit_id=issued.unit_ids[0],
-                observer_id=device.observer_id,
-                started_at=now,
-                created_at=now,
-                updated_at=now,
-            )
+            Visit.begin(device.structure_id, issued.unit_ids[0], device.observer_id, now, id=visit_id)
         )
     finally:
         store.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -237,11 +236,10 @@ def test_a_refused_observation_is_listed_with_the_servers_reason_and_opens(
     # An observation recorded, then its visit deleted before either was sent: the server refuses the
     # observation (a child of a deleted visit) and keeps it in its history.
     store = Store(tablet.store_path)
-    refused = Observation(
-        id=uuid.uuid4(),
-        visit_id=visit.id,
-        occurred_at=datetime.now(UTC) - timedelta(minutes=5),
-        category="alert",
+    refused = Observation.logged(
+        visit.id,
+        datetime.now(UTC) - timedelta(minutes=5),
+        "alert",
         created_at=datetime.now(UTC),
         updated_at=datetime.now(UTC),
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,27 +28,21 @@ def store(tmp_path: Path) -> Store:
 
 
 def a_visit() -> Visit:
-    return Visit(
-        id=uuid.uuid4(),
-        structure_id=1,
-        unit_id=1,
-        observer_id=1,
-        started_at=NOW,
-        created_at=NOW,
-        updated_at=NOW,
-    )
+    return Visit.begin(1, 1, 1, NOW)
 
 
 def an_observation(visit: Visit, minutes: int = 1) -> Observation:
     at = NOW + timedelta(minutes=minutes)
-    return Observation(
-        id=uuid.uuid4(),
-        visit_id=visit.id,
-        occurred_at=at,
-        category="interruption",
-        created_at=at,
-        updated_at=at,
-    )
+    return Observation.logged(visit.id, at, "interruption")
+
+
+def saved_observation(store: Store) -> Observation:
+    """An observation and its visit, both saved (and waiting to be sent)."""
+    visit = a_visit()
+    store.save_visit(visit)
+    observation = an_observation(visit)
+    store.save_observation(observation)
+    return observation
 
 
 def applied(*mutation_ids: int) -> list[MutationResult]:
@@ -73,10 +66,7 @@ def test_each_save_queues_a_mutation_with_increasing_ids(store: Store) -> None:
 
 
 def test_edits_waiting_to_be_sent_collapse_into_the_newest(store: Store) -> None:
-    visit = a_visit()
-    store.save_visit(visit)
-    observation = an_observation(visit)
-    store.save_observation(observation)
+    observation = saved_observation(store)
     store.edit_observation(observation.id, note="Téléphone pendant la préparation")
     store.edit_observation(observation.id, severity=2)
     [_, entry] = store.pending(10)
@@ -126,10 +116,7 @@ def _mutation(mutation_id: int) -> Mutation:
 
 
 def test_pull_keeps_a_local_edit_waiting_to_be_sent_but_takes_the_review_status(store: Store) -> None:
-    visit = a_visit()
-    store.save_visit(visit)
-    observation = an_observation(visit)
-    store.save_observation(observation)
+    observation = saved_observation(store)
     store.apply_results(applied(1, 2))
     store.edit_observation(observation.id, note="Complété au couloir")  # not yet sent
     from_server = PulledObservation(**observation.model_dump(), server_seq=9, review_status="validated")
@@ -212,10 +199,7 @@ def test_a_version_1_store_is_migrated_and_keeps_everything(tmp_path: Path) -> N
 
 
 def test_pull_brings_review_comments_and_replaces_them_as_a_whole(store: Store) -> None:
-    visit = a_visit()
-    store.save_visit(visit)
-    observation = an_observation(visit)
-    store.save_observation(observation)
+    observation = saved_observation(store)
     store.apply_results(applied(1, 2))
     first = ReviewCommentData(id=1, body="À discuter", author_name="Inès", created_at=NOW)
     second = ReviewCommentData(
@@ -231,10 +215,7 @@ def test_pull_brings_review_comments_and_replaces_them_as_a_whole(store: Store) 
 
 
 def test_comments_reach_an_observation_with_a_local_edit_waiting(store: Store) -> None:
-    visit = a_visit()
-    store.save_visit(visit)
-    observation = an_observation(visit)
-    store.save_observation(observation)
+    observation = saved_observation(store)
     store.edit_observation(observation.id, note="en cours d'écriture")
     comment = ReviewCommentData(id=3, body="Précisez l'outil", author_name="Inès", created_at=NOW)
     store.apply_pull(pulled_page(observation, "to_review", [comment], cursor=2))

@@ -73,14 +73,8 @@ def world(tmp_path: Path) -> Iterator[tuple[Store, SyncClient, Recorder, Session
 
 def record(store: Store, visit: Visit, note: str | None = None) -> Observation:
     now = datetime.now(UTC)
-    observation = Observation(
-        id=uuid.uuid4(),
-        visit_id=visit.id,
-        occurred_at=now - timedelta(minutes=1),
-        category="interruption",
-        note=note,
-        created_at=now,
-        updated_at=now,
+    observation = Observation.logged(
+        visit.id, now - timedelta(minutes=1), "interruption", note=note, created_at=now, updated_at=now
     )
     store.save_observation(observation)
     return observation

@@ -1,0 +1,1 @@
+"""Workshops: preparation, presenter mode, phone votes, actions and their follow-up, the record."""

@@ -1,0 +1,410 @@
+"""The workshop pages: the list, preparation and record of one workshop, the presenter screen, the actions
+page, the record PDF, and the participants' voting page (no account)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from backend.auth.access import can_review, visible_programmes
+from backend.auth.deps import CsrfFormDep, SignedInDep
+from backend.db import SessionDep
+from backend.errors import ApiError
+from backend.params import OptionalRowIdForm, RowIdForm, RowIdPath
+from backend.web.forms import form_problems
+from backend.web.layout import back_to, page
+from backend.web.templating import render
+from backend.workshops import actions, deck, record, service, votes
+from backend.workshops.actions import ActionStatus
+from backend.workshops.scope import may_run
+from backend.workshops.service import WorkshopStatus
+from shared.schema import DB_INT_MAX, NOTE_MAX_LENGTH
+
+router = APIRouter(include_in_schema=False)
+
+TextForm = Annotated[str, Form(max_length=NOTE_MAX_LENGTH)]
+Step = Annotated[int, Form(ge=-1, le=1)]
+VoteCode = Annotated[str, Path(min_length=1, max_length=20)]
+# The presenter screen is one self-contained page (it must work without network once loaded): its own
+# style and script are inline, allowed by a nonce rather than by 'unsafe-inline'.
+PRESENTER_POLICY = (
+    "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+    "style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def _workshop_path(workshop_id: int) -> str:
+    return f"/workshops/{workshop_id}"
+
+
+@router.get("/workshops")
+def workshops(
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+    message: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    return _list(request, session, signed_in, message)
+
+
+def _list(
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+    message: str | None = None,
+    error: ApiError | None = None,
+) -> Response:
+    return page(
+        request,
+        session,
+        signed_in,
+        "workshops/list.html",
+        {
+            "workshops": service.workshops_for(session, signed_in.user),
+            "programmes": visible_programmes(session, signed_in.user) if can_review(signed_in.user) else [],
+            "today": date.today(),
+            "message": message,
+            "error": error,
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
+@router.post("/workshops")
+def create(
+    request: Request,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    programme_id: RowIdForm,
+    held_on: Annotated[date, Form()],
+    title: TextForm = "",
+    place: TextForm = "",
+    participants: TextForm = "",
+    structure_ids: Annotated[list[int], Form(max_length=50)] = [],  # noqa: B006 (FastAPI copies defaults)
+) -> Response:
+    with form_problems() as form:
+        workshop = service.create_workshop(
+            session, signed_in.user, programme_id, title, held_on, place, participants, structure_ids
+        )
+    if form.error:
+        return _list(request, session, signed_in, error=form.error)
+    assert workshop.id is not None
+    return back_to(_workshop_path(workshop.id), "Atelier créé : ajoutez-y des observations depuis la liste.")
+
+
+def _prep(
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+    workshop_id: int,
+    message: str | None = None,
+    error: ApiError | None = None,
+) -> Response:
+    shown = deck.workshop_deck(session, signed_in.user, workshop_id)
+    return page(
+        request,
+        session,
+        signed_in,
+        "workshops/workshop.html",
+        {
+            "deck": shown,
+            "may_run": may_run(session, signed_in.user, shown.workshop),
+            "action_statuses": actions.ACTION_STATUS_LABELS,
+            "status_labels": service.WORKSHOP_STATUS_LABELS,
+            "message": message,
+            "error": error,
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
+@router.get("/workshops/{workshop_id}")
+def workshop(
+    workshop_id: RowIdPath,
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+    message: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    return _prep(request, session, signed_in, workshop_id, message)
+
+
+@router.post("/workshops/{workshop_id}/observations")
+def add_observations(
+    workshop_id: RowIdPath,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    ids: Annotated[list[UUID], Form(max_length=200)] = [],  # noqa: B006
+) -> Response:
+    added = service.add_observations(session, signed_in.user, workshop_id, ids)
+    return back_to(_workshop_path(workshop_id), f"{added} observation(s) ajoutée(s) à l'atelier.")
+
+
+@router.post("/workshop-from-list")
+def add_from_review_list(
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    workshop_id: RowIdForm,
+    ids: Annotated[list[UUID], Form(max_length=200)] = [],  # noqa: B006
+) -> Response:
+    """The review list's "ajouter à l'atelier": the ticked observations go on the chosen workshop's deck."""
+    return add_observations(workshop_id, session, signed_in, ids)
+
+
+@router.post("/workshops/{workshop_id}/themes")
+def add_theme(
+    workshop_id: RowIdPath,
+    request: Request,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    title: TextForm = "",
+) -> Response:
+    with form_problems() as form:
+        service.add_theme(session, signed_in.user, workshop_id, title)
+    if form.error:
+        return _prep(request, session, signed_in, workshop_id, error=form.error)
+    return back_to(_workshop_path(workshop_id), "Thème ajouté.")
+
+
+@router.post("/workshops/{workshop_id}/themes/{theme_id}/move")
+def move_theme(
+    workshop_id: RowIdPath, theme_id: RowIdPath, session: SessionDep, signed_in: CsrfFormDep, step: Step
+) -> Response:
+    service.move_theme(session, signed_in.user, workshop_id, theme_id, step)
+    return back_to(_workshop_path(workshop_id), "Ordre des thèmes enregistré.")
+
+
+@router.post("/workshops/{workshop_id}/themes/{theme_id}/dots")
+def set_dots(
+    workshop_id: RowIdPath,
+    theme_id: RowIdPath,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    dots: Annotated[int, Form(ge=0, le=DB_INT_MAX)],
+) -> Response:
+    service.set_dots(session, signed_in.user, workshop_id, theme_id, dots)
+    return back_to(_workshop_path(workshop_id), "Gommettes enregistrées.")
+
+
+@router.post("/workshops/{workshop_id}/themes/{theme_id}/notes")
+def add_note(
+    workshop_id: RowIdPath,
+    theme_id: RowIdPath,
+    request: Request,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    body: TextForm = "",
+) -> Response:
+    with form_problems() as form:
+        service.add_note(session, signed_in.user, workshop_id, theme_id, body)
+    if form.error:
+        return _prep(request, session, signed_in, workshop_id, error=form.error)
+    return back_to(_workshop_path(workshop_id), "Note enregistrée.")
+
+
+@router.post("/workshops/{workshop_id}/cards/{card_id}/theme")
+def place_card(
+    workshop_id: RowIdPath,
+    card_id: RowIdPath,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    theme_id: OptionalRowIdForm = None,
+) -> Response:
+    service.place_card(session, signed_in.user, workshop_id, card_id, theme_id)
+    return back_to(_workshop_path(workshop_id), "Carte classée.")
+
+
+@router.post("/workshops/{workshop_id}/cards/{card_id}/move")
+def move_card(
+    workshop_id: RowIdPath, card_id: RowIdPath, session: SessionDep, signed_in: CsrfFormDep, step: Step
+) -> Response:
+    service.move_card(session, signed_in.user, workshop_id, card_id, step)
+    return back_to(_workshop_path(workshop_id), "Ordre des cartes enregistré.")
+
+
+@router.post("/workshops/{workshop_id}/cards/{card_id}/remove")
+def remove_card(
+    workshop_id: RowIdPath, card_id: RowIdPath, session: SessionDep, signed_in: CsrfFormDep
+) -> Response:
+    service.remove_card(session, signed_in.user, workshop_id, card_id)
+    return back_to(_workshop_path(workshop_id), "Carte retirée de l'atelier.")
+
+
+@router.post("/workshops/{workshop_id}/status")
+def set_status(
+    workshop_id: RowIdPath,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    status: Annotated[WorkshopStatus, Form()],
+) -> Response:
+    service.set_workshop_status(session, signed_in.user, workshop_id, status)
+    said = (
+        "Séance ouverte : les votes par téléphone sont possibles."
+        if status == WorkshopStatus.OPEN
+        else "Séance close."
+    )
+    return back_to(_workshop_path(workshop_id), said)
+
+
+@router.post("/workshops/{workshop_id}/actions")
+def add_action(
+    workshop_id: RowIdPath,
+    request: Request,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    title: TextForm = "",
+    owner_role: TextForm = "",
+    milestone_label: TextForm = "",
+    due_on: Annotated[date | None, Form()] = None,
+    milestone_on: Annotated[date | None, Form()] = None,
+    theme_ids: Annotated[list[int], Form(max_length=100)] = [],  # noqa: B006
+    observation_ids: Annotated[list[UUID], Form(max_length=200)] = [],  # noqa: B006
+) -> Response:
+    with form_problems() as form:
+        actions.add_action(
+            session,
+            signed_in.user,
+            workshop_id,
+            title,
+            theme_ids=theme_ids,
+            card_observation_ids=observation_ids,
+            owner_role=owner_role,
+            due_on=due_on,
+            milestone_label=milestone_label,
+            milestone_on=milestone_on,
+        )
+    if form.error:
+        return _prep(request, session, signed_in, workshop_id, error=form.error)
+    return back_to(_workshop_path(workshop_id), "Action enregistrée.")
+
+
+@router.post("/workshop-actions/{action_id}/status")
+def set_action_status(
+    action_id: RowIdPath,
+    request: Request,
+    session: SessionDep,
+    signed_in: CsrfFormDep,
+    status: Annotated[ActionStatus, Form()],
+    milestone_on: Annotated[date | None, Form()] = None,
+    back: Annotated[str, Form(max_length=200)] = "/actions",
+) -> Response:
+    with form_problems() as form:
+        actions.set_action_status(session, signed_in.user, action_id, status, milestone_on)
+    target = back if back.startswith(("/actions", "/workshops/")) and "//" not in back else "/actions"
+    if form.error:
+        return back_to(target, form.error.message)
+    return back_to(target, "Statut de l'action enregistré.")
+
+
+@router.get("/actions")
+def actions_page(
+    request: Request,
+    session: SessionDep,
+    signed_in: SignedInDep,
+    programme_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
+    structure_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
+    message: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    followed = actions.actions_followed(session, signed_in.user, programme_id, structure_id)
+    return page(
+        request,
+        session,
+        signed_in,
+        "workshops/actions.html",
+        {
+            "actions": followed,
+            "programme_id": programme_id,
+            "structure_id": structure_id,
+            "action_statuses": actions.ACTION_STATUS_LABELS,
+            "message": message,
+        },
+    )
+
+
+@router.get("/workshops/{workshop_id}/present")
+def present(
+    workshop_id: RowIdPath, request: Request, session: SessionDep, signed_in: SignedInDep
+) -> Response:
+    """Full screen for a projector: everything inlined, so that it keeps working without network."""
+    shown = deck.workshop_deck(session, signed_in.user, workshop_id)
+    nonce = secrets.token_urlsafe(16)
+    response = render(
+        request,
+        "workshops/present.html",
+        signed_in,
+        {"deck": shown, "nonce": nonce, "vote_url": str(request.base_url).rstrip("/") + "/vote"},
+    )
+    response.headers["Content-Security-Policy"] = PRESENTER_POLICY.format(nonce=nonce)
+    return response
+
+
+@router.get("/workshops/{workshop_id}/record.pdf")
+def record_pdf(workshop_id: RowIdPath, session: SessionDep, signed_in: SignedInDep) -> Response:
+    content, name = record.workshop_record(session, signed_in.user, workshop_id)
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# Participants' phones: no account, a random cookie per phone.
+
+
+def _voter_token(request: Request) -> tuple[str, bool]:
+    token = request.cookies.get(votes.VOTER_COOKIE)
+    if token and 20 <= len(token) <= 64:
+        return token, False
+    return votes.new_voter_token(), True
+
+
+def _with_voter_cookie(request: Request, response: Response, token: str) -> Response:
+    response.set_cookie(
+        votes.VOTER_COOKIE,
+        token,
+        max_age=12 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/vote",
+    )
+    return response
+
+
+@router.get("/vote")
+def vote_home(request: Request, code: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+    if code and code.strip():
+        return RedirectResponse(f"/vote/{votes.normalise_code(code)}", status_code=303)
+    return render(request, "workshops/vote.html", None, {"ballot": None})
+
+
+@router.get("/vote/{code}")
+def ballot(
+    code: VoteCode,
+    request: Request,
+    session: SessionDep,
+    message: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    token, fresh = _voter_token(request)
+    shown = votes.ballot(session, code, token)
+    response = render(request, "workshops/vote.html", None, {"ballot": shown, "message": message})
+    return _with_voter_cookie(request, response, token) if fresh else response
+
+
+@router.post("/vote/{code}/themes/{theme_id}")
+def vote(code: VoteCode, theme_id: RowIdPath, request: Request, session: SessionDep) -> Response:
+    """A vote needs the phone's cookie, set when it opened the ballot: a form posted from another site
+    does not carry it (SameSite=Lax), so it cannot vote for someone's phone."""
+    token = request.cookies.get(votes.VOTER_COOKIE)
+    code = votes.normalise_code(code)
+    if not token:
+        return RedirectResponse(f"/vote/{code}", status_code=303)
+    counted = votes.vote(session, code, theme_id, token)
+    said = "Vote enregistré, merci." if counted else "Vous avez déjà voté pour ce thème."
+    return back_to(f"/vote/{code}", said)

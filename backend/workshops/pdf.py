@@ -1,0 +1,173 @@
+"""The workshop record as a PDF: who took part (by role), the themes in order with their votes, cards and
+notes, then the actions decided. Pseudonymised as the workshop pack is; a note's text only when approved."""
+
+from __future__ import annotations
+
+from typing import IO, Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from backend.workshops.deck import CardView, Deck, ThemeView
+
+MARGIN = 1.8 * cm
+TEXT_WIDTH = A4[0] - 2 * MARGIN
+GREY = colors.HexColor("#B8C2CC")
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    return {
+        "title": ParagraphStyle("title", parent=base["Title"], fontSize=18, leading=22),
+        "h1": ParagraphStyle("h1", parent=base["Heading1"]),
+        "h2": ParagraphStyle("h2", parent=base["Heading2"]),
+        "body": ParagraphStyle("body", parent=base["Normal"], fontSize=10, leading=14),
+        "muted": ParagraphStyle(
+            "muted", parent=base["Normal"], fontSize=9, leading=12, textColor=colors.HexColor("#5F6B7A")
+        ),
+        "quote": ParagraphStyle(
+            "quote", parent=base["Normal"], fontName="Helvetica-Oblique", fontSize=10, leading=14
+        ),
+    }
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text), style)
+
+
+def _card(card: CardView, number: int, styles: dict[str, ParagraphStyle]) -> Flowable:
+    if card.quote:
+        quote = _p(f"« {card.quote} »", styles["quote"])
+    else:
+        quote = _p(
+            "(note non approuvée pour les ateliers)" if card.has_unapproved_note else "(pas de note)",
+            styles["muted"],
+        )
+    table = Table(
+        [
+            [_p(f"{number}. {card.category}", styles["body"])],
+            [_p(f"Situation : {card.situation}", styles["body"])],
+            [_p(f"Effet : {card.effect}", styles["body"])],
+            [quote],
+            [_p(f"{card.structure} — observé par {card.observer}", styles["muted"])],
+        ],
+        colWidths=[TEXT_WIDTH - 0.4 * cm],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.75, GREY),
+                ("LINEBEFORE", (0, 0), (0, -1), 5, colors.HexColor(card.colour)),
+            ]
+        )
+    )
+    return KeepTogether([table, Spacer(1, 0.3 * cm)])
+
+
+def _theme(theme: ThemeView, number: int, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    story: list[Flowable] = [
+        _p(f"Thème {number} : {theme.title}", styles["h2"]),
+        _p(
+            f"Priorité : {theme.votes} vote(s) ({theme.facilitator_dots} gommette(s) en salle, "
+            f"{theme.phone_votes} par téléphone)",
+            styles["body"],
+        ),
+    ]
+    if theme.notes:
+        story.append(_p("Ce qui a été dit :", styles["body"]))
+        story += [_p(f"— {note}", styles["body"]) for note in theme.notes]
+    story.append(Spacer(1, 0.2 * cm))
+    story += [_card(card, index, styles) for index, card in enumerate(theme.cards, start=1)]
+    return story
+
+
+def _actions(deck: Deck, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    story: list[Flowable] = [_p("Actions décidées", styles["h1"])]
+    if not deck.actions:
+        return [*story, _p("Aucune action enregistrée.", styles["body"])]
+    rows: list[list[Any]] = [["Action", "Problème traité", "Porteur (rôle)", "Échéance", "Statut", "Jalon"]]
+    for action in deck.actions:
+        problem = ", ".join(action.themes) or "—"
+        if action.observation_count:
+            problem += f" ({action.observation_count} observation(s))"
+        milestone = action.milestone_label or "—"
+        if action.milestone_on:
+            milestone += f" ({action.milestone_on.strftime('%d/%m/%Y')})"
+        rows.append(
+            [
+                _p(action.title, styles["body"]),
+                _p(problem, styles["body"]),
+                _p(action.owner_role or "—", styles["body"]),
+                action.due_on.strftime("%d/%m/%Y") if action.due_on else "—",
+                action.status_label,
+                _p(milestone, styles["body"]),
+            ]
+        )
+    widths = [4.2 * cm, 3.6 * cm, 2.6 * cm, 2 * cm, 1.8 * cm, TEXT_WIDTH - 14.2 * cm]
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTSIZE", (0, 0), (-1, -1), 9),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, GREY),
+            ]
+        )
+    )
+    return [*story, table]
+
+
+def _footer(canvas: Canvas, document: Any) -> None:
+    canvas.saveState()
+    canvas.setFont("Helvetica", 8)
+    canvas.drawString(MARGIN, 1.0 * cm, "Vigie — compte rendu d'atelier — document pseudonymisé")
+    canvas.drawRightString(A4[0] - MARGIN, 1.0 * cm, f"page {document.page}")
+    canvas.restoreState()
+
+
+def write_record(deck: Deck, destination: IO[bytes]) -> None:
+    styles = _styles()
+    workshop = deck.workshop
+    participants = (
+        ", ".join(f"{role} : {count}" for role, count in workshop.participants.items()) or "non renseignés"
+    )
+    story: list[Flowable] = [
+        _p(f"Compte rendu d'atelier — {workshop.title}", styles["title"]),
+        _p(f"Programme : {deck.programme_name}", styles["body"]),
+        _p(f"Structures : {', '.join(deck.structure_names)}", styles["body"]),
+        _p(
+            f"Date : {workshop.held_on.strftime('%d/%m/%Y')}"
+            + (f" — lieu : {workshop.place}" if workshop.place else ""),
+            styles["body"],
+        ),
+        _p(f"Participants (par rôle) : {participants}", styles["body"]),
+        _p(
+            "Document pseudonymisé : observateurs désignés O1, O2…, identifiants de patients masqués ; "
+            "seules les notes approuvées pour les ateliers sont citées.",
+            styles["muted"],
+        ),
+        Spacer(1, 0.5 * cm),
+        _p("Thèmes, par ordre de présentation", styles["h1"]),
+    ]
+    for number, theme in enumerate(deck.themes, start=1):
+        story += _theme(theme, number, styles)
+    if not deck.themes:
+        story.append(_p("Aucun thème.", styles["body"]))
+    story += _actions(deck, styles)
+    document = SimpleDocTemplate(
+        destination,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=f"Compte rendu d'atelier — {workshop.title}",
+        author="Vigie",
+    )
+    document.build(story, onFirstPage=_footer, onLaterPages=_footer)

@@ -1,0 +1,125 @@
+"""A workshop in a real browser against a real server on the demo data: prepared from the review list,
+presented full screen (keyboard navigation, screenshots at 1920×1080), voted on from two phones, an
+action recorded, marked done, and its milestone opened on the structure's dashboard."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from backend.admin.demo_data import DEMO_FACILITATOR_EMAIL, DEMO_PASSWORD
+from tests.conftest import DemoSite
+from tests.e2e.browser import chromium
+
+pytestmark = pytest.mark.browser
+STRUCTURE = "EHPAD Les Tilleuls"
+
+
+def _sign_in(browser: Browser, site: DemoSite) -> Page:
+    page = browser.new_context(viewport={"width": 1360, "height": 900}, locale="fr-FR").new_page()
+    page.goto(f"{site.url}/login")
+    page.get_by_label("Adresse e-mail").fill(DEMO_FACILITATOR_EMAIL)
+    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    return page
+
+
+def _vote_from_a_phone(browser: Browser, site: DemoSite, code: str) -> None:
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    page.goto(f"{site.url}/vote")
+    page.get_by_label("Code affiché à l'écran").fill(code.lower())
+    page.get_by_role("button", name="Ouvrir le vote").click()
+    page.get_by_role("button", name="Voter : Logiciel de soins").click()
+    expect(page.get_by_role("status")).to_have_text("Vote enregistré, merci.")
+    expect(page.get_by_text("voté ✓")).to_be_visible()
+    phone.close()
+
+
+def test_prepare_present_vote_and_follow_an_action(demo_site: DemoSite, artifacts: Path) -> None:
+    shots = artifacts / "workshops"
+    shots.mkdir(exist_ok=True)
+    with chromium() as browser:
+        page = _sign_in(browser, demo_site)
+        page.get_by_role("link", name="Ateliers").click()
+        page.get_by_label("Titre").fill("Atelier relève et logiciel")
+        page.get_by_label(STRUCTURE).check()
+        page.get_by_label("Date", exact=True).fill("2026-12-03")
+        page.get_by_label("Lieu").fill("Salle du conseil")
+        page.get_by_label("Participants, par rôle").fill("Infirmier·e : 4\nCadre de santé : 1")
+        page.get_by_role("button", name="Créer l'atelier").click()
+        expect(page.get_by_role("heading", name="Atelier : Atelier relève et logiciel")).to_be_visible()
+        workshop_url = page.url.split("?")[0]
+        code = page.locator(".vote-code").inner_text()
+
+        # From the review list: filter, tick three observations, add them to the workshop.
+        page.get_by_role("link", name="Observations", exact=True).click()
+        page.get_by_label("Structure").select_option(label=STRUCTURE)
+        page.get_by_role("button", name="Filtrer").click()
+        boxes = page.locator("input[name=ids]")
+        for index in range(3):
+            boxes.nth(index).check()
+        page.locator("select[name=workshop_id]").select_option(
+            label="Atelier relève et logiciel (03/12/2026)"
+        )
+        page.get_by_role("button", name="Ajouter à l'atelier").click()
+        expect(page.get_by_role("status")).to_have_text("3 observation(s) ajoutée(s) à l'atelier.")
+
+        page.get_by_label("Nouveau thème").fill("Logiciel de soins")
+        page.get_by_role("button", name="Ajouter le thème").click()
+        for _ in range(3):
+            page.locator("select[name=theme_id]").last.select_option(label="Logiciel de soins")
+            page.get_by_role("button", name="Classer").last.click()
+            expect(page.get_by_role("status")).to_have_text("Carte classée.")
+        page.get_by_label("Gommettes en salle").fill("3")
+        page.get_by_role("button", name="Enregistrer", exact=True).click()
+        page.screenshot(path=str(shots / "01-preparation.png"), full_page=True)
+
+        # Presenter mode: one slide at a time, arrows to move.
+        screen = page.context.new_page()
+        screen.set_viewport_size({"width": 1920, "height": 1080})
+        screen.goto(f"{workshop_url}/present")
+        expect(screen.locator(".slide.current")).to_contain_text(code)
+        screen.screenshot(path=str(shots / "02-presenter-title.png"))
+        screen.keyboard.press("ArrowRight")
+        expect(screen.locator(".slide.current h1")).to_have_text("Logiciel de soins")
+        screen.screenshot(path=str(shots / "03-presenter-theme.png"))
+        screen.keyboard.press("ArrowRight")
+        expect(screen.locator(".slide.current")).to_contain_text("situation 1 sur 3")
+        screen.screenshot(path=str(shots / "04-presenter-card.png"))
+        screen.keyboard.press("ArrowLeft")
+        expect(screen.locator(".slide.current h1")).to_have_text("Logiciel de soins")
+        # Once loaded it needs no network: offline, navigation goes on.
+        screen.context.set_offline(True)
+        screen.keyboard.press("End")
+        expect(screen.locator(".slide.current h1")).to_have_text("Priorités et actions")
+        screen.context.set_offline(False)
+        screen.close()
+
+        _vote_from_a_phone(browser, demo_site, code)
+        _vote_from_a_phone(browser, demo_site, code)
+        page.goto(workshop_url)
+        expect(page.get_by_text("5 vote(s) (3 en salle, 2 par téléphone)")).to_be_visible()
+
+        # An action, then done: its milestone shows and opens the dashboard after it in one click.
+        page.locator("form[aria-label='Nouvelle action'] input[name=title]").fill(
+            "Relève au poste de soins sans écran"
+        )
+        page.get_by_role("group", name="Problème traité (thèmes)").get_by_label("Logiciel de soins").check()
+        page.get_by_label("Porteur (rôle, sans nom)").fill("Cadre de santé")
+        page.get_by_label("Jalon créé à sa mise en place").fill("Relève sans écran")
+        page.get_by_label("Date prévue du jalon").fill("2026-11-02")
+        page.get_by_role("button", name="Enregistrer l'action").click()
+        expect(page.get_by_role("status")).to_have_text("Action enregistrée.")
+        page.get_by_role("link", name="Suivi des actions du programme").click()
+        page.get_by_label("Statut de « Relève au poste de soins sans écran »").select_option(label="faite")
+        page.get_by_role("button", name="Changer").click()
+        expect(page.get_by_text("Jalon : Relève sans écran (02/11/2026)")).to_be_visible()
+        page.screenshot(path=str(shots / "05-actions.png"), full_page=True)
+        page.get_by_role("link", name="après").first.click()
+        expect(page.get_by_role("heading", name=STRUCTURE)).to_be_visible()
+        expect(page).to_have_url(re.compile(r"date_from=2026-11-02"))
