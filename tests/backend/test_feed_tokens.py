@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 
 from backend import models
 from backend.admin.demo_data import DEMO_FACILITATOR_EMAIL, DEMO_VIEWER_EMAIL
+from backend.auth.users import UserRole, create_user
 from backend.cli import app
+from backend.odata.tokens import create_feed_token
 from backend.settings import get_settings
 from tests.factories import DemoWeb
 
@@ -101,3 +103,22 @@ def test_the_cli_creates_lists_and_revokes_tokens(demo: DemoWeb, cli_on: None) -
     assert unknown.exit_code == 1 and "Aucun compte" in unknown.output
     not_theirs = runner.invoke(app, ["feed-token", "revoke", "--user", DEMO_VIEWER_EMAIL, number.group(1)])
     assert not_theirs.exit_code == 1 and "introuvable" in not_theirs.output
+
+
+def test_a_deactivated_account_s_token_no_longer_opens_the_feed(demo: DemoWeb) -> None:
+    with demo.session() as session:
+        user = create_user(
+            session,
+            email="partie@vigie.test",
+            full_name="Partie du programme",
+            role=UserRole.FACILITATOR,
+            password="mot-de-passe-long",
+            programme_ids=[demo.summary.programme_id],
+        )
+        session.commit()
+        token, _record = create_feed_token(session, user, "Excel", actor_user_id=user.id, via="test")
+        assert _opens_the_feed(demo, token)
+        user.is_active = False
+        session.add(user)
+        session.commit()
+    assert not _opens_the_feed(demo, token)
