@@ -21,7 +21,10 @@ from backend.dashboards import pages as dashboard_pages
 from backend.db import make_engine
 from backend.errors import install_error_handlers
 from backend.exports import api as exports
+from backend.exports import pages as export_pages
 from backend.grids import pages as grid_pages
+from backend.odata import api as odata
+from backend.odata import pages as odata_pages
 from backend.privacy.names import load_model as load_privacy_model
 from backend.privacy.pending import PendingNotesWorker
 from backend.review import api as review
@@ -72,10 +75,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         admin_pages.router,
         workshop_pages.router,
         grid_pages.router,
+        odata_pages.router,
+        export_pages.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(exports.router)
+    app.include_router(odata.router)
     install_security(app, settings)
 
     return app

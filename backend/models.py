@@ -385,6 +385,42 @@ class AuditEvent(SQLModel, table=True):
     details: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class FeedToken(SQLModel, table=True):
+    """A personal token with which Excel or Power BI reads the OData feed as its user (HTTP Basic,
+    the token as password). Shown once; only its SHA-256 hash is kept."""
+
+    __tablename__ = "feed_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ExportJob(SQLModel, table=True):
+    """An export of a large selection, built in the background while its requester watches its progress;
+    the file is kept until ``expires_at``, then removed."""
+
+    __tablename__ = "export_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    export_format: str = Field(max_length=10)
+    scope: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))  # ExportScope, as JSON
+    separator: str = Field(default=";", max_length=1)
+    status: str = Field(default="queued", max_length=20)  # backend.exports.jobs.JobStatus
+    rows: int = 0
+    rows_done: int = 0
+    file_name: str = Field(max_length=100)
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class WebSession(SQLModel, table=True):
     """A signed-in browser. Kept in the database so that any API worker can check it; only a hash of
     the cookie value is stored."""

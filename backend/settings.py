@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     # The address tablets reach this server at (https://vigie.example.org), for enrolment codes; empty:
     # the facilitator types it. Never taken from the request's Host header, which the client chooses.
     public_url: str = ""
+    # Exports of more observations than this, asked from a page, are built in the background (the page
+    # shows progress) and kept in ``export_dir`` (empty: ./exports) for ``export_keep_hours``.
+    export_async_rows: int = Field(default=20_000, ge=1)
+    export_dir: str = ""
+    export_keep_hours: int = Field(default=24, ge=1)
 
     @field_validator("database_url")
     @classmethod
@@ -82,6 +87,10 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_list(self) -> list[str]:
         return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
+
+    @property
+    def export_directory(self) -> Path:
+        return Path(self.export_dir) if self.export_dir else Path.cwd() / "exports"
 
     @property
     def cors_origin_list(self) -> list[str]:

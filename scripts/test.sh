@@ -17,6 +17,11 @@ command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
 command -v rsvg-convert >/dev/null 2>&1 || missing+=(librsvg2-bin)
 # vigie backup / restore on PostgreSQL run pg_dump and pg_restore.
 command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
+# Exports are read back as an outside reader would: LibreOffice reopens XLSX and CSV files, poppler
+# renders the workshop pack's pages, whose text is set in DejaVu (embedded in the PDF).
+command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> Installing system packages: ${missing[*]}"
   as_root apt-get update -qq

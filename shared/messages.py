@@ -258,6 +258,27 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "Not found, or outside what you may see.",
     },
     "device_not_found": {"fr": "Tablette introuvable.", "en": "Tablet not found."},
+    "feed_token_invalid": {
+        "fr": "Jeton de flux inconnu ou révoqué : donnez en mot de passe un jeton de la page Mon compte.",
+        "en": "Unknown or revoked feed token: give as password a token created on the My account page.",
+    },
+    "feed_token_not_found": {"fr": "Jeton de flux introuvable.", "en": "Feed token not found."},
+    "feed_token_name_empty": {
+        "fr": "Nommez le jeton (par exemple « Power BI bureau »).",
+        "en": "Name the token (for example “Power BI desktop”).",
+    },
+    "feed_token_name_too_long": {
+        "fr": "Nom trop long ({max_length} caractères au plus).",
+        "en": "Name too long (at most {max_length} characters).",
+    },
+    "odata_invalid_query": {
+        "fr": "Requête OData invalide : {reason}.",
+        "en": "Invalid OData query: {reason}.",
+    },
+    "odata_unknown_entity_set": {
+        "fr": "Pas de données « {name} » dans le flux (proposées : {known}).",
+        "en": "No “{name}” in the feed (offered: {known}).",
+    },
     "enrolment_target_not_found": {
         "fr": "Observateur ou structure introuvable dans ce programme.",
         "en": "Observer or structure not found in this programme.",

@@ -31,6 +31,9 @@ class AuditAction(StrEnum):
     EXPORT_XLSX = "export.xlsx"
     EXPORT_PDF = "export.pdf"
     EXPORT_JSON = "export.json"
+    EXPORT_ODATA = "export.odata"
+    FEED_TOKEN_CREATE = "feed_token.create"  # noqa: S105 (an action, not a token)
+    FEED_TOKEN_REVOKE = "feed_token.revoke"  # noqa: S105
     PROGRAMME_CREATE = "programme.create"
     STRUCTURE_CREATE = "structure.create"
     UNIT_CREATE = "unit.create"
@@ -76,6 +79,9 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.EXPORT_XLSX: "Export XLSX",
     AuditAction.EXPORT_PDF: "Export PDF (dossier d'atelier)",
     AuditAction.EXPORT_JSON: "Export JSON",
+    AuditAction.EXPORT_ODATA: "Lecture du flux OData (Excel, Power BI)",
+    AuditAction.FEED_TOKEN_CREATE: "Jeton de flux OData créé",
+    AuditAction.FEED_TOKEN_REVOKE: "Jeton de flux OData révoqué",
     AuditAction.PROGRAMME_CREATE: "Programme créé",
     AuditAction.STRUCTURE_CREATE: "Structure créée",
     AuditAction.UNIT_CREATE: "Unité créée",
@@ -119,8 +125,16 @@ DETAIL_LABELS: dict[str, str] = {
     "day": "jour",
     "comparison": "comparaison",
     "unit_id": "unité n°",
+    "name": "nom",
+    "entity_set": "données",
+    "query": "requête",
 }
-VALUE_WORDS: dict[str, str] = {"cli": "la commande vigie", "web": "les pages", "api": "l'API"}
+VALUE_WORDS: dict[str, str] = {
+    "cli": "la commande vigie",
+    "web": "les pages",
+    "api": "l'API",
+    "odata": "le flux OData",
+}
 
 
 def action_label(action: str) -> str:

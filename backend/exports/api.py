@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
+from backend import models
 from backend.auth.deps import NOT_FILTERS, CurrentUserDep, ScopeDep, reader_filter
 from backend.dashboards.rate_comparison import (
     PeriodsAsked,
@@ -18,8 +19,9 @@ from backend.dashboards.rate_comparison import (
     compare_structures,
 )
 from backend.db import SessionDep
+from backend.exports.jobs import begin_export, run_in_background
 from backend.exports.rows import ExportScope
-from backend.exports.service import ExportFormat, export_comparison, start_export
+from backend.exports.service import ExportFormat, export_comparison
 from backend.params import RowIdPath
 from backend.review.filters import ObservationFilter
 
@@ -43,7 +45,7 @@ def export_filter(
 ExportFilterDep = Annotated[ObservationFilter, Depends(export_filter)]
 
 
-@router.get("/observations.{export_format}", response_class=StreamingResponse)
+@router.get("/observations.{export_format}", response_class=StreamingResponse, response_model=None)
 def export_observations(
     export_format: ExportFormat,
     request: Request,
@@ -52,7 +54,7 @@ def export_observations(
     criteria: ExportFilterDep,
     separator: Annotated[Literal[";", ","], Query(description="CSV : ';' (Excel français) ou ','")] = ";",
     anonymous_structures: Annotated[bool, Query(description="Structures désignées S1, S2…")] = False,
-) -> StreamingResponse:
+) -> StreamingResponse | RedirectResponse:
     scope = ExportScope(
         criteria=criteria,
         allowed_structure_ids=None if allowed is None else frozenset(allowed),
@@ -60,13 +62,20 @@ def export_observations(
     )
     # The body is read after this function returns: it gets a session of its own, closed at the end.
     database = Session(request.app.state.engine)
+    settings = request.app.state.settings
+    from_a_page = "text/html" in request.headers.get("Accept", "")
     try:
-        started = start_export(
-            database, scope, export_format, actor_user_id=user.id, via="api", separator=separator
+        started = begin_export(
+            database, scope, export_format, user, settings, separator=separator, from_a_page=from_a_page
         )
     except BaseException:
         database.close()
         raise
+    if isinstance(started, models.ExportJob):  # a large selection: built in the background
+        database.close()
+        assert started.id is not None
+        run_in_background(request.app.state.engine, started.id, settings)
+        return RedirectResponse(f"/exports/{started.id}", status_code=303)
 
     def body() -> Iterator[bytes]:
         try:

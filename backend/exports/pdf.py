@@ -7,6 +7,7 @@ privacy guard, structures by name or S1, S2….
 
 from __future__ import annotations
 
+import textwrap
 from typing import IO
 from xml.sax.saxutils import escape
 
@@ -31,6 +32,7 @@ from backend.dashboards.rate_comparison import RateComparison
 from backend.dashboards.service import Count
 from backend.exports.card_text import card_effect, card_situation
 from backend.exports.pdf_document import write_document
+from backend.exports.pdf_fonts import pdf_fonts, printable
 from backend.exports.rows import ExportRow
 from backend.exports.small_cells import DEFAULT_THRESHOLD, SmallCells
 from backend.exports.summary import WorkshopFigures
@@ -46,6 +48,11 @@ ACCENT = colors.HexColor("#1F5FA8")
 
 def _styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
+    fonts = pdf_fonts()
+    for style in base.byName.values():
+        if isinstance(style, ParagraphStyle):
+            bold = "Bold" in style.fontName
+            style.fontName = fonts.bold if bold else fonts.regular
     return {
         "cover_title": ParagraphStyle(
             "cover_title", parent=base["Title"], fontSize=28, leading=34, textColor=INK, alignment=TA_CENTER
@@ -63,12 +70,12 @@ def _styles() -> dict[str, ParagraphStyle]:
         "body": ParagraphStyle("body", parent=base["Normal"], fontSize=10, leading=14, textColor=INK),
         "muted": ParagraphStyle("muted", parent=base["Normal"], fontSize=9, leading=12, textColor=MUTED),
         "card_title": ParagraphStyle(
-            "card_title", parent=base["Normal"], fontName="Helvetica-Bold", fontSize=11, leading=14
+            "card_title", parent=base["Normal"], fontName=fonts.bold, fontSize=11, leading=14
         ),
         "quote": ParagraphStyle(
             "quote",
             parent=base["Normal"],
-            fontName="Helvetica-Oblique",
+            fontName=fonts.italic,
             fontSize=10.5,
             leading=14,
             textColor=INK,
@@ -77,7 +84,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _text(value: object) -> str:
-    return escape(str(value))
+    return escape(printable(str(value)))
 
 
 def _number(value: float | None, digits: int = 1) -> str:
@@ -104,7 +111,9 @@ def _cover(figures: WorkshopFigures, total_cards: int, styles: dict[str, Paragra
     table.setStyle(
         TableStyle(
             [
-                ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),
+                ("FONTNAME", (0, 0), (-1, -1), pdf_fonts().regular),
+                ("FONTNAME", (0, 0), (-1, -1), pdf_fonts().regular),
+                ("FONTNAME", (0, 0), (0, -1), pdf_fonts().bold),
                 ("TEXTCOLOR", (0, 0), (-1, -1), INK),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
@@ -134,7 +143,7 @@ def _key_figures(
     tiles = [
         (str(dashboard.observations), "observations"),
         (_number(dashboard.observed_hours), "heures observées"),
-        (_number(dashboard.per_hour), "observations par heure observée"),
+        (_number(dashboard.per_hour), _text(figures.rate_label)),
         ("—" if negative is None else f"{negative:.0%}".replace("%", "\u202f%"), "à effet négatif"),
         (str(total_cards), "situations à discuter"),
         (_text(top.label) if top else "—", "catégorie la plus fréquente"),
@@ -151,6 +160,7 @@ def _key_figures(
     grid.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), pdf_fonts().regular),
                 ("BOX", (0, 0), (-1, -1), 0.5, colors.lightgrey),
                 ("INNERGRID", (0, 0), (-1, -1), 0.5, colors.lightgrey),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -172,12 +182,13 @@ def _key_figures(
             for r in figures.structures
         ]
         table = Table(
-            [header, *rows], colWidths=[6.4 * cm, 2.2 * cm, 3.2 * cm, 2.8 * cm, 2.4 * cm], repeatRows=1
+            [header, *rows], colWidths=[5.6 * cm, 2.2 * cm, 4.0 * cm, 3.0 * cm, 2.6 * cm], repeatRows=1
         )
         table.setStyle(
             TableStyle(
                 [
-                    ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                    ("FONTNAME", (0, 0), (-1, -1), pdf_fonts().regular),
+                    ("FONTNAME", (0, 0), (-1, 0), pdf_fonts().bold),
                     ("FONTSIZE", (0, 0), (-1, -1), 9),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDE6F0")),
                     ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
@@ -189,23 +200,47 @@ def _key_figures(
     return story
 
 
-def _bar_chart(title: str, counts: list[Count], colours: dict[str, str] | None = None) -> Drawing:
-    shown = [c for c in counts if c.count][:10]
-    height = 40 + 22 * max(len(shown), 1)
-    drawing = Drawing(TEXT_WIDTH, height + 20)
-    drawing.add(String(0, height + 6, title, fontName="Helvetica-Bold", fontSize=11, fillColor=INK))
+# Category labels of the bar charts: wrapped on two lines of this many characters, never cut; a longer
+# label ends with "…" on the chart and is given whole in a legend under it.
+LABEL_LINE = 30
+LABEL_LINES = 2
+
+
+def _chart_label(label: str) -> tuple[str, bool]:
+    """The label as the chart prints it, and whether it had to be shortened."""
+    lines = textwrap.wrap(printable(label), LABEL_LINE) or [""]
+    if len(lines) <= LABEL_LINES:
+        return "\n".join(lines), False
+    kept = lines[:LABEL_LINES]
+    kept[-1] = kept[-1][: LABEL_LINE - 1] + "…"
+    return "\n".join(kept), True
+
+
+def _bar_chart(title: str, counts: list[Count], colours: dict[str, str] | None = None) -> Flowable:
+    """Horizontal bars, the largest on top."""
+    fonts = pdf_fonts()
+    shown = sorted((c for c in counts if c.count), key=lambda c: -c.count)[:10]
+    labels = [_chart_label(c.label) for c in shown]
+    bar_height = 26 if any("\n" in label for label, _ in labels) else 22
+    height = 40 + bar_height * max(len(shown), 1)
+    drawing = Drawing(TEXT_WIDTH, height + 20, initialFontName=fonts.regular)
+    drawing.add(String(0, height + 6, printable(title), fontName=fonts.bold, fontSize=11, fillColor=INK))
     if not shown:
-        drawing.add(String(0, height - 20, "Aucune observation.", fontName="Helvetica", fontSize=9))
+        drawing.add(String(0, height - 20, "Aucune observation.", fontName=fonts.regular, fontSize=9))
         return drawing
     chart = HorizontalBarChart()
-    chart.x, chart.y = 170, 10
-    chart.width, chart.height = int(TEXT_WIDTH) - 200, height - 30
+    chart.x, chart.y = 150, 10
+    chart.width, chart.height = int(TEXT_WIDTH) - 180, height - 30
+    # The category axis is drawn bottom up: reversed, the largest count comes first, on top.
     chart.data = [[c.count for c in reversed(shown)]]
-    chart.categoryAxis.categoryNames = [c.label[:34] for c in reversed(shown)]
-    chart.categoryAxis.labels.fontSize = 8
+    chart.categoryAxis.categoryNames = [label for label, _ in reversed(labels)]
+    for axis in (chart.categoryAxis, chart.valueAxis):
+        axis.labels.fontName = fonts.regular
+        axis.labels.fontSize = 8
     chart.categoryAxis.labels.boxAnchor = "e"
+    chart.categoryAxis.labels.textAnchor = "end"
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.labels.fontSize = 8
+    chart.barLabels.fontName = fonts.regular
     chart.barLabels.fontSize = 8
     chart.barLabelFormat = "%d"
     chart.barLabels.nudge = 8
@@ -215,17 +250,23 @@ def _bar_chart(title: str, counts: list[Count], colours: dict[str, str] | None =
             chart.bars[(0, index)].fillColor = colors.HexColor(colours.get(count.code, "#1F5FA8"))
     chart.bars[0].strokeColor = None
     drawing.add(chart)
-    return drawing
+    shortened = [c.label for c, (_label, cut) in zip(shown, labels, strict=True) if cut]
+    if not shortened:
+        return drawing
+    legend = Paragraph(
+        "Libellés complets : " + " ; ".join(_text(label) for label in shortened) + ".", _styles()["muted"]
+    )
+    return KeepTogether([drawing, legend])
 
 
 def _hour_chart(by_hour: list[int]) -> Drawing:
-    drawing = Drawing(TEXT_WIDTH, 190)
+    drawing = Drawing(TEXT_WIDTH, 190, initialFontName=pdf_fonts().regular)
     drawing.add(
         String(
             0,
             176,
             "Observations par heure de la journée (heure locale)",
-            fontName="Helvetica-Bold",
+            fontName=pdf_fonts().bold,
             fontSize=11,
         )
     )
@@ -234,9 +275,10 @@ def _hour_chart(by_hour: list[int]) -> Drawing:
     chart.width, chart.height = int(TEXT_WIDTH) - 40, 140
     chart.data = [by_hour]
     chart.categoryAxis.categoryNames = [f"{h}" for h in range(24)]
-    chart.categoryAxis.labels.fontSize = 7
+    for axis in (chart.categoryAxis, chart.valueAxis):
+        axis.labels.fontName = pdf_fonts().regular
+        axis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.labels.fontSize = 7
     chart.bars[0].fillColor = ACCENT
     chart.bars[0].strokeColor = None
     drawing.add(chart)
@@ -247,18 +289,24 @@ def _charts(figures: WorkshopFigures, styles: dict[str, ParagraphStyle]) -> list
     dashboard = figures.dashboard
     category_colours = {c.code: c.colour for c in current_taxonomy().categories}
     effect_colours = {"negative": "#B3261E", "ambivalent": "#A15C00", "positive": "#2E7D32"}
+    # The charts follow the key figures on their page, the title kept with the first chart: a page
+    # break here left most of a page empty.
     return [
-        PageBreak(),
-        Paragraph("Ce qui a été observé", styles["h1"]),
-        _bar_chart("Par catégorie", dashboard.by_category, category_colours),
+        Spacer(1, 0.6 * cm),
+        KeepTogether(
+            [
+                Paragraph("Ce qui a été observé", styles["h1"]),
+                _bar_chart("Observations par catégorie", dashboard.by_category, category_colours),
+            ]
+        ),
         Spacer(1, 0.4 * cm),
-        _bar_chart("Par effet", dashboard.by_effect, effect_colours),
+        _bar_chart("Observations par effet", dashboard.by_effect, effect_colours),
         Spacer(1, 0.4 * cm),
-        _bar_chart("Dimensions du travail touchées", dashboard.by_dimension),
-        PageBreak(),
-        _bar_chart("Par outil", dashboard.by_tool),
+        _bar_chart("Dimensions du travail touchées par les observations", dashboard.by_dimension),
         Spacer(1, 0.4 * cm),
-        _bar_chart("Par professionnel observé", dashboard.by_role),
+        _bar_chart("Observations par outil en cause", dashboard.by_tool),
+        Spacer(1, 0.4 * cm),
+        _bar_chart("Observations par professionnel observé", dashboard.by_role),
         Spacer(1, 0.4 * cm),
         _hour_chart(dashboard.by_hour),
     ]
@@ -287,7 +335,8 @@ def _comparison(comparison: RateComparison, styles: dict[str, ParagraphStyle]) -
     table.setStyle(
         TableStyle(
             [
-                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTNAME", (0, 0), (-1, -1), pdf_fonts().regular),
+                ("FONTNAME", (0, 0), (-1, 0), pdf_fonts().bold),
                 ("FONTSIZE", (0, 0), (-1, -1), 9),
                 ("LINEBELOW", (0, 0), (-1, 0), 0.75, INK),
                 ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
@@ -344,7 +393,7 @@ def _card(row: ExportRow, number: int, styles: dict[str, ParagraphStyle], protec
     body = [
         [Paragraph(f"{number}. {_text(row.category)}", styles["card_title"])],
         [Paragraph(f"<b>Situation</b> : {_text(situation)}", styles["body"])],
-        [Paragraph(f"<b>Effet</b> : {_text(effect)}", styles["body"])],
+        *([[Paragraph(f"<b>Effet</b> : {_text(effect)}", styles["body"])]] if effect else []),
         *(
             [[Paragraph(f"<b>Dimensions</b> : {_text(row.dimensions)}", styles["body"])]]
             if row.dimensions
@@ -357,6 +406,7 @@ def _card(row: ExportRow, number: int, styles: dict[str, ParagraphStyle], protec
     card.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), pdf_fonts().regular),
                 ("BOX", (0, 0), (-1, -1), 0.75, colors.HexColor("#B8C2CC")),
                 ("LINEBEFORE", (0, 0), (0, -1), 5, colors.HexColor(colour)),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#F3F5F8")),

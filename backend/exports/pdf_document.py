@@ -1,5 +1,5 @@
-"""The A4 page every Vigie PDF is printed on: its margins, its author, and a footer saying what the document
-is, with the page number."""
+"""The A4 page every Vigie PDF is printed on: its margins, its author, the embedded font (pdf_fonts.py), and a
+footer saying what the document is, with the page number."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, SimpleDocTemplate
+
+from backend.exports.pdf_fonts import pdf_fonts
 
 MARGIN = 1.8 * cm
 
@@ -26,7 +28,7 @@ def write_document(
 
     def foot(canvas: Canvas, document: Any) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 8)
+        canvas.setFont(pdf_fonts().regular, 8)
         if footer_colour is not None:
             canvas.setFillColor(footer_colour)
         canvas.drawString(MARGIN, 1.0 * cm, footer)
@@ -36,5 +38,12 @@ def write_document(
     margins: dict[str, Any] = dict.fromkeys(
         ("leftMargin", "rightMargin", "topMargin", "bottomMargin"), MARGIN
     )
-    document = SimpleDocTemplate(destination, pagesize=A4, title=title, author="Vigie", **margins)
+    document = SimpleDocTemplate(
+        destination,
+        pagesize=A4,
+        title=title,
+        author="Vigie",
+        initialFontName=pdf_fonts().regular,  # the canvas' own default is Helvetica, not embedded
+        **margins,
+    )
     document.build(list(story), onFirstPage=foot, onLaterPages=foot)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Generator
 from dataclasses import dataclass
-from functools import cache
+from datetime import datetime
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import String, func, type_coerce
+from sqlalchemy import String, cast, func, type_coerce
 from sqlmodel import Session, col, select
 
 from backend import models
@@ -28,7 +29,8 @@ from backend.review.filters import ObservationFilter, apply_observation_filter
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
 
 BATCH_SIZE = 1000
-MULTI_VALUE_SEPARATOR = "|"  # between codes ("rhythm|work_content"); labels are joined with " | "
+MULTI_VALUE_SEPARATOR = "|"  # between codes ("rhythm|work_content") and tags; labels are joined with " | "
+COMMENT_SEPARATOR = "\n"  # between an observation's review comments, oldest first
 # A flagged note in which today's guard finds nothing (it was flagged by another version, or by hand) is
 # withheld whole rather than trusted.
 WITHHELD_NOTE = "[note masquée : signalée comme identifiante]"
@@ -76,6 +78,10 @@ class ExportRow(NamedTuple):
     note: str | None
     privacy_flagged: bool
     verbatim_approved: bool
+    visit_id: str
+    visit_context: str | None
+    tags: str
+    comments: str
     grid_version: int | None  # of the programme's grid the visit was captured with
 
     def as_dict(self) -> dict[str, Any]:
@@ -114,6 +120,10 @@ COLUMN_HEADERS: dict[str, str] = {
     "note": "Note",
     "privacy_flagged": "Note signalée (confidentialité)",
     "verbatim_approved": "Note approuvée pour les ateliers",
+    "visit_id": "Visite",
+    "visit_context": "Contexte de la visite",
+    "tags": "Étiquettes",
+    "comments": "Commentaires de relecture",
     "grid_version": "Version de la grille",
 }
 assert tuple(COLUMN_HEADERS) == COLUMN_KEYS
@@ -171,10 +181,42 @@ def _codes_of(attribute: str) -> Any:
     )
 
 
-def _export_statement(scope: ExportScope) -> Any:
+def _tags() -> Any:
+    tag = models.ObservationTag
+    return (
+        select(func.aggregate_strings(col(tag.tag), MULTI_VALUE_SEPARATOR))
+        .where(col(tag.observation_id) == col(models.Observation.id))
+        .scalar_subquery()
+    )
+
+
+def _comments() -> Any:
+    """The review comments, each as its time, a unit separator, and its body: aggregates keep no order
+    (SQLite's group_concat has no ORDER BY before 3.44), so ``_ordered_comments`` sorts them by time."""
+    comment = models.ReviewComment
+    piece = cast(comment.created_at, String) + _TIME_END + col(comment.body)
+    return (
+        select(func.aggregate_strings(piece, _PIECE_END))
+        .where(col(comment.observation_id) == col(models.Observation.id))
+        .scalar_subquery()
+    )
+
+
+_TIME_END, _PIECE_END = "\x1f", "\x1e"
+
+
+def _ordered_comments(joined: str | None) -> str:
+    if not joined:
+        return ""
+    pieces = sorted(piece.partition(_TIME_END) for piece in joined.split(_PIECE_END))
+    return masked_free_text(COMMENT_SEPARATOR.join(body for _time, _sep, body in pieces))
+
+
+def export_statement(scope: ExportScope) -> Any:
+    """The export's query: the filter and scope applied, oldest first (the OData feed refines it)."""
     obs = models.Observation
     columns: list[Any] = [
-        # The id as the database keeps it (see _uuid_text), not made a UUID only to be printed again.
+        # The id as the database keeps it (see uuid_text), not made a UUID only to be printed again.
         type_coerce(obs.id, String),
         obs.structure_id,
         obs.observer_id,
@@ -194,6 +236,10 @@ def _export_statement(scope: ExportScope) -> Any:
         obs.note_masked,
         obs.privacy_flagged,
         obs.verbatim_approved,
+        type_coerce(obs.visit_id, String),
+        models.Visit.context_note,
+        _tags(),
+        _comments(),
         models.Visit.grid_version,
     ]
     statement = (
@@ -241,16 +287,34 @@ class _MultiValues:
         return found
 
 
+def local_iso(moment: datetime, timezone: str) -> str:
+    """A stored UTC time in a structure's time zone, as every export writes it (ISO 8601, its offset)."""
+    return moment.astimezone(_zone(timezone)).isoformat(timespec="seconds")
+
+
 def _ordered(labels: dict[str, str], joined: str | None) -> tuple[str, str]:
     codes = set(joined.split(MULTI_VALUE_SEPARATOR)) if joined else set()
     ordered = [c for c in labels if c in codes] + sorted(codes - set(labels))
     return MULTI_VALUE_SEPARATOR.join(ordered), " | ".join(labels.get(c, c) for c in ordered)
 
 
+@lru_cache(maxsize=4096)
+def masked_free_text(text: str) -> str:
+    """A visit's context or a facilitator's comment, free text like a note and never screened at push:
+    identifiers masked by the same rules as an unscreened note. (A visit's context repeats on each of
+    its observations: masked once.)"""
+    return note_for_export(text, None) or ""
+
+
+@lru_cache(maxsize=4096)
+def _sorted_tags(joined: str | None) -> str:
+    return MULTI_VALUE_SEPARATOR.join(sorted(joined.split(MULTI_VALUE_SEPARATOR))) if joined else ""
+
+
 _STORED_UUID = re.compile("[0-9a-f]{32}")
 
 
-def _uuid_text(stored: UUID | str) -> str:
+def uuid_text(stored: UUID | str) -> str:
     """An observation id in its usual form: PostgreSQL gives a UUID, SQLite the 32 lowercase hex digits
     SQLAlchemy's Uuid type stores there (formatted directly, a few times faster than via UUID)."""
     if isinstance(stored, UUID):
@@ -267,20 +331,21 @@ _REVIEW_STATUSES = {
 
 
 def iter_export_rows(
-    session: Session, scope: ExportScope, pseudonyms: Pseudonyms | None = None
+    session: Session, scope: ExportScope, pseudonyms: Pseudonyms | None = None, statement: Any = None
 ) -> Generator[ExportRow, None, None]:
     """The exported rows, oldest first, streamed from the database in batches.
 
     Runs once per observation, 100,000 times for a large XLSX: labels are plain dictionary look-ups
     (a code from another grid version keeps its code as label, still there to read), and the query
     goes through the connection rather than the ORM, which would only wrap each row again.
+    ``statement``: ``export_statement(scope)`` refined (filtered further, ordered, a page of it).
     """
     pseudonyms = pseudonyms or pseudonyms_for(session, scope)
     structures = _structures(session)
     multi = _MultiValues(structures)
     structure_of, observer_of = pseudonyms.structure, pseudonyms.observer
     new_row = ExportRow._make
-    result = session.connection().execute(_export_statement(scope))
+    result = session.connection().execute(statement if statement is not None else export_statement(scope))
     try:
         for (
             observation_id,
@@ -302,6 +367,10 @@ def iter_export_rows(
             note_masked,
             privacy_flagged,
             verbatim_approved,
+            visit_id,
+            visit_context,
+            tags,
+            comments,
             grid_version,
         ) in result:
             info = structures[structure_id]
@@ -315,7 +384,7 @@ def iter_export_rows(
             flagged = bool(privacy_flagged)
             yield new_row(
                 (
-                    _uuid_text(observation_id),
+                    uuid_text(observation_id),
                     structure_of(structure_id),
                     unit_name,
                     observer_of(observer_id),
@@ -343,6 +412,10 @@ def iter_export_rows(
                     export_note(note, note_masked, flagged),
                     flagged,
                     bool(verbatim_approved),
+                    uuid_text(visit_id),
+                    None if visit_context is None else masked_free_text(visit_context),
+                    _sorted_tags(tags),
+                    _ordered_comments(comments),
                     grid_version,
                 )
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -45,6 +45,8 @@ from backend.review.filters import check_filter_scope, filters_on_record
 from shared.taxonomy import current_taxonomy
 
 FILE_CHUNK = 64 * 1024
+PROGRESS_EVERY = 1000
+Progress = Callable[[int], None]  # told the number of rows written so far
 
 
 class ExportFormat(StrEnum):
@@ -177,40 +179,70 @@ def _about(scope: ExportScope, rows: int) -> dict[str, object]:
     }
 
 
-def _built_file(session: Session, scope: ExportScope, export_format: ExportFormat) -> Iterator[bytes]:
+def _built_file(
+    session: Session, scope: ExportScope, export_format: ExportFormat, progress: Progress | None = None
+) -> Iterator[bytes]:
     """XLSX and PDF are built whole (into a spooled temporary file), then sent in chunks."""
     pseudonyms = pseudonyms_for(session, scope)
     figures = workshop_figures(session, scope, pseudonyms)
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
         if export_format == ExportFormat.XLSX:
-            write_xlsx(_rows(session, scope, pseudonyms), figures, spool)
+            write_xlsx(_rows(session, scope, pseudonyms, progress), figures, spool)
         else:
             cards, total = discussion_cards(session, scope, pseudonyms)
             threshold = threshold_for(session, export_programme_ids(session, scope))
-            cells = small_cells(iter_export_rows(session, scope, pseudonyms), cards, threshold)
+            population = _counted(iter_export_rows(session, scope, pseudonyms), progress)
+            cells = small_cells(population, cards, threshold)
             write_pdf(figures, cards, total, spool, cells)
         spool.seek(0)
         while chunk := spool.read(FILE_CHUNK):
             yield chunk
 
 
-def _rows(session: Session, scope: ExportScope, pseudonyms: Pseudonyms | None = None) -> Iterator[ExportRow]:
+def _rows(
+    session: Session,
+    scope: ExportScope,
+    pseudonyms: Pseudonyms | None = None,
+    progress: Progress | None = None,
+) -> Iterator[ExportRow]:
     """The rows of an export; with anonymous structures (material for outside readers) small cells are
     generalised (backend/exports/small_cells.py)."""
     if not scope.anonymous_structures:
-        return iter_export_rows(session, scope, pseudonyms)
+        return _counted(iter_export_rows(session, scope, pseudonyms), progress)
     threshold = threshold_for(session, export_programme_ids(session, scope))
-    return protected_rows(lambda: iter_export_rows(session, scope, pseudonyms), threshold)
+    return _counted(protected_rows(lambda: iter_export_rows(session, scope, pseudonyms), threshold), progress)
+
+
+def _counted(rows: Iterator[ExportRow], progress: Progress | None) -> Iterator[ExportRow]:
+    """The rows, telling ``progress`` how many went by every PROGRESS_EVERY rows and at the end."""
+    if progress is None:
+        return rows
+    return _counting(rows, progress)
+
+
+def _counting(rows: Iterator[ExportRow], progress: Progress) -> Iterator[ExportRow]:
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        if count % PROGRESS_EVERY == 0:
+            progress(count)
+        yield row
+    progress(count)
 
 
 def export_chunks(
-    session: Session, scope: ExportScope, export_format: ExportFormat, rows: int, separator: Separator = ";"
+    session: Session,
+    scope: ExportScope,
+    export_format: ExportFormat,
+    rows: int,
+    separator: Separator = ";",
+    progress: Progress | None = None,
 ) -> Iterator[bytes]:
+    """The file's bytes; ``progress`` is told how many rows went by (background exports show it)."""
     if export_format == ExportFormat.CSV:
-        return csv_chunks(_rows(session, scope), separator)
+        return csv_chunks(_rows(session, scope, progress=progress), separator)
     if export_format == ExportFormat.JSON:
-        return json_chunks(_rows(session, scope), _about(scope, rows))
-    return _built_file(session, scope, export_format)
+        return json_chunks(_rows(session, scope, progress=progress), _about(scope, rows))
+    return _built_file(session, scope, export_format, progress)
 
 
 def start_export(
@@ -221,12 +253,15 @@ def start_export(
     actor_user_id: int | None,
     via: str,
     separator: Separator = ";",
+    checked_rows: int | None = None,
 ) -> StartedExport:
     """Check the scope, record the export, and return the bytes to send (lazily: nothing is read from
-    the database until the chunks are consumed, with ``session`` still open)."""
-    check_export_scope(session, scope)
+    the database until the chunks are consumed, with ``session`` still open). ``checked_rows``: the scope
+    was checked and its rows counted already (``jobs.begin_export``)."""
+    if checked_rows is None:
+        check_export_scope(session, scope)
     screen_pending(session, scope.allowed_structure_ids)  # notes pushed a moment ago, in one batch
-    rows = count_export_rows(session, scope)
+    rows = count_export_rows(session, scope) if checked_rows is None else checked_rows
     record_export(
         session,
         scope,

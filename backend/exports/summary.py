@@ -31,6 +31,8 @@ from backend.review.filters import apply_observation_filter
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
 from shared.taxonomy import Taxonomy, current_taxonomy
 
+# Filters that narrow the time observed as well as the observations: the rate needs no qualifier.
+PLACE_AND_TIME = frozenset({"Structure", "Unité", "Du", "Au"})
 MAX_CARDS = 300  # a printable pack; beyond this the cover says how many more there are
 
 
@@ -57,6 +59,15 @@ class WorkshopFigures:
     anonymous_structures: bool
     # Before/after the structure's latest milestones within the days exported (an export of one structure).
     comparisons: list[RateComparison] = field(default_factory=list)
+
+    @property
+    def rate_label(self) -> str:
+        """What the per-hour figure counts. Filters on the events (category, status, tag…) leave the time
+        observed as it is: the rate is then that of the events kept, and says which ones."""
+        kept = [f"{label.lower()} : {value}" for label, value in self.filters if label not in PLACE_AND_TIME]
+        if not kept:
+            return "observations par heure observée"
+        return f"observations retenues ({' ; '.join(kept)}) par heure observée"
 
     @property
     def negative_share(self) -> float | None:

@@ -13,7 +13,8 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable
-from typing import IO, Any
+from datetime import datetime
+from typing import IO, Any, NamedTuple
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
@@ -34,6 +35,14 @@ SUMMARY_SHEETS = {
     "by_dimension": "Par dimension",
     "by_effect": "Par effet",
 }
+# Each summary's column label, and its chart's title: a sentence.
+SUMMARY_TITLES = {
+    "by_category": ("Catégorie", "Observations par catégorie"),
+    "by_role": ("Professionnel observé", "Observations par professionnel observé"),
+    "by_tool": ("Outil en cause", "Observations par outil en cause"),
+    "by_dimension": ("Dimension du travail", "Observations par dimension du travail touchée"),
+    "by_effect": ("Effet", "Répartition des observations par effet"),
+}
 HOUR_SHEET = "Par heure"
 RATE_SHEET = "Taux par heure observée"
 ABOUT_SHEET = "À propos"
@@ -43,8 +52,8 @@ WIDTHS = {
     "observation_id": 38,
     "structure": 28,
     "unit": 22,
-    "occurred_at": 26,
-    "ended_at": 26,
+    "occurred_at": 17,
+    "ended_at": 17,
     "category": 30,
     "role": 22,
     "tool": 26,
@@ -58,6 +67,28 @@ WIDTHS = {
 }
 DEFAULT_WIDTH = 14
 
+# Start and end are Excel dates in the structure's time zone (the other formats give ISO 8601 text with
+# its offset); a start generalised to its day (small cells) is a date without a time.
+DATE_COLUMNS = frozenset({"occurred_at", "ended_at"})
+DATE_TIME_FORMAT = "dd/mm/yyyy hh:mm"
+DATE_FORMAT = "dd/mm/yyyy"
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+_SECONDS_PER_DAY = 86_400
+
+
+class DateStyles(NamedTuple):
+    """Indexes of the cell formats of a date with its time, and of a date alone."""
+
+    date_time: int
+    date_only: int
+
+
+def excel_serial(local_iso: str) -> float:
+    """ISO 8601 local time (with or without offset, or a date alone) as Excel's serial number: days
+    since 1899-12-30, the time of day as the fraction, in the time the text gives (its offset dropped)."""
+    moment = datetime.fromisoformat(local_iso).replace(tzinfo=None)
+    return (moment - _EXCEL_EPOCH).total_seconds() / _SECONDS_PER_DAY
+
 
 def _observations(workbook: Workbook, rows: Iterable[ExportRow], body: IO[bytes]) -> int:
     """The observations sheet: XlsxWriter lays out its header, widths, frozen pane and filter; the rows
@@ -66,11 +97,17 @@ def _observations(workbook: Workbook, rows: Iterable[ExportRow], body: IO[bytes]
     XlsxWriter spends ~10 µs per cell, a minute per 100,000 observations; the rows' XML written here
     directly, inline strings only, takes about a second.
     """
-    count = _write_rows_xml(rows, body)
     sheet = workbook.add_worksheet(OBSERVATIONS_SHEET)
     header = workbook.add_format({"bold": True, "bg_color": "#DDE6F0", "border": 1, "text_wrap": True})
+    date_time = workbook.add_format({"num_format": DATE_TIME_FORMAT})
+    date_only = workbook.add_format({"num_format": DATE_FORMAT})
     for index, key in enumerate(COLUMN_HEADERS):
-        sheet.set_column(index, index, WIDTHS.get(key, DEFAULT_WIDTH))
+        column_format = date_time if key in DATE_COLUMNS else None
+        sheet.set_column(index, index, WIDTHS.get(key, DEFAULT_WIDTH), column_format)
+    # The rows' date cells refer to these formats by index, which XlsxWriter gives a format on its first
+    # use; the rows are not written through XlsxWriter, so it is asked for the index here.
+    dates = DateStyles(date_time._get_xf_index(), date_only._get_xf_index())
+    count = _write_rows_xml(rows, body, dates)
     sheet.freeze_panes(1, 0)
     _row(sheet, 0, COLUMN_HEADERS.values(), header)
     sheet.autofilter(0, 0, max(count, 1), len(COLUMN_HEADERS) - 1)
@@ -86,7 +123,10 @@ _EXCEL_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
 _COLUMNS = [xl_col_to_name(index) for index in range(len(COLUMN_HEADERS))]
 _CELL_STARTS = tuple(f'<c r="{name}' for name in _COLUMNS)
 # Columns whose values repeat (codes, labels, names): their cells' XML is computed once per value.
-_REPEATING = tuple(key not in {"observation_id", "occurred_at", "ended_at", "note"} for key in COLUMN_HEADERS)
+_REPEATING = tuple(
+    key not in {"observation_id", "occurred_at", "ended_at", "note", "comments"} for key in COLUMN_HEADERS
+)
+_IS_DATE = tuple(key in DATE_COLUMNS for key in COLUMN_HEADERS)
 _MAX_REMEMBERED = 10_000
 _ROWS_PER_WRITE = 500
 # Excel's limit on a cell's text, in UTF-16 units; notes are far shorter (NOTE_MAX_LENGTH).
@@ -109,13 +149,16 @@ def _string_cell_end(value: str) -> str:
 _BOOLEAN_CELL_ENDS = {True: _string_cell_end("oui"), False: _string_cell_end("non")}
 
 
-def _write_rows_xml(rows: Iterable[ExportRow], body: IO[bytes]) -> int:
+def _write_rows_xml(rows: Iterable[ExportRow], body: IO[bytes], dates: DateStyles) -> int:
     """Rows 2… of the sheet as ``<row>`` elements, UTF-8. Each column's type is known: strings stay
-    strings (a note like "=1+1" is never a formula), integers are numbers, booleans "oui"/"non";
-    empty values leave no cell. Returns the number of rows."""
+    strings (a note like "=1+1" is never a formula), integers are numbers, booleans "oui"/"non", start
+    and end dates (cell formats ``dates``); empty values leave no cell. Returns the number of rows."""
     count = 0
     remembered: dict[str, str] = {}
-    columns = tuple(zip(_CELL_STARTS, _REPEATING, strict=True))
+    columns = tuple(zip(_CELL_STARTS, _REPEATING, _IS_DATE, strict=True))
+    date_time_end = f'" s="{dates.date_time}"><v>'
+    date_only_end = f'" s="{dates.date_only}"><v>'
+    serial = excel_serial
     booleans = _BOOLEAN_CELL_ENDS
     parts: list[str] = []
     add, add_all = parts.append, parts.extend
@@ -123,17 +166,21 @@ def _write_rows_xml(rows: Iterable[ExportRow], body: IO[bytes]) -> int:
     for count, row in enumerate(rows, start=1):
         number = str(count + 1)
         add_all(('<row r="', number, '">'))
-        for (start, repeating), value in zip(columns, row, strict=True):
+        for (start, repeating, is_date), value in zip(columns, row, strict=True):
             # Nearly every value is a plain string: that case is tested first, by class.
             if value.__class__ is plain_string:
                 if not value:
                     continue
-                if repeating:
-                    end = remembered.get(value)
-                    if end is None:
+                if is_date:
+                    style = date_time_end if len(value) > 10 else date_only_end
+                    end = f"{style}{serial(value)!r}</v></c>"
+                elif repeating:
+                    known = remembered.get(value)
+                    if known is None:
                         if len(remembered) >= _MAX_REMEMBERED:
                             remembered.clear()
-                        end = remembered[value] = _string_cell_end(value)
+                        known = remembered[value] = _string_cell_end(value)
+                    end = known
                 else:
                     end = _string_cell_end(value)
             elif value is None:
@@ -210,7 +257,7 @@ def _header(sheet: Worksheet, bold: Any, titles: list[str]) -> None:
 
 
 def _count_sheet(
-    workbook: Workbook, name: str, label: str, counts: list[Count], bold: Any, chart_type: str
+    workbook: Workbook, name: str, label: str, counts: list[Count], bold: Any, chart_type: str, title: str
 ) -> None:
     sheet = workbook.add_worksheet(name)
     sheet.set_column(0, 0, 18)
@@ -218,6 +265,7 @@ def _count_sheet(
     sheet.set_column(2, 3, 16)
     _header(sheet, bold, ["Code", label, "Nombre", "Par heure observée"])
     rate_format = workbook.add_format({"num_format": "0.00"})
+    counts = sorted(counts, key=lambda c: -c.count)  # largest first, in the table as in the chart
     for index, count in enumerate(counts, start=1):
         _row(sheet, index, [count.code, count.label, count.count])
         if count.per_hour is not None:
@@ -233,7 +281,9 @@ def _count_sheet(
             **({"data_labels": {"percentage": True}} if chart_type == "pie" else {}),
         }
     )
-    chart.set_title({"name": f"Observations {label.lower()}" if chart_type != "pie" else label})
+    chart.set_title({"name": title})
+    if chart_type == "bar":
+        chart.set_x_axis({"reverse": True})  # Excel draws a bar chart's first category at the bottom
     if chart_type != "pie":
         chart.set_legend({"none": True})
     chart.set_size({"width": 640, "height": 380})
@@ -306,7 +356,8 @@ def _rates(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
                 "values": [RATE_SHEET, 1, 4, len(figures.structures), 4],
             }
         )
-        chart.set_title({"name": "Observations par heure observée"})
+        chart.set_title({"name": "Observations par heure observée, par structure"})
+        chart.set_x_axis({"reverse": True})  # the structures top to bottom, in the table's order
         chart.set_legend({"none": True})
         chart.set_size({"width": 640, "height": 380})
         sheet.insert_chart(total_row + 2, 0, chart)
@@ -324,7 +375,10 @@ def _about(workbook: Workbook, figures: WorkshopFigures, rows: int, bold: Any) -
         ("Observateurs", "pseudonymisés (O1, O2…) ; les tablettes ne sont jamais exportées"),
         ("Structures", "pseudonymisées (S1, S2…)" if figures.anonymous_structures else "nommées"),
         ("Notes", "noms et identifiants masqués, remplacés par ce qu'ils étaient : [nom], [téléphone]…"),
-        ("Heures", "heure locale de chaque structure (ISO 8601, avec décalage)"),
+        (
+            "Heures",
+            "dates Excel à l'heure locale de chaque structure (CSV et JSON : ISO 8601, avec décalage)",
+        ),
     ]
     for index, (label, value) in enumerate(lines):
         _cell(sheet, index, 0, label, bold)
@@ -345,17 +399,11 @@ def write_xlsx(rows: Iterable[ExportRow], figures: WorkshopFigures, destination:
             count = _observations(workbook, rows, body)
             dashboard = figures.dashboard
             charts = {"by_effect": "pie", "by_category": "bar", "by_tool": "bar"}
-            labels = {
-                "by_category": "Catégorie",
-                "by_role": "Professionnel observé",
-                "by_tool": "Outil en cause",
-                "by_dimension": "Dimension du travail",
-                "by_effect": "Effet",
-            }
             for attribute, sheet_name in SUMMARY_SHEETS.items():
                 counts: list[Count] = getattr(dashboard, attribute)
+                label, title = SUMMARY_TITLES[attribute]
                 _count_sheet(
-                    workbook, sheet_name, labels[attribute], counts, bold, charts.get(attribute, "column")
+                    workbook, sheet_name, label, counts, bold, charts.get(attribute, "column"), title
                 )
             _hours(workbook, figures, bold)
             _rates(workbook, figures, bold)

@@ -13,6 +13,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from backend.exports.pdf_document import MARGIN, write_document
+from backend.exports.pdf_fonts import pdf_fonts
 from backend.workshops.deck import CardView, Deck, ThemeView
 
 TEXT_WIDTH = A4[0] - 2 * MARGIN
@@ -20,17 +21,25 @@ GREY = colors.HexColor("#B8C2CC")
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()
+    """The record's styles, in the embedded font (backend/exports/pdf_fonts.py), as the workshop pack."""
+    base, fonts = getSampleStyleSheet(), pdf_fonts()
     return {
-        "title": ParagraphStyle("title", parent=base["Title"], fontSize=18, leading=22),
-        "h1": ParagraphStyle("h1", parent=base["Heading1"]),
-        "h2": ParagraphStyle("h2", parent=base["Heading2"]),
-        "body": ParagraphStyle("body", parent=base["Normal"], fontSize=10, leading=14),
+        "title": ParagraphStyle("title", parent=base["Title"], fontName=fonts.bold, fontSize=18, leading=22),
+        "h1": ParagraphStyle("h1", parent=base["Heading1"], fontName=fonts.bold),
+        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=fonts.bold),
+        "body": ParagraphStyle(
+            "body", parent=base["Normal"], fontName=fonts.regular, fontSize=10, leading=14
+        ),
         "muted": ParagraphStyle(
-            "muted", parent=base["Normal"], fontSize=9, leading=12, textColor=colors.HexColor("#5F6B7A")
+            "muted",
+            parent=base["Normal"],
+            fontName=fonts.regular,
+            fontSize=9,
+            leading=12,
+            textColor=colors.HexColor("#5F6B7A"),
         ),
         "quote": ParagraphStyle(
-            "quote", parent=base["Normal"], fontName="Helvetica-Oblique", fontSize=10, leading=14
+            "quote", parent=base["Normal"], fontName=fonts.italic, fontSize=10, leading=14
         ),
     }
 
@@ -112,7 +121,8 @@ def _actions(deck: Deck, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     table.setStyle(
         TableStyle(
             [
-                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTNAME", (0, 0), (-1, -1), pdf_fonts().regular),
+                ("FONTNAME", (0, 0), (-1, 0), pdf_fonts().bold),
                 ("FONTSIZE", (0, 0), (-1, -1), 9),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, GREY),

@@ -10,7 +10,7 @@ import re
 import uuid
 import zipfile
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
 
@@ -30,14 +30,14 @@ from backend.exports.rows import (
     WITHHELD_NOTE,
     ExportRow,
     ExportScope,
-    _uuid_text,
     count_export_rows,
     iter_export_rows,
     pseudonyms_for,
+    uuid_text,
 )
 from backend.exports.service import ExportFormat, start_export
 from backend.exports.summary import workshop_figures
-from backend.exports.xlsx import _write_rows_xml, write_xlsx
+from backend.exports.xlsx import DATE_COLUMNS, DateStyles, _write_rows_xml, write_xlsx
 from backend.privacy.kinds import REPLACEMENTS
 from backend.review.filters import ObservationFilter
 from backend.sync.records import save_observation
@@ -192,7 +192,7 @@ def test_xlsx_has_the_observations_and_summary_sheets_with_charts(
     assert header[:4] == ["Identifiant", "Structure", "Unité", "Observateur"]
     assert observations.max_row == expected + 1
     assert observations.freeze_panes == "A2"
-    assert observations.auto_filter.ref == f"A1:AC{expected + 1}"  # the last column: the grid version
+    assert observations.auto_filter.ref == f"A1:AG{expected + 1}"
     assert observations.column_dimensions["Z"].width > 50  # the note column is wide enough to read
     for name in workbook.sheetnames[1:-1]:
         # openpyxl keeps a sheet's charts private
@@ -375,7 +375,7 @@ def test_xlsx_rows_keep_awkward_text_as_text() -> None:
     fields = len(ExportRow._fields)
     rows = [ExportRow._make([text, 42, True, None, *[""] * (fields - 4)]) for text in awkward]
     body = io.BytesIO()
-    assert _write_rows_xml(rows, body) == len(awkward)
+    assert _write_rows_xml(rows, body, DateStyles(1, 2)) == len(awkward)
     root = ElementTree.fromstring(b"<sheetData>" + body.getvalue() + b"</sheetData>")  # noqa: S314 (our own XML)
     texts = [t.text for t in root.iter("t")]
     assert texts[0::2] == [
@@ -398,9 +398,13 @@ def _xlsxwriter_sheet(rows: list[ExportRow]) -> bytes:
     workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_numbers": False})
     sheet = workbook.add_worksheet("Observations")
     sheet.write_row(0, 0, list(COLUMN_HEADERS.values()))
+    date_format = workbook.add_format({"num_format": "dd/mm/yyyy hh:mm"})
     for number, row in enumerate(rows, start=1):
-        for column, value in enumerate(row):
-            if isinstance(value, bool):
+        for column, (key, value) in enumerate(zip(COLUMN_HEADERS, row, strict=True)):
+            if key in DATE_COLUMNS and value:
+                moment = datetime.fromisoformat(str(value)).replace(tzinfo=None)
+                sheet.write_datetime(number, column, moment, date_format)
+            elif isinstance(value, bool):
                 sheet.write_string(number, column, "oui" if value else "non")
             elif isinstance(value, int):
                 sheet.write_number(number, column, value)
@@ -414,12 +418,12 @@ def test_xlsx_rows_read_back_as_xlsxwriter_would_have_written_them(
     session: Session, workshop: Workshop
 ) -> None:
     scope = ExportScope(criteria=ObservationFilter(programme_id=workshop.programme_id))
-    fields = len(ExportRow._fields)
+    real = list(iter_export_rows(session, scope))
     awkward = [
-        ExportRow._make([text, *["x"] * (fields - 5), 7, False, True, 2])
+        real[0]._replace(observation_id=text, unit=text, note=text, comments=text, severity=7)
         for text in ['=1+1 & <b>"gras"</b>', " espaces autour ", "ligne\nsuivante", "_x0041_", "émoji 🙂"]
     ]
-    rows = [*iter_export_rows(session, scope), *awkward]
+    rows = [*real, *awkward]
     figures = workshop_figures(session, scope, pseudonyms_for(session, scope))
     written = io.BytesIO()
     assert write_xlsx(rows, figures, written) == len(rows)
@@ -429,8 +433,8 @@ def test_xlsx_rows_read_back_as_xlsxwriter_would_have_written_them(
     assert list(ours.iter_rows(values_only=True)) == list(theirs.iter_rows(values_only=True))
     with zipfile.ZipFile(written) as package:
         sheet_xml = package.read("xl/worksheets/sheet1.xml").decode()
-    assert f'<dimension ref="A1:AC{len(rows) + 1}"/>' in sheet_xml
-    assert f'<autoFilter ref="A1:AC{len(rows) + 1}"/>' in sheet_xml
+    assert f'<dimension ref="A1:AG{len(rows) + 1}"/>' in sheet_xml
+    assert f'<autoFilter ref="A1:AG{len(rows) + 1}"/>' in sheet_xml
 
 
 def test_an_xlsx_without_observations_still_opens(session: Session, workshop: Workshop) -> None:
@@ -446,9 +450,9 @@ def test_an_xlsx_without_observations_still_opens(session: Session, workshop: Wo
 
 def test_observation_ids_keep_their_usual_form_whatever_the_database() -> None:
     observation_id = uuid.uuid4()
-    assert _uuid_text(observation_id) == str(observation_id)
-    assert _uuid_text(observation_id.hex) == str(observation_id)  # as SQLite keeps it
-    assert _uuid_text(observation_id.hex.upper()) == str(observation_id)
+    assert uuid_text(observation_id) == str(observation_id)
+    assert uuid_text(observation_id.hex) == str(observation_id)  # as SQLite keeps it
+    assert uuid_text(observation_id.hex.upper()) == str(observation_id)
 
 
 def test_the_words_of_a_text_search_are_kept_neither_in_the_export_nor_in_the_audit_log(

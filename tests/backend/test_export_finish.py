@@ -1,0 +1,199 @@
+"""Exports a facilitator hands over as they are: the same text in every format, the visit, tags, comments
+and grid version in the rows, real dates in XLSX, chart titles as sentences, bars largest first, and the
+files read back by LibreOffice (the check an outside reader does). Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session, col, select
+
+from backend import models
+from backend.admin.demo_data import build_demo
+from backend.exports.csv import neutralised
+from backend.exports.rows import ExportScope
+from backend.exports.service import ExportFormat, start_export
+from backend.exports.xlsx import SUMMARY_TITLES
+from backend.privacy.service import note_for_export
+from backend.review.filters import ObservationFilter
+
+# Notes as observers type them: none of them calls anything, all must come out as typed.
+ORDINARY_NOTES = [
+    "-> DxCare planté, ressaisie papier",
+    "- relance labo (2e fois)",
+    "+1 appel de la pharmacie",
+    "@Marie voir avec le cadre",
+    "  espaces devant",
+    "=) content du nouveau chariot",  # a smiley: this one a spreadsheet would run, so it is neutralised
+]
+
+
+def test_csv_neutralises_only_what_a_spreadsheet_would_run() -> None:
+    runs = [
+        "=1+1",
+        ' =HYPERLINK("http://exemple.test")',
+        '+HYPERLINK("http://exemple.test")',
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(A1:A9)",
+        "\t=1",
+    ]
+    for text in runs:
+        assert neutralised(text) == "'" + text, text
+    for text in ORDINARY_NOTES[:-1]:
+        assert neutralised(text) == text, text
+    assert neutralised("Note ordinaire = rien à faire") == "Note ordinaire = rien à faire"
+
+
+def _export(session: Session, export_format: ExportFormat, criteria: ObservationFilter) -> bytes:
+    started = start_export(
+        session, ExportScope(criteria=criteria), export_format, actor_user_id=None, via="test"
+    )
+    return b"".join(started.chunks)
+
+
+@pytest.fixture
+def programme_id(session: Session) -> int:
+    """The demo programme, with ordinary notes that start like formulas on its first observations."""
+    summary = build_demo(session)
+    observations = session.exec(
+        select(models.Observation).order_by(col(models.Observation.occurred_at)).limit(len(ORDINARY_NOTES))
+    ).all()
+    for observation, note in zip(observations, ORDINARY_NOTES, strict=True):
+        observation.note, observation.note_masked, observation.privacy_flagged = note, note, False
+        session.add(observation)
+    session.commit()
+    return summary.programme_id
+
+
+def _json_rows(session: Session, criteria: ObservationFilter) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = json.loads(_export(session, ExportFormat.JSON, criteria))["observations"]
+    return rows
+
+
+def test_rows_carry_the_visit_tags_comments_and_grid_version(session: Session, programme_id: int) -> None:
+    # Free text like a note, the visit's context and the comments go through the same privacy guard.
+    named = session.exec(select(models.Visit).order_by(col(models.Visit.started_at))).first()
+    assert named is not None
+    named.context_note = "Mme Dupont en chambre 12 a refusé la visite"
+    session.add(named)
+    session.commit()
+    criteria = ObservationFilter(programme_id=programme_id)
+    rows = {row["observation_id"]: row for row in _json_rows(session, criteria)}
+    programme = session.get(models.Programme, programme_id)
+    assert programme is not None
+    for observation in session.exec(select(models.Observation)).all():
+        row = rows[str(observation.id)]
+        visit = session.get(models.Visit, observation.visit_id)
+        assert visit is not None
+        assert row["visit_id"] == str(visit.id)
+        assert row["visit_context"] == note_for_export(visit.context_note, None)
+        if visit.id == named.id:
+            assert "Dupont" not in str(row["visit_context"]) and "[nom]" in str(row["visit_context"])
+        assert row["grid_version"] == programme.taxonomy_version
+        tags = session.exec(
+            select(models.ObservationTag.tag).where(models.ObservationTag.observation_id == observation.id)
+        ).all()
+        assert row["tags"] == "|".join(sorted(tags))
+        comments = session.exec(
+            select(models.ReviewComment.body)
+            .where(models.ReviewComment.observation_id == observation.id)
+            .order_by(col(models.ReviewComment.created_at), col(models.ReviewComment.id))
+        ).all()
+        assert row["comments"] == (note_for_export("\n".join(comments), None) if comments else "")
+    assert any(row["tags"] for row in rows.values()) and any(row["comments"] for row in rows.values())
+    assert any(row["visit_context"] for row in rows.values())
+
+
+def test_xlsx_has_dates_sentences_and_bars_largest_first(session: Session, programme_id: int) -> None:
+    criteria = ObservationFilter(programme_id=programme_id)
+    data = _export(session, ExportFormat.XLSX, criteria)
+    workbook = load_workbook(io.BytesIO(data))
+    sheet = workbook["Observations"]
+    header = [cell.value for cell in sheet[1]]
+    json_rows = _json_rows(session, criteria)
+    start, end = header.index("Début") + 1, header.index("Fin") + 1
+    for number, expected in enumerate(json_rows, start=2):
+        started = sheet.cell(number, start)
+        assert isinstance(started.value, datetime) and started.number_format == "dd/mm/yyyy hh:mm"
+        local = datetime.fromisoformat(str(expected["occurred_at"])).replace(tzinfo=None)
+        assert started.value == local  # the structure's local time, to the second
+        if expected["ended_at"] is not None:
+            assert sheet.cell(number, end).value == datetime.fromisoformat(str(expected["ended_at"])).replace(
+                tzinfo=None
+            )
+    for name in ("Par catégorie", "Par outil"):
+        counts = [row[2] for row in workbook[name].iter_rows(min_row=2, values_only=True)]
+        assert counts == sorted(counts, reverse=True), name  # type: ignore[type-var]
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        charts = [package.read(n).decode() for n in package.namelist() if n.startswith("xl/charts/chart")]
+    titles = {title for _label, title in SUMMARY_TITLES.values()}
+    found = {title for title in titles if any(f"<a:t>{title}</a:t>" in chart for chart in charts)}
+    assert found == titles
+    bar_charts = [chart for chart in charts if '<c:barDir val="bar"/>' in chart]
+    assert bar_charts and all('<c:orientation val="maxMin"/>' in chart for chart in bar_charts)
+
+
+def _libreoffice() -> str:
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    assert found, "LibreOffice (libreoffice-calc-nogui) is installed by scripts/test.sh"
+    return found
+
+
+def _reopened_by_libreoffice(tmp_path: Path, name: str, data: bytes, import_filter: str | None) -> Path:
+    """The file opened by LibreOffice headless and saved again as XLSX, as an outside reader's tool."""
+    source = tmp_path / name
+    source.write_bytes(data)
+    out = tmp_path / "out"
+    command = [_libreoffice(), "--headless", f"-env:UserInstallation=file://{tmp_path}/profile"]
+    if import_filter:
+        command += [f"--infilter={import_filter}"]
+    command += ["--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(source)]
+    subprocess.run(command, check=True, capture_output=True, timeout=180)
+    return out / (source.stem + ".xlsx")
+
+
+def test_libreoffice_reads_back_the_xlsx_and_csv_as_the_json_says(
+    session: Session, programme_id: int, tmp_path: Path
+) -> None:
+    structure_id = session.exec(
+        select(models.Observation.structure_id).order_by(col(models.Observation.occurred_at))
+    ).first()
+    criteria = ObservationFilter(programme_id=programme_id, structure_id=structure_id)
+    expected = _json_rows(session, criteria)
+    notes = [row["note"] for row in expected]
+    assert set(ORDINARY_NOTES) & set(notes)
+
+    xlsx = load_workbook(
+        _reopened_by_libreoffice(tmp_path, "export.xlsx", _export(session, ExportFormat.XLSX, criteria), None)
+    )["Observations"]
+    header = [cell.value for cell in xlsx[1]]
+    rows = list(xlsx.iter_rows(min_row=2, values_only=True))
+    assert [row[header.index("Note")] for row in rows] == notes
+    starts = [row[header.index("Début")] for row in rows]
+    assert all(isinstance(value, datetime) for value in starts)
+    assert starts == [
+        datetime.fromisoformat(str(row["occurred_at"])).replace(tzinfo=None) for row in expected
+    ]
+
+    # Semicolon (59), double quote (34), UTF-8 (76), from line 1; every column read as text (2), as a
+    # reader who keeps the cells as they are would.
+    text_columns = "/".join(f"{n}/2" for n in range(1, len(header) + 1))
+    csv_filter = f"Text - txt - csv (StarCalc):59,34,76,1,{text_columns}"
+    data = _export(session, ExportFormat.CSV, criteria)
+    reopened = load_workbook(_reopened_by_libreoffice(tmp_path, "export.csv", data, csv_filter)).active
+    assert reopened is not None
+    csv_rows = list(reopened.iter_rows(min_row=2, values_only=True))
+    csv_notes = [row[header.index("Note")] for row in csv_rows]
+    assert csv_notes == [neutralised(n) if n else None for n in notes]  # type: ignore[arg-type]
+    assert csv_notes.count(None) == notes.count(None)
+    raw = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert [row[header.index("Début")] for row in raw[1:]] == [row["occurred_at"] for row in expected]
