@@ -167,7 +167,7 @@ def build_demo(session: Session, seed: int = 2026, today: datetime | None = None
     session.add(programme)
     session.flush()
     assert programme.id is not None
-    seed_programme_grid(session, programme)
+    grid = seed_programme_grid(session, programme)  # every demo visit is captured with its version 1
 
     observers = [models.Observer(programme_id=programme.id, display_name=name) for name in OBSERVERS]
     session.add_all(observers)
@@ -218,6 +218,7 @@ def build_demo(session: Session, seed: int = 2026, today: datetime | None = None
                 id=uuid.uuid5(ids, f"visit-{index}-{visit_number}"),
                 ended_at=started + duration,
                 observed_roles=roles,
+                grid_version=grid.number,
                 context_note=rng.choice((None, "Matinée chargée : deux entrées.", "Effectif complet.")),
                 updated_at=started + duration,
             )

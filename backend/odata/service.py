@@ -18,6 +18,7 @@ from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.odata.entities import ENTITY_SETS, EntitySet, Reader, Row
 from backend.odata.query import FeedQuery, filter_condition, invalid_query, read_query
+from backend.privacy.pending import screen_pending
 from backend.problems import not_found
 
 PAGE_SIZE = 1000
@@ -128,6 +129,8 @@ def read_page(
     size = page_size if remaining is None else min(page_size, remaining)
     if query.skiptoken is None:
         _record_read(session, reader, entity, query)
+    if name == "observations":
+        screen_pending(session, reader.allowed_structure_ids)  # notes pushed a moment ago, in one batch
     reader_page = _sql_page if entity.statement is not None else _small_page
     rows, count, token = reader_page(session, reader, entity, query, size)
     next_query = None

@@ -98,7 +98,7 @@ def test_rows_carry_the_visit_tags_comments_and_grid_version(session: Session, p
         assert row["visit_context"] == note_for_export(visit.context_note, None)
         if visit.id == named.id:
             assert "Dupont" not in str(row["visit_context"]) and "[nom]" in str(row["visit_context"])
-        assert row["grid_version"] == programme.taxonomy_version
+        assert row["grid_version"] == visit.grid_version == 1  # the grid the visit was captured with
         tags = session.exec(
             select(models.ObservationTag.tag).where(models.ObservationTag.observation_id == observation.id)
         ).all()
