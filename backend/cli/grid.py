@@ -41,7 +41,7 @@ def export(
     if _is_xlsx(file):
         write_grid_xlsx(document, file)
     elif str(file) == "-":
-        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        say(json.dumps(document, ensure_ascii=False, indent=2))
         return
     else:
         file.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

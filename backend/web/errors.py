@@ -20,7 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from backend.errors import STATUS_MESSAGES, ApiError
 from backend.web.templating import render
 
-NOT_PAGES = ("/api/", "/health", "/docs", "/redoc", "/openapi.json", "/static-offline-docs")
+# The OData feed answers its clients (Excel, Power BI) in JSON, and a missing token with the Basic challenge.
+NOT_PAGES = ("/api/", "/odata/", "/health", "/docs", "/redoc", "/openapi.json", "/static-offline-docs")
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 

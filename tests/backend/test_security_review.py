@@ -353,8 +353,8 @@ def test_every_route_with_an_id_bounds_it(site: DemoWeb) -> None:
     }
     answers = {}
     for route in api_routes(site.app.routes):
-        if "{" not in route.path:
-            continue
+        if not re.search(r"\{\w+_id\}", route.path):
+            continue  # no id in its path (the OData feed's entity set names are checked in test_odata)
         for method in sorted(route.methods or ()):
             path = re.sub(r"\{(\w+)\}", lambda m: HUGE if m.group(1).endswith("_id") else "x", route.path)
             headers = {"X-CSRF-Token": csrf}
