@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -19,11 +20,17 @@ def device_programme_id(session: Session, device: models.Device) -> int:
     ).one()
 
 
-def _uuid(value: Any) -> UUID | None:
+@lru_cache(maxsize=4096)
+def _parsed(value: str) -> UUID | None:
     try:
-        return UUID(value) if isinstance(value, str) else None
+        return UUID(value)
     except ValueError:
         return None
+
+
+def _uuid(value: Any) -> UUID | None:
+    """The visit id a record names (hundreds of records of a push name the same few: parsed once)."""
+    return _parsed(value) if isinstance(value, str) else None
 
 
 def _number(value: Any) -> int | None:
