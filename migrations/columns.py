@@ -41,3 +41,20 @@ def create_table_with_index(
     op.create_table(table, sa.Column("id", sa.Integer(), nullable=False), *items, *constraints)
     with op.batch_alter_table(table, schema=None) as batch_op:
         batch_op.create_index(batch_op.f(f"ix_{table}_{indexed}"), [indexed], unique=False)
+
+
+def drop_table_with_index(table: str, indexed: str) -> None:
+    """Undo ``create_table_with_index``: its index, then the table."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f(f"ix_{table}_{indexed}"))
+    op.drop_table(table)
+
+
+def required_columns(**kinds: Any) -> list[sa.Column[Any]]:
+    """Columns in the order given, each of its type and NOT NULL."""
+    return [sa.Column(name, kind, nullable=False) for name, kind in kinds.items()]
+
+
+def optional_columns(**kinds: Any) -> list[sa.Column[Any]]:
+    """Columns in the order given, each of its type and nullable."""
+    return [sa.Column(name, kind, nullable=True) for name, kind in kinds.items()]
