@@ -1,5 +1,6 @@
 """Building blocks of migrations: one column added to or dropped from a table, batch mode (SQLite rebuilds the
-table, PostgreSQL alters it); a table with an ``id`` key and one index; a foreign key named by the convention.
+table, PostgreSQL alters it); a table with an ``id`` key and one index (and its drop); required and optional
+columns in order; foreign keys named by the convention.
 
 Migrations that ran keep meaning what they meant: change nothing here, add a new helper instead.
 """
@@ -58,3 +59,8 @@ def required_columns(**kinds: Any) -> list[sa.Column[Any]]:
 def optional_columns(**kinds: Any) -> list[sa.Column[Any]]:
     """Columns in the order given, each of its type and nullable."""
     return [sa.Column(name, kind, nullable=True) for name, kind in kinds.items()]
+
+
+def foreign_keys(table: str, **targets: str) -> list[sa.ForeignKeyConstraint]:
+    """``column="target"`` in order: each ``table.column`` refers to ``target.id`` (no ON DELETE)."""
+    return [foreign_key(table, column, target) for column, target in targets.items()]

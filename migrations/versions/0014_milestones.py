@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from migrations.columns import (
     create_table_with_index,
     drop_table_with_index,
-    foreign_key,
+    foreign_keys,
     optional_columns,
     required_columns,
 )
@@ -22,9 +22,7 @@ def upgrade() -> None:
         *required_columns(day=sa.Date(), label=sa.String(length=200)),
         *optional_columns(created_by_user_id=sa.Integer()),
         *required_columns(created_at=sa.DateTime(timezone=True)),
-        foreign_key("milestone", "structure_id", "structure"),
-        foreign_key("milestone", "unit_id", "unit"),
-        foreign_key("milestone", "created_by_user_id", "user"),
+        *foreign_keys("milestone", structure_id="structure", unit_id="unit", created_by_user_id="user"),
     )
 
 
