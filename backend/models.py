@@ -454,27 +454,30 @@ class Workshop(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class WorkshopTheme(SQLModel, table=True):
+class WorkshopPart(SQLModel):
+    """What a theme, a card and an action share: their id, and the workshop they go with."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True, ondelete="CASCADE")
+
+
+class WorkshopTheme(WorkshopPart, table=True):
     """A theme of a workshop's deck, grouping cards; the facilitator's dots are its priority votes
     counted in the room (phones add theirs in ``workshop_vote``)."""
 
     __tablename__ = "workshop_theme"
 
-    id: int | None = Field(default=None, primary_key=True)
-    workshop_id: int = Field(foreign_key="workshop.id", index=True, ondelete="CASCADE")
     title: str = Field(max_length=NAME_MAX_LENGTH)
     position: int = 0
     facilitator_dots: int = 0
 
 
-class WorkshopCard(SQLModel, table=True):
+class WorkshopCard(WorkshopPart, table=True):
     """An observation on a workshop's deck, in a theme (or not grouped yet)."""
 
     __tablename__ = "workshop_card"
     __table_args__ = (UniqueConstraint("workshop_id", "observation_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    workshop_id: int = Field(foreign_key="workshop.id", index=True, ondelete="CASCADE")
     observation_id: UUID = Field(foreign_key="observation.id", ondelete="CASCADE")
     theme_id: int | None = Field(default=None, foreign_key="workshop_theme.id", ondelete="SET NULL")
     position: int = 0
@@ -504,14 +507,12 @@ class WorkshopNote(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class WorkshopAction(SQLModel, table=True):
+class WorkshopAction(WorkshopPart, table=True):
     """An experimental action a workshop decides: the problem it answers (themes and observations), who
     carries it (by role), when, how far it has gone, and the milestone it marks once deployed."""
 
     __tablename__ = "workshop_action"
 
-    id: int | None = Field(default=None, primary_key=True)
-    workshop_id: int = Field(foreign_key="workshop.id", index=True, ondelete="CASCADE")
     title: str = Field(max_length=NAME_MAX_LENGTH)
     theme_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     observation_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -10,13 +10,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from backend import models
 from backend.admin.demo_data import (
@@ -24,6 +24,7 @@ from backend.admin.demo_data import (
     DEMO_FACILITATOR_EMAIL,
     DEMO_PASSWORD,
     DEMO_VIEWER_EMAIL,
+    DEMO_VIEWER_STRUCTURE,
     DemoSummary,
     build_demo,
 )
@@ -71,6 +72,42 @@ def make_site(
     sequence.save()
     session.commit()
     return Site(programme.id, structure.id, [u.id or 0 for u in units], [p.id or 0 for p in people])
+
+
+def add_visit(session: Session, site: Site, moment: datetime) -> models.Visit:
+    """A visit row written straight to the database (no push): the site's first unit and observer."""
+    visit = models.Visit(
+        id=uuid.uuid4(),
+        structure_id=site.structure_id,
+        unit_id=site.unit_ids[0],
+        observer_id=site.observer_ids[0],
+        started_at=moment,
+        created_at=moment,
+        updated_at=moment,
+    )
+    session.add(visit)
+    session.flush()
+    return visit
+
+
+def add_observation(session: Session, visit: models.Visit, **fields: Any) -> models.Observation:
+    """An interruption at the visit's start, written straight to the database (no push, no screening)."""
+    moment = visit.started_at
+    row = models.Observation(
+        **{
+            "id": uuid.uuid4(),
+            "visit_id": visit.id,
+            "structure_id": visit.structure_id,
+            "observer_id": visit.observer_id,
+            "occurred_at": moment,
+            "category": "interruption",
+            "created_at": moment,
+            "updated_at": moment,
+            **fields,
+        }
+    )
+    session.add(row)
+    return row
 
 
 def make_facilitator(
@@ -251,6 +288,9 @@ class Browser:
         return self.client.request(method, path, headers=headers, **kwargs)
 
 
+_Row = TypeVar("_Row", bound=SQLModel)
+
+
 @dataclass
 class DemoWeb:
     app: FastAPI
@@ -297,6 +337,14 @@ class DemoWeb:
             structure = session.exec(select(models.Structure).where(models.Structure.name == name)).one()
             assert structure.id is not None
             return structure.id
+
+    def outside_viewer(self, model: type[_Row], structure_column: Any) -> _Row:
+        """The first ``model`` row whose structure (``structure_column``) is not the read-only account's."""
+        own = self.structure_id(DEMO_VIEWER_STRUCTURE)
+        with self.session() as session:
+            row = session.exec(select(model).where(structure_column != own)).first()
+        assert row is not None
+        return row
 
 
 @contextmanager

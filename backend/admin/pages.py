@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.params import EmailForm, NameForm, OptionalRowIdForm, PasswordForm, RowIdForm, RowIdPath
 from backend.privacy.service import set_programme_glossary, set_small_cell_threshold
-from backend.web.forms import FormOutcome, form_problems
+from backend.web.forms import form_problems
 from backend.web.layout import PageDep, PageFormDep, SignedInPage, back_to
 from shared.taxonomy import available_versions
 
@@ -87,8 +88,12 @@ def _programme_page(
     )
 
 
-def _programme_form_done(view: SignedInPage, programme_id: int, form: FormOutcome, done: str) -> Response:
-    """The programme page again with the form's error, or back to it with ``done`` said."""
+def _programme_submitted(
+    view: SignedInPage, programme_id: int, change: Callable[[], object], done: str
+) -> Response:
+    """Run a form's change: back to the programme page with ``done``, or that page again with the refusal."""
+    with form_problems() as form:
+        change()
     if form.error:
         return _programme_page(view, programme_id, error=form.error)
     return back_to(f"/admin/programmes/{programme_id}", done)
@@ -108,19 +113,25 @@ def create_structure(
     finess: Annotated[str, Form(max_length=40)] = "",
     timezone: Annotated[str, Form(max_length=64)] = "Europe/Paris",
 ) -> Response:
-    with form_problems() as form:
-        admin.create_structure(
+    return _programme_submitted(
+        view,
+        programme_id,
+        lambda: admin.create_structure(
             view.session, view.user, programme_id, name=name, kind=kind, finess=finess, timezone=timezone
-        )
-    return _programme_form_done(view, programme_id, form, "Structure créée.")
+        ),
+        "Structure créée.",
+    )
 
 
 @router.post("/structures/{structure_id}/units")
 def create_unit(structure_id: RowIdPath, view: PageFormDep, name: NameForm = "") -> Response:
     structure = admin.managed_structure(view.session, view.user, structure_id)
-    with form_problems() as form:
-        admin.create_unit(view.session, view.user, structure_id, name)
-    return _programme_form_done(view, structure.programme_id, form, "Unité créée.")
+    return _programme_submitted(
+        view,
+        structure.programme_id,
+        lambda: admin.create_unit(view.session, view.user, structure_id, name),
+        "Unité créée.",
+    )
 
 
 @router.post("/programmes/{programme_id}/never-masked")
@@ -129,9 +140,12 @@ def set_never_masked(
     view: PageFormDep,
     terms: Annotated[str, Form(max_length=40_000)] = "",
 ) -> Response:
-    with form_problems() as form:
-        set_programme_glossary(view.session, view.user, programme_id, terms)
-    return _programme_form_done(view, programme_id, form, "Mots jamais masqués enregistrés.")
+    return _programme_submitted(
+        view,
+        programme_id,
+        lambda: set_programme_glossary(view.session, view.user, programme_id, terms),
+        "Mots jamais masqués enregistrés.",
+    )
 
 
 @router.post("/programmes/{programme_id}/small-cells")
@@ -140,9 +154,12 @@ def set_small_cells(
     view: PageFormDep,
     threshold: Annotated[int, Form(ge=1, le=100)] = 5,
 ) -> Response:
-    with form_problems() as form:
-        set_small_cell_threshold(view.session, view.user, programme_id, threshold)
-    return _programme_form_done(view, programme_id, form, "Seuil enregistré.")
+    return _programme_submitted(
+        view,
+        programme_id,
+        lambda: set_small_cell_threshold(view.session, view.user, programme_id, threshold),
+        "Seuil enregistré.",
+    )
 
 
 @router.post("/programmes/{programme_id}/milestones")
@@ -154,16 +171,22 @@ def add_milestone(
     label: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """``place``: a structure's id, or « structure:unit » for one of its units."""
-    with form_problems() as form:
-        add_milestone_at(view.session, view.user, programme_id, place, day, label)
-    return _programme_form_done(view, programme_id, form, "Jalon ajouté.")
+    return _programme_submitted(
+        view,
+        programme_id,
+        lambda: add_milestone_at(view.session, view.user, programme_id, place, day, label),
+        "Jalon ajouté.",
+    )
 
 
 @router.post("/programmes/{programme_id}/observers")
 def create_observer(programme_id: RowIdPath, view: PageFormDep, name: NameForm = "") -> Response:
-    with form_problems() as form:
-        admin.create_observer(view.session, view.user, programme_id, name)
-    return _programme_form_done(view, programme_id, form, "Observateur créé.")
+    return _programme_submitted(
+        view,
+        programme_id,
+        lambda: admin.create_observer(view.session, view.user, programme_id, name),
+        "Observateur créé.",
+    )
 
 
 @router.post("/programmes/{programme_id}/enrolment-codes")

@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from backend import models
 from backend.audit.actions import AuditAction
-from backend.audit.service import record_audit
+from backend.audit.service import commit_audited, record_audit
 from backend.auth.access import (
     require_admin,
     require_reviewer,
@@ -311,15 +311,8 @@ def create_account(
     except UserError as exc:
         session.rollback()
         raise invalid("account", "invalid_account", says=exc.code, **exc.context) from None
-    record_audit(
-        session,
-        AuditAction.USER_CREATE,
-        actor_user_id=user.id,
-        target_type="user",
-        target_id=created.id,
-        details={"role": created.role, "email": created.email},
-    )
-    session.commit()
+    details: dict[str, object] = {"role": created.role, "email": created.email}
+    commit_audited(session, AuditAction.USER_CREATE, user.id, ("user", created.id), details)
     return created
 
 

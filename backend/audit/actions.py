@@ -18,7 +18,7 @@ class AuditAction(StrEnum):
     LOGIN_FAILED = "auth.login_failed"
     LOGIN_LOCKED = "auth.login_locked"
     LOGOUT = "auth.logout"
-    PASSWORD_CHANGE = "user.password_change"  # noqa: S105 (an action, not a password)
+    PASSWORD_CHANGE = "user.password_change"
     USER_CREATE = "user.create"
     USER_ACTIVATE = "user.activate"
     USER_DEACTIVATE = "user.deactivate"
@@ -32,8 +32,8 @@ class AuditAction(StrEnum):
     EXPORT_PDF = "export.pdf"
     EXPORT_JSON = "export.json"
     EXPORT_ODATA = "export.odata"
-    FEED_TOKEN_CREATE = "feed_token.create"  # noqa: S105 (an action, not a token)
-    FEED_TOKEN_REVOKE = "feed_token.revoke"  # noqa: S105
+    FEED_TOKEN_CREATE = "feed_token.create"
+    FEED_TOKEN_REVOKE = "feed_token.revoke"
     PROGRAMME_CREATE = "programme.create"
     STRUCTURE_CREATE = "structure.create"
     UNIT_CREATE = "unit.create"

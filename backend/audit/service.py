@@ -37,6 +37,26 @@ def record_audit(
     return event
 
 
+def commit_audited(
+    session: Session,
+    action: AuditAction,
+    actor_user_id: int | None,
+    target: tuple[str, object],
+    details: dict[str, object],
+) -> None:
+    """Commit a user's change with its audit event (``target``: its type and id)."""
+    target_type, target_id = target
+    record_audit(
+        session,
+        action,
+        actor_user_id=actor_user_id,
+        target_type=target_type,
+        target_id=target_id,
+        details=details,
+    )
+    session.commit()
+
+
 def recent_events(session: Session, user: User, limit: int = 300) -> list[tuple[AuditEvent, str | None]]:
     """The latest events with their author's name, newest first (administrators only)."""
     require_admin(user)

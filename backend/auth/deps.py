@@ -62,6 +62,21 @@ def current_user(signed_in: SignedInDep) -> models.User:
 CurrentUserDep = Annotated[models.User, Depends(current_user)]
 
 
+@dataclass(frozen=True)
+class AskedBy:
+    """Who asks, and the database session their request reads with."""
+
+    session: Session
+    user: models.User
+
+
+def asked_by(session: SessionDep, user: CurrentUserDep) -> AskedBy:
+    return AskedBy(session, user)
+
+
+AskedByDep = Annotated[AskedBy, Depends(asked_by)]
+
+
 def user_scope(session: SessionDep, user: CurrentUserDep) -> set[int] | None:
     """The signed-in user's structures (None: all), to pass as ``allowed_structure_ids``."""
     structure_ids = visible_structure_ids(session, user)

@@ -5,16 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from sqlmodel import Session
 
 from backend import models
-from backend.auth.deps import CurrentUserDep, FilterDep, ScopeDep
+from backend.auth.deps import AskedByDep, CurrentUserDep, FilterDep, ScopeDep
+from backend.dashboards.deps import PeriodsQuery, StructuresQuery
 from backend.dashboards.milestones import MilestoneOut, programme_milestones
 from backend.dashboards.rate_comparison import (
-    PeriodsAsked,
     RateComparison,
-    StructuresAsked,
     compare_periods,
     compare_structures,
 )
@@ -55,9 +54,27 @@ def structure(structure_id: RowIdPath, asked: AskedDep) -> Dashboard:
     return structure_dashboard(asked.session, asked.user, structure_id, asked.criteria)
 
 
+@router.get("/structures/{structure_id}/weekly")
+def structure_weekly(structure_id: RowIdPath, asked: AskedDep) -> WeeklyTrends:
+    """Per week: observed hours, each category's rate per observed hour (exact 95 % interval), milestones."""
+    return structure_trends(asked.session, asked.user, structure_id, asked.criteria)
+
+
+@router.get("/structures/{structure_id}/before-after")
+def before_after(structure_id: RowIdPath, who: AskedByDep, asked: PeriodsQuery) -> RateComparison:
+    """Rates per observed hour before and after a milestone (or over any two ranges of days), with the
+    rate ratio's exact 95 % interval per category and attribute value."""
+    return compare_periods(who.session, who.user, structure_id, asked)
+
+
 @router.get("/programmes/{programme_id}/dashboard")
 def programme(programme_id: RowIdPath, asked: AskedDep) -> Dashboard:
     return programme_dashboard(asked.session, asked.user, programme_id, asked.criteria)
+
+
+@router.get("/programmes/{programme_id}/milestones")
+def milestones(programme_id: RowIdPath, who: AskedByDep) -> list[MilestoneOut]:
+    return programme_milestones(who.session, who.user, programme_id)
 
 
 @router.get("/programmes/{programme_id}/comparison")
@@ -65,43 +82,15 @@ def comparison(programme_id: RowIdPath, asked: AskedDep) -> Comparison:
     return programme_comparison(asked.session, asked.user, programme_id, asked.criteria)
 
 
-@router.get("/structures/{structure_id}/weekly")
-def structure_weekly(structure_id: RowIdPath, asked: AskedDep) -> WeeklyTrends:
-    """Per week: observed hours, each category's rate per observed hour (exact 95 % interval), milestones."""
-    return structure_trends(asked.session, asked.user, structure_id, asked.criteria)
+@router.get("/programmes/{programme_id}/structures-compared")
+def structures_compared(programme_id: RowIdPath, who: AskedByDep, asked: StructuresQuery) -> RateComparison:
+    """Two structures of the programme over the same days, rate by rate."""
+    return compare_structures(who.session, who.user, programme_id, asked)
 
 
 @router.get("/programmes/{programme_id}/weekly")
 def programme_weekly(programme_id: RowIdPath, asked: AskedDep) -> WeeklyTrends:
     return programme_trends(asked.session, asked.user, programme_id, asked.criteria)
-
-
-@router.get("/structures/{structure_id}/before-after")
-def before_after(
-    structure_id: RowIdPath,
-    session: SessionDep,
-    user: CurrentUserDep,
-    asked: Annotated[PeriodsAsked, Query()],
-) -> RateComparison:
-    """Rates per observed hour before and after a milestone (or over any two ranges of days), with the
-    rate ratio's exact 95 % interval per category and attribute value."""
-    return compare_periods(session, user, structure_id, asked)
-
-
-@router.get("/programmes/{programme_id}/structures-compared")
-def structures_compared(
-    programme_id: RowIdPath,
-    session: SessionDep,
-    user: CurrentUserDep,
-    asked: Annotated[StructuresAsked, Query()],
-) -> RateComparison:
-    """Two structures of the programme over the same days, rate by rate."""
-    return compare_structures(session, user, programme_id, asked)
-
-
-@router.get("/programmes/{programme_id}/milestones")
-def milestones(programme_id: RowIdPath, session: SessionDep, user: CurrentUserDep) -> list[MilestoneOut]:
-    return programme_milestones(session, user, programme_id)
 
 
 @router.get("/agreement")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel, ValidationError
 
 from backend.dashboards.rate_comparison import PeriodsAsked, StructuresAsked
@@ -33,3 +33,6 @@ def structures_asked(request: Request) -> StructuresAsked:
 
 PeriodsDep = Annotated[PeriodsAsked, Depends(periods_asked)]
 StructuresDep = Annotated[StructuresAsked, Depends(structures_asked)]
+# The JSON routes read them as FastAPI does (its own 422 for a wrong value).
+PeriodsQuery = Annotated[PeriodsAsked, Query()]
+StructuresQuery = Annotated[StructuresAsked, Query()]

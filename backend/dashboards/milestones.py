@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from backend import models
 from backend.admin.service import managed_structure
 from backend.audit.actions import AuditAction
-from backend.audit.service import record_audit
+from backend.audit.service import commit_audited
 from backend.auth.access import visible_programme, visible_structure_ids
 from backend.problems import invalid, not_found
 from backend.review.filters import DAY_MAX, DAY_MIN
@@ -49,15 +49,8 @@ def add_milestone(
     )
     session.add(milestone)
     session.flush()
-    record_audit(
-        session,
-        AuditAction.MILESTONE_CREATE,
-        actor_user_id=user.id,
-        target_type="milestone",
-        target_id=milestone.id,
-        details={"structure_id": structure_id, "day": day.isoformat(), "unit_id": unit_id},
-    )
-    session.commit()
+    details: dict[str, object] = {"structure_id": structure_id, "day": day.isoformat(), "unit_id": unit_id}
+    commit_audited(session, AuditAction.MILESTONE_CREATE, user.id, ("milestone", milestone.id), details)
     session.refresh(milestone)
     return milestone
 

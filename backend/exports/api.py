@@ -11,10 +11,9 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
 from backend import models
-from backend.auth.deps import NOT_FILTERS, CurrentUserDep, ScopeDep, reader_filter
+from backend.auth.deps import NOT_FILTERS, AskedByDep, CurrentUserDep, ScopeDep, reader_filter
+from backend.dashboards.deps import PeriodsQuery, StructuresQuery
 from backend.dashboards.rate_comparison import (
-    PeriodsAsked,
-    StructuresAsked,
     compare_periods,
     compare_structures,
 )
@@ -102,23 +101,13 @@ def _workbook_response(workbook: bytes, name: str) -> Response:
 
 
 @router.get("/structures/{structure_id}/before-after.xlsx", response_class=Response)
-def export_before_after(
-    structure_id: RowIdPath,
-    session: SessionDep,
-    user: CurrentUserDep,
-    asked: Annotated[PeriodsAsked, Query()],
-) -> Response:
+def export_before_after(structure_id: RowIdPath, who: AskedByDep, asked: PeriodsQuery) -> Response:
     """The before/after comparison (or two periods) as a workbook: both rates, the ratio, its interval."""
-    comparison = compare_periods(session, user, structure_id, asked)
-    return _workbook_response(*export_comparison(session, user, comparison, asked))
+    comparison = compare_periods(who.session, who.user, structure_id, asked)
+    return _workbook_response(*export_comparison(who.session, who.user, comparison, asked))
 
 
 @router.get("/programmes/{programme_id}/structures-compared.xlsx", response_class=Response)
-def export_structures_compared(
-    programme_id: RowIdPath,
-    session: SessionDep,
-    user: CurrentUserDep,
-    asked: Annotated[StructuresAsked, Query()],
-) -> Response:
-    comparison = compare_structures(session, user, programme_id, asked)
-    return _workbook_response(*export_comparison(session, user, comparison, asked))
+def export_structures_compared(programme_id: RowIdPath, who: AskedByDep, asked: StructuresQuery) -> Response:
+    comparison = compare_structures(who.session, who.user, programme_id, asked)
+    return _workbook_response(*export_comparison(who.session, who.user, comparison, asked))

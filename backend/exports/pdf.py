@@ -16,7 +16,7 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.platypus import (
     Flowable,
@@ -31,7 +31,7 @@ from reportlab.platypus import (
 from backend.dashboards.rate_comparison import RateComparison
 from backend.dashboards.service import Count
 from backend.exports.card_text import card_effect, card_situation
-from backend.exports.pdf_document import write_document
+from backend.exports.pdf_document import embedded_styles, write_document
 from backend.exports.pdf_fonts import pdf_fonts, printable
 from backend.exports.rows import ExportRow
 from backend.exports.small_cells import DEFAULT_THRESHOLD, SmallCells
@@ -47,39 +47,20 @@ ACCENT = colors.HexColor("#1F5FA8")
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()
-    fonts = pdf_fonts()
-    for style in base.byName.values():
-        if isinstance(style, ParagraphStyle):
-            bold = "Bold" in style.fontName
-            style.fontName = fonts.bold if bold else fonts.regular
+    style, fonts = embedded_styles(), pdf_fonts()
     return {
-        "cover_title": ParagraphStyle(
-            "cover_title", parent=base["Title"], fontSize=28, leading=34, textColor=INK, alignment=TA_CENTER
+        "cover_title": style(
+            "cover_title", "Title", fontSize=28, leading=34, textColor=INK, alignment=TA_CENTER
         ),
-        "cover_subtitle": ParagraphStyle(
-            "cover_subtitle",
-            parent=base["Normal"],
-            fontSize=16,
-            leading=22,
-            textColor=ACCENT,
-            alignment=TA_CENTER,
+        "cover_subtitle": style(
+            "cover_subtitle", "Normal", fontSize=16, leading=22, textColor=ACCENT, alignment=TA_CENTER
         ),
-        "h1": ParagraphStyle("h1", parent=base["Heading1"], textColor=INK, spaceAfter=10),
-        "h2": ParagraphStyle("h2", parent=base["Heading2"], textColor=INK),
-        "body": ParagraphStyle("body", parent=base["Normal"], fontSize=10, leading=14, textColor=INK),
-        "muted": ParagraphStyle("muted", parent=base["Normal"], fontSize=9, leading=12, textColor=MUTED),
-        "card_title": ParagraphStyle(
-            "card_title", parent=base["Normal"], fontName=fonts.bold, fontSize=11, leading=14
-        ),
-        "quote": ParagraphStyle(
-            "quote",
-            parent=base["Normal"],
-            fontName=fonts.italic,
-            fontSize=10.5,
-            leading=14,
-            textColor=INK,
-        ),
+        "h1": style("h1", "Heading1", textColor=INK, spaceAfter=10),
+        "h2": style("h2", "Heading2", textColor=INK),
+        "body": style("body", "Normal", fontSize=10, leading=14, textColor=INK),
+        "muted": style("muted", "Normal", fontSize=9, leading=12, textColor=MUTED),
+        "card_title": style("card_title", "Normal", fontName=fonts.bold, fontSize=11, leading=14),
+        "quote": style("quote", "Normal", fontName=fonts.italic, fontSize=10.5, leading=14, textColor=INK),
     }
 
 

@@ -3,11 +3,12 @@ footer saying what the document is, with the page number."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, SimpleDocTemplate
@@ -15,6 +16,20 @@ from reportlab.platypus import Flowable, SimpleDocTemplate
 from backend.exports.pdf_fonts import pdf_fonts
 
 MARGIN = 1.8 * cm
+
+
+def embedded_styles() -> Callable[..., ParagraphStyle]:
+    """``style(name, parent, **changes)``: a paragraph style made from reportlab's sample sheet (``parent``:
+    "Normal", "Title", "Heading1" …) set in the embedded font, bold where the sample is bold."""
+    base, fonts = getSampleStyleSheet(), pdf_fonts()
+    for sample in base.byName.values():
+        if isinstance(sample, ParagraphStyle):
+            sample.fontName = fonts.bold if "Bold" in sample.fontName else fonts.regular
+
+    def style(name: str, parent: str, **changes: Any) -> ParagraphStyle:
+        return ParagraphStyle(name, parent=base[parent], **changes)
+
+    return style
 
 
 def write_document(

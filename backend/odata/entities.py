@@ -63,6 +63,11 @@ class EntitySet:
     key_column: Callable[[], Any] | None = None  # for paging by key (None: the set is small)
 
 
+def _attributes(model: Any, *names: str) -> dict[str, Any]:
+    """The model's columns of those names, each under its own name."""
+    return {name: getattr(model, name) for name in names}
+
+
 # --- observations: the export's rows -----------------------------------------------------------------
 
 _OBSERVATION_TYPES = {
@@ -110,28 +115,28 @@ def _visit_columns() -> dict[str, Any]:
     visit = models.Visit
     return {
         "visit_id": visit.id,
-        "structure_id": visit.structure_id,
-        "unit_id": visit.unit_id,
+        **_attributes(visit, "structure_id", "unit_id"),
         "unit": models.Unit.name,
-        "started_at": visit.started_at,
-        "ended_at": visit.ended_at,
+        **_attributes(visit, "started_at", "ended_at"),
     }
+
+
+# The visit's own columns as _read_visits reads them, after its id and before its unit's name and timezone.
+_VISIT_STORED = (
+    "structure_id",
+    "unit_id",
+    "observer_id",
+    "started_at",
+    "ended_at",
+    "observed_roles",
+    "context_note",
+)
 
 
 def _visits(reader: Reader) -> Any:
     visit = models.Visit
-    columns: list[Any] = [
-        type_coerce(visit.id, String),
-        visit.structure_id,
-        visit.unit_id,
-        models.Unit.name,
-        visit.observer_id,
-        visit.started_at,
-        visit.ended_at,
-        visit.observed_roles,
-        visit.context_note,
-        models.Structure.timezone,
-    ]
+    stored = _attributes(visit, *_VISIT_STORED).values()
+    columns = [type_coerce(visit.id, String), *stored, models.Unit.name, models.Structure.timezone]
     statement = (
         select(*columns)
         .join(models.Unit, col(models.Unit.id) == col(visit.unit_id))
@@ -149,12 +154,12 @@ def _read_visits(session: Session, reader: Reader, statement: Any) -> Iterator[R
         visit_id,
         structure_id,
         unit_id,
-        unit,
         observer_id,
         started,
         ended,
         roles,
         context,
+        unit,
         zone,
     ) in session.exec(statement):
         yield {
@@ -176,12 +181,7 @@ def _read_visits(session: Session, reader: Reader, statement: Any) -> Iterator[R
 
 def _structure_columns() -> dict[str, Any]:
     structure = models.Structure
-    return {
-        "structure_id": structure.id,
-        "name": structure.name,
-        "kind": structure.kind,
-        "programme_id": structure.programme_id,
-    }
+    return {"structure_id": structure.id, **_attributes(structure, "name", "kind", "programme_id")}
 
 
 def _structures(reader: Reader) -> Any:
@@ -211,7 +211,7 @@ def _read_structures(session: Session, reader: Reader, statement: Any) -> Iterat
 
 
 def _unit_columns() -> dict[str, Any]:
-    return {"unit_id": models.Unit.id, "structure_id": models.Unit.structure_id, "name": models.Unit.name}
+    return {"unit_id": models.Unit.id, **_attributes(models.Unit, "structure_id", "name")}
 
 
 def _units(reader: Reader) -> Any:

@@ -15,7 +15,7 @@ from sqlalchemy import Integer, Uuid, func
 from sqlmodel import Session
 
 from backend.audit.actions import AuditAction
-from backend.audit.service import record_audit
+from backend.audit.service import commit_audited
 from backend.odata.entities import ENTITY_SETS, EntitySet, Reader, Row
 from backend.odata.query import FeedQuery, filter_condition, invalid_query, read_query
 from backend.privacy.pending import screen_pending
@@ -144,15 +144,8 @@ def read_page(
 
 def _record_read(session: Session, reader: Reader, entity: EntitySet, query: FeedQuery) -> None:
     """A read is recorded once, at its first page (the following ones carry a $skiptoken)."""
-    record_audit(
-        session,
-        AuditAction.EXPORT_ODATA,
-        actor_user_id=reader.user_id,
-        target_type="odata",
-        target_id=entity.name,
-        details={"entity_set": entity.name, "query": query.filter or "", "via": "odata"},
-    )
-    session.commit()
+    details: dict[str, object] = {"entity_set": entity.name, "query": query.filter or "", "via": "odata"}
+    commit_audited(session, AuditAction.EXPORT_ODATA, reader.user_id, ("odata", entity.name), details)
 
 
 def page_body(page: Page, service_root: str, next_link: str | None) -> dict[str, object]:

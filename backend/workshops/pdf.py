@@ -8,11 +8,11 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
-from backend.exports.pdf_document import MARGIN, write_document
+from backend.exports.pdf_document import MARGIN, embedded_styles, write_document
 from backend.exports.pdf_fonts import pdf_fonts
 from backend.workshops.deck import CardView, Deck, ThemeView
 
@@ -22,25 +22,14 @@ GREY = colors.HexColor("#B8C2CC")
 
 def _styles() -> dict[str, ParagraphStyle]:
     """The record's styles, in the embedded font (backend/exports/pdf_fonts.py), as the workshop pack."""
-    base, fonts = getSampleStyleSheet(), pdf_fonts()
+    style = embedded_styles()
     return {
-        "title": ParagraphStyle("title", parent=base["Title"], fontName=fonts.bold, fontSize=18, leading=22),
-        "h1": ParagraphStyle("h1", parent=base["Heading1"], fontName=fonts.bold),
-        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=fonts.bold),
-        "body": ParagraphStyle(
-            "body", parent=base["Normal"], fontName=fonts.regular, fontSize=10, leading=14
-        ),
-        "muted": ParagraphStyle(
-            "muted",
-            parent=base["Normal"],
-            fontName=fonts.regular,
-            fontSize=9,
-            leading=12,
-            textColor=colors.HexColor("#5F6B7A"),
-        ),
-        "quote": ParagraphStyle(
-            "quote", parent=base["Normal"], fontName=fonts.italic, fontSize=10, leading=14
-        ),
+        "title": style("title", "Title", fontSize=18, leading=22),
+        "h1": style("h1", "Heading1"),
+        "h2": style("h2", "Heading2"),
+        "body": style("body", "Normal", fontSize=10, leading=14),
+        "muted": style("muted", "Normal", fontSize=9, leading=12, textColor=colors.HexColor("#5F6B7A")),
+        "quote": style("quote", "Normal", fontName=pdf_fonts().italic, fontSize=10, leading=14),
     }
 
 

@@ -1,53 +1,43 @@
 """Revision 0016, after 0014, 2026-12-01: personal tokens of the OData feed, background export jobs."""
 
 import sqlalchemy as sa
-from alembic import op
+
+from migrations.columns import (
+    create_table_with_index,
+    drop_table_with_index,
+    foreign_key,
+    optional_columns,
+    required_columns,
+)
 
 revision, down_revision = "0016", "0014"
 
+MOMENT = sa.DateTime(timezone=True)
+
 
 def upgrade() -> None:
-    op.create_table(
+    create_table_with_index(
         "feed_token",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_feed_token_user_id_user")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_feed_token")),
-        sa.UniqueConstraint("token_hash", name=op.f("uq_feed_token_token_hash")),
+        "user_id",
+        *required_columns(user_id=sa.Integer(), name=sa.String(length=100), token_hash=sa.String(length=64)),
+        *required_columns(created_at=MOMENT),
+        *optional_columns(last_used_at=MOMENT, revoked_at=MOMENT),
+        foreign_key("feed_token", "user_id", "user"),
+        unique=("token_hash",),
     )
-    with op.batch_alter_table("feed_token", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_feed_token_user_id"), ["user_id"], unique=False)
-    op.create_table(
+    create_table_with_index(
         "export_job",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("export_format", sa.String(length=10), nullable=False),
-        sa.Column("scope", sa.JSON(), nullable=False),
-        sa.Column("separator", sa.String(length=1), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("rows", sa.Integer(), nullable=False),
-        sa.Column("rows_done", sa.Integer(), nullable=False),
-        sa.Column("file_name", sa.String(length=100), nullable=False),
-        sa.Column("error", sa.String(length=500), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_export_job_user_id_user")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_export_job")),
+        "user_id",
+        *required_columns(user_id=sa.Integer(), export_format=sa.String(length=10), scope=sa.JSON()),
+        *required_columns(separator=sa.String(length=1), status=sa.String(length=20)),
+        *required_columns(rows=sa.Integer(), rows_done=sa.Integer(), file_name=sa.String(length=100)),
+        *optional_columns(error=sa.String(length=500)),
+        *required_columns(created_at=MOMENT),
+        *optional_columns(finished_at=MOMENT, expires_at=MOMENT),
+        foreign_key("export_job", "user_id", "user"),
     )
-    with op.batch_alter_table("export_job", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_export_job_user_id"), ["user_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("export_job", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_export_job_user_id"))
-    op.drop_table("export_job")
-    with op.batch_alter_table("feed_token", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_feed_token_user_id"))
-    op.drop_table("feed_token")
+    drop_table_with_index("export_job", "user_id")
+    drop_table_with_index("feed_token", "user_id")

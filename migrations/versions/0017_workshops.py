@@ -1,11 +1,14 @@
 """Revision 0017, after 0012, 2026-12-01: workshops (deck, themes, cards, phone votes, notes, actions)."""
 
-from typing import Any
-
 import sqlalchemy as sa
-from alembic import op
 
-from migrations.columns import create_table_with_index, foreign_key
+from migrations.columns import (
+    create_table_with_index,
+    drop_table_with_index,
+    foreign_key,
+    optional_columns,
+    required_columns,
+)
 
 revision, down_revision = "0017", "0012"
 
@@ -13,23 +16,14 @@ INTEGER, TEXT, JSON, DATE = sa.Integer(), sa.String(length=200), sa.JSON(), sa.D
 STATUS, MOMENT = sa.String(length=20), sa.DateTime(timezone=True)
 
 
-def _not_null(**kinds: Any) -> list[sa.Column[Any]]:
-    """Columns in the order given, each of its type and required."""
-    return [sa.Column(name, kind, nullable=False) for name, kind in kinds.items()]
-
-
-def _nullable(**kinds: Any) -> list[sa.Column[Any]]:
-    return [sa.Column(name, kind, nullable=True) for name, kind in kinds.items()]
-
-
 def upgrade() -> None:
     create_table_with_index(
         "workshop",
         "programme_id",
-        *_not_null(programme_id=INTEGER, title=TEXT, structure_ids=JSON, held_on=DATE, place=TEXT),
-        *_not_null(participants=JSON, status=STATUS, vote_code=sa.String(length=12)),
-        *_nullable(created_by_user_id=INTEGER),
-        *_not_null(created_at=MOMENT),
+        *required_columns(programme_id=INTEGER, title=TEXT, structure_ids=JSON, held_on=DATE, place=TEXT),
+        *required_columns(participants=JSON, status=STATUS, vote_code=sa.String(length=12)),
+        *optional_columns(created_by_user_id=INTEGER),
+        *required_columns(created_at=MOMENT),
         foreign_key("workshop", "created_by_user_id", "user"),
         foreign_key("workshop", "programme_id", "programme"),
         unique=("vote_code",),
@@ -37,15 +31,15 @@ def upgrade() -> None:
     create_table_with_index(
         "workshop_theme",
         "workshop_id",
-        *_not_null(workshop_id=INTEGER, title=TEXT, position=INTEGER, facilitator_dots=INTEGER),
+        *required_columns(workshop_id=INTEGER, title=TEXT, position=INTEGER, facilitator_dots=INTEGER),
         foreign_key("workshop_theme", "workshop_id", "workshop", "CASCADE"),
     )
     create_table_with_index(
         "workshop_card",
         "workshop_id",
-        *_not_null(workshop_id=INTEGER, observation_id=sa.Uuid()),
-        *_nullable(theme_id=INTEGER),
-        *_not_null(position=INTEGER),
+        *required_columns(workshop_id=INTEGER, observation_id=sa.Uuid()),
+        *optional_columns(theme_id=INTEGER),
+        *required_columns(position=INTEGER),
         foreign_key("workshop_card", "observation_id", "observation", "CASCADE"),
         foreign_key("workshop_card", "theme_id", "workshop_theme", "SET NULL"),
         foreign_key("workshop_card", "workshop_id", "workshop", "CASCADE"),
@@ -54,27 +48,27 @@ def upgrade() -> None:
     create_table_with_index(
         "workshop_vote",
         "theme_id",
-        *_not_null(theme_id=INTEGER, voter_hash=sa.String(length=64), at=MOMENT),
+        *required_columns(theme_id=INTEGER, voter_hash=sa.String(length=64), at=MOMENT),
         foreign_key("workshop_vote", "theme_id", "workshop_theme", "CASCADE"),
         unique=("theme_id", "voter_hash"),
     )
     create_table_with_index(
         "workshop_note",
         "theme_id",
-        *_not_null(theme_id=INTEGER, body=sa.String(length=2000)),
-        *_nullable(author_user_id=INTEGER),
-        *_not_null(created_at=MOMENT),
+        *required_columns(theme_id=INTEGER, body=sa.String(length=2000)),
+        *optional_columns(author_user_id=INTEGER),
+        *required_columns(created_at=MOMENT),
         foreign_key("workshop_note", "author_user_id", "user"),
         foreign_key("workshop_note", "theme_id", "workshop_theme", "CASCADE"),
     )
     create_table_with_index(
         "workshop_action",
         "workshop_id",
-        *_not_null(workshop_id=INTEGER, title=TEXT, theme_ids=JSON, observation_ids=JSON, owner_role=TEXT),
-        *_nullable(due_on=DATE),
-        *_not_null(status=STATUS, milestone_label=TEXT),
-        *_nullable(milestone_on=DATE),
-        *_not_null(created_at=MOMENT, updated_at=MOMENT),
+        *required_columns(workshop_id=INTEGER, title=TEXT, theme_ids=JSON, observation_ids=JSON, owner_role=TEXT),
+        *optional_columns(due_on=DATE),
+        *required_columns(status=STATUS, milestone_label=TEXT),
+        *optional_columns(milestone_on=DATE),
+        *required_columns(created_at=MOMENT, updated_at=MOMENT),
         foreign_key("workshop_action", "workshop_id", "workshop", "CASCADE"),
     )
 
@@ -92,6 +86,4 @@ INDEXED = {
 
 def downgrade() -> None:
     for table, column in INDEXED.items():
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_index(batch_op.f(f"ix_{table}_{column}"))
-        op.drop_table(table)
+        drop_table_with_index(table, column)

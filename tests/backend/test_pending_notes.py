@@ -19,7 +19,17 @@ from backend.privacy import pending
 from backend.privacy.pending import PendingNotesWorker, has_pending, screen_pending
 from backend.privacy.service import note_for_export, screen_notes
 from backend.review.filters import ObservationFilter, apply_observation_filter
-from tests.factories import VIEWER, DemoWeb, Site, Tablet, make_site, observation, statuses
+from tests.factories import (
+    VIEWER,
+    DemoWeb,
+    Site,
+    Tablet,
+    add_observation,
+    add_visit,
+    make_site,
+    observation,
+    statuses,
+)
 
 NAMED = "appel de mme Vauquelin-Tessier au 06 12 34 56 78 pendant la préparation"
 
@@ -186,38 +196,14 @@ def test_upgrade_sends_notes_stored_before_screening_to_the_worker(database_url:
         with Session(engine) as session:
             place = make_site(session)
             moment = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-            visit = models.Visit(
-                id=uuid.uuid4(),
-                structure_id=place.structure_id,
-                unit_id=place.unit_ids[0],
-                observer_id=place.observer_ids[0],
-                started_at=moment,
-                created_at=moment,
-                updated_at=moment,
-            )
-            session.add(visit)
-            session.flush()
+            visit = add_visit(session, place, moment)
             ids = {}
             for label, note, masked in (
                 ("unscreened", NAMED, None),
                 ("screened", "appel du labo", "appel du labo"),
                 ("empty", None, None),
             ):
-                ids[label] = uuid.uuid4()
-                session.add(
-                    models.Observation(
-                        id=ids[label],
-                        visit_id=visit.id,
-                        structure_id=place.structure_id,
-                        observer_id=place.observer_ids[0],
-                        occurred_at=moment,
-                        category="interruption",
-                        note=note,
-                        note_masked=masked,
-                        created_at=moment,
-                        updated_at=moment,
-                    )
-                )
+                ids[label] = add_observation(session, visit, note=note, note_masked=masked).id
             session.commit()
         downgrade(database_url, "0011")
         upgrade(database_url)

@@ -119,36 +119,14 @@ def test_vigie_privacy_explain_says_which_layer_found_what() -> None:
 
 
 def test_rescan_masks_notes_stored_before_screening(session: Session) -> None:
-    from tests.factories import make_site
+    from tests.factories import add_observation, add_visit, make_site
 
     site = make_site(session)
     from datetime import UTC, datetime
-    from uuid import uuid4
 
     now = datetime.now(UTC)
-    visit = models.Visit(
-        id=uuid4(),
-        structure_id=site.structure_id,
-        unit_id=site.unit_ids[0],
-        observer_id=site.observer_ids[0],
-        started_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(visit)
-    session.flush()
-    old = models.Observation(
-        id=uuid4(),
-        visit_id=visit.id,
-        structure_id=site.structure_id,
-        observer_id=site.observer_ids[0],
-        occurred_at=now,
-        category="interruption",
-        created_at=now,
-        updated_at=now,
-        note="appel de mme vidal au 06 12 34 56 78",
-    )
-    session.add(old)
+    visit = add_visit(session, site, now)
+    add_observation(session, visit, note="appel de mme vidal au 06 12 34 56 78")
     session.commit()
     assert rescan(session).flagged == 1
     session.expire_all()

@@ -144,9 +144,7 @@ def test_two_structures_compared_over_the_same_days(demo: DemoWeb) -> None:
 
 def test_viewer_cannot_compare_another_structure(demo: DemoWeb) -> None:
     own = demo.structure_id(DEMO_VIEWER_STRUCTURE)
-    with demo.session() as session:
-        other = session.exec(select(models.Structure).where(models.Structure.id != own)).first()
-    assert other is not None
+    other = demo.outside_viewer(models.Structure, models.Structure.id)
     browser = demo.browser(VIEWER)
     assert browser.api("GET", f"/api/v1/structures/{other.id}/before-after").status_code == 404
     refused = browser.form(

@@ -114,10 +114,7 @@ def test_visit_page_draws_every_observation_and_links_back(demo: DemoWeb) -> Non
 
 
 def test_visit_of_another_structure_is_not_found(demo: DemoWeb) -> None:
-    own = demo.structure_id(DEMO_VIEWER_STRUCTURE)
-    with demo.session() as session:
-        other = session.exec(select(models.Visit).where(models.Visit.structure_id != own)).first()
-    assert other is not None
+    other = demo.outside_viewer(models.Visit, models.Visit.structure_id)
     browser = demo.browser(VIEWER)
     assert browser.get(f"/visits/{other.id}").status_code == 404
     assert browser.api("GET", f"/api/v1/visits/{other.id}").status_code == 404

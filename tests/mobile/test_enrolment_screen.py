@@ -44,6 +44,17 @@ def screenshot(name: str) -> dict[str, Any]:
     return {"do": "screenshot", "name": name}
 
 
+def home_says(widget_id: str, contains: str, shot: str, name: str = "home") -> list[dict[str, Any]]:
+    """Back on the home screen, ``widget_id`` comes to say ``contains`` (a sync may take a while): recorded as
+    ``name`` and photographed as ``shot``."""
+    return [
+        wait_for(screen="home"),
+        wait_for(id=widget_id, contains=contains, timeout=20),
+        snapshot(name),
+        screenshot(shot),
+    ]
+
+
 def assert_drawn(run: AppRun, name: str) -> None:
     """The display really shows the app: a white page with text on it, not a black or blank window."""
     shot = run.screenshots[name]

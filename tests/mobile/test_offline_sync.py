@@ -24,7 +24,7 @@ from mobile.sync_client import SyncClient
 from shared.schema import Observation, Visit
 from tests.conftest import DemoSite
 from tests.mobile.conftest import EnrolmentCode, Tablet, issue_code
-from tests.mobile.test_enrolment_screen import assert_drawn, screenshot, snapshot, tap, wait_for
+from tests.mobile.test_enrolment_screen import assert_drawn, home_says, screenshot, snapshot, tap, wait_for
 
 SYNC_INTERVAL = 2  # seconds; the app's default is a minute
 
@@ -167,10 +167,7 @@ def test_capture_goes_on_offline_and_the_backlog_leaves_once_the_server_is_back(
             wait_for(id="counter", contains=": 3"),
             snapshot("three"),
             tap("home_button"),
-            wait_for(screen="home"),
-            wait_for(id="sync_state", contains="Serveur injoignable", timeout=20),
-            snapshot("offline"),
-            screenshot("home-offline"),
+            *home_says("sync_state", "Serveur injoignable", "home-offline", name="offline"),
             {"do": "signal", "path": str(offline_seen)},
             {"do": "wait_for", "file": str(server_back), "timeout": 30},
             wait_for(id="pending", contains="envoi : 0", timeout=30),
@@ -251,10 +248,7 @@ def test_a_refused_observation_is_listed_with_the_servers_reason_and_opens(
         "refused",
         sync_interval=SYNC_INTERVAL,
         steps=[
-            wait_for(screen="home"),
-            wait_for(id="rejected_title", contains="Refusées", timeout=20),
-            snapshot("home"),
-            screenshot("home-refused"),
+            *home_says("rejected_title", "Refusées", "home-refused"),
             tap("rejected_open_0"),
             wait_for(screen="observation"),
             snapshot("observation"),
@@ -291,10 +285,7 @@ def test_a_tablet_clock_far_off_is_shown_on_the_home_screen(tablet: Tablet, demo
         "clock",
         sync_interval=SYNC_INTERVAL,
         steps=[
-            wait_for(screen="home"),
-            wait_for(id="clock_warning", contains="horloge", timeout=20),
-            snapshot("home"),
-            screenshot("home-clock-warning"),
+            *home_says("clock_warning", "horloge", "home-clock-warning"),
         ],
     )
     assert run.text("home", "clock_warning") == (

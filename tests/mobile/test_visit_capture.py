@@ -20,6 +20,7 @@ from tests.mobile.conftest import AppRun, Tablet, issue_code
 from tests.mobile.test_enrolment_screen import (
     MIN_TOUCH_DP,
     assert_drawn,
+    home_says,
     screenshot,
     snapshot,
     tap,
@@ -42,10 +43,7 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
         steps=[
             type_in("code", issued.code),
             tap("enrol_button"),
-            wait_for(screen="home"),
-            wait_for(id="last_sync", contains="Dernière synchronisation réussie", timeout=20),
-            snapshot("home"),
-            screenshot("home-enrolled"),
+            *home_says("last_sync", "Dernière synchronisation réussie", "home-enrolled"),
             tap("visit_button"),
             wait_for(screen="visit_start"),
             tap("start"),  # no unit yet: the screen asks for one
