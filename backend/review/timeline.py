@@ -24,6 +24,7 @@ class TimedEvent:
     category: str
     start: datetime
     end: datetime | None  # None: a point event
+    task_resumed: bool | None = None  # an interruption: whether the task it interrupted was resumed
 
 
 class Bar(BaseModel):
@@ -59,6 +60,10 @@ class VisitFigures(BaseModel):
     interruptions: int
     interruptions_per_hour: float | None
     interruptions_during_a_task: int
+    # Interruptions for which the observer said whether the task was resumed (WOMBAT), and how many were.
+    resumption_known: int
+    resumed: int
+    resumed_share: float | None  # of those known; None when none is
 
 
 class Timeline(BaseModel):
@@ -161,6 +166,7 @@ def lay_out(visit_start: datetime, visit_end: datetime | None, events: list[Time
     for bar, interval in zip(bars, intervals, strict=True):
         by_category.setdefault(bar.category, []).append(interval)
     interruptions = [m for m in marks if m.category == INTERRUPTION]
+    told = [e.task_resumed for e in events if e.category == INTERRUPTION and e.task_resumed is not None]
     timed_seconds = _covered(intervals, 1)
     figures = VisitFigures(
         observed_seconds=observed,
@@ -175,6 +181,9 @@ def lay_out(visit_start: datetime, visit_end: datetime | None, events: list[Time
         interruptions=len(interruptions),
         interruptions_per_hour=len(interruptions) / hours if hours else None,
         interruptions_during_a_task=sum(1 for m in interruptions if m.interrupts is not None),
+        resumption_known=len(told),
+        resumed=sum(told),
+        resumed_share=sum(told) / len(told) if told else None,
     )
     lane_count = max(lanes, default=-1) + 1
     return Timeline(

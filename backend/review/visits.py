@@ -62,7 +62,7 @@ def visit_view(session: Session, reader: models.User, visit_id: UUID) -> VisitVi
     timeline = lay_out(
         visit.started_at.astimezone(zone),
         visit.ended_at.astimezone(zone) if visit.ended_at else None,
-        [TimedEvent(o.id, o.category, o.occurred_at, o.ended_at) for o in rows],
+        [TimedEvent(o.id, o.category, o.occurred_at, o.ended_at, o.task_resumed) for o in rows],
     )
     return VisitView(
         id=visit.id,

@@ -55,6 +55,20 @@ def test_overlapping_tasks_take_separate_lanes_and_count_as_multitasking() -> No
     assert timeline.bars[0].x == pytest.approx(timeline.width * 10 / 60)
 
 
+def test_the_share_of_tasks_resumed_counts_the_interruptions_the_observer_answered() -> None:
+    task = _event("documentation", 0, 30)
+    answered = [
+        TimedEvent(uuid.uuid4(), "interruption", _at(5), None, True),
+        TimedEvent(uuid.uuid4(), "interruption", _at(10), None, False),
+        TimedEvent(uuid.uuid4(), "interruption", _at(12), None, True),
+    ]
+    figures = lay_out(START, _at(60), [task, *answered, _event("interruption", 20)]).figures
+    assert (figures.interruptions, figures.resumption_known, figures.resumed) == (4, 3, 2)
+    assert figures.resumed_share == pytest.approx(2 / 3)
+    silent = lay_out(START, _at(60), [task, _event("interruption", 20)]).figures
+    assert (silent.resumption_known, silent.resumed_share) == (0, None)
+
+
 def test_open_visit_has_no_observed_time_and_no_rates() -> None:
     timeline = lay_out(START, None, [_event("alert", 5), _event("login", 6, 9)])
     assert timeline.figures.observed_seconds is None
@@ -107,6 +121,17 @@ def test_visit_page_draws_every_observation_and_links_back(demo: DemoWeb) -> Non
     ]
     hours = (visit.ended_at - visit.started_at).total_seconds() / 3600 if visit.ended_at else 0
     assert body["timeline"]["figures"]["events_per_hour"] == pytest.approx(len(observations) / hours)
+    told = [
+        o.task_resumed for o in observations if o.category == "interruption" and o.task_resumed is not None
+    ]
+    figures = body["timeline"]["figures"]
+    assert (figures["resumption_known"], figures["resumed"]) == (len(told), sum(told))
+    shown = re.search(r'<p class="small" id="resumed">(.*?)</p>', page.text, re.S)
+    assert shown is not None
+    if told:
+        assert f"{sum(told)} sur {len(told)} renseignées" in " ".join(shown.group(1).split())
+    else:
+        assert "non renseigné" in shown.group(1)
     detail = browser.get(f"/observations/{observations[0].id}")
     assert f'href="/visits/{visit.id}"' in detail.text
     listing = demo.browser(FACILITATOR).get("/observations", params={"structure_id": structure_id})
