@@ -6,6 +6,7 @@ The shared schema says what a visit or an observation is; these say how the serv
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -525,9 +526,25 @@ class WorkshopAction(WorkshopPart, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class WorkshopFigure(WorkshopPart, table=True):
+    """A dashboard figure attached to a theme: its kind and parameters only, drawn again from live data
+    each time the deck is shown (backend/workshops/figures.py)."""
+
+    __tablename__ = "workshop_figure"
+
+    theme_id: int = Field(foreign_key="workshop_theme.id", ondelete="CASCADE")
+    kind: str = Field(sa_type=String(40))  # backend.workshops.figures.FigureKind
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    position: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class Milestone(SQLModel, table=True):
     """A dated digital change in a structure (or one of its units): « DPI déployé », « nouvelle
     messagerie ». Shown on time axes; the before/after comparison splits the observations at its day."""
+
+    # A workshop action marked done creates its milestone, once per structure (backend/workshops/actions.py).
+    __table_args__ = (UniqueConstraint("workshop_action_id", "structure_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     structure_id: int = Field(foreign_key="structure.id", index=True)
@@ -536,3 +553,7 @@ class Milestone(SQLModel, table=True):
     label: str = Field(max_length=NAME_MAX_LENGTH)
     created_by_user_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The workshop action whose deployment it marks (None: entered by hand on the programme page).
+    workshop_action_id: int | None = Field(
+        default=None, foreign_key="workshop_action.id", ondelete="SET NULL"
+    )

@@ -140,3 +140,53 @@ def test_existing_programmes_get_their_shipped_grid_as_published_version_1(datab
     engine.dispose()
     downgrade(database_url, "0011")
     assert "grid_version" not in table_names(database_url)
+
+
+def test_action_milestones_and_figures_come_and_go_without_touching_hand_milestones(
+    database_url: str,
+) -> None:
+    # Revision 0020: the milestone's link to the workshop action that created it (one per action and
+    # structure), and the figures of themes. Milestones entered before it stay, unlinked.
+    upgrade(database_url, "0016")
+    engine = make_engine(database_url)
+    now = {"now": datetime.now(UTC)}
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO programme (name, taxonomy_version, created_at) VALUES ('P', '2026.1', :now)"),
+            now,
+        )
+        connection.execute(
+            text(
+                "INSERT INTO structure (programme_id, name, kind, timezone, created_at, server_seq) "
+                "SELECT id, 'S', 'ehpad', 'Europe/Paris', :now, 0 FROM programme"
+            ),
+            now,
+        )
+        connection.execute(
+            text(
+                "INSERT INTO milestone (structure_id, day, label, created_at) "
+                "SELECT id, '2026-11-02', 'DPI', :now FROM structure"
+            ),
+            now,
+        )
+    engine.dispose()
+    upgrade(database_url)
+    assert "workshop_figure" in table_names(database_url)
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        milestone = session.exec(select(models.Milestone)).one()
+        assert (milestone.label, milestone.workshop_action_id) == ("DPI", None)
+        # Unlinked milestones of one structure may be many: the unique pair ignores them.
+        session.add(models.Milestone(structure_id=milestone.structure_id, day=milestone.day, label="Bis"))
+        session.commit()
+    engine.dispose()
+    downgrade(database_url, "0016")
+    assert "workshop_figure" not in table_names(database_url)
+    engine = make_engine(database_url)
+    try:
+        assert "workshop_action_id" not in {c["name"] for c in inspect(engine).get_columns("milestone")}
+        with engine.connect() as connection:
+            labels = connection.execute(text("SELECT label FROM milestone ORDER BY label")).scalars().all()
+        assert labels == ["Bis", "DPI"]
+    finally:
+        engine.dispose()
