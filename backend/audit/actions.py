@@ -48,6 +48,7 @@ class AuditAction(StrEnum):
     GRID_DRAFT = "programme.grid_draft"
     GRID_PUBLISH = "programme.grid_publish"
     MILESTONE_CREATE = "structure.milestone"
+    MILESTONE_DELETE = "structure.milestone_delete"
 
     @property
     def label(self) -> str:
@@ -92,10 +93,11 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.WORKSHOP_STATUS: "Séance d'atelier ouverte ou close",
     AuditAction.WORKSHOP_ACTION_CREATE: "Action d'atelier proposée",
     AuditAction.WORKSHOP_ACTION_STATUS: "Statut d'une action d'atelier modifié",
-    AuditAction.WORKSHOP_RECORD: "Compte rendu d'atelier (PDF) édité",
+    AuditAction.WORKSHOP_RECORD: "Compte rendu d'atelier (PDF ou DOCX) édité",
     AuditAction.GRID_DRAFT: "Brouillon de grille enregistré",
     AuditAction.GRID_PUBLISH: "Version de grille publiée",
     AuditAction.MILESTONE_CREATE: "Jalon de changement numérique ajouté",
+    AuditAction.MILESTONE_DELETE: "Jalon retiré (action d'atelier qui n'est plus faite)",
 }
 
 # The keys services write in ``details``, as an administrator reads them.

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from backend import models
 from backend.admin.service import managed_structure
 from backend.audit.actions import AuditAction
-from backend.audit.service import commit_audited
+from backend.audit.service import record_audit
 from backend.auth.access import visible_programme, visible_structure_ids
 from backend.problems import invalid, not_found
 from backend.review.filters import DAY_MAX, DAY_MIN
@@ -34,6 +34,23 @@ class MilestoneOut(BaseModel):
 def add_milestone(
     session: Session, user: models.User, structure_id: int, day: date, label: str, unit_id: int | None = None
 ) -> models.Milestone:
+    milestone = new_milestone(session, user, structure_id, day, label, unit_id)
+    session.commit()
+    session.refresh(milestone)
+    return milestone
+
+
+def new_milestone(
+    session: Session,
+    user: models.User,
+    structure_id: int,
+    day: date,
+    label: str,
+    unit_id: int | None = None,
+    workshop_action_id: int | None = None,
+) -> models.Milestone:
+    """A milestone and its audit event in the caller's transaction (not committed): a workshop action that
+    is done creates one per structure it concerns, all or none."""
     managed_structure(session, user, structure_id)
     if not DAY_MIN < day <= DAY_MAX:  # its day before must still be a day the filters accept
         raise invalid("day", "invalid_day", first=DAY_MIN.isoformat(), last=DAY_MAX.isoformat())
@@ -45,14 +62,93 @@ def add_milestone(
         if unit is None or unit.structure_id != structure_id:
             raise invalid("unit_id", "unit_not_in_structure")
     milestone = models.Milestone(
-        structure_id=structure_id, unit_id=unit_id, day=day, label=label, created_by_user_id=user.id
+        structure_id=structure_id,
+        unit_id=unit_id,
+        day=day,
+        label=label,
+        created_by_user_id=user.id,
+        workshop_action_id=workshop_action_id,
     )
     session.add(milestone)
     session.flush()
     details: dict[str, object] = {"structure_id": structure_id, "day": day.isoformat(), "unit_id": unit_id}
-    commit_audited(session, AuditAction.MILESTONE_CREATE, user.id, ("milestone", milestone.id), details)
-    session.refresh(milestone)
+    if workshop_action_id is not None:
+        details["workshop_action_id"] = workshop_action_id
+    record_audit(
+        session,
+        AuditAction.MILESTONE_CREATE,
+        actor_user_id=user.id,
+        target_type="milestone",
+        target_id=milestone.id,
+        details=details,
+    )
     return milestone
+
+
+def milestones_of_action(session: Session, workshop_action_id: int) -> list[models.Milestone]:
+    """The milestones a workshop action created, by structure."""
+    return list(
+        session.exec(
+            select(models.Milestone)
+            .where(models.Milestone.workshop_action_id == workshop_action_id)
+            .order_by(col(models.Milestone.structure_id))
+        ).all()
+    )
+
+
+def remove_milestones_of_action(session: Session, user: models.User, workshop_action_id: int) -> int:
+    """Withdraw what a workshop action created (in the caller's transaction, each removal audited);
+    milestones entered by hand are never touched. How many went."""
+    removed = milestones_of_action(session, workshop_action_id)
+    for milestone in removed:
+        details: dict[str, object] = {
+            "structure_id": milestone.structure_id,
+            "day": milestone.day.isoformat(),
+            "label": milestone.label,
+            "workshop_action_id": workshop_action_id,
+        }
+        record_audit(
+            session,
+            AuditAction.MILESTONE_DELETE,
+            actor_user_id=user.id,
+            target_type="milestone",
+            target_id=milestone.id,
+            details=details,
+        )
+        session.delete(milestone)
+    return len(removed)
+
+
+def milestones_by_action(
+    session: Session, workshop_action_ids: Collection[int], allowed: Collection[int] | None
+) -> dict[int, list[MilestoneOut]]:
+    """For the actions pages: the milestones each action created, among the structures ``allowed``."""
+    if not workshop_action_ids:
+        return {}
+    milestone, structure = models.Milestone, models.Structure
+    statement = (
+        select(milestone, structure.name)
+        .join(structure, col(structure.id) == col(milestone.structure_id))
+        .where(col(milestone.workshop_action_id).in_(list(workshop_action_ids)))
+        .order_by(col(structure.name), col(milestone.id))
+    )
+    if allowed is not None:
+        statement = statement.where(col(milestone.structure_id).in_(list(allowed)))
+    found: dict[int, list[MilestoneOut]] = {}
+    for row, structure_name in session.exec(statement).all():
+        assert row.workshop_action_id is not None
+        found.setdefault(row.workshop_action_id, []).append(
+            MilestoneOut(
+                id=row.id or 0,
+                structure_id=row.structure_id,
+                structure_name=structure_name,
+                unit_id=row.unit_id,
+                unit_name=None,
+                day=row.day,
+                label=row.label,
+            )
+        )
+    return found
 
 
 def add_milestone_at(

@@ -1,14 +1,18 @@
 """The actions a workshop decides and their follow-up: the problem each answers (themes, observations),
-its owner by role, due date and status; every status change is in the audit log. When an action is done,
-the milestone it marks (a label and a date) shows on the actions page, with the structure's dashboard
-before and after that date one click away.
+its owner by role, due date and status; every status change is in the audit log.
 
-The milestones table of the analyses work is not on main yet: the milestone is kept on the action."""
+An action marked done creates its milestone in the dashboards' milestones table, once per structure the
+workshop looks at (its milestone label, or its title; its milestone date, or the day it is marked done):
+the milestone then shows on the dashboards' time axes and the before/after comparison opens on it. If the
+action goes back from done (a slip, or the change was withdrawn), the milestones it created are removed,
+audited: a milestone says a change was deployed on that day, which no longer holds, and a before/after
+split at a day when nothing changed would mislead. Marking it done again creates them anew; milestones
+entered by hand are never touched."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from uuid import UUID
@@ -18,6 +22,13 @@ from sqlmodel import Session, col, select
 from backend import models
 from backend.audit.actions import AuditAction
 from backend.auth.access import visible_programme_ids, visible_structure_ids
+from backend.dashboards.milestones import (
+    MilestoneOut,
+    milestones_by_action,
+    milestones_of_action,
+    new_milestone,
+    remove_milestones_of_action,
+)
 from backend.db_types import utcnow
 from backend.problems import invalid, not_found
 from backend.workshops.scope import may_read, runnable_workshop, workshop_structure_ids
@@ -54,11 +65,12 @@ class ActionView:
     milestone_label: str
     milestone_on: date | None
     structure_ids: list[int]
+    milestones: list[MilestoneOut] = field(default_factory=list)  # those it created, as far as readable
 
     @property
     def milestone_shown(self) -> bool:
-        """A done action's milestone marks the dashboards' before and after."""
-        return self.status == ActionStatus.DONE and self.milestone_on is not None
+        """A done action's milestones mark the dashboards' before and after."""
+        return self.status == ActionStatus.DONE and bool(self.milestones)
 
 
 @dataclass(frozen=True)
@@ -120,32 +132,61 @@ def set_action_status(
     status: ActionStatus,
     milestone_on: date | None = None,
 ) -> models.WorkshopAction:
-    """Move an action along (audited with before and after); marking it done may date its milestone."""
+    """Move an action along (audited with before and after). Done: its milestones are created (or moved to
+    a new date); back from done: they are removed. One transaction for all of it."""
     action = session.get(models.WorkshopAction, action_id)
     if action is None:
         raise not_found()
-    runnable_workshop(session, user, action.workshop_id)
+    workshop = runnable_workshop(session, user, action.workshop_id)
     if (
         status == ActionStatus.DONE
         and (milestone_on or action.milestone_on) is None
         and action.milestone_label
     ):
         raise invalid("milestone_on", "workshop_milestone_date_needed")
-    previous = action.status
+    previous, planned = action.status, action.milestone_on
     if milestone_on is not None:
         action.milestone_on = milestone_on
+    if status == ActionStatus.DONE:
+        action.milestone_on = action.milestone_on or date.today()  # deployed today, unless planned
+        _deploy_milestones(session, user, action, workshop_structure_ids(session, workshop))
+    elif previous == ActionStatus.DONE:
+        remove_milestones_of_action(session, user, action_id)
     action.status = status.value
     action.updated_at = utcnow()
     session.add(action)
     change = {"from": previous, "to": status.value}
-    audit(session, user, AuditAction.WORKSHOP_ACTION_STATUS, (ACTION, action.id), change)
+    if action.milestone_on != planned and action.milestone_on is not None:
+        change["milestone_on"] = action.milestone_on.isoformat()
+    if len(change) > 2 or previous != status.value:
+        audit(session, user, AuditAction.WORKSHOP_ACTION_STATUS, (ACTION, action.id), change)
     session.commit()
     session.refresh(action)
     return action
 
 
-def action_views(session: Session, workshops: list[models.Workshop]) -> list[ActionView]:
-    """The actions of these workshops (already checked readable), oldest first."""
+def _deploy_milestones(
+    session: Session, user: models.User, action: models.WorkshopAction, structure_ids: Collection[int]
+) -> None:
+    """The done action's milestone in each structure concerned: created where missing (so marking it done
+    twice creates nothing more), its day and label brought up to date where it exists."""
+    assert action.id is not None and action.milestone_on is not None
+    label = action.milestone_label or action.title
+    existing = {m.structure_id: m for m in milestones_of_action(session, action.id)}
+    for structure_id in sorted(set(structure_ids)):
+        milestone = existing.get(structure_id)
+        if milestone is None:
+            new_milestone(
+                session, user, structure_id, action.milestone_on, label, workshop_action_id=action.id
+            )
+        elif (milestone.day, milestone.label) != (action.milestone_on, label):
+            milestone.day, milestone.label = action.milestone_on, label
+            session.add(milestone)
+
+
+def action_views(session: Session, reader: models.User, workshops: list[models.Workshop]) -> list[ActionView]:
+    """The actions of these workshops (already checked readable), oldest first, with the milestones they
+    created in the structures the reader may see."""
     by_id = {w.id: w for w in workshops if w.id is not None}
     if not by_id:
         return []
@@ -162,6 +203,9 @@ def action_views(session: Session, workshops: list[models.Workshop]) -> list[Act
         ).all()
     }
     structures = {workshop_id: workshop_structure_ids(session, w) for workshop_id, w in by_id.items()}
+    created = milestones_by_action(
+        session, [a.id for a in actions if a.id is not None], visible_structure_ids(session, reader)
+    )
     return [
         ActionView(
             id=action.id or 0,
@@ -177,6 +221,7 @@ def action_views(session: Session, workshops: list[models.Workshop]) -> list[Act
             milestone_label=action.milestone_label,
             milestone_on=action.milestone_on,
             structure_ids=structures[action.workshop_id],
+            milestones=created.get(action.id or 0, []),
         )
         for action in actions
     ]
@@ -206,4 +251,4 @@ def actions_followed(
         if may_read(session, user, w)
         and (structure_id is None or structure_id in workshop_structure_ids(session, w))
     ]
-    return action_views(session, workshops)
+    return action_views(session, user, workshops)
