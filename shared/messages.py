@@ -469,6 +469,18 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Une action faite date son jalon : indiquez la date de mise en place.",
         "en": "A done action dates its milestone: give the date it was put in place.",
     },
+    "workshop_figure_elsewhere": {
+        "fr": "Cette figure porte sur une structure que l'atelier ne regarde pas.",
+        "en": "This figure is about a structure the workshop does not look at.",
+    },
+    "workshop_figure_params": {
+        "fr": "Les paramètres de cette figure ne sont pas valides (dates, unité ou jalon).",
+        "en": "This figure's parameters are not valid (days, unit or milestone).",
+    },
+    "workshop_figures_full": {
+        "fr": "Ce thème a déjà {maximum} figures : retirez-en une d'abord.",
+        "en": "This theme already has {maximum} figures: remove one first.",
+    },
     "workshop_vote_code_unknown": {
         "fr": "Code inconnu ou séance close : vérifiez le code affiché à l'écran.",
         "en": "Unknown code or closed session: check the code shown on the screen.",

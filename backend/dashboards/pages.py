@@ -26,6 +26,7 @@ from backend.params import RowIdPath
 from backend.review.agreement import DEFAULT_SLICE_SECONDS, MATCH_WINDOW, SliceQuery, paired_visits
 from backend.review.filters import ObservationFilter
 from backend.web.layout import PageDep, SignedInPage, navigation
+from backend.workshops.figures import attachable_themes
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,6 +59,8 @@ def _dashboard_page(
     context: dict[str, object] = {"dashboard": dashboard, "comparison": comparison, "criteria": criteria}
     context["trends"] = trends
     context |= {"units": units, "milestones": milestones, "can_manage": can_review(view.user)}
+    if dashboard.scope == "structure":
+        context["figure_themes"] = attachable_themes(view.session, view.user, dashboard.scope_id)
     return view.render("dashboard.html", context)
 
 
@@ -101,6 +104,7 @@ def before_after(
             "asked": asked,
             "units": units_of(view.session, view.user, structure_id),
             "milestones": milestones_of(view.session, view.user, structure_ids=[structure_id]),
+            "figure_themes": attachable_themes(view.session, view.user, structure_id),
             "api": f"/api/v1/structures/{structure_id}/before-after",
             "query": view.request.url.query,
         },

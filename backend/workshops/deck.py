@@ -1,5 +1,5 @@
 """A workshop's deck as people see it (preparation page, presenter screen, record): themes in order with
-their cards, votes and notes, the cards not grouped yet, and the actions.
+their cards, figures, votes and notes, the cards not grouped yet, and the actions.
 
 Cards are the export rows of their observations (backend/exports/rows.py), so they are pseudonymised as
 exports are (observers O1, O2…, notes masked by the privacy guard); a note's text shows only when a
@@ -21,6 +21,7 @@ from backend.exports.small_cells import small_cells, threshold_for
 from backend.privacy.pending import screen_pending
 from backend.review.filters import ObservationFilter
 from backend.workshops.actions import ActionView, action_views
+from backend.workshops.figures import FigureView, draw_figure, figures_of
 from backend.workshops.scope import readable_workshop, workshop_structure_ids
 from backend.workshops.service import themes_in_order
 from shared.taxonomy import current_taxonomy
@@ -49,6 +50,7 @@ class ThemeView:
     phone_votes: int
     notes: list[str] = field(default_factory=list)
     cards: list[CardView] = field(default_factory=list)
+    figures: list[FigureView] = field(default_factory=list)
 
     @property
     def votes(self) -> int:
@@ -129,6 +131,9 @@ def workshop_deck(session: Session, user: models.User, workshop_id: int) -> Deck
         .order_by(col(models.WorkshopNote.created_at), col(models.WorkshopNote.id))
     ).all():
         views[note.theme_id].notes.append(note.body)
+    for figure in figures_of(session, workshop_id):
+        if figure.theme_id in views:
+            views[figure.theme_id].figures.append(draw_figure(session, user, figure))
     cards = session.exec(
         select(models.WorkshopCard)
         .where(models.WorkshopCard.workshop_id == workshop_id)
@@ -155,5 +160,13 @@ def workshop_deck(session: Session, user: models.User, workshop_id: int) -> Deck
         structure_names=list(names),
         themes=list(views.values()),
         ungrouped=ungrouped,
-        actions=action_views(session, [workshop]),
+        actions=action_views(session, user, [workshop]),
     )
+
+
+def theme_votes(session: Session, user: models.User, workshop_id: int) -> dict[int, int]:
+    """Each theme's votes so far (dots in the room and phones), for the presenter screen's live count."""
+    readable_workshop(session, user, workshop_id)
+    themes = themes_in_order(session, workshop_id)
+    phones = _phone_votes(session, [t.id for t in themes if t.id is not None])
+    return {t.id: t.facilitator_dots + phones[t.id] for t in themes if t.id is not None}

@@ -11,7 +11,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from backend.auth.access import can_review, visible_programmes
 from backend.db import SessionDep
@@ -20,8 +20,9 @@ from backend.params import OptionalRowIdForm, RowIdForm, RowIdPath
 from backend.web.forms import form_problems
 from backend.web.layout import PageDep, PageFormDep, SignedInPage, back_to
 from backend.web.templating import render
-from backend.workshops import actions, deck, record, service, votes
+from backend.workshops import actions, deck, figures, record, service, votes
 from backend.workshops.actions import ActionStatus
+from backend.workshops.figures import FigureKind
 from backend.workshops.scope import may_run
 from backend.workshops.service import WorkshopStatus
 from shared.schema import DB_INT_MAX, NOTE_MAX_LENGTH
@@ -32,6 +33,9 @@ TextForm = Annotated[str, Form(max_length=NOTE_MAX_LENGTH)]
 Step = Annotated[int, Form(ge=-1, le=1)]
 VoteCode = Annotated[str, Path(min_length=1, max_length=20)]
 Message = Annotated[str | None, Query(max_length=200)]
+FigureParam = Annotated[str, Form(max_length=40)]  # a figure's parameter, checked by the service
+# How often the presenter screen asks for the votes while it is online (it keeps the last count offline).
+VOTES_POLL_SECONDS = 4
 # The presenter screen is one self-contained page (it must work without network once loaded): its own
 # style and script are inline, allowed by a nonce rather than by 'unsafe-inline'.
 PRESENTER_POLICY = (
@@ -261,7 +265,7 @@ def present(workshop_id: RowIdPath, view: PageDep) -> Response:
         view.request,
         "workshops/present.html",
         view.signed_in,
-        {"deck": shown, "nonce": nonce, "vote_url": vote_url},
+        {"deck": shown, "nonce": nonce, "vote_url": vote_url, "poll_seconds": VOTES_POLL_SECONDS},
     )
     response.headers["Content-Security-Policy"] = PRESENTER_POLICY.format(nonce=nonce)
     return response
@@ -273,6 +277,64 @@ def record_pdf(workshop_id: RowIdPath, view: PageDep) -> Response:
     return Response(
         content,
         media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post("/workshop-figures")
+def attach_figure(
+    view: PageFormDep,
+    theme_id: RowIdForm,
+    kind: Annotated[FigureKind, Form()],
+    structure_id: RowIdForm,
+    unit_id: FigureParam = "",
+    date_from: FigureParam = "",
+    date_to: FigureParam = "",
+    milestone_id: FigureParam = "",
+    reference_from: FigureParam = "",
+    reference_to: FigureParam = "",
+    compared_from: FigureParam = "",
+    compared_to: FigureParam = "",
+) -> Response:
+    """The dashboards' and comparison page's "joindre à un thème": what the page shows (its structure,
+    unit, days or milestone, sent as hidden fields) becomes a figure of the chosen theme."""
+    sent = {
+        "unit_id": unit_id,
+        "date_from": date_from,
+        "date_to": date_to,
+        "milestone_id": milestone_id,
+        "reference_from": reference_from,
+        "reference_to": reference_to,
+        "compared_from": compared_from,
+        "compared_to": compared_to,
+    }
+    with form_problems() as form:
+        figure = figures.attach_figure(view.session, view.user, theme_id, kind, structure_id, sent)
+    if form.error:
+        return back_to(f"/structures/{structure_id}", form.error.message)
+    return back_to(_workshop_path(figure.workshop_id), "Figure jointe au thème.")
+
+
+@router.post("/workshops/{workshop_id}/figures/{figure_id}/remove")
+def remove_figure(workshop_id: RowIdPath, figure_id: RowIdPath, view: PageFormDep) -> Response:
+    figures.remove_figure(view.session, view.user, workshop_id, figure_id)
+    return back_to(_workshop_path(workshop_id), "Figure retirée du thème.")
+
+
+@router.get("/workshops/{workshop_id}/votes")
+def live_votes(workshop_id: RowIdPath, view: PageDep) -> Response:
+    """The presenter screen's live count: each theme's votes, as JSON (the screen polls it while online)."""
+    counted = deck.theme_votes(view.session, view.user, workshop_id)
+    themes = [{"id": theme_id, "votes": count} for theme_id, count in counted.items()]
+    return JSONResponse({"workshop_id": workshop_id, "themes": themes}, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/workshops/{workshop_id}/record.docx")
+def record_docx(workshop_id: RowIdPath, view: PageDep) -> Response:
+    content, name = record.workshop_record_docx(view.session, view.user, workshop_id)
+    return Response(
+        content,
+        media_type=record.DOCX_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 

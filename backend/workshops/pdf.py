@@ -1,11 +1,13 @@
-"""The workshop record as a PDF: who took part (by role), the themes in order with their votes, cards and
-notes, then the actions decided. Pseudonymised as the workshop pack is; a note's text only when approved."""
+"""The workshop record as a PDF: who took part (by role), the themes in order with their votes, notes,
+figures (a table, bars drawn beside the numbers) and cards, then the actions decided. Pseudonymised as
+the workshop pack is; a note's text only when approved."""
 
 from __future__ import annotations
 
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
+from reportlab.graphics.shapes import Drawing, Rect
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -15,9 +17,11 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table,
 from backend.exports.pdf_document import MARGIN, embedded_styles, write_document
 from backend.exports.pdf_fonts import pdf_fonts
 from backend.workshops.deck import CardView, Deck, ThemeView
+from backend.workshops.figures import FigureRow, FigureView
 
 TEXT_WIDTH = A4[0] - 2 * MARGIN
 GREY = colors.HexColor("#B8C2CC")
+BAR_WIDTH, BAR_HEIGHT = 3.2 * cm, 5
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -66,6 +70,53 @@ def _card(card: CardView, number: int, styles: dict[str, ParagraphStyle]) -> Flo
     return KeepTogether([table, Spacer(1, 0.3 * cm)])
 
 
+def _bars(row: FigureRow) -> Drawing:
+    """One bar per series, the last one full colour (after, in a comparison), the others lighter."""
+    drawing = Drawing(BAR_WIDTH, BAR_HEIGHT * len(row.bars) + 2)
+    for index, value in enumerate(row.bars):
+        y = (len(row.bars) - 1 - index) * BAR_HEIGHT + 1
+        colour = colors.HexColor(row.colour)
+        if index < len(row.bars) - 1:
+            colour = colors.Color(colour.red, colour.green, colour.blue, alpha=0.4)
+        width = max(0.5, BAR_WIDTH * max(0.0, min(1.0, value)))
+        bar = Rect(0, y, width, BAR_HEIGHT - 1)
+        bar.fillColor, bar.strokeColor = colour, None
+        drawing.add(bar)
+    return drawing
+
+
+def _figure(figure: FigureView, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    story: list[Flowable] = [_p(f"Figure : {figure.title}", styles["body"])]
+    if figure.unavailable:
+        return [*story, _p(figure.unavailable, styles["muted"])]
+    if figure.caption:
+        story.append(_p(figure.caption, styles["muted"]))
+    if figure.rows:
+        legend = f"{figure.series[0]} (clair) / {figure.series[1]} (foncé)" if len(figure.series) > 1 else ""
+        rows: list[list[Any]] = [["Catégorie", legend, *figure.columns]]
+        rows += [
+            [_p(row.label, styles["muted"]), _bars(row), *(_p(cell, styles["muted"]) for cell in row.cells)]
+            for row in figure.rows
+        ]
+        rest = (TEXT_WIDTH - 4.2 * cm - BAR_WIDTH - 0.4 * cm) / len(figure.columns)
+        table = Table(rows, colWidths=[4.2 * cm, BAR_WIDTH + 0.4 * cm] + [rest] * len(figure.columns))
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), pdf_fonts().regular),
+                    ("FONTNAME", (0, 0), (-1, 0), pdf_fonts().bold),
+                    ("FONTSIZE", (0, 0), (-1, -1), 8),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, GREY),
+                ]
+            )
+        )
+        story.append(table)
+    if figure.reading:
+        story.append(_p(figure.reading, styles["muted"]))
+    return [KeepTogether(story), Spacer(1, 0.3 * cm)]
+
+
 def _theme(theme: ThemeView, number: int, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     story: list[Flowable] = [
         _p(f"Thème {number} : {theme.title}", styles["h2"]),
@@ -79,6 +130,8 @@ def _theme(theme: ThemeView, number: int, styles: dict[str, ParagraphStyle]) -> 
         story.append(_p("Ce qui a été dit :", styles["body"]))
         story += [_p(f"— {note}", styles["body"]) for note in theme.notes]
     story.append(Spacer(1, 0.2 * cm))
+    for figure in theme.figures:
+        story += _figure(figure, styles)
     story += [_card(card, index, styles) for index, card in enumerate(theme.cards, start=1)]
     return story
 
