@@ -1,5 +1,6 @@
-"""Workshops: preparation from the review list, phone votes, notes through the privacy guard, actions and
-their audited follow-up, the record PDF, and who may see which workshop."""
+"""Workshops: preparation from the review list, phone votes (and their live count), notes through the
+privacy guard, actions and their audited follow-up (the milestone a done action creates), figures from the
+dashboards on themes, the record as PDF and DOCX, and who may see which workshop."""
 
 from __future__ import annotations
 
@@ -7,13 +8,22 @@ import io
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import unquote_plus
 
 import pytest
+from docx import Document
 from pypdf import PdfReader
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from backend import models
 from backend.audit.actions import AuditAction
+from backend.dashboards.milestones import add_milestone
+from backend.dashboards.service import structure_dashboard
+from backend.review.filters import ObservationFilter
+from backend.workshops import record
 from tests.factories import FACILITATOR, VIEWER, Browser, DemoWeb, make_facilitator
 
 OTHER_FACILITATOR = "animatrice@ailleurs.fr"
@@ -227,7 +237,13 @@ def test_action_follow_up_is_audited_and_shows_its_milestone_when_done(
     done = facilitator.form(f"/workshop-actions/{action.id}/status", {"status": "done", "back": "/actions"})
     assert done.status_code == 303
     shown = facilitator.get("/actions").text
-    assert "Jalon : Relève sans écran (10/01/2027)" in shown and "date_from=2027-01-10" in shown
+    with demo.session() as session:
+        milestone = session.exec(
+            select(models.Milestone).where(models.Milestone.workshop_action_id == action.id)
+        ).one()
+    assert (milestone.label, milestone.day.isoformat()) == ("Relève sans écran", "2027-01-10")
+    assert "Jalon : Relève sans écran (10/01/2027)" in shown
+    assert f"/structures/{milestone.structure_id}/before-after?milestone_id={milestone.id}" in shown
     with demo.session() as session:
         events = session.exec(
             select(models.AuditEvent).where(
@@ -274,3 +290,278 @@ def test_presenter_page_is_self_contained(demo: DemoWeb, prepared: Prepared) -> 
     nonce = re.search(r'<script nonce="([^"]+)"', html).group(1)  # type: ignore[union-attr]
     assert f"'nonce-{nonce}'" in response.headers["content-security-policy"]
     assert prepared.vote_code in html and "Martin" not in html and UNAPPROVED not in html
+
+
+# Follow-up: the milestone a done action creates, figures on themes, the Word record, live votes.
+
+
+def _structure_days(demo: DemoWeb, structure_id: int) -> tuple[date, date]:
+    """The first and last day observed in a structure of the demo."""
+    with demo.session() as session:
+        first, last = session.exec(
+            select(func.min(models.Observation.occurred_at), func.max(models.Observation.occurred_at)).where(
+                models.Observation.structure_id == structure_id
+            )
+        ).one()
+    return first.date(), last.date()
+
+
+def _new_action(demo: DemoWeb, workshop_id: int, title: str, **fields: str) -> int:
+    facilitator = demo.browser(FACILITATOR)
+    assert (
+        facilitator.form(f"/workshops/{workshop_id}/actions", {"title": title, **fields}).status_code == 303
+    )
+    with demo.session() as session:
+        action_id = session.exec(
+            select(models.WorkshopAction.id).where(
+                models.WorkshopAction.workshop_id == workshop_id, models.WorkshopAction.title == title
+            )
+        ).one()
+    assert action_id is not None
+    return action_id
+
+
+def _milestones_of(demo: DemoWeb, action_id: int) -> list[models.Milestone]:
+    with demo.session() as session:
+        return list(
+            session.exec(
+                select(models.Milestone).where(models.Milestone.workshop_action_id == action_id)
+            ).all()
+        )
+
+
+def _audited(demo: DemoWeb, action: AuditAction) -> list[dict[str, object]]:
+    with demo.session() as session:
+        return [
+            e.details or {}
+            for e in session.exec(select(models.AuditEvent).where(models.AuditEvent.action == action)).all()
+        ]
+
+
+def test_a_done_action_creates_its_milestone_once_and_withdraws_it_when_undone(demo: DemoWeb) -> None:
+    prepared = _prepare(demo, "Atelier jalons")
+    facilitator = demo.browser(FACILITATOR)
+    structure_id = demo.user(VIEWER).structure_id
+    assert structure_id is not None
+    with demo.session() as session:  # a milestone entered by hand, which the action never touches
+        by_hand = add_milestone(session, demo.user(FACILITATOR), structure_id, date(2026, 10, 1), "Wi-Fi")
+    action_id = _new_action(
+        demo,
+        prepared.workshop_id,
+        "Tablettes au chevet",
+        milestone_label="Tablettes",
+        milestone_on="2026-11-05",
+    )
+    status = f"/workshop-actions/{action_id}/status"
+    assert facilitator.form(status, {"status": "done"}).status_code == 303
+    assert facilitator.form(status, {"status": "done"}).status_code == 303  # twice: still one milestone
+    (milestone,) = _milestones_of(demo, action_id)
+    assert (milestone.structure_id, milestone.label, milestone.day) == (
+        structure_id,
+        "Tablettes",
+        date(2026, 11, 5),
+    )
+    created = [
+        d for d in _audited(demo, AuditAction.MILESTONE_CREATE) if d.get("workshop_action_id") == action_id
+    ]
+    assert created == [
+        {"structure_id": structure_id, "day": "2026-11-05", "unit_id": None, "workshop_action_id": action_id}
+    ]
+    # On the dashboards' time axis, and the before/after comparison opens on it in one click.
+    dashboard = facilitator.get(f"/structures/{structure_id}").text
+    assert "Tablettes" in dashboard and f"before-after?milestone_id={milestone.id}" in dashboard
+    link = f"/structures/{structure_id}/before-after?milestone_id={milestone.id}"
+    assert link in facilitator.get(f"/workshops/{prepared.workshop_id}").text
+    comparison = facilitator.get(link)
+    assert comparison.status_code == 200 and "Avant / après « Tablettes » (05/11/2026)" in comparison.text
+    assert demo.browser(VIEWER).get(link).status_code == 200  # the read-only account of that structure too
+    assert _other_facilitator(demo).get(link).status_code == 404
+
+    # A new date while done moves the milestone; back from done removes it (audited), not the hand one.
+    assert facilitator.form(status, {"status": "done", "milestone_on": "2026-11-06"}).status_code == 303
+    assert [m.day for m in _milestones_of(demo, action_id)] == [date(2026, 11, 6)]
+    assert facilitator.form(status, {"status": "in_progress"}).status_code == 303
+    assert _milestones_of(demo, action_id) == []
+    removed = [
+        d for d in _audited(demo, AuditAction.MILESTONE_DELETE) if d.get("workshop_action_id") == action_id
+    ]
+    assert removed == [
+        {
+            "structure_id": structure_id,
+            "day": "2026-11-06",
+            "label": "Tablettes",
+            "workshop_action_id": action_id,
+        }
+    ]
+    with demo.session() as session:
+        assert session.get(models.Milestone, by_hand.id) is not None
+    assert facilitator.get(link).status_code == 404
+    assert facilitator.form(status, {"status": "done"}).status_code == 303  # done again: created anew
+    assert [m.day for m in _milestones_of(demo, action_id)] == [date(2026, 11, 6)]
+
+    # No milestone planned: its title, dated the day it is marked done.
+    unplanned = _new_action(demo, prepared.workshop_id, "Classeur de relève")
+    assert facilitator.form(f"/workshop-actions/{unplanned}/status", {"status": "done"}).status_code == 303
+    (own,) = _milestones_of(demo, unplanned)
+    assert (own.label, own.day) == ("Classeur de relève", date.today())
+    # Only its facilitators change it.
+    assert demo.browser(VIEWER).form(status, {"status": "abandoned"}).status_code == 403
+    assert _other_facilitator(demo).form(status, {"status": "abandoned"}).status_code == 404
+    assert len(_milestones_of(demo, action_id)) == 1
+
+
+def _attach(browser: Browser, theme_id: int, kind: str, structure_id: int, **params: str) -> Any:
+    data = {"theme_id": str(theme_id), "kind": kind, "structure_id": str(structure_id), **params}
+    return browser.form("/workshop-figures", data)
+
+
+def test_figures_attached_from_the_dashboards_are_drawn_from_live_data(demo: DemoWeb) -> None:
+    prepared = _prepare(demo, "Atelier figures")
+    facilitator = demo.browser(FACILITATOR)
+    structure_id = demo.user(VIEWER).structure_id
+    assert structure_id is not None
+    first, last = _structure_days(demo, structure_id)
+    middle = first + (last - first) / 2
+    with demo.session() as session:
+        milestone = add_milestone(session, demo.user(FACILITATOR), structure_id, middle, "Nouveau logiciel")
+    # The dashboard and the comparison offer the workshop's theme; a read-only account sees no such form.
+    comparison_page = f"/structures/{structure_id}/before-after?milestone_id={milestone.id}"
+    for offered in (f"/structures/{structure_id}", comparison_page):
+        form = facilitator.get(offered).text.split('action="/workshop-figures"')[1].split("</form>")[0]
+        assert "Atelier figures" in form and f'value="{facilitator.csrf}"' in form
+    assert f'name="milestone_id" value="{milestone.id}"' in facilitator.get(comparison_page).text
+    assert "Joindre à l'atelier" not in demo.browser(VIEWER).get(f"/structures/{structure_id}").text
+
+    rates = _attach(
+        facilitator, prepared.theme_id, "category_rates", structure_id, date_from=first.isoformat()
+    )
+    assert rates.status_code == 303 and rates.headers["location"].startswith(
+        f"/workshops/{prepared.workshop_id}"
+    )
+    before_after = _attach(
+        facilitator, prepared.theme_id, "before_after", structure_id, milestone_id=str(milestone.id)
+    )
+    assert before_after.status_code == 303
+    with demo.session() as session:
+        stored = session.exec(
+            select(models.WorkshopFigure).where(models.WorkshopFigure.theme_id == prepared.theme_id)
+        ).all()
+        dashboard = structure_dashboard(
+            session, demo.user(FACILITATOR), structure_id, ObservationFilter(date_from=first)
+        )
+    assert [(f.kind, f.params) for f in stored] == [
+        ("category_rates", {"structure_id": structure_id, "date_from": first.isoformat()}),
+        ("before_after", {"structure_id": structure_id, "milestone_id": str(milestone.id)}),
+    ]
+    page = facilitator.get(f"/workshops/{prepared.workshop_id}").text
+    assert "Événements par heure observée, par catégorie" in page
+    assert "Avant / après « Nouveau logiciel »" in page and "svg" in page
+    busiest = max(dashboard.by_category, key=lambda c: c.count)
+    assert f'<td class="num">{busiest.count}</td>' in page  # the dashboard's own count, live
+    presented = facilitator.get(f"/workshops/{prepared.workshop_id}/present").text
+    # Beside the theme and each of its two cards: three slides.
+    assert presented.startswith("<!doctype html>") and "Nouveau logiciel" in presented
+    assert [presented.count(f'data-figure="{f.id}"') for f in stored] == [3, 3]
+    pdf = _pdf_text(facilitator.get(f"/workshops/{prepared.workshop_id}/record.pdf").content)
+    assert "Figure : Avant / après « Nouveau logiciel »" in pdf and "Figure : Événements par heure" in pdf
+    word = _docx_text(facilitator.get(f"/workshops/{prepared.workshop_id}/record.docx").content)
+    assert "Figure : Avant / après « Nouveau logiciel »" in word and "Figure : Événements par heure" in word
+    assert f"\n{busiest.count}\n" in word  # the same live count, in the figure's table
+
+    # A structure the workshop does not look at, a theme of another programme: refused.
+    with demo.session() as session:
+        elsewhere = session.exec(
+            select(models.Structure.id).where(
+                models.Structure.programme_id == demo.summary.programme_id,
+                models.Structure.id != structure_id,
+            )
+        ).first()
+    assert elsewhere is not None
+    refused = _attach(facilitator, prepared.theme_id, "category_rates", elsewhere)
+    assert refused.status_code == 303 and "structure" in unquote_plus(refused.headers["location"])
+    bad_day = _attach(facilitator, prepared.theme_id, "category_rates", structure_id, date_from="2026-13-45")
+    assert "paramètres" in unquote_plus(bad_day.headers["location"])
+    other = _other_facilitator(demo)
+    assert _attach(other, prepared.theme_id, "category_rates", structure_id).status_code == 404
+    assert _attach(demo.browser(VIEWER), prepared.theme_id, "category_rates", structure_id).status_code == 403
+    figure_id = stored[0].id
+    remove = f"/workshops/{prepared.workshop_id}/figures/{figure_id}/remove"
+    assert other.form(remove).status_code == 404
+    assert demo.browser(VIEWER).form(remove).status_code == 403
+    with demo.session() as session:
+        assert len(session.exec(select(models.WorkshopFigure)).all()) == 2
+    assert facilitator.form(remove).status_code == 303
+    assert (
+        "Événements par heure observée, par catégorie"
+        not in facilitator.get(f"/workshops/{prepared.workshop_id}").text
+    )
+
+
+def _pdf_text(content: bytes) -> str:
+    return " ".join(
+        " ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(content)).pages
+    )
+
+
+def _docx_text(content: bytes) -> str:
+    """Every paragraph and table cell of a Word document, as python-docx reads it back."""
+    document = Document(io.BytesIO(content))
+    texts = [p.text for p in document.paragraphs]
+    texts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join(texts)
+
+
+def test_docx_record_has_the_record_and_no_unapproved_verbatim_nor_identifier(
+    demo: DemoWeb, prepared: Prepared
+) -> None:
+    facilitator = demo.browser(FACILITATOR)
+    notes = f"/workshops/{prepared.workshop_id}/themes/{prepared.theme_id}/notes"
+    assert facilitator.form(notes, {"body": "La relève se fait debout au chariot"}).status_code == 303
+    _new_action(demo, prepared.workshop_id, "Relève au chariot de soins", owner_role="Cadre de santé")
+    response = facilitator.get(f"/workshops/{prepared.workshop_id}/record.docx")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == record.DOCX_MEDIA_TYPE
+    assert response.headers["content-disposition"].endswith('.docx"')
+    text = _docx_text(response.content)
+    assert "Compte rendu d'atelier — Atelier relève" in text and "Thème 1 : Logiciel de soins" in text
+    assert "Infirmier·e : 4" in text and "Priorité :" in text and "vote(s)" in text
+    assert "La relève se fait debout au chariot" in text
+    assert "Relève au chariot de soins" in text and "Cadre de santé" in text and "proposée" in text  # the action
+    assert "Le logiciel de soins se fige pendant la relève" in text
+    assert "Martin" not in text and UNAPPROVED not in text
+    assert "note non approuvée pour les ateliers" in text
+    assert str(prepared.approved_id) not in text and str(prepared.unapproved_id) not in text
+    with demo.session() as session:
+        observers = session.exec(select(models.Observer.display_name)).all()
+        emails = session.exec(select(models.User.email)).all()
+    assert not any(name in text for name in observers) and not any(email in text for email in emails)
+    assert re.search(r"observé par O\d+", text)
+    assert Document(io.BytesIO(response.content)).core_properties.author == "Vigie"
+    assert demo.browser(VIEWER).get(f"/workshops/{prepared.workshop_id}/record.docx").status_code == 200
+    assert _other_facilitator(demo).get(f"/workshops/{prepared.workshop_id}/record.docx").status_code == 404
+    assert {"format": "docx"} in _audited(demo, AuditAction.WORKSHOP_RECORD)
+
+
+def test_live_votes_count_dots_and_phones_for_readers_only(demo: DemoWeb) -> None:
+    prepared = _prepare(demo, "Atelier en direct")
+    facilitator = demo.browser(FACILITATOR)
+    path = f"/workshops/{prepared.workshop_id}/votes"
+    assert facilitator.get(path).json() == {
+        "workshop_id": prepared.workshop_id,
+        "themes": [{"id": prepared.theme_id, "votes": 0}],
+    }
+    dots = f"/workshops/{prepared.workshop_id}/themes/{prepared.theme_id}/dots"
+    assert facilitator.form(dots, {"dots": "2"}).status_code == 303
+    phone = demo.browser(None)
+    phone.get(f"/vote/{prepared.vote_code}")
+    phone.client.post(f"/vote/{prepared.vote_code}/themes/{prepared.theme_id}")
+    counted = facilitator.get(path)
+    assert counted.headers["cache-control"] == "no-store"
+    assert counted.json()["themes"] == [{"id": prepared.theme_id, "votes": 3}]
+    assert demo.browser(VIEWER).get(path).json()["themes"] == [{"id": prepared.theme_id, "votes": 3}]
+    assert _other_facilitator(demo).get(path).status_code == 404
+    assert demo.browser(None).get(path).status_code in (303, 401)  # no account: the login, not the count
+    presented = facilitator.get(f"/workshops/{prepared.workshop_id}/present").text
+    assert (
+        f'data-votes-url="{path}"' in presented and f'data-theme-votes="{prepared.theme_id}">3<' in presented
+    )

@@ -1,6 +1,7 @@
-"""A workshop in a real browser against a real server on the demo data: prepared from the review list,
-presented full screen (keyboard navigation, screenshots at 1920×1080), voted on from two phones, an
-action recorded, marked done, and its milestone opened on the structure's dashboard."""
+"""A workshop in a real browser against a real server on the demo data: prepared from the review list, a
+dashboard figure attached to its theme, presented full screen (keyboard navigation, the figure beside the
+cards, screenshots at 1920×1080), voted on from two phones while the screen counts live, an action
+recorded, marked done, and the before/after comparison opened on the milestone it created in one click."""
 
 from __future__ import annotations
 
@@ -75,7 +76,19 @@ def test_prepare_present_vote_and_follow_an_action(demo_site: DemoSite, artifact
         page.get_by_role("button", name="Enregistrer", exact=True).click()
         page.screenshot(path=str(shots / "01-preparation.png"), full_page=True)
 
-        # Presenter mode: one slide at a time, arrows to move.
+        # A figure from the structure's dashboard, attached to the theme.
+        page.goto(f"{demo_site.url}/")
+        page.get_by_role("link", name=STRUCTURE).first.click()
+        page.get_by_label("Joindre les catégories par heure observée au thème").select_option(
+            label="Atelier relève et logiciel (03/12/2026) — Logiciel de soins"
+        )
+        page.get_by_role("button", name="Joindre à l'atelier").click()
+        expect(page.get_by_role("status")).to_have_text("Figure jointe au thème.")
+        expect(page.locator(".workshop-figure")).to_contain_text(
+            "Événements par heure observée, par catégorie"
+        )
+
+        # Presenter mode: one slide at a time, arrows to move, the figure beside the cards.
         screen = page.context.new_page()
         screen.set_viewport_size({"width": 1920, "height": 1080})
         screen.goto(f"{workshop_url}/present")
@@ -86,22 +99,30 @@ def test_prepare_present_vote_and_follow_an_action(demo_site: DemoSite, artifact
         screen.screenshot(path=str(shots / "03-presenter-theme.png"))
         screen.keyboard.press("ArrowRight")
         expect(screen.locator(".slide.current")).to_contain_text("situation 1 sur 3")
-        screen.screenshot(path=str(shots / "04-presenter-card.png"))
+        expect(screen.locator(".slide.current .figures svg.figure-bars").first).to_be_visible()
+        screen.screenshot(path=str(shots / "04-presenter-card-and-figure.png"))
         screen.keyboard.press("ArrowLeft")
         expect(screen.locator(".slide.current h1")).to_have_text("Logiciel de soins")
-        # Once loaded it needs no network: offline, navigation goes on.
+        # Once loaded it needs no network: offline, navigation goes on and the count stays as it was.
         screen.context.set_offline(True)
         screen.keyboard.press("End")
         expect(screen.locator(".slide.current h1")).to_have_text("Priorités et actions")
+        expect(screen.locator(".slide.current [data-theme-votes]")).to_have_text("3")
         screen.context.set_offline(False)
-        screen.close()
+        screen.keyboard.press("Home")
+        screen.keyboard.press("ArrowRight")
 
+        # Two phones vote; the screen, still open, counts them as they come (dots 3 + 2 phones).
         _vote_from_a_phone(browser, demo_site, code)
         _vote_from_a_phone(browser, demo_site, code)
+        expect(screen.locator(".slide.current [data-theme-votes]")).to_have_text("5", timeout=30_000)
+        expect(screen.locator("#live")).to_have_text("votes en direct")
+        screen.screenshot(path=str(shots / "05-presenter-live-votes.png"))
+        screen.close()
         page.goto(workshop_url)
         expect(page.get_by_text("5 vote(s) (3 en salle, 2 par téléphone)")).to_be_visible()
 
-        # An action, then done: its milestone shows and opens the dashboard after it in one click.
+        # An action, then done: it creates its milestone, and the comparison opens on it in one click.
         page.locator("form[aria-label='Nouvelle action'] input[name=title]").fill(
             "Relève au poste de soins sans écran"
         )
@@ -115,7 +136,14 @@ def test_prepare_present_vote_and_follow_an_action(demo_site: DemoSite, artifact
         page.get_by_label("Statut de « Relève au poste de soins sans écran »").select_option(label="faite")
         page.get_by_role("button", name="Changer").click()
         expect(page.get_by_text("Jalon : Relève sans écran (02/11/2026)")).to_be_visible()
-        page.screenshot(path=str(shots / "05-actions.png"), full_page=True)
-        page.get_by_role("link", name="après").first.click()
-        expect(page.get_by_role("heading", name=STRUCTURE)).to_be_visible()
-        expect(page).to_have_url(re.compile(r"date_from=2026-11-02"))
+        page.screenshot(path=str(shots / "06-actions.png"), full_page=True)
+        page.get_by_role("link", name="Comparer avant / après").click()
+        expect(page).to_have_url(re.compile(r"/structures/\d+/before-after\?milestone_id=\d+$"))
+        expect(
+            page.get_by_role("heading", name="Avant / après « Relève sans écran » (02/11/2026)")
+        ).to_be_visible()
+        expect(page.locator("[data-side='1']")).to_contain_text("Avant")
+        page.screenshot(path=str(shots / "07-comparison-on-the-milestone.png"), full_page=True)
+        # The milestone is on the structure's dashboard too, among the others on its time axis.
+        page.get_by_role("link", name=STRUCTURE).first.click()
+        expect(page.locator("section.milestones")).to_contain_text("Relève sans écran")
