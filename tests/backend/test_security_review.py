@@ -369,6 +369,11 @@ def test_every_route_with_an_id_bounds_it(site: DemoWeb) -> None:
         (f"/admin/programmes/{programme}/enrolment-codes", {"observer_id": "1", "structure_id": HUGE}),
         ("/admin/users", {"role": "facilitator", "programme_id": HUGE, "structure_id": ""}),
         ("/admin/users", {"role": "viewer", "programme_id": "", "structure_id": HUGE}),
+        ("/workshop-figures", {"kind": "category_rates", "theme_id": HUGE, "structure_id": "1"}),
+        (
+            "/workshop-figures",
+            {"kind": "before_after", "theme_id": "1", "structure_id": "1", "milestone_id": HUGE},
+        ),
     ):
         response = client.post(path, data={**form, **fields}, follow_redirects=False)
         answers[f"POST {path} {fields}"] = response.status_code

@@ -526,7 +526,9 @@ def test_docx_record_has_the_record_and_no_unapproved_verbatim_nor_identifier(
     assert "Compte rendu d'atelier — Atelier relève" in text and "Thème 1 : Logiciel de soins" in text
     assert "Infirmier·e : 4" in text and "Priorité :" in text and "vote(s)" in text
     assert "La relève se fait debout au chariot" in text
-    assert "Relève au chariot de soins" in text and "Cadre de santé" in text and "proposée" in text  # the action
+    assert (
+        "Relève au chariot de soins" in text and "Cadre de santé" in text and "proposée" in text
+    )  # the action
     assert "Le logiciel de soins se fige pendant la relève" in text
     assert "Martin" not in text and UNAPPROVED not in text
     assert "note non approuvée pour les ateliers" in text
