@@ -487,6 +487,19 @@ def test_figures_attached_from_the_dashboards_are_drawn_from_live_data(demo: Dem
     figure_id = stored[0].id
     remove = f"/workshops/{prepared.workshop_id}/figures/{figure_id}/remove"
     assert other.form(remove).status_code == 404
+    with demo.session() as session:
+        others_programme = session.exec(
+            select(models.UserProgramme.programme_id)
+            .join(models.User, col(models.User.id) == col(models.UserProgramme.user_id))
+            .where(models.User.email == OTHER_FACILITATOR)
+        ).one()
+    theirs = other.form(
+        "/workshops",
+        {"programme_id": str(others_programme), "title": "Leur atelier", "held_on": "2026-12-04"},
+    )
+    their_id = int(theirs.headers["location"].split("/workshops/")[1].split("?")[0])
+    # Their own workshop's path does not reach our figure either.
+    assert other.form(f"/workshops/{their_id}/figures/{figure_id}/remove").status_code == 404
     assert demo.browser(VIEWER).form(remove).status_code == 403
     with demo.session() as session:
         assert len(session.exec(select(models.WorkshopFigure)).all()) == 2
@@ -495,6 +508,12 @@ def test_figures_attached_from_the_dashboards_are_drawn_from_live_data(demo: Dem
         "Événements par heure observée, par catégorie"
         not in facilitator.get(f"/workshops/{prepared.workshop_id}").text
     )
+    # Live data: once its milestone is gone, the comparison says it cannot be drawn; the deck still shows.
+    with demo.session() as session:
+        session.delete(session.get_one(models.Milestone, milestone.id))
+        session.commit()
+    page = facilitator.get(f"/workshops/{prepared.workshop_id}")
+    assert page.status_code == 200 and "Figure indisponible" in page.text
 
 
 def _pdf_text(content: bytes) -> str:
