@@ -87,6 +87,7 @@ def test_prepare_present_vote_and_follow_an_action(demo_site: DemoSite, artifact
         expect(page.locator(".workshop-figure")).to_contain_text(
             "Événements par heure observée, par catégorie"
         )
+        page.screenshot(path=str(shots / "01b-figure-on-the-theme.png"), full_page=True)
 
         # Presenter mode: one slide at a time, arrows to move, the figure beside the cards.
         screen = page.context.new_page()
@@ -148,6 +149,14 @@ def test_prepare_present_vote_and_follow_an_action(demo_site: DemoSite, artifact
         ).to_be_visible()
         expect(page.locator("[data-side='1']")).to_contain_text("Avant")
         page.screenshot(path=str(shots / "07-comparison-on-the-milestone.png"), full_page=True)
+        # What changed after it goes back to the theme, for the next session.
+        page.get_by_label("Joindre cette comparaison au thème").select_option(
+            label="Atelier relève et logiciel (03/12/2026) — Logiciel de soins"
+        )
+        page.get_by_role("button", name="Joindre à l'atelier").click()
+        expect(page.get_by_role("status")).to_have_text("Figure jointe au thème.")
+        expect(page.locator(".workshop-figure").last).to_contain_text("Avant / après « Relève sans écran »")
+        page.goto(f"{demo_site.url}/")
         # The milestone is on the structure's dashboard too, among the others on its time axis.
         page.get_by_role("link", name=STRUCTURE).first.click()
         expect(page.locator("section.milestones")).to_contain_text("Relève sans écran")
