@@ -145,7 +145,7 @@ def _before_after(
         title = f"Avant / après « {milestone.label} » ({milestone.day.strftime('%d/%m/%Y')})"
     else:
         title = "Comparaison de deux périodes"
-    sides = "; ".join(
+    sides = " ; ".join(
         f"{side.label} : du {_day(side.date_from)} au {_day(side.date_to)}, "
         f"{_number(side.observed_hours, 1)} h observées"
         for side in (reference, compared)
