@@ -29,6 +29,7 @@ class MilestoneOut(BaseModel):
     unit_name: str | None
     day: date
     label: str
+    workshop_action_id: int | None = None  # set when a workshop action marked done created it
 
 
 def add_milestone(
@@ -146,6 +147,7 @@ def milestones_by_action(
                 unit_name=None,
                 day=row.day,
                 label=row.label,
+                workshop_action_id=row.workshop_action_id,
             )
         )
     return found
@@ -207,6 +209,7 @@ def milestones_within(
             unit_name=unit_name,
             day=row.day,
             label=row.label,
+            workshop_action_id=row.workshop_action_id,
         )
         for row, structure_name, unit_name in session.exec(statement).all()
     ]

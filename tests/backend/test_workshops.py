@@ -370,6 +370,12 @@ def test_a_done_action_creates_its_milestone_once_and_withdraws_it_when_undone(d
     # On the dashboards' time axis, and the before/after comparison opens on it in one click.
     dashboard = facilitator.get(f"/structures/{structure_id}").text
     assert "Tablettes" in dashboard and f"before-after?milestone_id={milestone.id}" in dashboard
+    assert f'<a href="/actions?structure_id={structure_id}">action décidée en atelier</a>' in dashboard
+    listed = facilitator.api("GET", f"/api/v1/programmes/{demo.summary.programme_id}/milestones").json()
+    assert [m["workshop_action_id"] for m in listed if m["id"] in (milestone.id, by_hand.id)] == [
+        None,
+        action_id,
+    ]
     link = f"/structures/{structure_id}/before-after?milestone_id={milestone.id}"
     assert link in facilitator.get(f"/workshops/{prepared.workshop_id}").text
     comparison = facilitator.get(link)
