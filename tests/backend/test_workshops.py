@@ -16,6 +16,7 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from backend import models
@@ -356,6 +357,13 @@ def test_a_done_action_creates_its_milestone_once_and_withdraws_it_when_undone(d
     assert facilitator.form(status, {"status": "done"}).status_code == 303
     assert facilitator.form(status, {"status": "done"}).status_code == 303  # twice: still one milestone
     (milestone,) = _milestones_of(demo, action_id)
+    twice = models.Milestone(
+        structure_id=structure_id, day=milestone.day, label="Bis", workshop_action_id=action_id
+    )
+    with demo.session() as session:  # once per structure: the database says so too
+        session.add(twice)
+        with pytest.raises(IntegrityError):
+            session.commit()
     assert (milestone.structure_id, milestone.label, milestone.day) == (
         structure_id,
         "Tablettes",
