@@ -9,10 +9,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from backend import models
+from backend.local_time import local_hour_of_week
 from backend.problems import not_found
 from shared.schema import MOMENT_MAX, MOMENT_MIN, ReviewStatus, RowId, StoredText, reject_nul
 
@@ -33,6 +35,15 @@ class ObservationFilter(BaseModel):
     category: StoredText | None = None
     role: StoredText | None = None
     tool: StoredText | None = None
+    effect: StoredText | None = None
+    dimension: StoredText | None = Field(default=None, description="A work dimension the event touched.")
+    impact: StoredText | None = None
+    hour: int | None = Field(
+        default=None, ge=0, le=23, description="Hour of day, local time of each structure (8: 8:00–8:59)."
+    )
+    weekday: int | None = Field(
+        default=None, ge=1, le=7, description="Day of week, local time of each structure (1: Monday)."
+    )
     review_status: ReviewStatus | None = None
     date_from: date | None = Field(
         default=None, ge=DAY_MIN, le=DAY_MAX, description="First day included (UTC)."
@@ -132,9 +143,21 @@ def apply_observation_filter(
         (obs.category, criteria.category),
         (obs.role, criteria.role),
         (obs.tool, criteria.tool),
+        (obs.effect, criteria.effect),
     ):
         if wanted:
             conditions.append(column == wanted)
+    value = models.ObservationAttributeValue
+    for attribute, code in (("dimension", criteria.dimension), ("impact", criteria.impact)):
+        if code:
+            conditions.append(
+                exists().where(
+                    col(value.observation_id) == obs.id,
+                    col(value.attribute) == attribute,
+                    col(value.code) == code,
+                )
+            )
+    conditions += _local_time_conditions(criteria)
     if criteria.review_status is not None:
         conditions.append(obs.review_status == criteria.review_status.value)
     if criteria.date_from is not None:
@@ -157,6 +180,29 @@ def apply_observation_filter(
             exists().where(and_(col(tag.observation_id) == obs.id, col(tag.tag) == criteria.tag))
         )
     return statement.where(*conditions)
+
+
+def _local_time_conditions(criteria: ObservationFilter) -> list[Any]:
+    """Hour of day and weekday in the time zone of the observation's structure, as the charts count them."""
+    if criteria.hour is None and criteria.weekday is None:
+        return []
+    obs = models.Observation
+    # An alias, correlated to the observation only: the statement may join the structure itself.
+    structure = aliased(models.Structure)
+    zone = (
+        select(col(structure.timezone))
+        .where(col(structure.id) == obs.structure_id)
+        .correlate_except(structure)
+        .scalar_subquery()
+    )
+    hour_of_week = local_hour_of_week(col(obs.occurred_at), zone)
+    conditions: list[Any] = []
+    if criteria.hour is not None:
+        conditions.append(hour_of_week % 24 == criteria.hour)
+    if criteria.weekday is not None:
+        first = (criteria.weekday - 1) * 24
+        conditions += [hour_of_week >= first, hour_of_week < first + 24]
+    return conditions
 
 
 def filters_on_record(criteria: ObservationFilter) -> dict[str, object]:
