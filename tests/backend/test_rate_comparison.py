@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import statistics
+import zipfile
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -342,3 +344,71 @@ def test_workbook_hours_are_rates_over_the_hours_observed_in_each_slot(demo: Dem
         assert row[2] == pytest.approx(slot["hours"])
         assert row[3] == (pytest.approx(slot["per_hour"]) if slot["per_hour"] is not None else None)
         assert row[6] == slot["fragile"]
+    days = list(
+        openpyxl.load_workbook(io.BytesIO(content), read_only=True)["Par jour"].iter_rows(values_only=True)
+    )
+    assert [row[0] for row in days[1:8]] == [
+        "lundi",
+        "mardi",
+        "mercredi",
+        "jeudi",
+        "vendredi",
+        "samedi",
+        "dimanche",
+    ]
+    for row, slot in zip(days[1:8], dashboard["weekday_rates"], strict=True):
+        assert (row[1], row[6]) == (slot["count"], slot["fragile"])
+        assert row[2] == pytest.approx(slot["hours"])
+        if slot["per_hour"] is not None:
+            expected = [slot["per_hour"], slot["per_hour"] - slot["low"], slot["high"] - slot["per_hour"]]
+            assert [row[3], row[7], row[8]] == pytest.approx(expected)
+    # The charts draw the rates (column D) with their intervals as error bars, fragile slots in grey.
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        charts = [
+            package.read(name).decode()
+            for name in package.namelist()
+            if name.startswith("xl/charts/chart") and name.endswith(".xml")
+        ]
+    for sheet, slots in (("Par heure", dashboard["hour_rates"]), ("Par jour", dashboard["weekday_rates"])):
+        last = len(slots) + 1
+        (chart,) = [c for c in charts if f"<c:f>'{sheet}'!$D$2:$D${last}</c:f>" in c]
+        assert f"'{sheet}'!$I$2:$I${last}" in chart and f"'{sheet}'!$H$2:$H${last}" in chart
+        assert "<c:errBars>" in chart and '<c:errValType val="cust"/>' in chart
+        grey = re.findall(r'<c:dPt><c:idx val="(\d+)"/>.*?B8BEC6', chart)
+        assert {int(i) for i in grey} == {i for i, slot in enumerate(slots) if slot["fragile"]}
+
+
+def test_workshop_pack_draws_slot_rates_with_hours_observed(demo: DemoWeb) -> None:
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    browser = demo.browser(FACILITATOR)
+    content = browser.api(
+        "GET", "/api/v1/exports/observations.pdf", params={"structure_id": structure_id}
+    ).content
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert "Événements par heure observée, selon l'heure de la journée (heure locale)" in text
+    assert "Événements par heure observée, selon le jour de la semaine (heure locale)" in text
+    assert text.count("h obs.") == 2
+    assert "sous l'axe : heures observées dans le créneau" in text
+    assert "Observations par heure de la journée" not in text  # raw counts no longer
+
+
+def test_slots_watched_a_few_minutes_do_not_flatten_the_rate_charts(demo: DemoWeb) -> None:
+    browser = demo.browser(FACILITATOR)
+    programme_id = demo.summary.programme_id
+    dashboard = browser.api("GET", f"/api/v1/programmes/{programme_id}/dashboard").json()
+    page = browser.get(f"/programmes/{programme_id}").text
+    hours_chart = page[page.index('<figure class="columns rates">') :]
+    hours_chart = hours_chart[: hours_chart.index("</figure>")]
+    slots = re.findall(r'<g class="(fragile)?" data-slot="(\d+)">(.*?)</g>', hours_chart, re.S)
+    assert len(slots) == 24
+    solid = [s["high"] for s in dashboard["hour_rates"] if s["high"] is not None and not s["fragile"]]
+    top = max(solid)
+    for fragile, index, body in slots:
+        slot = dashboard["hour_rates"][int(index)]
+        assert bool(fragile) == bool(slot["fragile"])
+        heights = [
+            float(h) for h in re.findall(r'<rect x="[^"]*" y="[^"]*" width="[^"]*" height="([^"]*)"', body)
+        ]
+        assert all(0 <= h <= 150 + 1e-9 for h in heights)  # never taller than the plot
+        clipped = slot["per_hour"] is not None and slot["per_hour"] > top
+        assert ('class="value clipped"' in body) == clipped
