@@ -5,7 +5,8 @@ two-hour visits, 16 observations each, with work dimensions and impacts), then t
 ``structure_dashboard`` for one structure (all its queries together, warm cache) and prints the EXPLAIN
 ANALYZE of every query with the indexes it used. Target: under 150 ms. Then times the analyses of issue 16
 on the same data: the before/after comparison at a milestone in the middle of the data, the comparison of
-two structures, the weekly trends and one visit's timeline (target: median under 300 ms each).
+two structures, the weekly trends and one visit's timeline (target: median under 300 ms each), and the
+observation list drilled down to one local hour of day.
 
 On a busy machine wall times swing with the neighbours' load; the CPU time the PostgreSQL backend spent
 (read from /proc when the server runs on this machine) moves much less: compare that, with ``--serial``
@@ -43,6 +44,7 @@ from backend.dashboards.trends import structure_trends
 from backend.db import make_engine
 from backend.migrate import upgrade
 from backend.review.filters import ObservationFilter
+from backend.review.service import list_observations
 from backend.review.visits import visit_view
 from bench.databases import DEFAULT_POSTGRES_URL, throwaway_postgres
 
@@ -249,6 +251,11 @@ def measure_analyses(url: str, runs: int) -> None:
             ("two structures compared", lambda: compare_structures(session, reader, 1, two)),
             ("weekly trends", lambda: structure_trends(session, reader, 1, ObservationFilter())),
             ("visit timeline", lambda: visit_view(session, reader, visit_id)),
+            # A drill-down from an hour column: the list's first page and its count, local hour per row.
+            (
+                "list drilled to one local hour",
+                lambda: list_observations(session, reader, ObservationFilter(structure_id=1, hour=10), None),
+            ),
         ]
         for label, call in cases:
             wall, cpu = _median_ms(call, runs)

@@ -75,6 +75,14 @@ def _number(value: float | None, digits: int = 1) -> str:
     return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
 
 
+def _rate_with_interval(slot: Rate) -> str:
+    """« 4,12 (3,80–4,46) », and « fragile » when too little time was observed."""
+    if slot.per_hour is None or slot.low is None or slot.high is None:
+        return "—"
+    shown = f"{_number(slot.per_hour, 2)} ({_number(slot.low, 2)}–{_number(slot.high, 2)})"
+    return f"{shown} fragile" if slot.fragile else shown
+
+
 def _cover(figures: WorkshopFigures, total_cards: int, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     story: list[Flowable] = [
         Spacer(1, 5 * cm),
@@ -152,19 +160,19 @@ def _key_figures(
     )
     story: list[Flowable] = [Paragraph("Chiffres clés", styles["h1"]), grid, Spacer(1, 0.6 * cm)]
     if len(figures.structures) > 1:
-        header = ["Structure", "Visites", "Heures observées", "Observations", "Par heure"]
+        header = ["Structure", "Visites", "Heures observées", "Observations", "Par heure (IC 95 %)"]
         rows = [
             [
                 _text(r.structure),
                 str(r.visits),
                 _number(r.observed_hours),
                 str(r.observations),
-                _number(r.per_hour, 2),
+                _rate_with_interval(r.rate),
             ]
             for r in figures.structures
         ]
         table = Table(
-            [header, *rows], colWidths=[5.6 * cm, 2.2 * cm, 4.0 * cm, 3.0 * cm, 2.6 * cm], repeatRows=1
+            [header, *rows], colWidths=[5.0 * cm, 1.8 * cm, 3.2 * cm, 2.6 * cm, 4.8 * cm], repeatRows=1
         )
         table.setStyle(
             TableStyle(

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.dashboards.rate_comparison import RateComparison, milestone_comparisons
+from backend.dashboards.rates import Rate, rate
 from backend.dashboards.service import WEEKDAYS_FR, Dashboard, compute_dashboard, observed_time
 from backend.exports.pseudonyms import Pseudonyms
 from backend.exports.rows import (
@@ -46,6 +47,11 @@ class StructureRate:
     @property
     def per_hour(self) -> float | None:
         return self.observations / self.observed_hours if self.observed_hours > 0 else None
+
+    @property
+    def rate(self) -> Rate:
+        """The same with its exact 95 % interval and, if so, why it is fragile."""
+        return rate(self.observations, self.observed_hours)
 
 
 @dataclass(frozen=True)

@@ -265,14 +265,18 @@ def _count_sheet(
     sheet = workbook.add_worksheet(name)
     sheet.set_column(0, 0, 18)
     sheet.set_column(1, 1, 36)
-    sheet.set_column(2, 3, 16)
-    _header(sheet, bold, ["Code", label, "Nombre", "Par heure observée"])
+    sheet.set_column(2, 5, 16)
+    headers = ["Code", label, "Nombre", "Par heure observée", "IC 95 % bas", "IC 95 % haut", "Taux fragile"]
+    _header(sheet, bold, headers)
     rate_format = workbook.add_format({"num_format": "0.00"})
     counts = sorted(counts, key=lambda c: -c.count)  # largest first, in the table as in the chart
     for index, count in enumerate(counts, start=1):
         _row(sheet, index, [count.code, count.label, count.count])
-        if count.per_hour is not None:
-            _cell(sheet, index, 3, count.per_hour, rate_format)
+        for column, value in enumerate((count.per_hour, count.low, count.high), start=3):
+            if value is not None:
+                _cell(sheet, index, column, value, rate_format)
+        if count.fragile:
+            _cell(sheet, index, 6, count.fragile)
     if not counts:
         return
     chart = workbook.add_chart({"type": chart_type})
@@ -386,13 +390,39 @@ def _hours(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
 def _rates(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
     sheet = workbook.add_worksheet(RATE_SHEET)
     sheet.set_column(0, 0, 34)
-    sheet.set_column(1, 4, 18)
-    _header(sheet, bold, ["Structure", "Visites", "Heures observées", "Observations", "Par heure observée"])
+    sheet.set_column(1, 7, 18)
+    _header(
+        sheet,
+        bold,
+        [
+            "Structure",
+            "Visites",
+            "Heures observées",
+            "Observations",
+            "Par heure observée",
+            "IC 95 % bas",
+            "IC 95 % haut",
+            "Taux fragile",
+        ],
+    )
     rate_format = workbook.add_format({"num_format": "0.00"})
-    for index, rate in enumerate(figures.structures, start=1):
-        _row(sheet, index, [rate.structure, rate.visits, rate.observed_hours, rate.observations])
-        if rate.per_hour is not None:
-            _cell(sheet, index, 4, rate.per_hour, rate_format)
+
+    def interval(row: int, with_interval: Rate, number_format: Any) -> None:
+        for column, value in enumerate((with_interval.low, with_interval.high), start=5):
+            if value is not None:
+                _cell(sheet, row, column, value, number_format)
+        if with_interval.fragile:
+            _cell(sheet, row, 7, with_interval.fragile)
+
+    for index, structure in enumerate(figures.structures, start=1):
+        _row(
+            sheet,
+            index,
+            [structure.structure, structure.visits, structure.observed_hours, structure.observations],
+        )
+        if structure.per_hour is not None:
+            _cell(sheet, index, 4, structure.per_hour, rate_format)
+        interval(index, structure.rate, rate_format)
     total_row = len(figures.structures) + 1
     dashboard = figures.dashboard
     _row(
@@ -401,10 +431,10 @@ def _rates(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
         ["Ensemble", dashboard.visits, round(dashboard.observed_hours, 2), dashboard.observations],
         bold,
     )
+    total_format = workbook.add_format({"bold": True, "num_format": "0.00"})
     if dashboard.per_hour is not None:
-        _cell(
-            sheet, total_row, 4, dashboard.per_hour, workbook.add_format({"bold": True, "num_format": "0.00"})
-        )
+        _cell(sheet, total_row, 4, dashboard.per_hour, total_format)
+    interval(total_row, dashboard.rate, total_format)
     if figures.structures:
         chart = workbook.add_chart({"type": "bar"})
         chart.add_series(

@@ -168,7 +168,7 @@ def test_heatmap_cells_of_the_programme_lead_to_their_counts(demo: DemoWeb) -> N
     programme_id = demo.summary.programme_id
     comparison = browser.api("GET", f"/api/v1/programmes/{programme_id}/comparison").json()
     page = browser.get(f"/programmes/{programme_id}").text
-    cells = _links(page, r'<td class="num heat"[^>]*><a href="(/observations\?[^"]*)"')
+    cells = _links(page, r'<td class="num heat[^"]*"[^>]*><a href="(/observations\?[^"]*)"')
     assert len(cells) == sum(
         1 for row in comparison["rows"] for count in row["category_counts"].values() if count
     )

@@ -203,6 +203,17 @@ def test_empty_period_says_so_and_offers_no_export(demo: DemoWeb) -> None:
     assert page.status_code == 200
     assert "Aucune visite sur cette période" in page.text
     assert "data-export" not in page.text
+    # Nor the list of observations, nor the comparisons, when there is nothing in them.
+    browser = demo.browser(FACILITATOR)
+    empty = {"structure_id": str(structure_id), "date_from": "2001-01-01", "date_to": "2001-01-31"}
+    listing = browser.get("/observations", params=empty).text
+    assert "Aucune observation ne correspond à ces filtres" in listing and "data-export" not in listing
+    assert "data-export" in browser.get("/observations", params={"structure_id": str(structure_id)}).text
+    periods = browser.get(
+        f"/structures/{structure_id}/before-after",
+        params={"reference_to": "2001-01-15", "compared_from": "2001-01-16", "compared_to": "2001-01-31"},
+    ).text
+    assert "Aucune visite sur ces périodes" in periods and "data-export" not in periods
 
 
 def test_weekly_trends_add_up_to_the_dashboard_and_mark_milestones(demo: DemoWeb) -> None:
@@ -412,3 +423,52 @@ def test_slots_watched_a_few_minutes_do_not_flatten_the_rate_charts(demo: DemoWe
         assert all(0 <= h <= 150 + 1e-9 for h in heights)  # never taller than the plot
         clipped = slot["per_hour"] is not None and slot["per_hour"] > top
         assert ('class="value clipped"' in body) == clipped
+
+
+def test_programme_comparison_rates_carry_their_intervals_everywhere(demo: DemoWeb) -> None:
+    """The programme's structures table (API and page), the workbook's sheets and the pack's table give each
+    rate per observed hour with its exact interval, as the dashboard does."""
+    browser = demo.browser(FACILITATOR)
+    programme_id = demo.summary.programme_id
+    comparison = browser.api("GET", f"/api/v1/programmes/{programme_id}/comparison").json()
+    for row in comparison["rows"]:
+        assert row["rate"]["count"] == row["observations"]
+        if row["per_hour"] is not None:
+            assert row["rate"]["low"] <= row["per_hour"] <= row["rate"]["high"]
+        for code, interval in row["category_intervals"].items():
+            assert interval["count"] == row["category_counts"][code]
+            assert interval["per_hour"] == pytest.approx(row["category_rates"][code])
+    assert all(c["high"] is not None for c in comparison["categories"])
+    page = browser.get(f"/programmes/{programme_id}").text
+    assert re.search(
+        r'<td class="num heat[^"]*"[^>]*title="\d+ observation\(s\), IC 95 % [\d,]+–[\d,]+', page
+    )
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(
+            browser.api(
+                "GET", "/api/v1/exports/observations.xlsx", params={"programme_id": programme_id}
+            ).content
+        ),
+        read_only=True,
+    )
+    dashboard = browser.api("GET", f"/api/v1/programmes/{programme_id}/dashboard").json()
+    categories = list(workbook["Par catégorie"].iter_rows(values_only=True))
+    assert categories[0][3:7] == ("Par heure observée", "IC 95 % bas", "IC 95 % haut", "Taux fragile")
+    by_code = {c["code"]: c for c in dashboard["by_category"]}
+    for row in categories[1:]:
+        if row[2]:
+            assert [row[4], row[5]] == pytest.approx([by_code[row[0]]["low"], by_code[row[0]]["high"]])
+    rates = list(workbook["Taux par heure observée"].iter_rows(values_only=True))
+    assert rates[0][4:8] == ("Par heure observée", "IC 95 % bas", "IC 95 % haut", "Taux fragile")
+    assert rates[-1][0] == "Ensemble"
+    assert [rates[-1][5], rates[-1][6]] == pytest.approx(
+        [dashboard["rate"]["low"], dashboard["rate"]["high"]]
+    )
+    for row in rates[1:-1]:
+        low, per_hour, high = (float(str(value)) for value in (row[5], row[4], row[6]))
+        assert low <= per_hour <= high
+    pdf = browser.api(
+        "GET", "/api/v1/exports/observations.pdf", params={"programme_id": programme_id}
+    ).content
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Par heure (IC 95 %)" in text
