@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from backend import models
-from backend.auth.deps import AskedByDep, CsrfApiDep, CurrentUserDep, FilterDep, ScopeDep
+from backend.auth.deps import AskedByDep, CsrfApiDep, CurrentUserDep, FilterDep, ScopeDep, filter_query_doc
 from backend.dashboards.deps import PeriodsQuery, StructuresQuery
 from backend.dashboards.milestones import (
     MilestoneOut,
@@ -60,12 +60,12 @@ def figures_asked(session: SessionDep, user: CurrentUserDep, criteria: FilterDep
 AskedDep = Annotated[FiguresAsked, Depends(figures_asked)]
 
 
-@router.get("/structures/{structure_id}/dashboard")
+@router.get("/structures/{structure_id}/dashboard", openapi_extra=filter_query_doc("structure_id"))
 def structure(structure_id: RowIdPath, asked: AskedDep) -> Dashboard:
     return structure_dashboard(asked.session, asked.user, structure_id, asked.criteria)
 
 
-@router.get("/structures/{structure_id}/weekly")
+@router.get("/structures/{structure_id}/weekly", openapi_extra=filter_query_doc("structure_id"))
 def structure_weekly(structure_id: RowIdPath, asked: AskedDep) -> WeeklyTrends:
     """Per week: observed hours, each category's rate per observed hour (exact 95 % interval), milestones."""
     return structure_trends(asked.session, asked.user, structure_id, asked.criteria)
@@ -78,7 +78,7 @@ def before_after(structure_id: RowIdPath, who: AskedByDep, asked: PeriodsQuery) 
     return compare_periods(who.session, who.user, structure_id, asked)
 
 
-@router.get("/programmes/{programme_id}/dashboard")
+@router.get("/programmes/{programme_id}/dashboard", openapi_extra=filter_query_doc("programme_id"))
 def programme(programme_id: RowIdPath, asked: AskedDep) -> Dashboard:
     return programme_dashboard(asked.session, asked.user, programme_id, asked.criteria)
 
@@ -147,7 +147,7 @@ def remove_milestone(milestone_id: RowIdPath, signed_in: CsrfApiDep, session: Se
     return Response(status_code=204)
 
 
-@router.get("/programmes/{programme_id}/comparison")
+@router.get("/programmes/{programme_id}/comparison", openapi_extra=filter_query_doc("programme_id"))
 def comparison(programme_id: RowIdPath, asked: AskedDep) -> Comparison:
     return programme_comparison(asked.session, asked.user, programme_id, asked.criteria)
 
@@ -158,7 +158,7 @@ def structures_compared(programme_id: RowIdPath, who: AskedByDep, asked: Structu
     return compare_structures(who.session, who.user, programme_id, asked)
 
 
-@router.get("/programmes/{programme_id}/weekly")
+@router.get("/programmes/{programme_id}/weekly", openapi_extra=filter_query_doc("programme_id"))
 def programme_weekly(programme_id: RowIdPath, asked: AskedDep) -> WeeklyTrends:
     return programme_trends(asked.session, asked.user, programme_id, asked.criteria)
 
