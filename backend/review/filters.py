@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from backend import models
-from backend.local_time import local_hour_of_week
+from backend.local_time import local_hour, local_weekday
 from backend.problems import not_found
 from shared.schema import MOMENT_MAX, MOMENT_MIN, ReviewStatus, RowId, StoredText, reject_nul
 
@@ -187,22 +187,35 @@ def _local_time_conditions(criteria: ObservationFilter) -> list[Any]:
     if criteria.hour is None and criteria.weekday is None:
         return []
     obs = models.Observation
-    # An alias, correlated to the observation only: the statement may join the structure itself.
+    moment = col(obs.occurred_at)
+    # Aliases: the statement may join the structure or unit itself.
     structure = aliased(models.Structure)
-    zone = (
-        select(col(structure.timezone))
-        .where(col(structure.id) == obs.structure_id)
+
+    def local(zone: Any) -> list[Any]:
+        wanted = []
+        if criteria.hour is not None:
+            wanted.append(local_hour(moment, zone) == criteria.hour)
+        if criteria.weekday is not None:
+            wanted.append(local_weekday(moment, zone) == criteria.weekday)
+        return wanted
+
+    # One structure (or unit) asked for: its zone read once, not row by row.
+    if criteria.structure_id is not None or criteria.unit_id is not None:
+        zone: Any = select(col(structure.timezone))
+        if criteria.structure_id is not None:
+            zone = zone.where(col(structure.id) == criteria.structure_id)
+        else:
+            unit = aliased(models.Unit)
+            zone = zone.join(unit, col(unit.structure_id) == col(structure.id))
+            zone = zone.where(col(unit.id) == criteria.unit_id)
+        return local(zone.scalar_subquery())
+    # Otherwise each row's structure: a semi-join with the (few) structures, which the database runs as a
+    # hash join rather than a lookup per row.
+    return [
+        exists()
+        .where(col(structure.id) == obs.structure_id, *local(col(structure.timezone)))
         .correlate_except(structure)
-        .scalar_subquery()
-    )
-    hour_of_week = local_hour_of_week(col(obs.occurred_at), zone)
-    conditions: list[Any] = []
-    if criteria.hour is not None:
-        conditions.append(hour_of_week % 24 == criteria.hour)
-    if criteria.weekday is not None:
-        first = (criteria.weekday - 1) * 24
-        conditions += [hour_of_week >= first, hour_of_week < first + 24]
-    return conditions
+    ]
 
 
 def filters_on_record(criteria: ObservationFilter) -> dict[str, object]:

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backend import models
 from backend.admin.demo_data import DEMO_VIEWER_STRUCTURE
@@ -146,6 +146,21 @@ def test_hour_and_weekday_columns_lead_to_exactly_their_observations(demo: DemoW
         "GET", "/api/v1/observations", params={"structure_id": structure_id, "weekday": weekday, "hour": hour}
     ).json()["total"]
     assert both == count
+    # Narrowed to a unit (its structure's zone found through it), or to nothing else (each row's own).
+    with demo.session() as session:
+        rows = session.exec(
+            select(models.Observation.occurred_at, models.Visit.unit_id)
+            .join(models.Visit, col(models.Visit.id) == col(models.Observation.visit_id))
+            .where(models.Observation.structure_id == structure_id, models.Observation.deleted == False)  # noqa: E712
+        ).all()
+    unit_id = Counter(unit for _, unit in rows).most_common(1)[0][0]
+    in_unit = sum(
+        1
+        for moment, unit in rows
+        if unit == unit_id and moment.astimezone(ZoneInfo("Europe/Paris")).hour == hour
+    )
+    listed = browser.api("GET", "/api/v1/observations", params={"unit_id": unit_id, "hour": hour}).json()
+    assert listed["total"] == in_unit
 
 
 def _busiest_slot(demo: DemoWeb, structure_id: int) -> tuple[int, int, int]:
