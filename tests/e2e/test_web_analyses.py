@@ -181,3 +181,36 @@ def test_an_hour_column_and_a_heatmap_cell_lead_to_their_observations(
         expect(page.locator(".page-head .muted")).to_have_text(f"{cell_count} observation(s)")
         expect(page.locator("li.chip[data-filter=category]")).to_be_visible()
         page.screenshot(path=str(shots / "08-heatmap-cell-drill-down.png"), full_page=True)
+
+
+def test_a_milestone_corrected_then_deleted_on_the_programme_page(
+    demo_site: DemoSite, artifacts: Path
+) -> None:
+    shots = artifacts / "analyses"
+    shots.mkdir(exist_ok=True)
+    with chromium() as browser:
+        page = _sign_in(browser, demo_site)
+        page.get_by_role("link", name="Administration").click()
+        page.get_by_role("link", name=re.compile("ACIA Numérique")).click()
+        form = page.get_by_role("form", name="Nouveau jalon")
+        form.get_by_label("Structure ou unité").select_option(label=DEMO_VIEWER_STRUCTURE)
+        form.get_by_label("Jour").fill("2026-03-02")
+        form.get_by_label("Libellé").fill("Messagerie")
+        form.get_by_role("button", name="Ajouter le jalon").click()
+        expect(page.get_by_role("status")).to_have_text("Jalon ajouté.")
+
+        item = page.locator("#milestones li", has_text="Messagerie")
+        item.get_by_text("Corriger ou supprimer").click()
+        correction = item.get_by_role("form", name="Corriger le jalon Messagerie")
+        correction.get_by_label("Jour").fill("2026-03-09")
+        correction.get_by_label("Libellé").fill("Nouvelle messagerie sécurisée")
+        page.screenshot(path=str(shots / "09-milestone-correction.png"), full_page=True)
+        correction.get_by_role("button", name="Enregistrer").click()
+        expect(page.get_by_role("status")).to_have_text("Jalon corrigé.")
+        corrected = page.locator("#milestones li", has_text="Nouvelle messagerie sécurisée")
+        expect(corrected).to_contain_text("09/03/2026")
+
+        corrected.get_by_text("Corriger ou supprimer").click()
+        corrected.get_by_role("button", name="Supprimer ce jalon").click()
+        expect(page.get_by_role("status")).to_have_text("Jalon supprimé.")
+        expect(page.locator("#milestones")).not_to_contain_text("Nouvelle messagerie sécurisée")
