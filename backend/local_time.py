@@ -70,7 +70,11 @@ def _local(part: Callable[[datetime], int]) -> Callable[[str | None, str | None]
         zone = _zone(zone_name) if zone_name is not None else None
         if stored is None or zone is None:
             return None
-        return part(datetime.fromisoformat(stored).replace(tzinfo=UTC).astimezone(zone))
+        try:
+            moment = datetime.fromisoformat(stored)
+        except (TypeError, ValueError):  # not a moment this application wrote: matches no hour
+            return None
+        return part(moment.replace(tzinfo=UTC).astimezone(zone))
 
     return convert
 
