@@ -9,6 +9,8 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine, event, func
 from sqlmodel import Session, col, create_engine, select
 
+from backend.local_time import register_sqlite
+
 
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
@@ -25,6 +27,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    register_sqlite(dbapi_connection)  # local hours, which PostgreSQL computes itself
 
 
 def release_connection(session: Session) -> None:

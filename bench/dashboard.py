@@ -5,7 +5,8 @@ two-hour visits, 16 observations each, with work dimensions and impacts), then t
 ``structure_dashboard`` for one structure (all its queries together, warm cache) and prints the EXPLAIN
 ANALYZE of every query with the indexes it used. Target: under 150 ms. Then times the analyses of issue 16
 on the same data: the before/after comparison at a milestone in the middle of the data, the comparison of
-two structures, the weekly trends and one visit's timeline (target: median under 300 ms each).
+two structures, the weekly trends and one visit's timeline (target: median under 300 ms each), and the
+observation list drilled down to one local hour of day.
 
 On a busy machine wall times swing with the neighbours' load; the CPU time the PostgreSQL backend spent
 (read from /proc when the server runs on this machine) moves much less: compare that, with ``--serial``
@@ -43,6 +44,7 @@ from backend.dashboards.trends import structure_trends
 from backend.db import make_engine
 from backend.migrate import upgrade
 from backend.review.filters import ObservationFilter
+from backend.review.service import list_observations
 from backend.review.visits import visit_view
 from bench.databases import DEFAULT_POSTGRES_URL, throwaway_postgres
 
@@ -212,20 +214,27 @@ def measure(url: str, runs: int, serial: bool = False) -> None:
     engine.dispose()
 
 
-def _median_ms(call: Callable[[], object], runs: int) -> tuple[float, float]:
-    """Median wall time and median CPU time of this process (the Python side: building rows, intervals,
-    layouts) per call, in ms. On a loaded machine the wall time swings; the CPU time much less."""
+def _median_ms(
+    call: Callable[[], object], runs: int, backend: int | None = None
+) -> tuple[float, float, float | None]:
+    """Median wall time, median CPU time of this process (the Python side: building rows, intervals,
+    layouts) and, when the server runs here, median CPU time of the PostgreSQL backend per call, in ms.
+    On a loaded machine the wall time swings; the CPU times much less."""
     call()  # warms the cache; not counted
-    walls, cpus = [], []
+    walls, cpus, servers = [], [], []
     for _ in range(runs):
+        server = _backend_cpu_ms(backend) if backend is not None else None
         began, cpu = time.perf_counter(), time.process_time()
         call()
         walls.append((time.perf_counter() - began) * 1000)
         cpus.append((time.process_time() - cpu) * 1000)
-    return statistics.median(walls), statistics.median(cpus)
+        after = _backend_cpu_ms(backend) if backend is not None else None
+        if server is not None and after is not None:
+            servers.append(after - server)
+    return statistics.median(walls), statistics.median(cpus), statistics.median(servers) if servers else None
 
 
-def measure_analyses(url: str, runs: int) -> None:
+def measure_analyses(url: str, runs: int, serial: bool = False) -> None:
     """The comparison views, the weekly trends and a visit's timeline, each on structure 1."""
     engine = make_engine(url)
     reader = _bench_reader()
@@ -241,6 +250,11 @@ def measure_analyses(url: str, runs: int) -> None:
         session.add(milestone)
         session.commit()
         assert milestone.id is not None
+        # After the commit: the connection the cases below run on (the same until the session ends).
+        connection = session.connection()
+        if serial:
+            connection.exec_driver_sql("SET max_parallel_workers_per_gather = 0")
+        backend = int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
         visit_id = session.exec(select(models.Visit.id).where(models.Visit.structure_id == 1).limit(1)).one()
         asked = PeriodsAsked(milestone_id=milestone.id)
         two = StructuresAsked(reference_structure_id=1, compared_structure_id=2)
@@ -249,11 +263,18 @@ def measure_analyses(url: str, runs: int) -> None:
             ("two structures compared", lambda: compare_structures(session, reader, 1, two)),
             ("weekly trends", lambda: structure_trends(session, reader, 1, ObservationFilter())),
             ("visit timeline", lambda: visit_view(session, reader, visit_id)),
+            # A drill-down from an hour column: the list's first page and its count, local hour per row.
+            (
+                "list drilled to one local hour",
+                lambda: list_observations(session, reader, ObservationFilter(structure_id=1, hour=10), None),
+            ),
         ]
         for label, call in cases:
-            wall, cpu = _median_ms(call, runs)
+            wall, cpu, server = _median_ms(call, runs, backend)
+            server_cpu = f"; PostgreSQL backend CPU {server:.1f} ms" if server is not None else ""
             print(
-                f"{label}: median {wall:.1f} ms over {runs} runs (target < 300 ms); Python CPU {cpu:.1f} ms"
+                f"{label}: median {wall:.1f} ms over {runs} runs (target < 300 ms); "
+                f"Python CPU {cpu:.1f} ms{server_cpu}"
             )
     engine.dispose()
 
@@ -264,7 +285,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
     parser.add_argument("--serial", action="store_true", help="no parallel workers: steadier CPU figures")
+    parser.add_argument("--database", help="the URL a run with --keep printed: measure it again, unfilled")
     args = parser.parse_args()
+    if args.database:  # filled by an earlier run with --keep: measure again without filling
+        measure(args.database, args.runs, args.serial)
+        measure_analyses(args.database, args.runs, args.serial)
+        return
     admin_url = os.environ.get("VIGIE_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)
     with throwaway_postgres(admin_url, keep=args.keep) as url:
         upgrade(url)
@@ -273,7 +299,7 @@ def main() -> None:
         name = make_url(url).database
         print(f"filled {args.observations:,} observations in {time.perf_counter() - began:.0f} s ({name})")
         measure(url, args.runs, args.serial)
-        measure_analyses(url, args.runs)
+        measure_analyses(url, args.runs, args.serial)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,13 @@ from backend.admin import service as admin
 from backend.audit.service import recent_events
 from backend.auth.access import require_reviewer, visible_programmes, visible_structures
 from backend.auth.deps import CsrfFormDep
-from backend.dashboards.milestones import add_milestone_at, milestones_of
+from backend.dashboards.milestones import (
+    add_milestone_at,
+    delete_milestone,
+    edit_milestone_at,
+    milestone_programme,
+    milestones_of,
+)
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.params import EmailForm, NameForm, OptionalRowIdForm, PasswordForm, RowIdForm, RowIdPath
@@ -177,6 +183,30 @@ def add_milestone(
         lambda: add_milestone_at(view.session, view.user, programme_id, place, day, label),
         "Jalon ajouté.",
     )
+
+
+@router.post("/milestones/{milestone_id}")
+def edit_milestone(
+    milestone_id: RowIdPath,
+    view: PageFormDep,
+    place: Annotated[str, Form(max_length=60)],
+    day: Annotated[date, Form()],
+    label: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Correct a milestone from the programme page: its place, day or label."""
+    programme_id = milestone_programme(view.session, view.user, milestone_id)
+    return _programme_submitted(
+        view,
+        programme_id,
+        lambda: edit_milestone_at(view.session, view.user, milestone_id, place, day, label),
+        "Jalon corrigé.",
+    )
+
+
+@router.post("/milestones/{milestone_id}/delete")
+def remove_milestone(milestone_id: RowIdPath, view: PageFormDep) -> Response:
+    programme_id = delete_milestone(view.session, view.user, milestone_id)
+    return back_to(f"/admin/programmes/{programme_id}", "Jalon supprimé.")
 
 
 @router.post("/programmes/{programme_id}/observers")

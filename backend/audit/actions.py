@@ -48,6 +48,7 @@ class AuditAction(StrEnum):
     GRID_DRAFT = "programme.grid_draft"
     GRID_PUBLISH = "programme.grid_publish"
     MILESTONE_CREATE = "structure.milestone"
+    MILESTONE_EDIT = "structure.milestone_edit"
     MILESTONE_DELETE = "structure.milestone_delete"
 
     @property
@@ -97,7 +98,8 @@ LABELS: dict[AuditAction, str] = {
     AuditAction.GRID_DRAFT: "Brouillon de grille enregistré",
     AuditAction.GRID_PUBLISH: "Version de grille publiée",
     AuditAction.MILESTONE_CREATE: "Jalon de changement numérique ajouté",
-    AuditAction.MILESTONE_DELETE: "Jalon retiré (action d'atelier qui n'est plus faite)",
+    AuditAction.MILESTONE_EDIT: "Jalon de changement numérique corrigé",
+    AuditAction.MILESTONE_DELETE: "Jalon de changement numérique supprimé",
 }
 
 # The keys services write in ``details``, as an administrator reads them.
@@ -127,6 +129,7 @@ DETAIL_LABELS: dict[str, str] = {
     "day": "jour",
     "comparison": "comparaison",
     "unit_id": "unité n°",
+    "moved_from": "déplacé de la structure n°",
     "name": "nom",
     "entity_set": "données",
     "query": "requête",

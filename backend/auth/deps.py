@@ -151,3 +151,37 @@ def observation_filter(
 
 NOT_FILTERS = frozenset({"page", "page_size", "message"})
 FilterDep = Annotated[ObservationFilter, Depends(observation_filter)]
+
+
+def _filter_parameters() -> list[dict[str, object]]:
+    """The filters as OpenAPI query parameters. The dependency reads them from the raw query string (a GET
+    form sends empty fields, which mean "all"), so FastAPI cannot see them: routes that take them say so
+    with ``openapi_extra=FILTER_QUERY_DOC``."""
+    schema = ObservationFilter.model_json_schema()
+    definitions = schema.get("$defs", {})
+    parameters: list[dict[str, object]] = []
+    for name, field_schema in schema["properties"].items():
+        kinds = [
+            definitions[k["$ref"].rsplit("/", 1)[1]] if "$ref" in k else k
+            for k in field_schema.get("anyOf", [field_schema])
+            if k.get("type") != "null"
+        ]
+        described = {k: v for k, v in field_schema.items() if k not in ("anyOf", "title", "default")}
+        parameter: dict[str, object] = {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": {**kinds[0], **{k: v for k, v in described.items() if k != "description"}},
+        }
+        if "description" in field_schema:
+            parameter["description"] = field_schema["description"]
+        parameters.append(parameter)
+    return parameters
+
+
+FILTER_QUERY_DOC: dict[str, object] = {"parameters": _filter_parameters()}
+
+
+def filter_query_doc(path_id: str) -> dict[str, object]:
+    """The same for a route whose path names the structure or programme (``path_id``): not twice."""
+    return {"parameters": [p for p in _filter_parameters() if p["name"] != path_id]}

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from backend import models
 from backend.admin.service import managed_structure
 from backend.audit.actions import AuditAction
-from backend.audit.service import record_audit
+from backend.audit.service import commit_audited, record_audit
 from backend.auth.access import visible_programme, visible_structure_ids
 from backend.problems import invalid, not_found
 from backend.review.filters import DAY_MAX, DAY_MIN
@@ -30,6 +30,22 @@ class MilestoneOut(BaseModel):
     day: date
     label: str
     workshop_action_id: int | None = None  # set when a workshop action marked done created it
+
+
+def _checked(
+    session: Session, structure_id: int, unit_id: int | None, day: date, label: str
+) -> tuple[date, str]:
+    """The day and label as stored (spaces collapsed), once the unit is known to be the structure's."""
+    if not DAY_MIN < day <= DAY_MAX:  # its day before must still be a day the filters accept
+        raise invalid("day", "invalid_day", first=DAY_MIN.isoformat(), last=DAY_MAX.isoformat())
+    label = " ".join(label.split())
+    if not label or len(label) > NAME_MAX_LENGTH:
+        raise invalid("label", "invalid_name", max_length=NAME_MAX_LENGTH)
+    if unit_id is not None:
+        unit = session.get(models.Unit, unit_id)
+        if unit is None or unit.structure_id != structure_id:
+            raise invalid("unit_id", "unit_not_in_structure")
+    return day, label
 
 
 def add_milestone(
@@ -53,15 +69,7 @@ def new_milestone(
     """A milestone and its audit event in the caller's transaction (not committed): a workshop action that
     is done creates one per structure it concerns, all or none."""
     managed_structure(session, user, structure_id)
-    if not DAY_MIN < day <= DAY_MAX:  # its day before must still be a day the filters accept
-        raise invalid("day", "invalid_day", first=DAY_MIN.isoformat(), last=DAY_MAX.isoformat())
-    label = " ".join(label.split())
-    if not label or len(label) > NAME_MAX_LENGTH:
-        raise invalid("label", "invalid_name", max_length=NAME_MAX_LENGTH)
-    if unit_id is not None:
-        unit = session.get(models.Unit, unit_id)
-        if unit is None or unit.structure_id != structure_id:
-            raise invalid("unit_id", "unit_not_in_structure")
+    day, label = _checked(session, structure_id, unit_id, day, label)
     milestone = models.Milestone(
         structure_id=structure_id,
         unit_id=unit_id,
@@ -153,18 +161,130 @@ def milestones_by_action(
     return found
 
 
-def add_milestone_at(
-    session: Session, user: models.User, programme_id: int, place: str, day: date, label: str
-) -> models.Milestone:
-    """A milestone from the programme page's form: ``place`` is a structure's id, or « structure:unit »."""
+def _place(place: str) -> tuple[int, int | None]:
+    """``place`` from a form: a structure's id, or « structure:unit »."""
     structure_text, _, unit_text = place.partition(":")
     ids_fit = all(len(text) <= ROW_ID_DIGITS for text in (structure_text, unit_text))
     if not ids_fit or not structure_text.isdigit() or (unit_text and not unit_text.isdigit()):
         raise invalid("place", "invalid_place")
-    structure_id, unit_id = int(structure_text), int(unit_text) if unit_text else None
+    return int(structure_text), int(unit_text) if unit_text else None
+
+
+def add_milestone_at(
+    session: Session, user: models.User, programme_id: int, place: str, day: date, label: str
+) -> models.Milestone:
+    """A milestone from the programme page's form: ``place`` is a structure's id, or « structure:unit »."""
+    structure_id, unit_id = _place(place)
+    return add_milestone_in(session, user, programme_id, structure_id, day, label, unit_id)
+
+
+def add_milestone_in(
+    session: Session,
+    user: models.User,
+    programme_id: int,
+    structure_id: int,
+    day: date,
+    label: str,
+    unit_id: int | None = None,
+) -> models.Milestone:
+    """A milestone in a structure of this programme (a structure of another one: 404)."""
     if managed_structure(session, user, structure_id).programme_id != programme_id:
         raise not_found()
     return add_milestone(session, user, structure_id, day, label, unit_id)
+
+
+def managed_milestone(session: Session, user: models.User, milestone_id: int) -> models.Milestone:
+    """A milestone this user may change: a facilitator of its programme, or an admin (read-only accounts:
+    403; a milestone out of the user's programmes: 404, as if it did not exist)."""
+    milestone = session.get(models.Milestone, milestone_id)
+    if milestone is None:
+        raise not_found()
+    managed_structure(session, user, milestone.structure_id)
+    return milestone
+
+
+def edit_milestone(
+    session: Session,
+    user: models.User,
+    milestone_id: int,
+    *,
+    day: date,
+    label: str,
+    structure_id: int | None = None,
+    unit_id: int | None = None,
+) -> models.Milestone:
+    """Correct a milestone's day, label or place (``structure_id`` None: the same structure). It may move
+    to another structure of the same programme only: its comparisons are the programme's."""
+    milestone = managed_milestone(session, user, milestone_id)
+    before = managed_structure(session, user, milestone.structure_id)
+    structure_id = milestone.structure_id if structure_id is None else structure_id
+    if managed_structure(session, user, structure_id).programme_id != before.programme_id:
+        raise not_found()
+    day, label = _checked(session, structure_id, unit_id, day, label)
+    details: dict[str, object] = {
+        "structure_id": structure_id,
+        "unit_id": unit_id,
+        "from": milestone.day.isoformat(),
+        "to": day.isoformat(),
+    }
+    if structure_id != milestone.structure_id:
+        details["moved_from"] = milestone.structure_id
+    milestone.structure_id, milestone.unit_id, milestone.day, milestone.label = (
+        structure_id,
+        unit_id,
+        day,
+        label,
+    )
+    session.add(milestone)
+    commit_audited(session, AuditAction.MILESTONE_EDIT, user.id, ("milestone", milestone.id), details)
+    session.refresh(milestone)
+    return milestone
+
+
+def edit_milestone_at(
+    session: Session, user: models.User, milestone_id: int, place: str, day: date, label: str
+) -> models.Milestone:
+    """The same from the programme page's form (``place`` as for ``add_milestone_at``)."""
+    structure_id, unit_id = _place(place)
+    return edit_milestone(
+        session, user, milestone_id, day=day, label=label, structure_id=structure_id, unit_id=unit_id
+    )
+
+
+def milestone_programme(session: Session, user: models.User, milestone_id: int) -> int:
+    """The programme of a milestone this user may change: where its page sends them back."""
+    milestone = managed_milestone(session, user, milestone_id)
+    return managed_structure(session, user, milestone.structure_id).programme_id
+
+
+def milestone_out(session: Session, milestone: models.Milestone) -> MilestoneOut:
+    structure = session.get_one(models.Structure, milestone.structure_id)
+    unit = session.get(models.Unit, milestone.unit_id) if milestone.unit_id is not None else None
+    return MilestoneOut(
+        id=milestone.id or 0,
+        structure_id=milestone.structure_id,
+        structure_name=structure.name,
+        unit_id=milestone.unit_id,
+        unit_name=unit.name if unit else None,
+        day=milestone.day,
+        label=milestone.label,
+        workshop_action_id=milestone.workshop_action_id,
+    )
+
+
+def delete_milestone(session: Session, user: models.User, milestone_id: int) -> int:
+    """Remove a milestone (entered by mistake); its comparisons can no longer be opened. Returns the
+    programme it was in."""
+    milestone = managed_milestone(session, user, milestone_id)
+    programme_id = managed_structure(session, user, milestone.structure_id).programme_id
+    details: dict[str, object] = {
+        "structure_id": milestone.structure_id,
+        "unit_id": milestone.unit_id,
+        "day": milestone.day.isoformat(),
+    }
+    session.delete(milestone)
+    commit_audited(session, AuditAction.MILESTONE_DELETE, user.id, ("milestone", milestone_id), details)
+    return programme_id
 
 
 def milestones_of(

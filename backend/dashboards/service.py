@@ -91,6 +91,8 @@ class ComparisonRow(BaseModel):
     category_counts: dict[str, int]
     category_rates: dict[str, float | None]
     negative_share: float | None  # share of observations whose effect is negative
+    rate: Rate  # all events per observed hour, with its exact 95 % interval
+    category_intervals: dict[str, Rate]  # each category's rate with its interval, by code
 
 
 class Comparison(BaseModel):
@@ -769,16 +771,23 @@ def programme_comparison(
                 category_counts={code: counts.get(code, 0) for code, _ in grid},
                 category_rates={code: _rate(counts.get(code, 0), hours) for code, _ in grid},
                 negative_share=negative.get(structure.id, 0) / observations if observations else None,
+                rate=rate(observations, hours),
+                category_intervals={code: rate(counts.get(code, 0), hours) for code, _ in grid},
             )
         )
     programme_hours = programme_seconds / 3600
-    columns = [
-        Count(
-            code=code,
-            label=label,
-            count=totals.get(code, 0),
-            per_hour=_rate(totals.get(code, 0), programme_hours),
+    columns = []
+    for code, label in grid:
+        total = rate(totals.get(code, 0), programme_hours)
+        columns.append(
+            Count(
+                code=code,
+                label=label,
+                count=total.count,
+                per_hour=total.per_hour,
+                low=total.low,
+                high=total.high,
+                fragile=total.fragile,
+            )
         )
-        for code, label in grid
-    ]
     return Comparison(programme_id=programme_id, name=programme.name, categories=columns, rows=rows)

@@ -11,7 +11,14 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
 from backend import models
-from backend.auth.deps import NOT_FILTERS, AskedByDep, CurrentUserDep, ScopeDep, reader_filter
+from backend.auth.deps import (
+    FILTER_QUERY_DOC,
+    NOT_FILTERS,
+    AskedByDep,
+    CurrentUserDep,
+    ScopeDep,
+    reader_filter,
+)
 from backend.dashboards.deps import PeriodsQuery, StructuresQuery
 from backend.dashboards.rate_comparison import (
     compare_periods,
@@ -44,7 +51,12 @@ def export_filter(
 ExportFilterDep = Annotated[ObservationFilter, Depends(export_filter)]
 
 
-@router.get("/observations.{export_format}", response_class=StreamingResponse, response_model=None)
+@router.get(
+    "/observations.{export_format}",
+    response_class=StreamingResponse,
+    response_model=None,
+    openapi_extra=FILTER_QUERY_DOC,
+)
 def export_observations(
     export_format: ExportFormat,
     request: Request,

@@ -12,7 +12,7 @@ from typing import IO
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
-from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.shapes import Drawing, Line, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
@@ -29,7 +29,8 @@ from reportlab.platypus import (
 )
 
 from backend.dashboards.rate_comparison import RateComparison
-from backend.dashboards.service import Count
+from backend.dashboards.rates import Rate
+from backend.dashboards.service import WEEKDAYS_FR, Count, Dashboard
 from backend.exports.card_text import card_effect, card_situation
 from backend.exports.pdf_document import embedded_styles, write_document
 from backend.exports.pdf_fonts import pdf_fonts, printable
@@ -72,6 +73,14 @@ def _number(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "—"
     return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def _rate_with_interval(slot: Rate) -> str:
+    """« 4,12 (3,80–4,46) », and « fragile » when too little time was observed."""
+    if slot.per_hour is None or slot.low is None or slot.high is None:
+        return "—"
+    shown = f"{_number(slot.per_hour, 2)} ({_number(slot.low, 2)}–{_number(slot.high, 2)})"
+    return f"{shown} fragile" if slot.fragile else shown
 
 
 def _cover(figures: WorkshopFigures, total_cards: int, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
@@ -151,19 +160,19 @@ def _key_figures(
     )
     story: list[Flowable] = [Paragraph("Chiffres clés", styles["h1"]), grid, Spacer(1, 0.6 * cm)]
     if len(figures.structures) > 1:
-        header = ["Structure", "Visites", "Heures observées", "Observations", "Par heure"]
+        header = ["Structure", "Visites", "Heures observées", "Observations", "Par heure (IC 95 %)"]
         rows = [
             [
                 _text(r.structure),
                 str(r.visits),
                 _number(r.observed_hours),
                 str(r.observations),
-                _number(r.per_hour, 2),
+                _rate_with_interval(r.rate),
             ]
             for r in figures.structures
         ]
         table = Table(
-            [header, *rows], colWidths=[5.6 * cm, 2.2 * cm, 4.0 * cm, 3.0 * cm, 2.6 * cm], repeatRows=1
+            [header, *rows], colWidths=[5.0 * cm, 1.8 * cm, 3.2 * cm, 2.6 * cm, 4.8 * cm], repeatRows=1
         )
         table.setStyle(
             TableStyle(
@@ -240,30 +249,93 @@ def _bar_chart(title: str, counts: list[Count], colours: dict[str, str] | None =
     return KeepTogether([drawing, legend])
 
 
-def _hour_chart(by_hour: list[int]) -> Drawing:
-    drawing = Drawing(TEXT_WIDTH, 190, initialFontName=pdf_fonts().regular)
-    drawing.add(
-        String(
-            0,
-            176,
-            "Observations par heure de la journée (heure locale)",
-            fontName=pdf_fonts().bold,
-            fontSize=11,
-        )
-    )
+FRAGILE_GREY = colors.HexColor("#B8BEC6")
+
+
+def slot_scale(rates: list[Rate]) -> float:
+    """The top of a slot chart's axis: the highest interval of the slots observed long enough, so that a
+    few minutes watched (one event in them makes a huge rate) do not flatten the others; their bars are
+    cut at the top, marked ▲."""
+    solid = [r.high for r in rates if r.high is not None and r.per_hour is not None and not r.fragile]
+    every = [r.high for r in rates if r.high is not None and r.per_hour is not None and r.per_hour > 0]
+    top = max(solid or every or [0.0])
+    return top * 1.05 if top > 0 else 1.0
+
+
+def _rate_chart(title: str, rates: list[Rate], labels: list[str], plot_height: int = 140) -> Drawing:
+    """Events per observed hour by slot (hour of day, weekday), as the web page draws them: a bar per slot
+    at its rate, its exact 95 % interval as a whisker, the hours observed under the axis, and the slots
+    observed too little in grey (their rate says little)."""
+    fonts = pdf_fonts()
+    drawing = Drawing(TEXT_WIDTH, plot_height + 74, initialFontName=fonts.regular)
+    drawing.add(String(0, plot_height + 60, title, fontName=fonts.bold, fontSize=11))
     chart = VerticalBarChart()
-    chart.x, chart.y = 30, 20
-    chart.width, chart.height = int(TEXT_WIDTH) - 40, 140
-    chart.data = [by_hour]
-    chart.categoryAxis.categoryNames = [f"{h}" for h in range(24)]
+    chart.x, chart.y = 30, 44
+    chart.width, chart.height = int(TEXT_WIDTH) - 40, plot_height
+    top = slot_scale(rates)
+    chart.data = [[min(r.per_hour or 0.0, top) for r in rates]]
+    chart.categoryAxis.categoryNames = labels
     for axis in (chart.categoryAxis, chart.valueAxis):
-        axis.labels.fontName = pdf_fonts().regular
+        axis.labels.fontName = fonts.regular
         axis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = top
     chart.bars[0].fillColor = ACCENT
     chart.bars[0].strokeColor = None
+    for index, slot in enumerate(rates):
+        if slot.fragile:
+            chart.bars[(0, index)].fillColor = FRAGILE_GREY
     drawing.add(chart)
+    step = chart.width / len(rates)
+    scale = chart.height / chart.valueAxis.valueMax
+    for index, slot in enumerate(rates):
+        middle = chart.x + (index + 0.5) * step
+        if slot.per_hour is not None and slot.low is not None and slot.high is not None:
+            whisker = MUTED if slot.fragile else INK
+            low, high = (chart.y + min(value, top) * scale for value in (slot.low, slot.high))
+            drawing.add(Line(middle, low, middle, high, strokeColor=whisker, strokeWidth=0.7))
+            for end in (low, high):
+                drawing.add(Line(middle - 2, end, middle + 2, end, strokeColor=whisker, strokeWidth=0.7))
+            if slot.per_hour > top:
+                top_y = chart.y + chart.height + 2
+                drawing.add(
+                    String(middle, top_y, "▲", fontName=fonts.regular, fontSize=6, textAnchor="middle")
+                )
+        drawing.add(
+            String(
+                middle,
+                chart.y - 22,
+                _number(slot.hours),
+                fontName=fonts.regular,
+                fontSize=5.5,
+                fillColor=MUTED,
+                textAnchor="middle",
+            )
+        )
+    drawing.add(String(0, chart.y - 22, "h obs.", fontName=fonts.regular, fontSize=5.5, fillColor=MUTED))
     return drawing
+
+
+def _slot_charts(dashboard: Dashboard) -> list[Flowable]:
+    """Hour of day, then weekday (shorter), and one legend for both."""
+    legend = Paragraph(
+        "Barres : événements par heure observée dans ce créneau ; trait : intervalle de confiance "
+        "exact à 95 % ; sous l'axe : heures observées dans le créneau ; en gris : moins de 2 heures "
+        "observées, taux fragile ; ▲ : taux au-delà de l'axe (créneau très peu observé).",
+        _styles()["muted"],
+    )
+    hours = _rate_chart(
+        "Événements par heure observée, selon l'heure de la journée (heure locale)",
+        dashboard.hour_rates,
+        [f"{h}" for h in range(24)],
+    )
+    weekdays = _rate_chart(
+        "Événements par heure observée, selon le jour de la semaine (heure locale)",
+        dashboard.weekday_rates,
+        list(WEEKDAYS_FR),
+        plot_height=90,
+    )
+    return [hours, KeepTogether([weekdays, legend])]
 
 
 def _charts(figures: WorkshopFigures, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
@@ -289,7 +361,7 @@ def _charts(figures: WorkshopFigures, styles: dict[str, ParagraphStyle]) -> list
         Spacer(1, 0.4 * cm),
         _bar_chart("Observations par professionnel observé", dashboard.by_role),
         Spacer(1, 0.4 * cm),
-        _hour_chart(dashboard.by_hour),
+        *_slot_charts(dashboard),
     ]
 
 

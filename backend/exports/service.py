@@ -90,6 +90,9 @@ def _check_codes(session: Session, scope: ExportScope) -> None:
         ("category", scope.criteria.category),
         ("role", scope.criteria.role),
         ("tool", scope.criteria.tool),
+        ("effect", scope.criteria.effect),
+        ("dimension", scope.criteria.dimension),
+        ("impact", scope.criteria.impact),
     ):
         if not code:
             continue

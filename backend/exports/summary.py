@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.dashboards.rate_comparison import RateComparison, milestone_comparisons
-from backend.dashboards.service import Dashboard, compute_dashboard, observed_time
+from backend.dashboards.rates import Rate, rate
+from backend.dashboards.service import WEEKDAYS_FR, Dashboard, compute_dashboard, observed_time
 from backend.exports.pseudonyms import Pseudonyms
 from backend.exports.rows import (
     ExportRow,
@@ -46,6 +47,11 @@ class StructureRate:
     @property
     def per_hour(self) -> float | None:
         return self.observations / self.observed_hours if self.observed_hours > 0 else None
+
+    @property
+    def rate(self) -> Rate:
+        """The same with its exact 95 % interval and, if so, why it is fragile."""
+        return rate(self.observations, self.observed_hours)
 
 
 @dataclass(frozen=True)
@@ -109,12 +115,19 @@ def describe_filters(session: Session, scope: ExportScope, pseudonyms: Pseudonym
     for attribute, label, code in (
         ("role", "Professionnel", criteria.role),
         ("tool", "Outil", criteria.tool),
+        ("effect", "Effet", criteria.effect),
+        ("dimension", "Dimension du travail", criteria.dimension),
+        ("impact", "Impact", criteria.impact),
     ):
         if code:
             try:
                 described.append((label, taxonomy.attribute(attribute).label_of(code)))
             except KeyError:
                 described.append((label, code))
+    if criteria.weekday is not None:
+        described.append(("Jour (heure locale)", WEEKDAYS_FR[criteria.weekday - 1]))
+    if criteria.hour is not None:
+        described.append(("Heure (locale)", f"{criteria.hour} h – {criteria.hour + 1} h"))
     if criteria.review_status is not None:
         described.append(("Statut", REVIEW_STATUS_LABELS[criteria.review_status]["fr"]))
     if criteria.date_from is not None:

@@ -17,11 +17,12 @@ from datetime import datetime
 from typing import IO, Any, NamedTuple
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_range_abs
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from backend.dashboards.service import Count
+from backend.dashboards.rates import Rate
+from backend.dashboards.service import WEEKDAYS_FR, Count
 from backend.exports.comparison_xlsx import add_comparison_sheet
 from backend.exports.rows import COLUMN_HEADERS, ExportRow
 from backend.exports.summary import WorkshopFigures
@@ -44,6 +45,8 @@ SUMMARY_TITLES = {
     "by_effect": ("Effet", "Répartition des observations par effet"),
 }
 HOUR_SHEET = "Par heure"
+WEEKDAY_SHEET = "Par jour"
+CHART_BLUE, CHART_GREY = "#1F5FA8", "#B8BEC6"
 RATE_SHEET = "Taux par heure observée"
 ABOUT_SHEET = "À propos"
 
@@ -262,14 +265,18 @@ def _count_sheet(
     sheet = workbook.add_worksheet(name)
     sheet.set_column(0, 0, 18)
     sheet.set_column(1, 1, 36)
-    sheet.set_column(2, 3, 16)
-    _header(sheet, bold, ["Code", label, "Nombre", "Par heure observée"])
+    sheet.set_column(2, 5, 16)
+    headers = ["Code", label, "Nombre", "Par heure observée", "IC 95 % bas", "IC 95 % haut", "Taux fragile"]
+    _header(sheet, bold, headers)
     rate_format = workbook.add_format({"num_format": "0.00"})
     counts = sorted(counts, key=lambda c: -c.count)  # largest first, in the table as in the chart
     for index, count in enumerate(counts, start=1):
         _row(sheet, index, [count.code, count.label, count.count])
-        if count.per_hour is not None:
-            _cell(sheet, index, 3, count.per_hour, rate_format)
+        for column, value in enumerate((count.per_hour, count.low, count.high), start=3):
+            if value is not None:
+                _cell(sheet, index, column, value, rate_format)
+        if count.fragile:
+            _cell(sheet, index, 6, count.fragile)
     if not counts:
         return
     chart = workbook.add_chart({"type": chart_type})
@@ -290,15 +297,108 @@ def _count_sheet(
     sheet.insert_chart(1, 5, chart)
 
 
-def _hours(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
-    sheet = workbook.add_worksheet(HOUR_SHEET)
+def _slots(
+    workbook: Workbook,
+    name: str,
+    slot_header: str,
+    labels: list[str],
+    counts: list[int],
+    rates: list[Rate],
+    bold: Any,
+    title: str,
+) -> None:
+    """Events by slot (hour of day, weekday) with the hours observed in each and their rate per observed
+    hour: the chart draws the rates (not the counts: a busy Saturday may only be a long-observed one),
+    with their 95 % intervals as error bars and the slots observed too little in grey."""
+    sheet = workbook.add_worksheet(name)
     _header(
         sheet,
         bold,
         [
-            "Heure (locale)",
+            slot_header,
             "Observations",
             "Heures observées",
+            "Par heure observée",
+            "IC 95 % bas",
+            "IC 95 % haut",
+            "Taux fragile",
+            "Écart bas (graphique)",
+            "Écart haut (graphique)",
+        ],
+    )
+    rate_format = workbook.add_format({"num_format": "0.00"})
+    for index, (label, count, slot) in enumerate(zip(labels, counts, rates, strict=True), start=1):
+        _row(sheet, index, [label, count])
+        for column, value in enumerate((slot.hours, slot.per_hour, slot.low, slot.high), start=2):
+            if value is not None:
+                _cell(sheet, index, column, value, rate_format)
+        if slot.fragile:
+            _cell(sheet, index, 6, slot.fragile)
+        if slot.per_hour is not None and slot.low is not None and slot.high is not None:
+            _cell(sheet, index, 7, slot.per_hour - slot.low, rate_format)
+            _cell(sheet, index, 8, slot.high - slot.per_hour, rate_format)
+    last = len(labels)
+    chart = workbook.add_chart({"type": "column"})
+    chart.add_series(
+        {
+            "name": "Par heure observée",
+            "categories": [name, 1, 0, last, 0],
+            "values": [name, 1, 3, last, 3],
+            "fill": {"color": CHART_BLUE},
+            "points": [{"fill": {"color": CHART_GREY}} if r.fragile else None for r in rates],
+            "y_error_bars": {
+                "type": "custom",
+                "minus_values": f"={quote_sheetname(name)}!{xl_range_abs(1, 7, last, 7)}",
+                "plus_values": f"={quote_sheetname(name)}!{xl_range_abs(1, 8, last, 8)}",
+                "end_style": 1,
+            },
+        }
+    )
+    chart.set_title({"name": title, "name_font": {"size": 12}})
+    chart.set_y_axis({"name": "Événements par heure observée", "min": 0})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 720, "height": 380})
+    sheet.insert_chart(1, 10, chart)
+    note = "En gris : moins de 2 heures observées dans le créneau, taux fragile. Barres d'erreur : IC 95 %."
+    _cell(sheet, 0, 10, note)  # above the chart
+
+
+def _hours(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
+    dashboard = figures.dashboard
+    _slots(
+        workbook,
+        HOUR_SHEET,
+        "Heure (locale)",
+        [f"{hour:02d} h" for hour in range(24)],
+        dashboard.by_hour,
+        dashboard.hour_rates,
+        bold,
+        "Événements par heure observée, par heure de la journée (heure locale)",
+    )
+    _slots(
+        workbook,
+        WEEKDAY_SHEET,
+        "Jour (heure locale)",
+        list(WEEKDAYS_FR),
+        dashboard.by_weekday,
+        dashboard.weekday_rates,
+        bold,
+        "Événements par heure observée, par jour de la semaine",
+    )
+
+
+def _rates(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
+    sheet = workbook.add_worksheet(RATE_SHEET)
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 7, 18)
+    _header(
+        sheet,
+        bold,
+        [
+            "Structure",
+            "Visites",
+            "Heures observées",
+            "Observations",
             "Par heure observée",
             "IC 95 % bas",
             "IC 95 % haut",
@@ -306,35 +406,23 @@ def _hours(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
         ],
     )
     rate_format = workbook.add_format({"num_format": "0.00"})
-    for hour, (count, slot) in enumerate(
-        zip(figures.dashboard.by_hour, figures.dashboard.hour_rates, strict=True)
-    ):
-        _row(sheet, hour + 1, [f"{hour:02d} h", count])
-        for column, value in enumerate((slot.hours, slot.per_hour, slot.low, slot.high), start=2):
+
+    def interval(row: int, with_interval: Rate, number_format: Any) -> None:
+        for column, value in enumerate((with_interval.low, with_interval.high), start=5):
             if value is not None:
-                _cell(sheet, hour + 1, column, value, rate_format)
-        if slot.fragile:
-            _cell(sheet, hour + 1, 6, slot.fragile)
-    chart = workbook.add_chart({"type": "column"})
-    chart.add_series(
-        {"name": "Observations", "categories": [HOUR_SHEET, 1, 0, 24, 0], "values": [HOUR_SHEET, 1, 1, 24, 1]}
-    )
-    chart.set_title({"name": "Observations par heure de la journée"})
-    chart.set_legend({"none": True})
-    chart.set_size({"width": 720, "height": 380})
-    sheet.insert_chart(1, 8, chart)
+                _cell(sheet, row, column, value, number_format)
+        if with_interval.fragile:
+            _cell(sheet, row, 7, with_interval.fragile)
 
-
-def _rates(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
-    sheet = workbook.add_worksheet(RATE_SHEET)
-    sheet.set_column(0, 0, 34)
-    sheet.set_column(1, 4, 18)
-    _header(sheet, bold, ["Structure", "Visites", "Heures observées", "Observations", "Par heure observée"])
-    rate_format = workbook.add_format({"num_format": "0.00"})
-    for index, rate in enumerate(figures.structures, start=1):
-        _row(sheet, index, [rate.structure, rate.visits, rate.observed_hours, rate.observations])
-        if rate.per_hour is not None:
-            _cell(sheet, index, 4, rate.per_hour, rate_format)
+    for index, structure in enumerate(figures.structures, start=1):
+        _row(
+            sheet,
+            index,
+            [structure.structure, structure.visits, structure.observed_hours, structure.observations],
+        )
+        if structure.per_hour is not None:
+            _cell(sheet, index, 4, structure.per_hour, rate_format)
+        interval(index, structure.rate, rate_format)
     total_row = len(figures.structures) + 1
     dashboard = figures.dashboard
     _row(
@@ -343,10 +431,10 @@ def _rates(workbook: Workbook, figures: WorkshopFigures, bold: Any) -> None:
         ["Ensemble", dashboard.visits, round(dashboard.observed_hours, 2), dashboard.observations],
         bold,
     )
+    total_format = workbook.add_format({"bold": True, "num_format": "0.00"})
     if dashboard.per_hour is not None:
-        _cell(
-            sheet, total_row, 4, dashboard.per_hour, workbook.add_format({"bold": True, "num_format": "0.00"})
-        )
+        _cell(sheet, total_row, 4, dashboard.per_hour, total_format)
+    interval(total_row, dashboard.rate, total_format)
     if figures.structures:
         chart = workbook.add_chart({"type": "bar"})
         chart.add_series(

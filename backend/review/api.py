@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from backend.auth.deps import CsrfApiDep, CurrentUserDep, FilterDep, ScopeDep
+from backend.auth.deps import FILTER_QUERY_DOC, CsrfApiDep, CurrentUserDep, FilterDep, ScopeDep
 from backend.db import SessionDep
 from backend.db_types import utcnow
 from backend.review import service as review
@@ -36,7 +36,7 @@ def visit(visit_id: UUID, session: SessionDep, user: CurrentUserDep) -> VisitVie
     return visit_view(session, user, visit_id)
 
 
-@router.get("", description="Filters: the fields of ObservationFilter as query parameters.")
+@router.get("", description="Filters: the query parameters listed here.", openapi_extra=FILTER_QUERY_DOC)
 def observations(
     session: SessionDep,
     user: CurrentUserDep,

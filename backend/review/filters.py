@@ -9,10 +9,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from backend import models
+from backend.local_time import local_hour, local_weekday
 from backend.problems import not_found
 from shared.schema import MOMENT_MAX, MOMENT_MIN, ReviewStatus, RowId, StoredText, reject_nul
 
@@ -33,6 +35,15 @@ class ObservationFilter(BaseModel):
     category: StoredText | None = None
     role: StoredText | None = None
     tool: StoredText | None = None
+    effect: StoredText | None = None
+    dimension: StoredText | None = Field(default=None, description="A work dimension the event touched.")
+    impact: StoredText | None = None
+    hour: int | None = Field(
+        default=None, ge=0, le=23, description="Hour of day, local time of each structure (8: 8:00–8:59)."
+    )
+    weekday: int | None = Field(
+        default=None, ge=1, le=7, description="Day of week, local time of each structure (1: Monday)."
+    )
     review_status: ReviewStatus | None = None
     date_from: date | None = Field(
         default=None, ge=DAY_MIN, le=DAY_MAX, description="First day included (UTC)."
@@ -132,9 +143,21 @@ def apply_observation_filter(
         (obs.category, criteria.category),
         (obs.role, criteria.role),
         (obs.tool, criteria.tool),
+        (obs.effect, criteria.effect),
     ):
         if wanted:
             conditions.append(column == wanted)
+    value = models.ObservationAttributeValue
+    for attribute, code in (("dimension", criteria.dimension), ("impact", criteria.impact)):
+        if code:
+            conditions.append(
+                exists().where(
+                    col(value.observation_id) == obs.id,
+                    col(value.attribute) == attribute,
+                    col(value.code) == code,
+                )
+            )
+    conditions += _local_time_conditions(criteria)
     if criteria.review_status is not None:
         conditions.append(obs.review_status == criteria.review_status.value)
     if criteria.date_from is not None:
@@ -157,6 +180,42 @@ def apply_observation_filter(
             exists().where(and_(col(tag.observation_id) == obs.id, col(tag.tag) == criteria.tag))
         )
     return statement.where(*conditions)
+
+
+def _local_time_conditions(criteria: ObservationFilter) -> list[Any]:
+    """Hour of day and weekday in the time zone of the observation's structure, as the charts count them."""
+    if criteria.hour is None and criteria.weekday is None:
+        return []
+    obs = models.Observation
+    moment = col(obs.occurred_at)
+    # Aliases: the statement may join the structure or unit itself.
+    structure = aliased(models.Structure)
+
+    def local(zone: Any) -> list[Any]:
+        wanted = []
+        if criteria.hour is not None:
+            wanted.append(local_hour(moment, zone) == criteria.hour)
+        if criteria.weekday is not None:
+            wanted.append(local_weekday(moment, zone) == criteria.weekday)
+        return wanted
+
+    # One structure (or unit) asked for: its zone read once, not row by row.
+    if criteria.structure_id is not None or criteria.unit_id is not None:
+        zone: Any = select(col(structure.timezone))
+        if criteria.structure_id is not None:
+            zone = zone.where(col(structure.id) == criteria.structure_id)
+        else:
+            unit = aliased(models.Unit)
+            zone = zone.join(unit, col(unit.structure_id) == col(structure.id))
+            zone = zone.where(col(unit.id) == criteria.unit_id)
+        return local(zone.scalar_subquery())
+    # Otherwise each row's structure: a semi-join with the (few) structures, which the database runs as a
+    # hash join rather than a lookup per row.
+    return [
+        exists()
+        .where(col(structure.id) == obs.structure_id, *local(col(structure.timezone)))
+        .correlate_except(structure)
+    ]
 
 
 def filters_on_record(criteria: ObservationFilter) -> dict[str, object]:

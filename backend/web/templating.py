@@ -112,6 +112,7 @@ templates.env.globals.update(
     taxonomy=current_taxonomy,
     csrf_field=CSRF_FIELD,
     weekdays=("Lun", "Mar", "Mer", "Jeu", "Ven", "Sam", "Dim"),
+    weekday_names=("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
 )
 
 

@@ -104,3 +104,27 @@ def test_an_unexpected_failure_is_a_500_in_the_error_shape_without_a_trace(migra
     assert response.json()["code"] == "internal_error"
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_filters_and_milestone_changes_are_documented_in_openapi(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    filtered = {
+        ("/api/v1/observations", None),
+        ("/api/v1/exports/observations.{export_format}", None),
+        ("/api/v1/structures/{structure_id}/dashboard", "structure_id"),
+        ("/api/v1/structures/{structure_id}/weekly", "structure_id"),
+        ("/api/v1/programmes/{programme_id}/dashboard", "programme_id"),
+        ("/api/v1/programmes/{programme_id}/comparison", "programme_id"),
+        ("/api/v1/programmes/{programme_id}/weekly", "programme_id"),
+    }
+    for path, in_path in filtered:
+        query = {p["name"]: p for p in paths[path]["get"]["parameters"] if p["in"] == "query"}
+        assert {"category", "effect", "dimension", "impact", "hour", "weekday", "date_from", "tag"} <= set(
+            query
+        )
+        assert query["hour"]["schema"] == {"type": "integer", "minimum": 0, "maximum": 23}
+        assert query["weekday"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 7}
+        assert "enum" in query["review_status"]["schema"]  # inlined, not a reference to nowhere
+        assert in_path is None or in_path not in query
+    assert {"post", "get"} <= set(paths["/api/v1/programmes/{programme_id}/milestones"])
+    assert {"patch", "delete"} <= set(paths["/api/v1/milestones/{milestone_id}"])

@@ -9,6 +9,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -98,12 +99,45 @@ def test_export_filters_and_options(demo_url: str, tmp_path: Path) -> None:
     }
 
 
+def test_export_narrowed_to_an_effect_and_a_local_weekday(demo_url: str, tmp_path: Path) -> None:
+    output = tmp_path / "mercredis.csv"
+    arguments = ["--structure", "4", "--effect", "negative", "--weekday", "3", "--dimension", "rhythm"]
+    result = runner.invoke(app, ["export", "--programme", "1", *arguments, "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(output.read_text("utf-8-sig")), delimiter=";"))
+    engine = make_engine(demo_url)
+    with Session(engine) as session:
+        expected = [
+            o
+            for o in session.exec(
+                select(models.Observation).where(
+                    models.Observation.structure_id == 4,
+                    models.Observation.effect == "negative",
+                    models.Observation.deleted == False,  # noqa: E712
+                )
+            ).all()
+            if o.occurred_at.astimezone(ZoneInfo("Europe/Paris")).isoweekday() == 3
+            and session.get(models.ObservationAttributeValue, (o.id, "dimension", "rhythm")) is not None
+        ]
+    engine.dispose()
+    assert rows and len(rows) == len(expected)
+    assert _audit(demo_url)[-1].details["filters"] == {
+        "programme_id": 1,
+        "structure_id": 4,
+        "effect": "negative",
+        "dimension": "rhythm",
+        "weekday": 3,
+    }
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
         (["--category", "interuption"], "Code inconnu « interuption »"),
         (["--from", "2026-13-01"], "--from « 2026-13-01 »"),
         (["--separator", "|"], "Séparateur « | » refusé"),
+        (["--hour", "24"], "--hour « 24 »"),
+        (["--effect", "neutre"], "Code inconnu « neutre »"),
         (["--format", "docx"], "docx"),
     ],
 )

@@ -184,6 +184,7 @@ def test_xlsx_has_the_observations_and_summary_sheets_with_charts(
         "Par dimension",
         "Par effet",
         "Par heure",
+        "Par jour",
         "Taux par heure observée",
         "À propos",
     ]
@@ -200,6 +201,7 @@ def test_xlsx_has_the_observations_and_summary_sheets_with_charts(
         assert len(charts) == 1, name  # native charts the facilitator can restyle
     assert sum(_numbers(workbook["Par catégorie"], 2)) == expected
     assert sum(_numbers(workbook["Par heure"], 1)) == expected
+    assert sum(_numbers(workbook["Par jour"], 1)) == expected
     rates = workbook["Taux par heure observée"]
     names = [row[0] for row in rates.iter_rows(min_row=2, values_only=True)]
     assert names == [*sorted(s.name for s in STRUCTURES), "Ensemble"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.admin.demo_data import build_demo
+from backend.local_time import register_sqlite
 from backend.review.filters import ObservationFilter, apply_observation_filter
 
 
@@ -81,3 +83,23 @@ def test_unknown_fields_and_overlong_search_are_refused() -> None:
         ObservationFilter.model_validate({"colour": "red"})
     with pytest.raises(ValidationError):
         ObservationFilter(text="x" * 201)
+
+
+def test_sqlite_local_time_functions_follow_summer_time_and_ignore_what_is_not_a_moment() -> None:
+    """The functions SQLite is given (PostgreSQL converts itself): 2026-03-29 is the night Paris moves to
+    summer time; Chatham is 12:45 ahead of UTC in southern winter."""
+    connection = sqlite3.connect(":memory:")
+    register_sqlite(connection)
+
+    def ask(function: str, stored: str | None, zone: str | None) -> object:
+        return connection.execute(f"SELECT {function}(?, ?)", (stored, zone)).fetchone()[0]
+
+    assert ask("vigie_local_hour", "2026-03-29 00:30:00.000000", "Europe/Paris") == 1
+    assert ask("vigie_local_hour", "2026-03-29 01:30:00.000000", "Europe/Paris") == 3
+    assert ask("vigie_local_weekday", "2026-03-29 01:30:00.000000", "Europe/Paris") == 7
+    assert ask("vigie_local_hour", "2026-07-01 10:00:00", "Pacific/Chatham") == 22
+    assert ask("vigie_local_weekday", "2026-07-01 12:00:00", "Pacific/Chatham") == 4
+    assert ask("vigie_local_hour", "pas une date", "Europe/Paris") is None
+    assert ask("vigie_local_hour", "2026-07-01 10:00:00", "Nulle/Part") is None
+    assert ask("vigie_local_hour", None, "Europe/Paris") is None
+    connection.close()

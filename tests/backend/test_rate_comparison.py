@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import statistics
+import zipfile
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -201,6 +203,17 @@ def test_empty_period_says_so_and_offers_no_export(demo: DemoWeb) -> None:
     assert page.status_code == 200
     assert "Aucune visite sur cette période" in page.text
     assert "data-export" not in page.text
+    # Nor the list of observations, nor the comparisons, when there is nothing in them.
+    browser = demo.browser(FACILITATOR)
+    empty = {"structure_id": str(structure_id), "date_from": "2001-01-01", "date_to": "2001-01-31"}
+    listing = browser.get("/observations", params=empty).text
+    assert "Aucune observation ne correspond à ces filtres" in listing and "data-export" not in listing
+    assert "data-export" in browser.get("/observations", params={"structure_id": str(structure_id)}).text
+    periods = browser.get(
+        f"/structures/{structure_id}/before-after",
+        params={"reference_to": "2001-01-15", "compared_from": "2001-01-16", "compared_to": "2001-01-31"},
+    ).text
+    assert "Aucune visite sur ces périodes" in periods and "data-export" not in periods
 
 
 def test_weekly_trends_add_up_to_the_dashboard_and_mark_milestones(demo: DemoWeb) -> None:
@@ -342,3 +355,120 @@ def test_workbook_hours_are_rates_over_the_hours_observed_in_each_slot(demo: Dem
         assert row[2] == pytest.approx(slot["hours"])
         assert row[3] == (pytest.approx(slot["per_hour"]) if slot["per_hour"] is not None else None)
         assert row[6] == slot["fragile"]
+    days = list(
+        openpyxl.load_workbook(io.BytesIO(content), read_only=True)["Par jour"].iter_rows(values_only=True)
+    )
+    assert [row[0] for row in days[1:8]] == [
+        "lundi",
+        "mardi",
+        "mercredi",
+        "jeudi",
+        "vendredi",
+        "samedi",
+        "dimanche",
+    ]
+    for row, slot in zip(days[1:8], dashboard["weekday_rates"], strict=True):
+        assert (row[1], row[6]) == (slot["count"], slot["fragile"])
+        assert row[2] == pytest.approx(slot["hours"])
+        if slot["per_hour"] is not None:
+            expected = [slot["per_hour"], slot["per_hour"] - slot["low"], slot["high"] - slot["per_hour"]]
+            assert [row[3], row[7], row[8]] == pytest.approx(expected)
+    # The charts draw the rates (column D) with their intervals as error bars, fragile slots in grey.
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        charts = [
+            package.read(name).decode()
+            for name in package.namelist()
+            if name.startswith("xl/charts/chart") and name.endswith(".xml")
+        ]
+    for sheet, slots in (("Par heure", dashboard["hour_rates"]), ("Par jour", dashboard["weekday_rates"])):
+        last = len(slots) + 1
+        (chart,) = [c for c in charts if f"<c:f>'{sheet}'!$D$2:$D${last}</c:f>" in c]
+        assert f"'{sheet}'!$I$2:$I${last}" in chart and f"'{sheet}'!$H$2:$H${last}" in chart
+        assert "<c:errBars>" in chart and '<c:errValType val="cust"/>' in chart
+        grey = re.findall(r'<c:dPt><c:idx val="(\d+)"/>.*?B8BEC6', chart)
+        assert {int(i) for i in grey} == {i for i, slot in enumerate(slots) if slot["fragile"]}
+
+
+def test_workshop_pack_draws_slot_rates_with_hours_observed(demo: DemoWeb) -> None:
+    structure_id = demo.structure_id(DEMO_VIEWER_STRUCTURE)
+    browser = demo.browser(FACILITATOR)
+    content = browser.api(
+        "GET", "/api/v1/exports/observations.pdf", params={"structure_id": structure_id}
+    ).content
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert "Événements par heure observée, selon l'heure de la journée (heure locale)" in text
+    assert "Événements par heure observée, selon le jour de la semaine (heure locale)" in text
+    assert text.count("h obs.") == 2
+    assert "sous l'axe : heures observées dans le créneau" in text
+    assert "Observations par heure de la journée" not in text  # raw counts no longer
+
+
+def test_slots_watched_a_few_minutes_do_not_flatten_the_rate_charts(demo: DemoWeb) -> None:
+    browser = demo.browser(FACILITATOR)
+    programme_id = demo.summary.programme_id
+    dashboard = browser.api("GET", f"/api/v1/programmes/{programme_id}/dashboard").json()
+    page = browser.get(f"/programmes/{programme_id}").text
+    hours_chart = page[page.index('<figure class="columns rates">') :]
+    hours_chart = hours_chart[: hours_chart.index("</figure>")]
+    slots = re.findall(r'<g class="(fragile)?" data-slot="(\d+)">(.*?)</g>', hours_chart, re.S)
+    assert len(slots) == 24
+    solid = [s["high"] for s in dashboard["hour_rates"] if s["high"] is not None and not s["fragile"]]
+    top = max(solid)
+    for fragile, index, body in slots:
+        slot = dashboard["hour_rates"][int(index)]
+        assert bool(fragile) == bool(slot["fragile"])
+        heights = [
+            float(h) for h in re.findall(r'<rect x="[^"]*" y="[^"]*" width="[^"]*" height="([^"]*)"', body)
+        ]
+        assert all(0 <= h <= 150 + 1e-9 for h in heights)  # never taller than the plot
+        clipped = slot["per_hour"] is not None and slot["per_hour"] > top
+        assert ('class="value clipped"' in body) == clipped
+
+
+def test_programme_comparison_rates_carry_their_intervals_everywhere(demo: DemoWeb) -> None:
+    """The programme's structures table (API and page), the workbook's sheets and the pack's table give each
+    rate per observed hour with its exact interval, as the dashboard does."""
+    browser = demo.browser(FACILITATOR)
+    programme_id = demo.summary.programme_id
+    comparison = browser.api("GET", f"/api/v1/programmes/{programme_id}/comparison").json()
+    for row in comparison["rows"]:
+        assert row["rate"]["count"] == row["observations"]
+        if row["per_hour"] is not None:
+            assert row["rate"]["low"] <= row["per_hour"] <= row["rate"]["high"]
+        for code, interval in row["category_intervals"].items():
+            assert interval["count"] == row["category_counts"][code]
+            assert interval["per_hour"] == pytest.approx(row["category_rates"][code])
+    assert all(c["high"] is not None for c in comparison["categories"])
+    page = browser.get(f"/programmes/{programme_id}").text
+    assert re.search(
+        r'<td class="num heat[^"]*"[^>]*title="\d+ observation\(s\), IC 95 % [\d,]+–[\d,]+', page
+    )
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(
+            browser.api(
+                "GET", "/api/v1/exports/observations.xlsx", params={"programme_id": programme_id}
+            ).content
+        ),
+        read_only=True,
+    )
+    dashboard = browser.api("GET", f"/api/v1/programmes/{programme_id}/dashboard").json()
+    categories = list(workbook["Par catégorie"].iter_rows(values_only=True))
+    assert categories[0][3:7] == ("Par heure observée", "IC 95 % bas", "IC 95 % haut", "Taux fragile")
+    by_code = {c["code"]: c for c in dashboard["by_category"]}
+    for row in categories[1:]:
+        if row[2]:
+            assert [row[4], row[5]] == pytest.approx([by_code[row[0]]["low"], by_code[row[0]]["high"]])
+    rates = list(workbook["Taux par heure observée"].iter_rows(values_only=True))
+    assert rates[0][4:8] == ("Par heure observée", "IC 95 % bas", "IC 95 % haut", "Taux fragile")
+    assert rates[-1][0] == "Ensemble"
+    assert [rates[-1][5], rates[-1][6]] == pytest.approx(
+        [dashboard["rate"]["low"], dashboard["rate"]["high"]]
+    )
+    for row in rates[1:-1]:
+        low, per_hour, high = (float(str(value)) for value in (row[5], row[4], row[6]))
+        assert low <= per_hour <= high
+    pdf = browser.api(
+        "GET", "/api/v1/exports/observations.pdf", params={"programme_id": programme_id}
+    ).content
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Par heure (IC 95 %)" in text

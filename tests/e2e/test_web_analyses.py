@@ -131,3 +131,86 @@ def test_milestone_comparison_drill_down_and_timeline(demo_site: DemoSite, artif
         )
         expect(page.locator(".kpis")).to_contain_text("de multitâche")
         page.screenshot(path=str(shots / "06-visit-timeline.png"), full_page=True)
+
+
+def _number(text: str) -> int:
+    return int(re.sub(r"\D", "", text))
+
+
+def _slot_count(title: str | None) -> int:
+    """The events of a column, from its tooltip (« 10 : 12 événement(s) en 3,5 h observées… »)."""
+    found = re.search(r": (\d+) événement", title or "")
+    assert found, title
+    return int(found.group(1))
+
+
+def test_an_hour_column_and_a_heatmap_cell_lead_to_their_observations(
+    demo_site: DemoSite, artifacts: Path
+) -> None:
+    shots = artifacts / "analyses"
+    shots.mkdir(exist_ok=True)
+    with chromium() as browser:
+        page = _sign_in(browser, demo_site)
+
+        # The busiest hour of day on the structure's chart (rates over observed hours, local time).
+        page.get_by_role("link", name=DEMO_VIEWER_STRUCTURE).first.click()
+        hours = page.locator("figure.rates").first.locator("a[data-drill-slot]")
+        assert hours.count() > 3
+        counts = [_slot_count(hours.nth(i).locator("title").text_content()) for i in range(hours.count())]
+        busiest = hours.nth(counts.index(max(counts)))
+        slot, count = int(busiest.get_attribute("data-drill-slot") or ""), max(counts)
+        busiest.locator("rect.hit").click()
+        expect(page).to_have_url(re.compile(rf"/observations\?.*hour={slot}"))
+        expect(page.locator(".page-head .muted")).to_have_text(f"{count} observation(s)")
+        chip = page.locator("li.chip[data-filter=hour]")
+        expect(chip).to_contain_text(f"{slot} h – {slot + 1} h (heure locale)")
+        expect(page.locator("select[name=hour]")).to_have_value(str(slot))
+        page.screenshot(path=str(shots / "07-hour-column-drill-down.png"), full_page=True)
+
+        # The chip removes that filter alone: the structure's list again.
+        chip.get_by_role("link").click()
+        expect(page.locator("li.chip[data-filter=hour]")).to_have_count(0)
+        expect(page.locator("li.chip[data-filter=structure_id]")).to_contain_text(DEMO_VIEWER_STRUCTURE)
+
+        # A cell of the programme's structures × categories heatmap.
+        page.goto(f"{demo_site.url}/")
+        cell = page.locator("table.comparison td.heat a").first
+        cell_count = _number((cell.locator("xpath=..").get_attribute("title") or "").split(" ")[0])
+        cell.click()
+        expect(page).to_have_url(re.compile(r"/observations\?structure_id=\d+&category=\w+"))
+        expect(page.locator(".page-head .muted")).to_have_text(f"{cell_count} observation(s)")
+        expect(page.locator("li.chip[data-filter=category]")).to_be_visible()
+        page.screenshot(path=str(shots / "08-heatmap-cell-drill-down.png"), full_page=True)
+
+
+def test_a_milestone_corrected_then_deleted_on_the_programme_page(
+    demo_site: DemoSite, artifacts: Path
+) -> None:
+    shots = artifacts / "analyses"
+    shots.mkdir(exist_ok=True)
+    with chromium() as browser:
+        page = _sign_in(browser, demo_site)
+        page.get_by_role("link", name="Administration").click()
+        page.get_by_role("link", name=re.compile("ACIA Numérique")).click()
+        form = page.get_by_role("form", name="Nouveau jalon")
+        form.get_by_label("Structure ou unité").select_option(label=DEMO_VIEWER_STRUCTURE)
+        form.get_by_label("Jour").fill("2026-03-02")
+        form.get_by_label("Libellé").fill("Messagerie")
+        form.get_by_role("button", name="Ajouter le jalon").click()
+        expect(page.get_by_role("status")).to_have_text("Jalon ajouté.")
+
+        item = page.locator("#milestones li", has_text="Messagerie")
+        item.get_by_text("Corriger ou supprimer").click()
+        correction = item.get_by_role("form", name="Corriger le jalon Messagerie")
+        correction.get_by_label("Jour").fill("2026-03-09")
+        correction.get_by_label("Libellé").fill("Nouvelle messagerie sécurisée")
+        page.screenshot(path=str(shots / "09-milestone-correction.png"), full_page=True)
+        correction.get_by_role("button", name="Enregistrer").click()
+        expect(page.get_by_role("status")).to_have_text("Jalon corrigé.")
+        corrected = page.locator("#milestones li", has_text="Nouvelle messagerie sécurisée")
+        expect(corrected).to_contain_text("09/03/2026")
+
+        corrected.get_by_text("Corriger ou supprimer").click()
+        corrected.get_by_role("button", name="Supprimer ce jalon").click()
+        expect(page.get_by_role("status")).to_have_text("Jalon supprimé.")
+        expect(page.locator("#milestones")).not_to_contain_text("Nouvelle messagerie sécurisée")
