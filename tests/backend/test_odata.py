@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
@@ -17,6 +18,7 @@ from xml.etree import ElementTree
 import pytest
 import requests
 from fastapi.testclient import TestClient
+from lxml import etree
 from odata import ODataService
 from sqlmodel import col, select
 
@@ -30,6 +32,8 @@ from backend.review.filters import ObservationFilter
 from tests.factories import DemoWeb
 from tests.live_app import served_in_thread
 
+# The OASIS OData TC's CSDL XML schemas, version 4.01 (tests/data/odata-csdl/SOURCE.md says where from).
+CSDL_SCHEMAS = Path(__file__).resolve().parent.parent / "data" / "odata-csdl"
 EDM_PRIMITIVES = {"Edm.Guid", "Edm.String", "Edm.Int32", "Edm.Boolean", "Edm.DateTimeOffset"}
 
 
@@ -126,6 +130,25 @@ def test_metadata_is_a_csdl_document_every_set_resolves_in(
         page = client.get(f"/odata/v4/{name}?$top=1", headers=facilitator).json()
         assert page["value"], name
         assert set(page["value"][0]) == set(types[str(set_type)]), name
+
+
+def _csdl_schema() -> etree.XMLSchema:
+    """edmx.xsd, with the edm.xsd it imports from beside it."""
+    return etree.XMLSchema(etree.parse(str(CSDL_SCHEMAS / "edmx.xsd")))
+
+
+def test_metadata_is_valid_against_the_oasis_csdl_schemas(
+    client: TestClient, facilitator: dict[str, str]
+) -> None:
+    schema = _csdl_schema()
+    metadata = client.get("/odata/v4/$metadata", headers=facilitator).content
+    document = etree.fromstring(metadata)
+    assert schema.validate(document), schema.error_log
+    # The schemas do refuse what CSDL does not allow: a property without its type, an unknown version.
+    untyped = etree.fromstring(metadata.replace(b'Type="Edm.Guid"', b'Kind="Edm.Guid"', 1))
+    assert not schema.validate(untyped)
+    assert "Kind" in str(schema.error_log)
+    assert not schema.validate(etree.fromstring(metadata.replace(b'Version="4.0"', b'Version="3.0"', 1)))
 
 
 def test_the_feed_gives_the_export_rows_in_the_readers_scope(demo: DemoWeb, client: TestClient) -> None:
