@@ -98,8 +98,8 @@ def _position(token: str | None) -> tuple[str, str]:
     return kind, value
 
 
-# The rows (an iterator, more than a page of them possible), the count, and the next page's $skiptoken
-# from the last row sent (None: no key paging, the offset says where the next page starts).
+# The rows (an iterator: a page of them and one more, when there is one), the count, and what makes the
+# next page's $skiptoken from the last row sent (its key, or the offset where the next page starts).
 SetRows = tuple[Iterator[Row], int | None, Callable[[Row], str]]
 
 
