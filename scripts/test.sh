@@ -20,6 +20,9 @@ command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
 # Exports are read back as an outside reader would: LibreOffice reopens XLSX and CSV files, poppler
 # renders the workshop pack's pages, whose text is set in DejaVu (embedded in the PDF).
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui)
+# One LibreOffice opens all the exports of a test, each with its own import options, through Debian's
+# python3 and its uno module (tests/libreoffice_uno.py).
+/usr/bin/python3 -c "import uno" >/dev/null 2>&1 || missing+=(python3-uno)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -146,7 +146,9 @@ def _key_figures(
         )
         for value, label in tiles
     ]
-    grid = Table([cells[0:3], cells[3:6]], colWidths=[TEXT_WIDTH / 3] * 3, rowHeights=[2.2 * cm] * 2)
+    # Rows as high as their tiles: a fixed height let a long rate label (« observations retenues
+    # (statut : …) par heure observée ») or a long category run over the tile's edge.
+    grid = Table([cells[0:3], cells[3:6]], colWidths=[TEXT_WIDTH / 3] * 3)
     grid.setStyle(
         TableStyle(
             [
@@ -155,6 +157,8 @@ def _key_figures(
                 ("INNERGRID", (0, 0), (-1, -1), 0.5, colors.lightgrey),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 10),
+                ("TOPPADDING", (0, 0), (-1, -1), 12),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 12),
             ]
         )
     )

@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterator
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlmodel import Session
 
 from backend.auth.access import visible_structure_ids
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.odata.csdl import metadata_xml
 from backend.odata.entities import Reader
-from backend.odata.service import PAGE_SIZE, page_body, read_page, service_document
+from backend.odata.service import PAGE_SIZE, page_chunks, read_page, service_document
 from backend.odata.tokens import user_for_feed_token
 from backend.problems import problem
 
@@ -82,13 +84,27 @@ def _max_page_size(request: Request) -> int | None:
 
 
 @router.get("/{name}")
-def entity_set(name: str, request: Request, reader: ReaderDep, session: SessionDep) -> JSONResponse:
+def entity_set(name: str, request: Request, reader: ReaderDep) -> StreamingResponse:
+    """A page of the set, streamed as its rows are read (``service.page_chunks``): the body is written
+    after this function returns, with a session of its own, closed at the end."""
     preferred = _max_page_size(request)
     size = PAGE_SIZE if preferred is None else min(preferred, PAGE_SIZE)
-    page = read_page(session, reader, name, request.query_params, page_size=size)
+    database = Session(request.app.state.engine)
+    try:
+        page = read_page(database, reader, name, request.query_params, page_size=size)
+    except BaseException:
+        database.close()
+        raise
     root = _root(request)
-    next_link = None if page.next_query is None else f"{root}/{name}?{urlencode(page.next_query)}"
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from page_chunks(page, root, lambda following: f"{root}/{name}?{urlencode(following)}")
+        finally:
+            page.rows.close()
+            database.close()
+
     headers = dict(HEADERS)
     if preferred is not None:
         headers["Preference-Applied"] = f"odata.maxpagesize={size}"
-    return JSONResponse(page_body(page, root, next_link), headers=headers, media_type=JSON_TYPE)
+    return StreamingResponse(body(), headers=headers, media_type=JSON_TYPE)

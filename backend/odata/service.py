@@ -1,13 +1,18 @@
 """Reading the feed: one page of an entity set in the reader's scope, with its count and the query of the
 next page. Pages follow the key (``$skiptoken`` holds the last key read), so paging through a million
 observations reads each exactly once and every page costs the same; with ``$orderby`` they follow the
-position instead. The first page of a read is recorded in the audit log, as an export is."""
+position instead. The first page of a read is recorded in the audit log, as an export is.
+
+A page's rows are read from the database cursor as its JSON is written (``page_chunks``): a page is never
+held whole, neither as rows nor as its JSON text, so the server's memory does not grow with the page
+size, and the link to the next page comes last, as OData's streaming JSON allows."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from itertools import islice
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 from uuid import UUID
 
@@ -25,13 +30,44 @@ PAGE_SIZE = 1000
 PAGE_OPTIONS = ("$skiptoken", "$top", "$skip")
 
 
+class PageRows:
+    """A page's rows, one at a time from the cursor, at most ``size`` of them: one more row is read to learn
+    whether another page follows, and the last row's key is kept for its ``$skiptoken``."""
+
+    def __init__(self, rows: Iterator[Row], size: int) -> None:
+        self._rows, self.size = rows, size
+        self.read, self.more = 0, False
+        self.last: Row | None = None
+        # Read the first row now: a query the database refuses fails before the answer starts.
+        first = next(self._rows, None)
+        self._first = [] if first is None else [first]
+
+    def __iter__(self) -> Iterator[Row]:
+        try:
+            for row in chain(self._first, self._rows):
+                if self.read == self.size:
+                    self.more = True
+                    return
+                self.read += 1
+                self.last = row
+                yield row
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        close = getattr(self._rows, "close", None)
+        if close is not None:
+            close()  # the cursor, when the page ends before the rows do
+
+
 @dataclass(frozen=True)
 class Page:
     entity: EntitySet
-    rows: list[Row]
+    rows: PageRows
     count: int | None  # with $count=true: every row the query selects, all pages together
-    next_query: dict[str, str] | None  # the query string of the next page; None: this is the last
     select: tuple[str, ...] | None
+    # The query string of the next page (None: this is the last), known once the rows are read.
+    next_query: Callable[[], dict[str, str] | None] = field(repr=False)
 
 
 def entity_set(name: str) -> EntitySet:
@@ -62,10 +98,12 @@ def _position(token: str | None) -> tuple[str, str]:
     return kind, value
 
 
-PageRows = tuple[list[Row], int | None, str | None]  # the rows, the count, the next $skiptoken
+# The rows (an iterator: a page of them and one more, when there is one), the count, and what makes the
+# next page's $skiptoken from the last row sent (its key, or the offset where the next page starts).
+SetRows = tuple[Iterator[Row], int | None, Callable[[Row], str]]
 
 
-def _sql_page(session: Session, reader: Reader, entity: EntitySet, query: FeedQuery, size: int) -> PageRows:
+def _sql_page(session: Session, reader: Reader, entity: EntitySet, query: FeedQuery, size: int) -> SetRows:
     assert entity.statement is not None and entity.key_column is not None
     statement = entity.statement(reader)
     if query.filter:
@@ -91,15 +129,15 @@ def _sql_page(session: Session, reader: Reader, entity: EntitySet, query: FeedQu
         if not by_key:
             raise invalid_query("$skiptoken illisible : reprenez au lien @odata.nextLink")
         statement = statement.where(key > _key_value(key, value))
-    rows = list(islice(entity.read(session, reader, statement.offset(offset).limit(size + 1)), size + 1))
-    token = None
-    if len(rows) > size:
-        rows = rows[:size]
-        token = f"k{rows[-1][entity.key]}" if by_key else f"o{offset + size}"
+    rows = entity.read(session, reader, statement.offset(offset).limit(size + 1))
+
+    def token(last: Row) -> str:
+        return f"k{last[entity.key]}" if by_key else f"o{offset + size}"
+
     return rows, count, token
 
 
-def _small_page(session: Session, reader: Reader, entity: EntitySet, query: FeedQuery, size: int) -> PageRows:
+def _small_page(session: Session, reader: Reader, entity: EntitySet, query: FeedQuery, size: int) -> SetRows:
     """A set read whole (the categories of a few grids): no $filter nor $orderby."""
     if query.filter:
         filter_condition(entity, query.filter)  # says it is not offered
@@ -110,9 +148,11 @@ def _small_page(session: Session, reader: Reader, entity: EntitySet, query: Feed
         raise invalid_query("$skiptoken illisible : reprenez au lien @odata.nextLink")
     every = list(entity.read(session, reader, None))
     offset = int(value) + (query.skip if query.skiptoken is None else 0)
-    rows = every[offset : offset + size]
-    token = f"o{offset + size}" if len(every) > offset + size else None
-    return rows, len(every) if query.count else None, token
+    return (
+        iter(every[offset : offset + size + 1]),
+        len(every) if query.count else None,
+        lambda _: f"o{offset + size}",
+    )
 
 
 def read_page(
@@ -132,14 +172,19 @@ def read_page(
     if name == "observations":
         screen_pending(session, reader.allowed_structure_ids)  # notes pushed a moment ago, in one batch
     reader_page = _sql_page if entity.statement is not None else _small_page
-    rows, count, token = reader_page(session, reader, entity, query, size)
-    next_query = None
-    if token is not None and (remaining is None or remaining > size):
-        next_query = {key: value for key, value in params.items() if key not in PAGE_OPTIONS}
-        next_query["$skiptoken"] = token
+    source, count, token = reader_page(session, reader, entity, query, size)
+    rows = PageRows(source, size)
+
+    def next_query() -> dict[str, str] | None:
+        if not rows.more or rows.last is None or (remaining is not None and remaining <= size):
+            return None
+        following = {key: value for key, value in params.items() if key not in PAGE_OPTIONS}
+        following["$skiptoken"] = token(rows.last)
         if remaining is not None:
-            next_query["$top"] = str(remaining - size)
-    return Page(entity, rows, count, next_query, query.select)
+            following["$top"] = str(remaining - size)
+        return following
+
+    return Page(entity, rows, count, query.select, next_query)
 
 
 def _record_read(session: Session, reader: Reader, entity: EntitySet, query: FeedQuery) -> None:
@@ -148,19 +193,33 @@ def _record_read(session: Session, reader: Reader, entity: EntitySet, query: Fee
     commit_audited(session, AuditAction.EXPORT_ODATA, reader.user_id, ("odata", entity.name), details)
 
 
-def page_body(page: Page, service_root: str, next_link: str | None) -> dict[str, object]:
-    """The page as OData JSON (minimal metadata)."""
+ROWS_PER_CHUNK = 100
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def page_chunks(page: Page, service_root: str, link: Callable[[dict[str, str]], str]) -> Iterator[bytes]:
+    """The page as OData JSON (minimal metadata), written as its rows come from the cursor, a hundred
+    rows a chunk; ``@odata.nextLink`` (``link`` makes it from the next page's query string) comes last."""
     selected = page.select
     context = f"{service_root}/$metadata#{page.entity.name}"
     if selected is not None:
         context += f"({','.join(selected)})"
-    body: dict[str, object] = {"@odata.context": context}
+    head = f'{{"@odata.context":{_json(context)}'
     if page.count is not None:
-        body["@odata.count"] = page.count
-    body["value"] = page.rows if selected is None else [{k: row[k] for k in selected} for row in page.rows]
-    if next_link is not None:
-        body["@odata.nextLink"] = next_link
-    return body
+        head += f',"@odata.count":{page.count}'
+    parts = [head + ',"value":[']
+    for number, row in enumerate(page.rows):
+        shown = row if selected is None else {name: row[name] for name in selected}
+        parts.append(("," if number else "") + _json(shown))
+        if len(parts) >= ROWS_PER_CHUNK:
+            yield "".join(parts).encode()
+            parts.clear()
+    following = page.next_query()
+    parts.append("]" if following is None else f'],"@odata.nextLink":{_json(link(following))}')
+    yield ("".join(parts) + "}").encode()
 
 
 def service_document(service_root: str) -> dict[str, object]:

@@ -15,7 +15,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from backend.exports.pdf_document import MARGIN, embedded_styles, write_document
-from backend.exports.pdf_fonts import pdf_fonts
+from backend.exports.pdf_fonts import pdf_fonts, printable
 from backend.workshops.deck import CardView, Deck, ThemeView
 from backend.workshops.figures import FigureRow, FigureView
 
@@ -38,7 +38,9 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text), style)
+    """A paragraph of text as typed: escaped for ReportLab's markup, a character the font lacks (an emoji
+    in a quote) written as its name rather than printed as an empty box."""
+    return Paragraph(escape(printable(text)), style)
 
 
 def _card(card: CardView, number: int, styles: dict[str, ParagraphStyle]) -> Flowable:
@@ -62,6 +64,7 @@ def _card(card: CardView, number: int, styles: dict[str, ParagraphStyle]) -> Flo
     table.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), pdf_fonts().regular),  # the table's own default: Helvetica
                 ("BOX", (0, 0), (-1, -1), 0.75, GREY),
                 ("LINEBEFORE", (0, 0), (0, -1), 5, colors.HexColor(card.colour)),
             ]

@@ -1,17 +1,14 @@
 """Exports a facilitator hands over as they are: the same text in every format, the visit, tags, comments
-and grid version in the rows, real dates in XLSX, chart titles as sentences, bars largest first, and the
-files read back by LibreOffice (the check an outside reader does). Runs on SQLite and PostgreSQL."""
+and grid version in the rows, real dates in XLSX, chart titles as sentences, bars largest first. (Every
+export reopened by LibreOffice, as an outside reader does: test_exports_read_back.py.) Runs on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-import shutil
-import subprocess
 import zipfile
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -140,60 +137,3 @@ def test_xlsx_has_dates_sentences_and_bars_largest_first(session: Session, progr
     assert found == titles
     bar_charts = [chart for chart in charts if '<c:barDir val="bar"/>' in chart]
     assert bar_charts and all('<c:orientation val="maxMin"/>' in chart for chart in bar_charts)
-
-
-def _libreoffice() -> str:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    assert found, "LibreOffice (libreoffice-calc-nogui) is installed by scripts/test.sh"
-    return found
-
-
-def _reopened_by_libreoffice(tmp_path: Path, name: str, data: bytes, import_filter: str | None) -> Path:
-    """The file opened by LibreOffice headless and saved again as XLSX, as an outside reader's tool."""
-    source = tmp_path / name
-    source.write_bytes(data)
-    out = tmp_path / "out"
-    command = [_libreoffice(), "--headless", f"-env:UserInstallation=file://{tmp_path}/profile"]
-    if import_filter:
-        command += [f"--infilter={import_filter}"]
-    command += ["--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(source)]
-    subprocess.run(command, check=True, capture_output=True, timeout=180)
-    return out / (source.stem + ".xlsx")
-
-
-def test_libreoffice_reads_back_the_xlsx_and_csv_as_the_json_says(
-    session: Session, programme_id: int, tmp_path: Path
-) -> None:
-    structure_id = session.exec(
-        select(models.Observation.structure_id).order_by(col(models.Observation.occurred_at))
-    ).first()
-    criteria = ObservationFilter(programme_id=programme_id, structure_id=structure_id)
-    expected = _json_rows(session, criteria)
-    notes = [row["note"] for row in expected]
-    assert set(ORDINARY_NOTES) & set(notes)
-
-    xlsx = load_workbook(
-        _reopened_by_libreoffice(tmp_path, "export.xlsx", _export(session, ExportFormat.XLSX, criteria), None)
-    )["Observations"]
-    header = [cell.value for cell in xlsx[1]]
-    rows = list(xlsx.iter_rows(min_row=2, values_only=True))
-    assert [row[header.index("Note")] for row in rows] == notes
-    starts = [row[header.index("Début")] for row in rows]
-    assert all(isinstance(value, datetime) for value in starts)
-    assert starts == [
-        datetime.fromisoformat(str(row["occurred_at"])).replace(tzinfo=None) for row in expected
-    ]
-
-    # Semicolon (59), double quote (34), UTF-8 (76), from line 1; every column read as text (2), as a
-    # reader who keeps the cells as they are would.
-    text_columns = "/".join(f"{n}/2" for n in range(1, len(header) + 1))
-    csv_filter = f"Text - txt - csv (StarCalc):59,34,76,1,{text_columns}"
-    data = _export(session, ExportFormat.CSV, criteria)
-    reopened = load_workbook(_reopened_by_libreoffice(tmp_path, "export.csv", data, csv_filter)).active
-    assert reopened is not None
-    csv_rows = list(reopened.iter_rows(min_row=2, values_only=True))
-    csv_notes = [row[header.index("Note")] for row in csv_rows]
-    assert csv_notes == [neutralised(n) if n else None for n in notes]  # type: ignore[arg-type]
-    assert csv_notes.count(None) == notes.count(None)
-    raw = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
-    assert [row[header.index("Début")] for row in raw[1:]] == [row["occurred_at"] for row in expected]

@@ -10,13 +10,15 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 from xml.etree import ElementTree
 
 import pytest
 import requests
 from fastapi.testclient import TestClient
+from lxml import etree
 from odata import ODataService
 from sqlmodel import col, select
 
@@ -25,11 +27,15 @@ from backend.admin.demo_data import DEMO_FACILITATOR_EMAIL, DEMO_VIEWER_EMAIL
 from backend.exports.rows import ExportScope
 from backend.exports.service import ExportFormat, start_export
 from backend.odata.csdl import EDM, EDMX
+from backend.odata.entities import Reader
+from backend.odata.service import ROWS_PER_CHUNK, page_chunks, read_page
 from backend.odata.tokens import create_feed_token, revoke_feed_token
 from backend.review.filters import ObservationFilter
 from tests.factories import DemoWeb
 from tests.live_app import served_in_thread
 
+# The OASIS OData TC's CSDL XML schemas, version 4.01 (tests/data/odata-csdl/SOURCE.md says where from).
+CSDL_SCHEMAS = Path(__file__).resolve().parent.parent / "data" / "odata-csdl"
 EDM_PRIMITIVES = {"Edm.Guid", "Edm.String", "Edm.Int32", "Edm.Boolean", "Edm.DateTimeOffset"}
 
 
@@ -128,6 +134,25 @@ def test_metadata_is_a_csdl_document_every_set_resolves_in(
         assert set(page["value"][0]) == set(types[str(set_type)]), name
 
 
+def _csdl_schema() -> etree.XMLSchema:
+    """edmx.xsd, with the edm.xsd it imports from beside it."""
+    return etree.XMLSchema(etree.parse(str(CSDL_SCHEMAS / "edmx.xsd")))
+
+
+def test_metadata_is_valid_against_the_oasis_csdl_schemas(
+    client: TestClient, facilitator: dict[str, str]
+) -> None:
+    schema = _csdl_schema()
+    metadata = client.get("/odata/v4/$metadata", headers=facilitator).content
+    document = etree.fromstring(metadata)
+    assert schema.validate(document), schema.error_log
+    # The schemas do refuse what CSDL does not allow: a property without its type, an unknown version.
+    untyped = etree.fromstring(metadata.replace(b'Type="Edm.Guid"', b'Kind="Edm.Guid"', 1))
+    assert not schema.validate(untyped)
+    assert "Kind" in str(schema.error_log)
+    assert not schema.validate(etree.fromstring(metadata.replace(b'Version="4.0"', b'Version="3.0"', 1)))
+
+
 def test_the_feed_gives_the_export_rows_in_the_readers_scope(demo: DemoWeb, client: TestClient) -> None:
     viewer = demo.user(DEMO_VIEWER_EMAIL)
     assert viewer.structure_id is not None
@@ -171,6 +196,24 @@ def _filtered(client: TestClient, headers: dict[str, str], query: str) -> list[d
         for page in _all_pages(client, f"/odata/v4/observations?{query}", headers)
         for row in page["value"]
     ]
+
+
+def test_a_page_is_written_as_its_rows_come_from_the_database(demo: DemoWeb) -> None:
+    """The server never holds a page whole: its JSON goes out a hundred rows at a time, each read from
+    the cursor just before, and the link to the next page comes last, from the last row sent."""
+    with demo.session() as session:
+        admin = session.exec(select(models.User).where(models.User.role == "admin")).first()
+        assert admin is not None and admin.id is not None
+        size = 3 * ROWS_PER_CHUNK
+        page = read_page(session, Reader(admin.id, None), "observations", {"$count": "true"}, page_size=size)
+        chunks = page_chunks(page, "http://vigie.test/odata/v4", lambda query: "next?" + urlencode(query))
+        first = next(chunks)
+        assert page.rows.read <= ROWS_PER_CHUNK  # not the page's 300 rows: only those this chunk holds
+        body = json.loads(first + b"".join(chunks))
+    assert page.rows.read == size and len(body["value"]) == size and body["@odata.count"] > size
+    assert list(body)[-1] == "@odata.nextLink"
+    token = parse_qs(urlsplit(body["@odata.nextLink"]).query)["$skiptoken"]
+    assert token == ["k" + body["value"][-1]["observation_id"]]
 
 
 def test_query_options_select_what_they_say(
