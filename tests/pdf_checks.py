@@ -5,7 +5,8 @@ over other text. Each function returns the problems it finds, in words, so a fai
 
 Characters are taken with their boxes from pdfplumber (pdfminer): as wide as the glyph's advance, from
 the font's descent to one font size above it; boxes drawn are its rectangles and the closed cells its
-lines make (pdfplumber's table finder), rules are its lines and the sides of its rectangles.
+lines make (pdfplumber's table finder), rules are its lines and the sides of its rectangles. A paragraph
+whose next line falls below the box it starts in, into no other box, has left its box too.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import itertools
 import shutil
 import subprocess
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -350,7 +351,3 @@ def check_pdf(pdf: Path, margins: Margins, directory: Path) -> list[str]:
     used: dict[str, set[str]] = {}
     out_of_place = overflows(pdf, margins, used)
     return glyph_problems(pdf, used) + out_of_place
-
-
-def all_problems(pdfs: Iterable[Path], margins: Margins, directory: Path) -> dict[str, list[str]]:
-    return {pdf.name: found for pdf in pdfs if (found := check_pdf(pdf, margins, directory / pdf.stem))}
