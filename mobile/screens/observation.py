@@ -44,6 +44,7 @@ PAGE_PADDING_DP = 16  # the page's padding in observation.kv
 
 class ObservationScreen(Screen):  # type: ignore[misc]
     title_text = StringProperty("")
+    help_text = StringProperty("")
     review_text = StringProperty("")
     rejection_text = StringProperty("")
     privacy_text = StringProperty("")
@@ -81,6 +82,7 @@ class ObservationScreen(Screen):  # type: ignore[misc]
                 + tr("common.lasted", elapsed=formatting.duration(observation.duration_seconds or 0))
             )
         self.title_text = f"{category.label(language)} · {when}{extra}"
+        self.help_text = category.help(language) if category.help is not None else ""
         self._build_groups(observation)
         self.ids.note.text = observation.note or ""
         self.message, self.confirming = "", False
