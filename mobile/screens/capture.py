@@ -111,7 +111,7 @@ class CaptureScreen(Screen):  # type: ignore[misc]
             return
         self._buttons_for = taxonomy
         self.ids.categories.clear_widgets()
-        forget_ids(self, "category_")
+        forget_ids(self, "category_", "help_")
         self.buttons = {}
         language = current_language()
         for category in taxonomy.active_categories:
@@ -120,7 +120,7 @@ class CaptureScreen(Screen):  # type: ignore[misc]
             self.buttons[category.code] = button
             self.ids.categories.add_widget(button)
             self.ids[f"category_{category.code}"] = button
-            self.ids[f"category_help_{category.code}"] = button.ids.help
+            self.ids[f"help_{category.code}"] = button.ids.help
             button.text = self._button_text(category, None, language)
 
     # --- entering and leaving -----------------------------------------------------------------

@@ -120,8 +120,9 @@ def test_capture_summary_and_home_fit_the_screen_in_both_orientations(
     run = tablet.run("orientations", steps=steps, timeout=90)
     for name, (width, height) in sizes.items():
         assert run.snapshots[f"capture {name}"]["window"] == [width, height]
-        title = run.snapshots[f"home {name}"]["widgets"]["title"]
-        assert title["pos_dp"][1] + title["size_dp"][1] >= height - 100, name  # no blank band above it
+        for screen in ("home", "summary"):
+            title = run.snapshots[f"{screen} {name}"]["widgets"]["title"]
+            assert _top(title) >= height - 100, f"{screen} {name}"  # no blank band above it
         for screen in ("capture", "observation", "summary", "home"):
             off = [
                 widget_id

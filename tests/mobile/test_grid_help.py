@@ -62,12 +62,12 @@ def test_help_published_in_the_grid_editor_is_shown_on_the_tablet(
         ],
     )
 
-    shown = run.widget("capture", "category_help_interruption")
+    shown = run.widget("capture", "help_interruption")
     assert shown["text"] == textwrap.shorten(HELP, HELP_CHARS, placeholder=" …")
     assert shown["text"].startswith("Toute sollicitation qui fait quitter")
     button = run.widget("capture", "category_interruption")
     (x, y), (w, h) = shown["pos_dp"], shown["size_dp"]
     (bx, by), (bw, bh) = button["pos_dp"], button["size_dp"]
     assert w > 0 and h > 0 and bx <= x and by <= y and x + w <= bx + bw and y + h <= by + bh  # on the button
-    assert run.widget("capture", "category_help_paper")["text"] == ""  # no help given: nothing shown
+    assert run.widget("capture", "help_paper")["text"] == ""  # no help given: nothing shown
     assert run.text("observation", "category_help") == HELP
