@@ -163,6 +163,10 @@ class TabletRecord(SQLModel):
     deleted: bool = False
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     server_seq: int = Field(default=0, sa_type=BigInteger)
+    # The ``server_seq`` this state got when ``device_id`` pushed it, on top of nothing but that device's
+    # own pushes: while the two are equal, that device holds the state already and its pull skips it
+    # (a facilitator's or another device's later change gives a new ``server_seq``). Migration 0018.
+    pushed_seq: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Visit(TabletRecord, table=True):

@@ -8,9 +8,12 @@ Run from the repository root: ``python -m bench.tablet [--taps 1000] [--backlog 
    only in-memory work (a list and a few label texts) on top of this call.
 2. Backlog: a real ``vigie serve`` on a fresh demo SQLite file, a tablet enrolled with a code from
    ``backend.sync.devices``, ``--backlog`` observations in its outbox, then ``SyncClient.sync()``
-   timed end to end (every push batch and the pull that follows), with the push and the pull apart and
-   the CPU time of this process: the tablet's side alone, the server running in its own process. It
-   prints figures, it asserts none.
+   timed end to end (every push batch and the pull that follows, which no longer brings the backlog
+   back: ``skip_own``), with the push and the pull apart and the CPU time of this process: the tablet's
+   side alone, the server running in its own process. It prints figures, it asserts none.
+
+Taps and the backlog carry a capture context (who is followed, the tool in hand) switched every ten taps,
+as the capture screen's context bar records them.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from backend.models import Observer, Structure, Unit
 from backend.server_process import free_port, vigie_command, wait_until_up
 from backend.sync.devices import create_enrolment_code
 from mobile.capture import log_observation, start_visit
+from mobile.capture_context import CaptureContext, save_context
 from mobile.store import Store
 from mobile.sync_client import SyncClient
 from shared.taxonomy import current_taxonomy
@@ -48,21 +52,41 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def contexts() -> list[CaptureContext]:
+    """What the context bar offers: each professional of the grid, with and without a tool in hand."""
+    taxonomy = current_taxonomy()
+    roles = [v.code for v in taxonomy.attribute("role").values][:3]
+    tools = [None, *[v.code for v in taxonomy.attribute("tool").values][:2]]
+    return [CaptureContext(role=role, tool=tool) for role in roles for tool in tools]
+
+
 def bench_taps(folder: Path, taps: int) -> None:
     store = Store(folder / "taps.db")
     categories = [c.code for c in current_taxonomy().categories]
-    visit = start_visit(store, structure_id=1, unit_id=1, observer_id=1, observed_roles=[], context_note=None)
+    followed = contexts()
+    visit = start_visit(
+        store,
+        structure_id=1,
+        unit_id=1,
+        observer_id=1,
+        observed_roles=sorted({c.role for c in followed if c.role}),
+        context_note=None,
+    )
     timings = []
     for index in range(taps):
+        if index % 10 == 0:  # the observer switches who is followed or the tool every ten taps or so
+            context = followed[(index // 10) % len(followed)]
+            save_context(store, visit.id, context)
         began = time.perf_counter()
-        log_observation(store, visit.id, categories[index % len(categories)])
+        log_observation(store, visit.id, categories[index % len(categories)], context=context)
         timings.append((time.perf_counter() - began) * 1000)
     if store.count_observations(visit.id) != taps:
         raise BenchError("not every tap was committed")
     store.close()
     p50, p95, worst = statistics.median(timings), percentile(timings, 0.95), max(timings)
     verdict = "met" if p95 < TAP_TARGET_MS else "NOT met"
-    print(f"tap -> committed in SQLite ({taps} taps): p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {worst:.2f} ms")
+    print(f"tap -> committed in SQLite ({taps} taps, with the context bar's professional and tool):")
+    print(f"  p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {worst:.2f} ms")
     print(f"  target p95 < {TAP_TARGET_MS:.0f} ms: {verdict}")
 
 
@@ -110,9 +134,11 @@ def bench_backlog(folder: Path, backlog: int) -> None:
                 now=started_at,
             )
             categories = [c.code for c in current_taxonomy().categories]
+            followed = contexts()
             for index in range(backlog):
                 at = started_at + timedelta(seconds=index)
-                log_observation(store, visit.id, categories[index % len(categories)], at)
+                context = followed[(index // 10) % len(followed)]
+                log_observation(store, visit.id, categories[index % len(categories)], at, context=context)
             pending = store.pending_count()
             began, cpu_began = time.perf_counter(), time.process_time()
             pushed_at: list[float] = []
@@ -128,9 +154,9 @@ def bench_backlog(folder: Path, backlog: int) -> None:
     print(f"sync of a {pending}-mutation backlog (SQLite server): {elapsed:.1f} s ({rate:,.0f} mutations/s)")
     push = pushed_at[-1] - began
     print(f"  push {push:.1f} s, then the pull of what changed {elapsed - push:.1f} s")
-    verdict = "met" if cpu < BACKLOG_TARGET_S else "NOT met"
     print(f"  the tablet's own work (CPU of this process; the server runs apart): {cpu:.2f} s")
-    print(f"  target < {BACKLOG_TARGET_S:.0f} s on the tablet's side: {verdict}")
+    verdict = "met" if elapsed < BACKLOG_TARGET_S else "NOT met"
+    print(f"  target < {BACKLOG_TARGET_S:.0f} s end to end: {verdict}")
 
 
 def main() -> None:

@@ -42,6 +42,22 @@ def quick_attributes(taxonomy: Taxonomy, category: str) -> list[str]:
     return [*own, *(c for c in QUICK_FALLBACK if c not in own)][:QUICK_GROUPS]
 
 
+def enrichment_order(taxonomy: Taxonomy, category: str) -> list[str]:
+    """The attributes the enrichment screen shows for a category, in the order it shows them: the quick
+    strip's first (the category's own, then effect and severity), then the others that apply to it, in the
+    grid's order."""
+    applying = [a.code for a in taxonomy.attributes if a.applies_to is None or category in a.applies_to]
+    own = [
+        a.code
+        for a in taxonomy.attributes
+        if a.applies_to is not None and category in a.applies_to and a.multiple
+    ]
+    first = [*quick_attributes(taxonomy, category), *own]
+    rest = [code for code in QUICK_FALLBACK if code in applying]
+    ordered = [*first, *rest, *applying]
+    return [code for index, code in enumerate(ordered) if code in applying and code not in ordered[:index]]
+
+
 def answer_resumption(
     store: Store, interruption_id: uuid.UUID, resumed: bool, now: datetime | None = None
 ) -> tuple[Observation, Observation | None]:

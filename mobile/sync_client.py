@@ -148,6 +148,8 @@ class SyncClient:
                         # send those records again under fresh ids rather than leave them refused.
                         renumbered += 1
                         self.store.renumber([r.mutation_id for r in reused], above=response.last_mutation_id)
+                        # This data is an older copy: what this tablet pushed since then is missing here.
+                        self.store.set_meta(cursor="0", own_pushes_missing="1")
                         results = [r for r in response.results if r.code != "mutation_id_reused"]
                     else:
                         results = response.results
@@ -179,7 +181,10 @@ class SyncClient:
         rows = self.store.pending_page(after, self.batch_size)
         if not rows:
             return None
-        head = f'{{"device_time":{json.dumps(self.clock().isoformat())},"mutations":['.encode()
+        head = (
+            f'{{"device_time":{json.dumps(self.clock().isoformat())},'
+            f'"pulled_through":{self.store.cursor},"mutations":['
+        ).encode()
         size = len(head) + 2
         items: list[bytes] = []
         for mutation_id, entity, data in rows:
@@ -197,20 +202,28 @@ class SyncClient:
         self.store.set_meta(clock_offset_seconds="" if warning is None else str(warning.offset_seconds))
 
     def pull(self) -> int:
-        """Pull pages from the stored cursor; the next page is asked for while this one is written."""
+        """Pull pages from the stored cursor; the next page is asked for while this one is written.
+
+        The server is asked not to send back what this tablet pushed itself (``skip_own``), unless its
+        data was restored from an older copy: then everything comes once, from the start."""
         received = 0
+        skip_own = not self.store.get_meta("own_pushes_missing")
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigie-pull") as fetcher:
-            page = self._pull_page(self.store.cursor)
+            page = self._pull_page(self.store.cursor, skip_own)
             while True:
-                following = fetcher.submit(self._pull_page, page.cursor) if page.has_more else None
+                following = fetcher.submit(self._pull_page, page.cursor, skip_own) if page.has_more else None
                 self.store.apply_pull(page)
                 received += len(page.visits) + len(page.observations) + len(page.units) + len(page.structures)
                 if following is None:
+                    if not skip_own:
+                        self.store.set_meta(own_pushes_missing="")
                     return received
                 page = following.result()
 
-    def _pull_page(self, cursor: int) -> PullResponse:
-        params = {"cursor": cursor, "limit": MAX_PULL_PAGE}
+    def _pull_page(self, cursor: int, skip_own: bool) -> PullResponse:
+        params: dict[str, int | str] = {"cursor": cursor, "limit": MAX_PULL_PAGE}
+        if skip_own:
+            params["skip_own"] = "true"
         if (grid_version := self.store.newest_grid_number()) is not None:
             params["grid_version"] = grid_version  # the grid comes only when a newer one is published
         response = self._send("GET", "/api/v1/sync/pull", params=params)

@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from shared.messages import FieldError, message
 from shared.schema import (
     CODE_MAX_LENGTH,
+    DB_BIGINT_MAX,
     DB_INT_MAX,
     NAME_MAX_LENGTH,
     NOTE_MAX_LENGTH,
@@ -115,6 +116,12 @@ class PushRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     device_time: Moment = Field(description="The device's clock when sending, to measure its offset.")
+    pulled_through: int | None = Field(
+        default=None,
+        ge=0,
+        le=DB_BIGINT_MAX,
+        description="The device's pull cursor: it holds every state numbered up to it (see `skip_own`).",
+    )
     mutations: list[Mutation]
 
 

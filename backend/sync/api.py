@@ -53,5 +53,9 @@ def pull(
             ge=1, le=DB_INT_MAX, description="The grid version the device has: sent again only when newer."
         ),
     ] = None,
+    skip_own: Annotated[
+        bool,
+        Query(description="The device holds every state it pushed: leave those out (docs/sync.md, Pull)."),
+    ] = False,
 ) -> PullResponse:
-    return sync.pull(session, device, cursor, limit, utcnow(), grid_version)
+    return sync.pull(session, device, cursor, limit, utcnow(), grid_version, skip_own=skip_own)

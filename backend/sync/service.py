@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Insert, Uuid, any_, bindparam, insert
+from sqlalchemy import ColumnElement, Insert, Uuid, any_, bindparam, insert, or_, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -80,9 +80,12 @@ def _carried(stored: str | None, legacy: str, mutation: Mutation) -> bool:
 class _Batch:
     """What one push needs in memory: the records it touches, loaded in a few queries."""
 
-    def __init__(self, session: Session, device: models.Device, mutations: list[Mutation]):
+    def __init__(
+        self, session: Session, device: models.Device, mutations: list[Mutation], pulled_through: int | None
+    ):
         self.session = session
         self.device = device
+        self.pulled_through = pulled_through
         self.visits: dict[UUID, models.Visit] = {}
         self.observations: dict[UUID, models.Observation] = {}
         # New observations, their attribute values and the results to remember are written as plain rows in
@@ -306,7 +309,7 @@ def _apply_push(
 ) -> PushResponse:
     allocator = SequenceAllocator(session)  # first statement: serialises writers, see sequence.py
     offset = (now - request.device_time).total_seconds()
-    batch = _Batch(session, device, request.mutations)
+    batch = _Batch(session, device, request.mutations, request.pulled_through)
     grids = PushGrids(session, device, request.mutations)
 
     # First check every new mutation on its own, then read what the valid ones touch, then apply in order.
@@ -546,11 +549,13 @@ def _apply_visit(
         row = models.Visit(**visit.model_dump())
         batch.visits[visit.id] = row
     suspect = _ahead_of_server(visit, now)
+    own_before = existing is None or _holds_all_of(existing, batch)
     row.device_id = device.id
     row.received_at = now
     row.device_clock_offset_seconds = offset
     row.clock_suspect = suspect
     row.server_seq = allocator.next()
+    row.pushed_seq = row.server_seq if own_before else None
     batch.session.add(row)
     if existing is None:
         # Without ORM relationships the flush does not order tables: write the visit before its observations.
@@ -584,13 +589,15 @@ def _apply_observation(
     existing = batch.existing_observation(observation.id)
     if existing is None:
         fields = observation.model_dump(exclude=_MULTI_VALUED_FIELDS)
+        seq = allocator.next()
         batch.new_observations[observation.id] = {
             **fields,
             "structure_id": visit.structure_id,
             "observer_id": visit.observer_id,
             "device_id": device.id,
             "received_at": now,
-            "server_seq": allocator.next(),
+            "server_seq": seq,
+            "pushed_seq": seq,  # the tablet holds this state: its pull skips it
             "review_status": ReviewStatus.TO_REVIEW.value,
             **_unscreened_note(observation.note),
             "clock_suspect": suspect,
@@ -616,6 +623,7 @@ def _apply_observation(
     for value in values:
         batch.session.delete(value)
     batch.session.flush()
+    own_before = _holds_all_of(existing, batch)
     existing.structure_id = visit.structure_id
     existing.observer_id = visit.observer_id
     existing.device_id = device.id
@@ -624,9 +632,20 @@ def _apply_observation(
     existing.clock_suspect = suspect
     existing.received_at = now
     existing.server_seq = allocator.next()
+    existing.pushed_seq = existing.server_seq if own_before else None
     batch.session.add(existing)
     batch.session.add_all(attribute_rows(observation, visit.structure_id))
     return _applied(mutation, observation.id, suspect)
+
+
+def _holds_all_of(existing: models.Visit | models.Observation, batch: _Batch) -> bool:
+    """Whether the pushing device holds the whole stored state: one it pushed itself and nobody changed
+    since, or one it has pulled (numbered up to its ``pulled_through``). The state it pushes on top may
+    then be left out of its pulls; otherwise (a facilitator's review or another device's state it has not
+    pulled yet) the new state goes back to it, with the server's fields it did not have."""
+    if batch.pulled_through is not None and existing.server_seq <= batch.pulled_through:
+        return True
+    return existing.device_id == batch.device.id and existing.pushed_seq == existing.server_seq
 
 
 def _unscreened_note(note: str | None) -> dict[str, Any]:
@@ -674,9 +693,11 @@ def pull(
     limit: int,
     now: datetime,
     grid_version: int | None = None,
+    skip_own: bool = False,
 ) -> PullResponse:
     """Everything this device may see that changed after ``cursor``, oldest first, one page at a time,
-    with the programme's current grid when it is not ``grid_version``, the one the device has."""
+    with the programme's current grid when it is not ``grid_version``, the one the device has; with
+    ``skip_own``, without the states the device pushed itself that nobody changed since."""
     limit = max(1, min(limit, MAX_PULL_PAGE))
     # Read the high-water mark first: every change numbered up to it is committed (see sequence.py),
     # so the page below can never hide a change the next cursor would skip.
@@ -697,7 +718,9 @@ def pull(
     ).all()
     visits = session.exec(
         _changed(select(models.Visit), models.Visit.server_seq, window, limit).where(
-            models.Visit.observer_id == device.observer_id, models.Visit.structure_id == device.structure_id
+            models.Visit.observer_id == device.observer_id,
+            models.Visit.structure_id == device.structure_id,
+            _not_its_own_push(models.Visit, device, skip_own),
         )
     ).all()
     observations, values = _observations_with_values(
@@ -705,6 +728,7 @@ def pull(
         _changed(select(models.Observation), models.Observation.server_seq, window, limit).where(
             models.Observation.observer_id == device.observer_id,
             models.Observation.structure_id == device.structure_id,
+            _not_its_own_push(models.Observation, device, skip_own),
         ),
     )
 
@@ -768,6 +792,22 @@ def pull(
         cursor=max(page_end, cursor),
         has_more=has_more,
         server_time=now,
+    )
+
+
+def _not_its_own_push(
+    model: type[models.Visit] | type[models.Observation], device: models.Device, skip_own: bool
+) -> Any:
+    """Leave out the states this device pushed itself and nobody changed since: it holds them already.
+    Sending its whole backlog back to it doubled the time of a large sync; what a facilitator or another
+    device changed afterwards has a new ``server_seq`` and still comes. Only when the device asks: an
+    older app, or one whose data was restored from an older copy, still wants its own states back."""
+    if not skip_own:
+        return true()
+    return or_(
+        col(model.pushed_seq).is_(None),
+        col(model.device_id).is_distinct_from(device.id),
+        col(model.pushed_seq) != col(model.server_seq),
     )
 
 

@@ -1,11 +1,11 @@
-"""Revision 0020, after 0016, 2026-12-01: the milestone a done workshop action creates; figures on themes."""
+"""Revision 0020, after 0018, 2026-12-01: the milestone a done workshop action creates; figures on themes."""
 
 import sqlalchemy as sa
 from alembic import op
 
 from migrations.columns import create_table_with_index, drop_table_with_index, foreign_key, required_columns
 
-revision, down_revision = "0020", "0016"
+revision, down_revision = "0020", "0018"
 
 
 def upgrade() -> None:

@@ -10,6 +10,7 @@ observer leaves the screen), so a slip of the finger, or a crash meanwhile, lose
 from __future__ import annotations
 
 import sqlite3
+import textwrap
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +38,7 @@ from mobile.screens import forget_ids, running_app
 from mobile.screens.quick_strip import QuickStrip  # noqa: F401 (registers the widget capture.kv uses)
 from mobile.store import Review
 from shared.schema import Observation, Visit
-from shared.taxonomy import Category
+from shared.taxonomy import Category, Taxonomy
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -47,17 +48,21 @@ UNDO_SECONDS = 8
 QUICK_SECONDS = 6
 FOLLOWED_GROUP = "capture-followed"
 TOOL_GROUP = "capture-tool"
+HELP_CHARS = 60  # two small lines under a category's name; the enrichment screen shows the whole help
 NO_TOOL = "none"  # the « aucun » toggle's id suffix: no tool in hand
 
 
 class CategoryButton(ButtonBehavior, Label):  # type: ignore[misc]
     fill = ColorProperty((0, 0, 0, 1))
     running = BooleanProperty(False)
+    help_text = StringProperty("")  # the grid's help, shortened to two small lines under the name
 
     def __init__(self, category: Category, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.category = category
         self.fill = theme.hex_colour(category.colour)
+        if category.help is not None:
+            self.help_text = textwrap.shorten(category.help(current_language()), HELP_CHARS, placeholder=" …")
 
 
 class CaptureScreen(Screen):  # type: ignore[misc]
@@ -85,14 +90,8 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         self.ids.quick.on_choice = self._quick_choice
         self.ids.quick.on_resumption = self._quick_resumption
         self.buttons: dict[str, CategoryButton] = {}
-        language = current_language()
-        for category in running_app().taxonomy.active_categories:
-            button = CategoryButton(category)
-            button.bind(on_release=lambda b: self.tap(b.category.code))
-            self.buttons[category.code] = button
-            self.ids.categories.add_widget(button)
-            self.ids[f"category_{category.code}"] = button
-            button.text = self._button_text(category, None, language)
+        self._buttons_for: Taxonomy | None = None
+        self._build_categories(running_app().taxonomy)
         self.rows = []
         for index in range(RECENT_ROWS):
             row = Factory.RecentRow()
@@ -105,6 +104,25 @@ class CaptureScreen(Screen):  # type: ignore[misc]
             self.rows.append(row)
         running_app().sync.bind(completed=lambda *_args: self._reload_reviews())
 
+    def _build_categories(self, taxonomy: Taxonomy) -> None:
+        """A button per category of the grid the visit records with (built again when a visit starts with
+        another grid version: its categories, labels and help may differ)."""
+        if taxonomy is self._buttons_for:
+            return
+        self._buttons_for = taxonomy
+        self.ids.categories.clear_widgets()
+        forget_ids(self, "category_", "help_")
+        self.buttons = {}
+        language = current_language()
+        for category in taxonomy.active_categories:
+            button = CategoryButton(category)
+            button.bind(on_release=lambda b: self.tap(b.category.code))
+            self.buttons[category.code] = button
+            self.ids.categories.add_widget(button)
+            self.ids[f"category_{category.code}"] = button
+            self.ids[f"help_{category.code}"] = button.ids.help
+            button.text = self._button_text(category, None, language)
+
     # --- entering and leaving -----------------------------------------------------------------
 
     def on_pre_enter(self, *_args: Any) -> None:
@@ -114,6 +132,7 @@ class CaptureScreen(Screen):  # type: ignore[misc]
         if self.visit is None:
             Clock.schedule_once(lambda _dt: app.show("home"), 0)
             return
+        self._build_categories(app.taxonomy)
         # The only reads of the visit: once when the screen opens (after a restart too).
         self.count = store.count_observations(self.visit.id)
         self.timers = {o.category: o for o in running_timers(store, self.visit.id, app.taxonomy)}

@@ -54,6 +54,7 @@ class HomeScreen(Screen):  # type: ignore[misc]
 
     def on_pre_enter(self, *_args: Any) -> None:
         self.refresh()
+        self.ids.scroll.scroll_y = 1  # the page from its top, wherever it was left
 
     def refresh(self) -> None:
         app = running_app()

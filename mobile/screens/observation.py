@@ -1,4 +1,8 @@
-"""Enriching one observation: the taxonomy's attributes as quick toggles, and a note.
+"""Enriching one observation: the grid's attributes as chips, the category's own first, and a note.
+
+Every choice is on screen at once, on a 10" tablet either way up (no scrolling to reach « Effet »): the
+groups (``AttributeGroup``) go in two balanced columns in landscape, one in portrait, the note and the
+buttons under them.
 
 The note is checked for patient identifiers as it is typed (``shared.privacy``, after a short pause in
 typing) and the observer sees what looks like one; saving a note that still holds one takes a second,
@@ -14,16 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from kivy.clock import Clock  # type: ignore[import-untyped]
-from kivy.factory import Factory  # type: ignore[import-untyped]
 from kivy.lang import Builder  # type: ignore[import-untyped]
 from kivy.logger import Logger  # type: ignore[import-untyped]
+from kivy.metrics import dp  # type: ignore[import-untyped]
 from kivy.properties import BooleanProperty, StringProperty  # type: ignore[import-untyped]
 from kivy.uix.screenmanager import Screen  # type: ignore[import-untyped]
+from kivy.uix.widget import Widget  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
 from mobile import formatting
 from mobile.i18n import current_language, error_text, tr
+from mobile.interruptions import enrichment_order
 from mobile.screens import forget_ids, running_app
+from mobile.screens.attribute_group import AttributeGroup
 from mobile.store import Review
 from shared.messages import field_errors
 from shared.privacy import IDENTIFIER_KIND_LABELS, IdentifierMatch, find_identifiers
@@ -32,21 +39,28 @@ from shared.schema import ATTRIBUTE_FIELDS, NOTE_MAX_LENGTH, Observation
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 NOTE_CHECK_DELAY = 0.3  # seconds without typing before the note is checked
+PAGE_PADDING_DP = 16  # the page's padding in observation.kv
 
 
 class ObservationScreen(Screen):  # type: ignore[misc]
     title_text = StringProperty("")
+    help_text = StringProperty("")
     review_text = StringProperty("")
     rejection_text = StringProperty("")
     privacy_text = StringProperty("")
     message = StringProperty("")
     confirming = BooleanProperty(False)  # the observer was shown the identifiers and may save anyway
+    landscape = BooleanProperty(True)
 
     def on_kv_post(self, base_widget: Any) -> None:
         self.observation: Observation | None = None
         self.back_to = "capture"
         self._check_event: Any = None
-        self._toggles: dict[str, list[Any]] = {}  # attribute code -> its toggles
+        self.groups: list[AttributeGroup] = []  # in the order shown
+
+    def on_size(self, _screen: Any, size: Any) -> None:
+        self.landscape = size[0] >= size[1]
+        self.place_groups()
 
     def load(self, observation_id: uuid.UUID, back_to: str) -> None:
         app = running_app()
@@ -68,7 +82,8 @@ class ObservationScreen(Screen):  # type: ignore[misc]
                 + tr("common.lasted", elapsed=formatting.duration(observation.duration_seconds or 0))
             )
         self.title_text = f"{category.label(language)} · {when}{extra}"
-        self._build_toggles(observation)
+        self.help_text = category.help(language) if category.help is not None else ""
+        self._build_groups(observation)
         self.ids.note.text = observation.note or ""
         self.message, self.confirming = "", False
         self._check_note()
@@ -94,45 +109,64 @@ class ObservationScreen(Screen):  # type: ignore[misc]
                 )
             )
         self.review_text = "\n".join(lines)
-        self.ids.scroll.scroll_y = 1
 
-    def _build_toggles(self, observation: Observation) -> None:
-        box = self.ids.attributes
-        box.clear_widgets()
+    def _build_groups(self, observation: Observation) -> None:
+        """A group per attribute that applies to the category, in the order that matters for it."""
         forget_ids(self, "attribute_")
-        self._toggles = {}
         language = current_language()
-        # The category's own attributes first (an interruption's source), then the grid's order.
-        attributes = sorted(running_app().taxonomy.attributes, key=lambda a: a.applies_to is None)
-        for attribute in attributes:
-            if attribute.applies_to is not None and observation.category not in attribute.applies_to:
-                continue
-            current = getattr(observation, ATTRIBUTE_FIELDS[attribute.code])
-            chosen = {str(v) for v in current} if isinstance(current, list) else {str(current)}
-            box.add_widget(Factory.FieldLabel(text=attribute.label(language)))
-            row = Factory.ChoiceRow()
-            toggles = []
-            for value in attribute.values:
-                toggle = Factory.ChoiceToggle(
-                    text=value.label(language),
-                    group=None if attribute.multiple else f"observation-{attribute.code}",
-                    state="down" if value.code in chosen else "normal",
-                )
-                toggle.code = value.code
-                row.add_widget(toggle)
-                toggles.append(toggle)
-                self.ids[f"attribute_{attribute.code}_{value.code}"] = toggle
-            box.add_widget(row)
-            self._toggles[attribute.code] = toggles
+        taxonomy = running_app().taxonomy
+        self.groups = []
+        for code in enrichment_order(taxonomy, observation.category):
+            attribute = taxonomy.attribute(code)
+            current = getattr(observation, ATTRIBUTE_FIELDS[code])
+            chosen = [str(v) for v in current] if isinstance(current, list) else [str(current)]
+            group = AttributeGroup(
+                code,
+                attribute.label(language),
+                [(value.code, value.label(language)) for value in attribute.values],
+                attribute.multiple,
+                chosen,
+            )
+            for value, chip in group.toggles.items():
+                self.ids[f"attribute_{code}_{value}"] = chip
+            self.groups.append(group)
+        self.place_groups()
+
+    def place_groups(self) -> None:
+        """Landscape: the groups in order down two columns, split where the taller column is shortest.
+        Portrait: one column. Each column ends with a filler, so that the groups sit at its top."""
+        first, second = self.ids.column_a, self.ids.column_b
+        for column in (first, second):
+            column.clear_widgets()
+        second.size_hint_x = 1 if self.landscape else None
+        if not self.landscape:
+            second.width = 0
+        split = len(self.groups)
+        if self.landscape and self.groups:
+            width = (self.width - dp(PAGE_PADDING_DP) * 2 - self.ids.columns.spacing) / 2
+            heights = [group.height_for(width) for group in self.groups]
+            gap = first.spacing
+
+            def column_height(part: list[float]) -> float:
+                return float(sum(part) + gap * max(0, len(part) - 1))
+
+            split = min(
+                range(1, len(heights) + 1),
+                key=lambda k: max(column_height(heights[:k]), column_height(heights[k:])),
+            )
+        for index, group in enumerate(self.groups):
+            (first if index < split else second).add_widget(group)
+        for column in (first, second):
+            column.add_widget(Widget())
 
     def _changes(self) -> dict[str, Any]:
         changes: dict[str, Any] = {}
-        for attribute_code, toggles in self._toggles.items():
-            chosen = [t.code for t in toggles if t.state == "down"]
-            field = ATTRIBUTE_FIELDS[attribute_code]
+        for group in self.groups:
+            chosen = group.chosen()
+            field = ATTRIBUTE_FIELDS[group.code]
             if field == "severity":
                 changes[field] = int(chosen[0]) if chosen else None
-            elif running_app().taxonomy.attribute(attribute_code).multiple:
+            elif group.multiple:
                 changes[field] = chosen
             else:
                 changes[field] = chosen[0] if chosen else None

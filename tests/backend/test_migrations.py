@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from alembic.script import ScriptDirectory
@@ -190,3 +191,42 @@ def test_action_milestones_and_figures_come_and_go_without_touching_hand_milesto
         assert labels == ["Bis", "DPI"]
     finally:
         engine.dispose()
+
+
+def test_records_stored_before_0018_are_pulled_as_before_and_the_column_goes_on_downgrade(
+    database_url: str,
+) -> None:
+    # Revision 0018 records, per visit and observation, the sequence number of its device's last push.
+    upgrade(database_url, "0016")
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        site = make_site(session)  # tables 0018 leaves alone
+    moment = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO visit (id, structure_id, unit_id, observer_id, started_at, observed_roles, "
+                "created_at, updated_at, version, deleted, received_at, server_seq, clock_suspect) VALUES "
+                "(:id, :structure, :unit, :observer, :at, '[]', :at, :at, 1, false, :at, 7, false)"
+            ),
+            {
+                "id": uuid.uuid4().hex if database_url.startswith("sqlite") else str(uuid.uuid4()),
+                "structure": site.structure_id,
+                "unit": site.unit_ids[0],
+                "observer": site.observer_ids[0],
+                "at": moment,
+            },
+        )
+    engine.dispose()
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        [row] = session.exec(select(models.Visit)).all()
+        assert (row.pushed_seq, row.server_seq) == (None, 7)  # unknown: every pull sends it, as before 0018
+    engine.dispose()
+    downgrade(database_url, "0016")
+    engine = make_engine(database_url)
+    columns = {c["name"] for c in inspect(engine).get_columns("observation")}
+    visit_columns = {c["name"] for c in inspect(engine).get_columns("visit")}
+    engine.dispose()
+    assert "pushed_seq" not in columns | visit_columns

@@ -131,6 +131,7 @@ class ScenarioPlayer:
             yield from self._screenshot(step["name"])
         elif action == "resize":
             EventLoop.window.size = (step["width"], step["height"])
+            EventLoop.window.left, EventLoop.window.top = 0, 0  # whole on the X screen
             yield from self._frames(SETTLE_FRAMES)
         elif action == "signal":
             Path(step["path"]).touch()
@@ -244,6 +245,8 @@ class ScenarioPlayer:
         return {
             "t": self.elapsed,
             "screen": manager.current,
+            # Scroll areas on the screen: what the observer would have to scroll to reach.
+            "scroll_views": sum(isinstance(w, ScrollView) for w in screen.walk(restrict=True)),
             "frames_drawn": Clock.frames_displayed,
             "window": list(EventLoop.window.size),
             "widgets": widgets,
@@ -260,7 +263,12 @@ class ScenarioPlayer:
         self._save_screen(name)
 
     def _save_screen(self, name: str) -> None:
-        screen = read_xvfb_screen(self.framebuffer)
+        # The X screen is larger than any window the tests open (both orientations): keep the window.
+        window = EventLoop.window
+        width, height = window.system_size
+        screen = read_xvfb_screen(self.framebuffer).crop(int(window.left), int(window.top), width, height)
+        if (screen.width, screen.height) != (width, height):
+            raise StepFailedError(f"the window is not whole on the X screen: {window.left, window.top}")
         self.artifacts.mkdir(parents=True, exist_ok=True)
         path = self.artifacts / f"{name}.png"
         screen.save_png(path)

@@ -31,7 +31,9 @@ from backend.sync.devices import create_enrolment_code
 from tests.conftest import DemoSite
 
 REPO = Path(__file__).resolve().parents[2]
-SCREEN_SIZE = "1280x800x24"
+# Big enough for a 10" tablet either way up (1280×800, 800×1280) and the 1920×1200 check; screenshots keep
+# only the app's window.
+SCREEN_SIZE = "1920x1280x24"
 APP_RUN_TIMEOUT = 60
 
 
@@ -164,6 +166,11 @@ class Tablet:
             KIVY_LOG_MODE="MIXED",
             KIVY_WINDOW="sdl2",
             KIVY_METRICS_DENSITY="1",
+            # The window at the screen's top left corner, not centred: turned to portrait, it must stay whole
+            # on the X screen that the screenshots read.
+            KCFG_GRAPHICS_POSITION="custom",
+            KCFG_GRAPHICS_LEFT="0",
+            KCFG_GRAPHICS_TOP="0",
             VIGIE_APP_DATA=str(self.data_dir),
         )
         if home is not None:

@@ -25,6 +25,16 @@ class Screen:
         red, green, blue = self.rgb[offset : offset + 3]
         return red, green, blue
 
+    def crop(self, left: int, top: int, width: int, height: int) -> Screen:
+        """The part of the screen a window covers (clipped to the screen)."""
+        left, top = max(0, left), max(0, top)
+        width, height = min(width, self.width - left), min(height, self.height - top)
+        row = self.width * 3
+        rgb = b"".join(
+            self.rgb[y * row + left * 3 : y * row + (left + width) * 3] for y in range(top, top + height)
+        )
+        return Screen(width, height, rgb)
+
     def colours(self, step: int = 7) -> int:
         """How many different colours a sample of the pixels holds: 1 for a blank screen."""
         pixels = len(self.rgb) // 3

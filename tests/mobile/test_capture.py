@@ -28,6 +28,7 @@ from mobile.capture_context import (
 )
 from mobile.interruptions import (
     answer_resumption,
+    enrichment_order,
     interrupted_timer,
     interrupts,
     paused_timers,
@@ -252,6 +253,22 @@ def test_the_quick_strip_offers_the_categorys_own_attribute_first() -> None:
     assert quick_attributes(TAXONOMY, "interruption") == ["interruption_source", "effect"]
     assert quick_attributes(TAXONOMY, "paper") == ["effect", "severity"]
     assert interrupts(TAXONOMY, "interruption") and not interrupts(TAXONOMY, "alert")
+
+
+def test_the_enrichment_screen_orders_its_groups_by_the_category() -> None:
+    # The category's own attribute first, then what the quick strip offers, then the grid's order.
+    assert enrichment_order(TAXONOMY, "interruption") == [
+        "interruption_source",
+        "effect",
+        "severity",
+        "role",
+        "tool",
+        "dimension",
+        "impact",
+    ]
+    # An attribute that applies to other categories only is not offered at all.
+    paper = ["effect", "severity", "role", "tool", "dimension", "impact"]
+    assert enrichment_order(TAXONOMY, "paper") == paper
 
 
 def test_an_ended_visit_reopens_within_a_day_and_only_when_none_is_under_way(store: Store) -> None:

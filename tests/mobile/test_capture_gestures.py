@@ -100,6 +100,12 @@ def test_capture_summary_and_home_fit_the_screen_in_both_orientations(
             tap("category_interruption"),  # the quick strip shows, in the status line's place
             wait_for(id="quick", property="disabled", equals=False),
             snapshot(f"capture {name}"),
+            tap("recent_0_edit"),  # the interruption just tapped, in the enrichment screen
+            wait_for(screen="observation"),
+            snapshot(f"observation {name}"),
+            screenshot(f"observation-{name}"),
+            tap("back"),
+            wait_for(screen="capture"),
             tap("summary_button"),
             wait_for(screen="summary"),
             snapshot(f"summary {name}"),
@@ -114,9 +120,10 @@ def test_capture_summary_and_home_fit_the_screen_in_both_orientations(
     run = tablet.run("orientations", steps=steps, timeout=90)
     for name, (width, height) in sizes.items():
         assert run.snapshots[f"capture {name}"]["window"] == [width, height]
-        title = run.snapshots[f"home {name}"]["widgets"]["title"]
-        assert title["pos_dp"][1] + title["size_dp"][1] >= height - 100, name  # no blank band above it
-        for screen in ("capture", "summary", "home"):
+        for screen in ("home", "summary"):
+            title = run.snapshots[f"{screen} {name}"]["widgets"]["title"]
+            assert _top(title) >= height - 100, f"{screen} {name}"  # no blank band above it
+        for screen in ("capture", "observation", "summary", "home"):
             off = [
                 widget_id
                 for widget_id, w in run.snapshots[f"{screen} {name}"]["widgets"].items()
@@ -128,6 +135,26 @@ def test_capture_summary_and_home_fit_the_screen_in_both_orientations(
         assert min(w["size_dp"][1] for w in categories) >= 100, name  # big targets, hit while walking
         assert widgets["quick_interruption_source_phone"]["size_dp"][0] >= 48, name
         assert widgets["follow_ide"]["size_dp"][1] >= 48, name
+        # The enrichment screen: every group at once, nothing to scroll; the interruption's source first.
+        enrich = run.snapshots[f"observation {name}"]
+        assert enrich["scroll_views"] == 0, name
+        chips = {k: w for k, w in enrich["widgets"].items() if k.startswith("attribute_")}
+        assert len(chips) == 37, name  # the grid's 7 groups that apply to an interruption, all shown
+        assert min(w["size_dp"][1] for w in chips.values()) >= 48, name
+        source, effect = chips["attribute_interruption_source_phone"], chips["attribute_effect_negative"]
+        assert _top(source) > _top(chips["attribute_role_ide"]) and _top(source) > _top(effect), name
+        if width > height:  # landscape: two columns side by side, each group whole in one of them
+            right = {k.split("_")[1] for k, w in chips.items() if w["pos_dp"][0] >= width / 2}
+            left = {k.split("_")[1] for k, w in chips.items() if w["pos_dp"][0] < width / 2}
+            assert right and not right & left, name
+        note, save = enrich["widgets"]["note"], enrich["widgets"]["save"]
+        assert _top(note) < min(_top(w) - w["size_dp"][1] for w in chips.values()) + 1, name  # under them
+        assert _inside(save, width, height), name
+
+
+def _top(widget: dict[str, list[int]]) -> int:
+    """The widget's top edge in window coordinates (y grows upwards)."""
+    return widget["pos_dp"][1] + widget["size_dp"][1]
 
 
 def _inside(widget: dict[str, list[int]], width: int, height: int) -> bool:

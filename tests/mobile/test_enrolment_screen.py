@@ -55,10 +55,10 @@ def home_says(widget_id: str, contains: str, shot: str, name: str = "home") -> l
     ]
 
 
-def assert_drawn(run: AppRun, name: str) -> None:
+def assert_drawn(run: AppRun, name: str, size: tuple[int, int] = (1280, 800)) -> None:
     """The display really shows the app: a white page with text on it, not a black or blank window."""
     shot = run.screenshots[name]
-    assert shot["size"] == [1280, 800]
+    assert shot["size"] == list(size)
     assert shot["black"] < 0.05, shot
     assert 0.6 < shot["white"] < 0.99, shot
     assert shot["colours"] > 20, shot

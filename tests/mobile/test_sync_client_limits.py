@@ -4,6 +4,7 @@ reopened after its end sends its corrections."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -114,6 +115,31 @@ def test_a_counter_that_went_back_is_renumbered_and_nothing_is_refused(
     assert (report.pending, report.rejected, store.rejected()) == (0, 0, [])
     assert {o.id for o in before + after} <= stored_ids(session)
     assert int(store.get_meta("next_mutation_id") or "0") > 7  # numbered above what the server saw
+
+
+def test_own_pushes_do_not_come_back_but_a_tablet_restored_from_an_older_copy_gets_them_again(
+    world: tuple[Store, SyncClient, Recorder, Session, Visit], tmp_path: Path
+) -> None:
+    store, client, recorder, _session, visit = world
+    record(store, visit, note="avant la copie")
+    client.sync()
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(copy) as target:
+        sqlite3.connect(store.path).backup(target)  # the tablet's data as a backup keeps it
+    since = [record(store, visit, note=f"après la copie {i}") for i in range(3)]
+    assert client.sync().pulled == 0  # what it pushed stays here, nothing comes back
+
+    store.close()
+    restored = Store(copy)  # its data restored from the older copy: the last three are missing
+    assert {o.id for o in since} & {o.id for o in restored.observations(visit.id)} == set()
+    again = SyncClient(restored, httpx.Client(transport=recorder, base_url="http://testserver"))
+    record(restored, visit, note="après la restauration")  # the counter went back: ids are renumbered
+    report = again.sync()
+    assert (report.pending, report.rejected) == (0, 0)
+    assert {o.id for o in since} <= {o.id for o in restored.observations(visit.id)}
+    assert restored.get_meta("own_pushes_missing") == ""  # pulled whole once; skipped from now on
+    assert again.sync().pulled == 0
+    restored.close()
 
 
 def test_a_reopened_visit_sends_its_corrections(

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 
 from backend.db import make_engine
@@ -28,22 +30,32 @@ from tests.mobile.test_enrolment_screen import (
     wait_for,
 )
 
+# A 10" tablet either way up: the whole visit is played in both.
+ORIENTATIONS = {"landscape": (1280, 800), "portrait": (800, 1280)}
 PHONE_NOTE = "Appel de la pharmacie, rappeler au 06 12 34 56 78"
 CLEAN_NOTE = "Appel de la pharmacie pendant la préparation des médicaments"
 
 
-def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: DemoSite) -> None:
+@pytest.mark.parametrize("orientation", list(ORIENTATIONS))
+def test_a_whole_visit_from_enrolment_to_the_server(
+    tablet: Tablet, demo_site: DemoSite, orientation: str
+) -> None:
     issued = issue_code(demo_site)
     unit_id = issued.unit_ids[0]
+    width, height = ORIENTATIONS[orientation]
+    turn = {"do": "resize", "width": width, "height": height}
 
     run = tablet.run(
         "visit",
         server_url=demo_site.url,
         timeout=120,
         steps=[
+            turn,
+            snapshot("enrolment"),
+            screenshot(f"{orientation}-enrolment"),
             type_in("code", issued.code),
             tap("enrol_button"),
-            *home_says("last_sync", "Dernière synchronisation réussie", "home-enrolled"),
+            *home_says("last_sync", "Dernière synchronisation réussie", f"{orientation}-home-enrolled"),
             tap("visit_button"),
             wait_for(screen="visit_start"),
             tap("start"),  # no unit yet: the screen asks for one
@@ -54,11 +66,11 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
             tap("role_aide_soignant"),
             type_in("context_note", "Tournée du matin"),
             snapshot("visit start"),
-            screenshot("visit-start"),
+            screenshot(f"{orientation}-visit-start"),
             tap("start"),
             wait_for(screen="capture"),
             snapshot("capture empty"),
-            screenshot("capture-empty"),
+            screenshot(f"{orientation}-capture-empty"),
             tap("follow_aide_soignant"),  # the context bar: whom the next taps are about, with what
             tap("tool_patient_record"),
             snapshot("context chosen"),
@@ -67,10 +79,11 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
             tap("category_paper"),
             wait_for(id="counter", contains=": 3"),
             snapshot("three taps"),
+            screenshot(f"{orientation}-capture-three-taps"),
             tap("recent_0_delete"),  # the paper one, logged by mistake
             wait_for(id="counter", contains=": 2"),
             snapshot("deleted"),
-            screenshot("capture-undo-bar"),
+            screenshot(f"{orientation}-capture-undo-bar"),
             tap("undo_delete"),  # the undo bar really undoes
             wait_for(id="counter", contains=": 3"),
             snapshot("restored"),
@@ -81,13 +94,15 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
             tap("category_login"),
             wait_for(id="category_system_failure", contains="en cours 00:02", timeout=5),
             snapshot("two timers"),
-            screenshot("capture-two-timers"),
+            screenshot(f"{orientation}-capture-two-timers"),
             tap("category_system_failure"),
             wait_for(id="category_system_failure", property="running", equals=False),
             snapshot("one timer"),
-            screenshot("capture-one-timer"),
+            screenshot(f"{orientation}-capture-one-timer"),
             tap("recent_3_edit"),  # the interruption, enriched in the corridor
             wait_for(screen="observation"),
+            snapshot("enrichment"),
+            screenshot(f"{orientation}-observation"),
             tap("attribute_interruption_source_phone"),
             tap("attribute_role_ide"),
             tap("attribute_tool_phone"),
@@ -97,33 +112,35 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
             type_in("note", PHONE_NOTE),
             wait_for(id="privacy_warning", contains="numéro de téléphone"),
             snapshot("privacy warning"),
-            screenshot("observation-privacy-warning"),
+            screenshot(f"{orientation}-observation-privacy-warning"),
             tap("save"),  # refused once: the observer must see it and decide
             wait_for(id="save_anyway", property="disabled", equals=False),
             snapshot("privacy confirm"),
-            screenshot("observation-privacy-confirm"),
+            screenshot(f"{orientation}-observation-privacy-confirm"),
             type_in("note", CLEAN_NOTE, replace=True),
             wait_for(id="privacy_warning", property="text", equals=""),
             snapshot("note corrected"),
             tap("save"),
             wait_for(screen="capture"),
             snapshot("capture after enrich"),
+            screenshot(f"{orientation}-capture-after-enrich"),
             tap("summary_button"),
             wait_for(screen="summary"),
             snapshot("summary"),
-            screenshot("summary"),
+            screenshot(f"{orientation}-summary"),
             tap("end_visit"),  # asked twice, with what was recorded
             wait_for(id="confirm_end", property="disabled", equals=False),
             snapshot("confirm end"),
-            screenshot("summary-confirm-end"),
+            screenshot(f"{orientation}-summary-confirm-end"),
             tap("confirm_end"),
             wait_for(screen="home"),
             snapshot("visit ended"),
+            screenshot(f"{orientation}-home-visit-ended"),
             tap("sync_now"),
             wait_for(id="pending", contains="envoi : 0", timeout=20),
             wait_for(id="sync_now", property="disabled", equals=False, timeout=20),
             snapshot("synced"),
-            screenshot("home-after-visit"),
+            screenshot(f"{orientation}-home-after-visit"),
         ],
     )
 
@@ -137,7 +154,8 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
     assert run.text("capture empty", "last_action") == "Touchez une catégorie pour noter un événement."
     for widget_id, widget in run.snapshots["capture empty"]["widgets"].items():
         if widget_id.startswith("category_"):
-            assert widget["size_dp"][0] >= 150 and widget["size_dp"][1] >= 150, widget_id
+            # Big targets, hit while walking (portrait trades some height for a longer list of them).
+            assert min(widget["size_dp"]) >= (150 if width > height else 100), widget_id
     assert run.widget("capture empty", "follow_ide")["state"] == "down"  # the visit's first professional
     assert run.widget("capture empty", "tool_none")["state"] == "down"
     assert [run.widget("context chosen", w)["state"] for w in ("follow_ide", "follow_aide_soignant")] == [
@@ -196,8 +214,9 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
     assert run.text("synced", "visit_button") == "Commencer une visite"
     assert run.text("synced", "visit_row_0").endswith("· 4 événement(s) · envoyée")
     assert run.text("synced", "visit_reopen_0") == "Rouvrir"  # ended minutes ago: corrections still possible
-    for name in ("home-enrolled", "visit-start", "capture-two-timers", "summary", "home-after-visit"):
-        assert_drawn_or_coloured(run, name)
+    for name in run.screenshots:
+        assert_drawn_or_coloured(run, name, (width, height))
+    assert_nothing_off_screen(run, width, height)
 
     visit_row, observations, values = server_records(demo_site, issued.observer_id)
     assert visit_row.unit_id == unit_id
@@ -238,15 +257,19 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
         "review-comes-back",
         sync_interval=2,
         steps=[
+            turn,
             wait_for(id="comments_title", contains="Retours des animateurs", timeout=20),
             snapshot("home"),
-            screenshot("home-with-feedback"),
+            screenshot(f"{orientation}-home-with-feedback"),
             tap("commented_open_0"),
             wait_for(screen="observation"),
             snapshot("observation"),
-            screenshot("observation-reviewed"),
+            screenshot(f"{orientation}-observation-reviewed"),
         ],
     )
+    for name in later.screenshots:
+        assert_drawn_or_coloured(later, name, (width, height))
+    assert_nothing_off_screen(later, width, height)
     assert "Bien vu : à montrer en atelier." in later.text("home", "commented_row_0")
     review = later.text("observation", "review")
     assert review.startswith("Revue : Validée\n")
@@ -260,14 +283,34 @@ def test_a_whole_visit_from_enrolment_to_the_server(tablet: Tablet, demo_site: D
         store.close()
 
 
-def assert_drawn_or_coloured(run: AppRun, name: str) -> None:
+def assert_drawn_or_coloured(run: AppRun, name: str, size: tuple[int, int] = (1280, 800)) -> None:
     """Screens with colour-coded buttons hold less white than text pages; still a real drawing."""
     shot = run.screenshots[name]
-    assert shot["size"] == [1280, 800]
+    assert shot["size"] == list(size)
     assert shot["black"] < 0.05, shot
     assert shot["colours"] > 20, shot
-    if not name.startswith("capture"):
-        assert_drawn(run, name)
+    if "capture" not in name:
+        assert_drawn(run, name, size)
+
+
+def assert_nothing_off_screen(run: AppRun, width: int, height: int) -> None:
+    """In every snapshot, every widget the observer may see lies whole inside the window; the enrichment
+    screen has nothing to scroll."""
+    for name, snapshot_taken in run.snapshots.items():
+        assert snapshot_taken["window"] == [width, height], name
+        if snapshot_taken["screen"] == "observation":
+            assert snapshot_taken["scroll_views"] == 0, name
+        off = [
+            widget_id
+            for widget_id, w in snapshot_taken["widgets"].items()
+            if w["size_dp"][0] > 0 and w["size_dp"][1] > 0 and not inside_window(w, width, height)
+        ]
+        assert off == [], f"{name}: off screen {off}"
+
+
+def inside_window(widget: dict[str, Any], width: int, height: int) -> bool:
+    (x, y), (w, h) = widget["pos_dp"], widget["size_dp"]
+    return bool(x >= 0 and y >= 0 and x + w <= width and y + h <= height)
 
 
 def server_records(
