@@ -29,6 +29,7 @@ from backend.dashboards.rates import Rate, rate
 from backend.grids.terms import code_merges
 from backend.grids.versions import current_taxonomy_of
 from backend.review.filters import ObservationFilter, apply_observation_filter
+from shared.schema import added_attributes
 from shared.taxonomy import Taxonomy
 
 UNSET_CODE = ""
@@ -57,6 +58,15 @@ class DurationStat(BaseModel):
     share_of_observed_time: float | None
 
 
+class AttributeCounts(BaseModel):
+    """Observations per value of an attribute the programme added to its grid."""
+
+    code: str
+    label: str
+    multiple: bool
+    counts: list[Count]
+
+
 class Dashboard(BaseModel):
     scope: Literal["structure", "programme"]
     scope_id: int
@@ -72,6 +82,7 @@ class Dashboard(BaseModel):
     by_dimension: list[Count]
     by_effect: list[Count]
     by_impact: list[Count]
+    by_added_attribute: list[AttributeCounts] = []  # the programme's own attributes, in grid order
     by_hour: list[int]  # 24 values, hour of day in each structure's own time zone
     by_weekday: list[int]  # 7 values, Monday first, local time
     rate: Rate  # all events per observed hour, with its interval
@@ -310,7 +321,8 @@ def _value_counts(
     allowed: Collection[int] | None,
     split: datetime | None = None,
 ) -> list[dict[str, dict[str | None, int]]]:
-    """Work dimensions and impacts (one row per value) in one query; two sets around ``split`` if given.
+    """Work dimensions, impacts and the programme's added attributes (one row per value) in one query;
+    two sets around ``split`` if given.
 
     Filtered on place and dates only (the dashboard's own filters), the values are counted from
     their copies of the observation's columns: an index-only scan, no join. Any other filter needs the
@@ -341,8 +353,7 @@ def _value_counts(
     sides: list[dict[str, dict[str | None, int]]] = [{"dimension": {}, "impact": {}} for _ in range(2)]
     for *index, attribute, code, count in session.exec(statement.group_by(*columns)):
         counts = sides[int(index[0]) if index else 0]
-        if attribute in counts:
-            counts[attribute][code] = int(count)
+        counts.setdefault(attribute, {})[code] = int(count)
     return sides if split is not None else sides[:1]
 
 
@@ -661,6 +672,15 @@ def compute_dashboard(
         by_effect=labelled(cube.effect, "effect"),
         by_dimension=labelled(values["dimension"], "dimension"),
         by_impact=labelled(values["impact"], "impact"),
+        by_added_attribute=[
+            AttributeCounts(
+                code=a.code,
+                label=a.label.fr,
+                multiple=a.multiple,
+                counts=labelled(values.get(a.code, {}), a.code),
+            )
+            for a in added_attributes(taxonomy)
+        ],
         by_hour=by_hour,
         by_weekday=by_weekday,
         rate=rate(total, hours),

@@ -25,6 +25,14 @@ def grid_labels(session: Session, programme_id: int) -> dict[str, dict[str, str]
     return labels
 
 
+def attribute_names(session: Session, programme_id: int) -> dict[str, str]:
+    """French names of the attributes the programme's versions ever had (the newest name of each)."""
+    names: dict[str, str] = {}
+    for document in published_documents(session, programme_id):
+        names.update({str(a["code"]): str(a["fr"]) for a in document["attributes"]})
+    return names
+
+
 UNKNOWN_COLOUR = "#546E7A"
 
 

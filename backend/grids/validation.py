@@ -17,9 +17,12 @@ from shared.taxonomy import current_taxonomy
 CODE_PATTERN = re.compile(r"^[a-z0-9_]+$")
 COLOUR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
 SEVERITY_CODES = {"1", "2", "3"}
-# Whether each attribute takes several values is fixed by the record's shape (shared.schema), which the
-# shipped grid follows (tests/shared/test_taxonomy.py).
+# Whether each of the record's own attributes takes several values is fixed by the record's shape
+# (shared.schema), which the shipped grid follows (tests/shared/test_taxonomy.py). The attributes a
+# programme adds (captured in ``grid_attributes``) choose for themselves.
 MULTIPLE = {attribute.code: attribute.multiple for attribute in current_taxonomy().attributes}
+# Mappings name "category" as what they map: no attribute may take that code.
+RESERVED_ATTRIBUTE_CODES = frozenset({"category"})
 
 
 def _problem(place: str, error: str, /, **context: Any) -> FieldError:
@@ -104,10 +107,10 @@ def _categories(categories: list[Any]) -> list[FieldError]:
 def _attributes(attributes: list[Any], categories: set[Any], active: set[Any]) -> list[FieldError]:
     problems: list[FieldError] = []
     found = [a.get("code") for a in attributes if isinstance(a, dict)]
-    if sorted(map(str, found)) != sorted(ATTRIBUTE_FIELDS):
+    if missing := sorted(set(ATTRIBUTE_FIELDS) - set(map(str, found))):
         expected = ", ".join(sorted(ATTRIBUTE_FIELDS))
         problems.append(
-            _problem("attributes", "grid_attribute_set", expected=expected, found=", ".join(map(str, found)))
+            _problem("attributes", "grid_attribute_set", expected=expected, found=", ".join(missing))
         )
     seen: dict[str, str] = {}
     for place, attribute in _objects(attributes, "attributes", problems):
@@ -121,6 +124,10 @@ def _attributes(attributes: list[Any], categories: set[Any], active: set[Any]) -
 
 def _attribute_shape(attribute: dict[str, Any], place: str) -> list[FieldError]:
     code = attribute.get("code")
+    if code in RESERVED_ATTRIBUTE_CODES:
+        return [_problem(f"{place}.code", "grid_reserved_code", code=code)]
+    if code not in MULTIPLE:
+        return _field(attribute, place, "multiple", bool)
     if code in MULTIPLE and attribute.get("multiple") is not MULTIPLE[code]:
         kind = "à choix multiple" if MULTIPLE[code] else "à choix unique"
         return [_problem(f"{place}.multiple", "grid_multiple_fixed", attribute=code, kind=kind)]

@@ -53,5 +53,11 @@ def pull(
             ge=1, le=DB_INT_MAX, description="The grid version the device has: sent again only when newer."
         ),
     ] = None,
+    added_attributes: Annotated[
+        bool,
+        Query(
+            description="The device captures the attributes a programme adds to its grid (`grid_attributes`)."
+        ),
+    ] = False,
 ) -> PullResponse:
-    return sync.pull(session, device, cursor, limit, utcnow(), grid_version)
+    return sync.pull(session, device, cursor, limit, utcnow(), grid_version, added_attributes)

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from mobile import formatting
 from mobile.i18n import current_language, error_text, tr
 from mobile.screens import forget_ids, running_app
+from mobile.screens.added_attributes import AddedAttributeToggles
 from mobile.store import Review
 from shared.messages import field_errors
 from shared.privacy import IDENTIFIER_KIND_LABELS, IdentifierMatch, find_identifiers
@@ -47,6 +48,7 @@ class ObservationScreen(Screen):  # type: ignore[misc]
         self.back_to = "capture"
         self._check_event: Any = None
         self._toggles: dict[str, list[Any]] = {}  # attribute code -> its toggles
+        self._added = AddedAttributeToggles()  # the attributes the programme added to its grid
 
     def load(self, observation_id: uuid.UUID, back_to: str) -> None:
         app = running_app()
@@ -105,6 +107,8 @@ class ObservationScreen(Screen):  # type: ignore[misc]
         # The category's own attributes first (an interruption's source), then the grid's order.
         attributes = sorted(running_app().taxonomy.attributes, key=lambda a: a.applies_to is None)
         for attribute in attributes:
+            if attribute.code not in ATTRIBUTE_FIELDS:
+                continue  # one the programme added: below, with the others it added
             if attribute.applies_to is not None and observation.category not in attribute.applies_to:
                 continue
             current = getattr(observation, ATTRIBUTE_FIELDS[attribute.code])
@@ -124,6 +128,9 @@ class ObservationScreen(Screen):  # type: ignore[misc]
                 self.ids[f"attribute_{attribute.code}_{value.code}"] = toggle
             box.add_widget(row)
             self._toggles[attribute.code] = toggles
+        visit = running_app().store.visit(observation.visit_id)
+        grid = running_app().store.grid(visit.grid_version) if visit and visit.grid_version else None
+        self._added.build(box, self.ids, grid or running_app().taxonomy, observation)
 
     def _changes(self) -> dict[str, Any]:
         changes: dict[str, Any] = {}
@@ -136,6 +143,7 @@ class ObservationScreen(Screen):  # type: ignore[misc]
                 changes[field] = chosen
             else:
                 changes[field] = chosen[0] if chosen else None
+        changes["grid_attributes"] = self._added.chosen(self.observation) if self.observation else {}
         changes["note"] = self.ids.note.text.strip() or None
         return changes
 
@@ -171,8 +179,7 @@ class ObservationScreen(Screen):  # type: ignore[misc]
             self.confirming = True
             self._check_note()
             return
-        current = self.observation.model_dump()
-        if any(current[name] != value for name, value in changes.items()):
+        if any(getattr(self.observation, name) != value for name, value in changes.items()):
             try:
                 running_app().store.edit_observation(self.observation.id, **changes)
             except ValidationError as error:
