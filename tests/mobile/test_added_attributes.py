@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend import models
 from backend.auth.users import UserRole, create_user
@@ -128,7 +128,7 @@ def test_the_observer_taps_an_added_attribute_on_the_enrichment_screen(
 ) -> None:
     engine = make_engine(demo_site.database_url)
     with Session(engine) as session:
-        programme_id = session.exec(select(models.Programme.id).order_by(models.Programme.id)).first()
+        programme_id = session.exec(select(models.Programme.id).order_by(col(models.Programme.id))).first()
         assert programme_id is not None
         number = publish_mood(session, programme_id)
     issued = issue_code(demo_site)
