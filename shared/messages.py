@@ -188,6 +188,12 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "The grid must keep the attributes {expected} (missing: {found}). "
         "These attributes are fixed; their values can be edited, and other attributes can be added.",
     },
+    "grid_split_keeps_code": {
+        "fr": "Une scission donne de nouveaux codes : « {code} » ne peut pas être à la fois l'ancien "
+        "et un des nouveaux (un code garde le même sens dans toutes les versions).",
+        "en": "A split gives new codes: '{code}' cannot be both the old code and one of the new ones "
+        "(a code keeps its meaning in every version).",
+    },
     "grid_reserved_code": {
         "fr": "Le code « {code} » est réservé : choisissez-en un autre pour cet attribut.",
         "en": "Code '{code}' is reserved: choose another one for this attribute.",

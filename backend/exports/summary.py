@@ -25,7 +25,7 @@ from backend.exports.rows import (
     export_programme_ids,
     iter_export_rows,
 )
-from backend.grids.terms import code_merges
+from backend.grids.terms import code_merges, code_splits
 from backend.grids.versions import current_taxonomy_of
 from backend.review.filters import apply_observation_filter
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
@@ -173,6 +173,7 @@ def workshop_figures(session: Session, scope: ExportScope, pseudonyms: Pseudonym
         name=title,
         taxonomy=_taxonomy(session, programme_ids),
         merges=code_merges(session, programme_ids[0]) if programme_ids else None,
+        splits=code_splits(session, programme_ids[0]) if programme_ids else None,
     )
     return WorkshopFigures(
         title=title,

@@ -85,6 +85,28 @@ def code_merges(session: Session, programme_id: int) -> dict[str, dict[str, str]
     return merges
 
 
+SPLIT_SUFFIX = " (avant scission, non ventilé)"
+
+
+def code_splits(session: Session, programme_id: int) -> dict[str, dict[str, str]]:
+    """By attribute, each code a later version split into several, with how aggregates name its rows:
+    « Papier / impression (avant scission, non ventilé) ».
+
+    A split cannot divide old counts (nobody knows which new code each old observation was), and a code
+    means the same in every version: the old code's observations stay a row of their own beside the new
+    codes, never shared out between them nor rolled up with them (docs/grids.md)."""
+    labels = grid_labels(session, programme_id)
+    splits: dict[str, dict[str, str]] = {}
+    for document in published_documents(session, programme_id):
+        for mapping in document.get("mappings", []):
+            if len(mapping["new"]) < 2 or len(mapping["old"]) != 1:
+                continue
+            attribute, old = str(mapping["attribute"]), str(mapping["old"][0])
+            name = labels.get(attribute, {}).get(old, old)
+            splits.setdefault(attribute, {})[old] = name + SPLIT_SUFFIX
+    return splits
+
+
 def tool_names(document: dict[str, Any]) -> list[str]:
     """The tools list's French names: local software the de-identification must never mask."""
     for attribute in document.get("attributes", []):

@@ -178,6 +178,12 @@ def _mappings(mappings: Any, document: dict[str, Any]) -> list[FieldError]:
         problems += _field(mapping, place, "attribute", str) + _field(mapping, place, "old", list)
         problems += _field(mapping, place, "new", list)
         attribute = mapping.get("attribute")
+        old, new = mapping.get("old") or [], mapping.get("new") or []
+        if isinstance(old, list) and isinstance(new, list) and len(new) > 1:
+            # A code means the same in every version: a split gives new codes, the old one stays the old.
+            problems += [
+                _problem(f"{place}.new", "grid_split_keeps_code", code=code) for code in old if code in new
+            ]
         known = _codes_of(document, attribute)
         for code_index, code in enumerate(mapping.get("new") or []):
             if code not in known:
