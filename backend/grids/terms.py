@@ -55,14 +55,22 @@ class GridTerms:
         return self.colours.get(code, UNKNOWN_COLOUR)
 
 
+def grid_colours(session: Session, programme_ids: Collection[int]) -> dict[str, str]:
+    """The colour of every category the programmes' published grid versions ever had (the newest colour of
+    each): pages, charts and the printed workshop material colour categories as the programme chose."""
+    colours: dict[str, str] = {}
+    for programme_id in sorted(programme_ids):
+        for document in published_documents(session, programme_id):
+            colours.update({str(c["code"]): str(c["colour"]) for c in document["categories"]})
+    return colours
+
+
 def grid_terms(session: Session, programme_ids: Collection[int]) -> GridTerms:
     labels: dict[str, dict[str, str]] = {}
-    colours: dict[str, str] = {}
     for programme_id in sorted(programme_ids):
         for attribute, by_code in grid_labels(session, programme_id).items():
             labels.setdefault(attribute, {}).update(by_code)
-        for document in published_documents(session, programme_id):
-            colours.update({str(c["code"]): str(c["colour"]) for c in document["categories"]})
+    colours = grid_colours(session, programme_ids)
     one = len(programme_ids) == 1
     taxonomy = current_taxonomy_of(session, next(iter(programme_ids))) if one else current_taxonomy()
     return GridTerms(labels=labels, colours=colours, taxonomy=taxonomy)
