@@ -4,6 +4,7 @@ pull to tablets that ask for them, counted by dashboards, shown on the observati
 
 from __future__ import annotations
 
+import base64
 import copy
 import csv
 import io
@@ -28,6 +29,7 @@ from backend.grids.service import export_document, publish, save_draft
 from backend.grids.validation import grid_problems
 from backend.grids.versions import starting_document
 from backend.grids.xlsx import read_grid_xlsx, write_grid_xlsx
+from backend.odata.tokens import create_feed_token
 from backend.review.filters import ObservationFilter
 from backend.review.service import observation_detail
 from backend.settings import get_settings
@@ -303,3 +305,18 @@ def test_dashboards_the_observation_page_and_exports_show_added_attributes(
     }
     assert exported[observations[2]["id"]]["Attributs du programme"] == "Humeur de l'équipe : Calme"
     assert exported[observations[2]["id"]]["Attributs du programme (codes)"] == "mood:calm"
+
+    # The OData feed gives the same two columns (Excel and Power BI read them as text).
+    token, _record = create_feed_token(session, admin, "Power BI", actor_user_id=admin.id, via="test")
+    basic = {"Authorization": "Basic " + base64.b64encode(f"moi:{token}".encode()).decode()}
+    metadata = client.get("/odata/v4/$metadata", headers=basic).text
+    assert 'Name="grid_attribute_codes"' in metadata and 'Name="grid_attributes"' in metadata
+    feed = client.get(
+        "/odata/v4/observations?$select=observation_id,grid_attribute_codes,grid_attributes", headers=basic
+    ).json()["value"]
+    by_id = {row["observation_id"]: row for row in feed}
+    assert by_id[observations[1]["id"]] == {
+        "observation_id": observations[1]["id"],
+        "grid_attribute_codes": "load:staff|mood:tense",
+        "grid_attributes": "Humeur de l'équipe : Tendue | Charge : Effectif réduit",
+    }
