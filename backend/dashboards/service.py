@@ -374,7 +374,7 @@ def _labelled(counts: dict[str | None, int], grid: Iterable[tuple[str, str]], ho
     return rows
 
 
-def _follow(counts: dict[str | None, int], merges: dict[str, str]) -> dict[str | None, int]:
+def follow_codes(counts: dict[str | None, int], merges: dict[str, str]) -> dict[str | None, int]:
     """Counts with each code merged into another by a later grid version counted under that one."""
     if not merges:
         return counts
@@ -673,7 +673,7 @@ def compute_dashboard(
     merges, splits = merges or {}, splits or {}
 
     def labelled(counts: dict[str | None, int], attribute: str) -> list[Count]:
-        followed = _follow(counts, merges.get(attribute, {}))
+        followed = follow_codes(counts, merges.get(attribute, {}))
         return _labelled(followed, with_splits(taxonomy, attribute, splits, followed), hours)
 
     observed = observed_time_by_slot(session, criteria, allowed)

@@ -115,6 +115,22 @@ def code_splits(session: Session, programme_id: int) -> dict[str, dict[str, str]
     return splits
 
 
+def split_targets(session: Session, programme_id: int) -> dict[str, dict[str, tuple[str, ...]]]:
+    """By attribute, each code a later version split and the codes it was split into (each followed
+    through later merges): what a comparison across the split rolls up into the old code."""
+    merges = code_merges(session, programme_id)
+    targets: dict[str, dict[str, tuple[str, ...]]] = {}
+    for document in published_documents(session, programme_id):
+        for mapping in document.get("mappings", []):
+            if len(mapping["new"]) < 2 or len(mapping["old"]) != 1:
+                continue
+            attribute = str(mapping["attribute"])
+            merged = merges.get(attribute, {})
+            new = tuple(dict.fromkeys(merged.get(str(code), str(code)) for code in mapping["new"]))
+            targets.setdefault(attribute, {})[str(mapping["old"][0])] = new
+    return targets
+
+
 def tool_names(document: dict[str, Any]) -> list[str]:
     """The tools list's French names: local software the de-identification must never mask."""
     for attribute in document.get("attributes", []):

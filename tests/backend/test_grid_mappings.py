@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import Session
 
 from backend.auth.users import UserRole, create_user
+from backend.dashboards.rate_comparison import PeriodsAsked, compare_periods
 from backend.dashboards.service import programme_comparison, programme_dashboard
 from backend.grids.service import publish, save_draft
 from backend.grids.validation import grid_problems
@@ -35,9 +36,18 @@ def admin(session: Session) -> User:
     )
 
 
-def push(tablet: Tablet, grid_version: int, *observations: dict[str, Any]) -> None:
-    visit = tablet.visit(grid_version=grid_version)
-    mutations = [tablet.mutation("observation", observation(visit["id"], **o)) for o in observations]
+def push(tablet: Tablet, grid_version: int, *observations: dict[str, Any], days_ago: int = 0) -> None:
+    """A visit of an hour with its observations, ``days_ago`` days before the factories' now."""
+    start = NOW - timedelta(days=days_ago, hours=1)
+    visit = tablet.visit(
+        grid_version=grid_version,
+        started_at=start.isoformat(),
+        ended_at=(start + timedelta(hours=1)).isoformat(),
+    )
+    at = {"occurred_at": (start + timedelta(minutes=10)).isoformat()} if days_ago else {}
+    mutations = [
+        tablet.mutation("observation", observation(visit["id"], **{**at, **o})) for o in observations
+    ]
     results = tablet.push(tablet.mutation("visit", visit), *mutations).json()["results"]
     assert {r["status"] for r in results} == {"applied"}, results
 
@@ -65,7 +75,8 @@ def test_a_split_keeps_old_counts_apart_as_not_shared_out(
     session: Session, site: Site, tablet: Tablet
 ) -> None:
     paper = {"category": "paper", "interruption_source": None}
-    push(tablet, 1, paper, paper, paper, {"category": "login", "interruption_source": None})
+    login = {"category": "login", "interruption_source": None}
+    push(tablet, 1, paper, paper, paper, login, days_ago=10)
 
     split = shipped()
     split["categories"] = [c for c in split["categories"] if c["code"] != "paper"]
@@ -74,7 +85,7 @@ def test_a_split_keeps_old_counts_apart_as_not_shared_out(
     save_draft(session, site.programme_id, split, actor_user_id=None)
     assert publish(session, site.programme_id, actor_user_id=None).number == 2
     printing = {"category": "printing", "interruption_source": None}
-    push(tablet, 2, printing, printing, {"category": "paper_forms", "interruption_source": None})
+    push(tablet, 2, printing, printing, {"category": "paper_forms", "interruption_source": None}, login)
 
     reader = admin(session)
     dashboard = programme_dashboard(session, reader, site.programme_id, ObservationFilter())
@@ -83,7 +94,7 @@ def test_a_split_keeps_old_counts_apart_as_not_shared_out(
         "paper": ("Papier / impression (avant scission, non ventilé)", 3),
         "printing": ("Impression", 2),
         "paper_forms": ("Formulaires papier", 1),
-        "login": ("Connexion / authentification", 1),
+        "login": ("Connexion / authentification", 2),
     }
     assert dashboard.observations == sum(count for _label, count in counts.values())  # nothing lost
     comparison = programme_comparison(session, reader, site.programme_id, ObservationFilter())
@@ -95,6 +106,38 @@ def test_a_split_keeps_old_counts_apart_as_not_shared_out(
     later = programme_dashboard(session, reader, site.programme_id, ObservationFilter(category="printing"))
     assert [c.code for c in later.by_category if c.count] == ["printing"]
     assert "paper" not in [c.code for c in later.by_category]
+
+    # Before and after the split, the new codes are rolled up into the old one: 3 undivided, then 2 + 1.
+    today, ten_days_ago = NOW.date(), (NOW - timedelta(days=10)).date()
+    across = compare_periods(
+        session,
+        reader,
+        site.structure_id,
+        PeriodsAsked(
+            reference_from=ten_days_ago, reference_to=ten_days_ago, compared_from=today, compared_to=today
+        ),
+    )
+    rows = {
+        (r.code, r.label): (r.reference.count, r.compared.count)
+        for r in across.rows
+        if r.attribute == "category"
+    }
+    assert rows == {
+        (
+            "paper",
+            "Papier / impression (scindé en : Impression, Formulaires papier ; regroupés pour comparer)",
+        ): (3, 3),
+        ("login", "Connexion / authentification"): (1, 1),
+    }
+    # Both periods after it: the new codes apart, and no undivided row.
+    after = compare_periods(
+        session,
+        reader,
+        site.structure_id,
+        PeriodsAsked(reference_from=today, reference_to=today, compared_from=today, compared_to=today),
+    )
+    codes = {r.code: r.compared.count for r in after.rows if r.attribute == "category"}
+    assert codes == {"printing": 2, "paper_forms": 1, "login": 1}
 
 
 @pytest.mark.parametrize("merge_in_a_later_version", [False, True])
