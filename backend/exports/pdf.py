@@ -289,6 +289,15 @@ def _charts(figures: WorkshopFigures, styles: dict[str, ParagraphStyle]) -> list
         Spacer(1, 0.4 * cm),
         _bar_chart("Observations par professionnel observé", dashboard.by_role),
         Spacer(1, 0.4 * cm),
+        # The attributes the programme added to its grid, one chart each.
+        *(
+            flowable
+            for added in dashboard.by_added_attribute
+            for flowable in (
+                _bar_chart(f"Observations par {added.label.lower()}", added.counts),
+                Spacer(1, 0.4 * cm),
+            )
+        ),
         _hour_chart(dashboard.by_hour),
     ]
 
