@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -24,6 +25,7 @@ from backend.cli import app
 from backend.dashboards.service import programme_dashboard
 from backend.exports.rows import COLUMN_HEADERS, ExportScope, iter_export_rows
 from backend.exports.service import ExportFormat, start_export
+from backend.exports.xlsx import _sheet_name
 from backend.grids.form import document_from_form
 from backend.grids.service import export_document, publish, save_draft
 from backend.grids.validation import grid_problems
@@ -306,6 +308,17 @@ def test_dashboards_the_observation_page_and_exports_show_added_attributes(
     assert exported[observations[2]["id"]]["Attributs du programme"] == "Humeur de l'équipe : Calme"
     assert exported[observations[2]["id"]]["Attributs du programme (codes)"] == "mood:calm"
 
+    # The spreadsheet has a summary sheet with its chart per added attribute.
+    started = start_export(session, scope, ExportFormat.XLSX, actor_user_id=None, via="test", separator=";")
+    workbook = load_workbook(io.BytesIO(b"".join(started.chunks)))
+    assert {"Par humeur de l'équipe", "Par charge"} <= set(workbook.sheetnames)
+    mood_sheet = [[c.value for c in row][:3] for row in workbook["Par humeur de l'équipe"].iter_rows()]
+    assert mood_sheet == [
+        ["Code", "Humeur de l'équipe", "Nombre"],
+        ["tense", "Tendue", 2],
+        ["calm", "Calme", 1],
+    ]
+
     # The OData feed gives the same two columns (Excel and Power BI read them as text).
     token, _record = create_feed_token(session, admin, "Power BI", actor_user_id=admin.id, via="test")
     basic = {"Authorization": "Basic " + base64.b64encode(f"moi:{token}".encode()).decode()}
@@ -320,3 +333,11 @@ def test_dashboards_the_observation_page_and_exports_show_added_attributes(
         "grid_attribute_codes": "load:staff|mood:tense",
         "grid_attributes": "Humeur de l'équipe : Tendue | Charge : Effectif réduit",
     }
+
+
+def test_an_added_attribute_s_sheet_gets_a_name_excel_accepts_and_no_other_sheet_has() -> None:
+    taken = {"Par outil", "Observations"}
+    assert _sheet_name("Par outil", taken) == "Par outil (2)"
+    assert _sheet_name("Par outil", taken) == "Par outil (3)"
+    assert _sheet_name("Par charge [patients/soignants]: ratio ?", taken) == "Par charge patients soignants r"
+    assert len(_sheet_name("Par " + "très long libellé " * 4, taken)) == 31
