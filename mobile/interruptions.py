@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 
 from mobile.store import Store
-from shared.schema import Observation
+from shared.schema import ATTRIBUTE_FIELDS, Observation
 from shared.taxonomy import Taxonomy
 
 # The strip offers at most this many attribute groups: what matters most for the category, nothing more.
@@ -33,11 +33,15 @@ def interrupts(taxonomy: Taxonomy, category: str) -> bool:
 
 def quick_attributes(taxonomy: Taxonomy, category: str) -> list[str]:
     """The attributes the strip offers after a tap: the category's own first (an interruption's source),
-    then effect and severity, single-valued ones only (one touch each)."""
+    then effect and severity, single-valued ones only (one touch each). The attributes a programme added
+    to its grid are asked on the enrichment screen only: the strip writes the record's own fields."""
     own = [
         a.code
         for a in taxonomy.attributes
-        if a.applies_to is not None and category in a.applies_to and not a.multiple
+        if a.applies_to is not None
+        and category in a.applies_to
+        and not a.multiple
+        and a.code in ATTRIBUTE_FIELDS
     ]
     return [*own, *(c for c in QUICK_FALLBACK if c not in own)][:QUICK_GROUPS]
 
@@ -46,7 +50,11 @@ def enrichment_order(taxonomy: Taxonomy, category: str) -> list[str]:
     """The attributes the enrichment screen shows for a category, in the order it shows them: the quick
     strip's first (the category's own, then effect and severity), then the others that apply to it, in the
     grid's order."""
-    applying = [a.code for a in taxonomy.attributes if a.applies_to is None or category in a.applies_to]
+    applying = [
+        a.code
+        for a in taxonomy.attributes
+        if (a.applies_to is None or category in a.applies_to) and a.code in ATTRIBUTE_FIELDS
+    ]  # the record's own fields: those a programme added come after them (screens/added_attributes.py)
     own = [
         a.code
         for a in taxonomy.attributes

@@ -457,6 +457,8 @@ class Store:
                     "INSERT OR REPLACE INTO grid (number, data) VALUES (?, ?)",
                     (page.grid.number, page.grid.model_dump_json()),
                 )
+                _put_meta(db, "full_grid", str(page.grid.number))
+                self._grids.pop(page.grid.number, None)
             for structure in page.structures:
                 db.execute(
                     "INSERT OR REPLACE INTO structure (id, data) VALUES (?, ?)",
@@ -498,6 +500,13 @@ class Store:
         with self._lock:
             row = self._db.execute("SELECT max(number) FROM grid").fetchone()
         return int(row[0]) if row and row[0] is not None else None
+
+    def newest_full_grid_number(self) -> int | None:
+        """The newest grid received with the programme's added attributes (asked for since they exist).
+        None after an update from an app that pulled grids without them: the next pull sends the current
+        grid again, whole."""
+        full = self.get_meta("full_grid")
+        return int(full) if full and full == str(self.newest_grid_number()) else None
 
     def grid(self, number: int | None = None) -> Taxonomy | None:
         """A grid version this tablet received (the newest by default); None if it has none.

@@ -221,10 +221,10 @@ class SyncClient:
                 page = following.result()
 
     def _pull_page(self, cursor: int, skip_own: bool) -> PullResponse:
-        params: dict[str, int | str] = {"cursor": cursor, "limit": MAX_PULL_PAGE}
+        params: dict[str, int | str] = {"cursor": cursor, "limit": MAX_PULL_PAGE, "added_attributes": "true"}
         if skip_own:
             params["skip_own"] = "true"
-        if (grid_version := self.store.newest_grid_number()) is not None:
+        if (grid_version := self.store.newest_full_grid_number()) is not None:
             params["grid_version"] = grid_version  # the grid comes only when a newer one is published
         response = self._send("GET", "/api/v1/sync/pull", params=params)
         # Records come back as the server checked them, against grid versions this tablet may lack.

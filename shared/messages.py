@@ -93,6 +93,21 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "« {attribute} » ne s'applique qu'aux catégories : {categories}.",
         "en": "'{attribute}' only applies to the categories: {categories}.",
     },
+    "unknown_attribute": {
+        "fr": "Attribut « {attribute} » absent de la grille {version} : "
+        "mettez à jour la grille de la tablette.",
+        "en": "Attribute '{attribute}' is not in grid {version}: update the tablet's grid.",
+    },
+    "fixed_attribute_in_grid_attributes": {
+        "fr": "« {attribute} » est un champ propre de l'observation, "
+        "pas un attribut ajouté par le programme.",
+        "en": "'{attribute}' is a field of its own on the observation, "
+        "not an attribute added by the programme.",
+    },
+    "attribute_single_choice": {
+        "fr": "« {attribute} » est à choix unique : une seule valeur (reçu : {count}).",
+        "en": "'{attribute}' is a single choice: one value only (got {count}).",
+    },
     "unknown_taxonomy_version": {
         "fr": "Version de grille inconnue : « {version} ».",
         "en": "Unknown grid version: '{version}'.",
@@ -168,10 +183,20 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "The values of '{attribute}' serve no active category: tick at least one category.",
     },
     "grid_attribute_set": {
-        "fr": "Attributs attendus : {expected} (reçu : {found}). "
-        "Les attributs sont fixes ; leurs valeurs se modifient.",
-        "en": "Expected attributes: {expected} (got: {found}). "
-        "Attributes are fixed; their values can be edited.",
+        "fr": "La grille doit garder les attributs {expected} (manquant : {found}). "
+        "Ces attributs sont fixes ; leurs valeurs se modifient, et d'autres attributs peuvent s'ajouter.",
+        "en": "The grid must keep the attributes {expected} (missing: {found}). "
+        "These attributes are fixed; their values can be edited, and other attributes can be added.",
+    },
+    "grid_split_keeps_code": {
+        "fr": "Une scission donne de nouveaux codes : « {code} » ne peut pas être à la fois l'ancien "
+        "et un des nouveaux (un code garde le même sens dans toutes les versions).",
+        "en": "A split gives new codes: '{code}' cannot be both the old code and one of the new ones "
+        "(a code keeps its meaning in every version).",
+    },
+    "grid_reserved_code": {
+        "fr": "Le code « {code} » est réservé : choisissez-en un autre pour cet attribut.",
+        "en": "Code '{code}' is reserved: choose another one for this attribute.",
     },
     "grid_multiple_fixed": {
         "fr": "« {attribute} » doit rester {kind}.",

@@ -30,14 +30,16 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from shared.messages import MESSAGES
-from shared.taxonomy import Taxonomy, current_taxonomy
+from shared.taxonomy import Attribute, Taxonomy, current_taxonomy
 
 NOTE_MAX_LENGTH = 2000
 VISIT_CONTEXT_MAX_LENGTH = 1000
 NAME_MAX_LENGTH = 200
 CODE_MAX_LENGTH = 40
-# Observation fields added within protocol 1 (the interruption model): sent only when set.
+# Observation fields added within protocol 1 (the interruption model, the programme's own attributes): sent
+# only when set, so that a record using none of them is what an older server accepts.
 RESUMPTION_FIELDS = frozenset({"interrupted_id", "task_resumed", "resumed_at"})
+OPTIONAL_FIELDS = RESUMPTION_FIELDS | {"grid_attributes"}
 
 Code = Annotated[str, Field(min_length=1, max_length=CODE_MAX_LENGTH)]
 
@@ -223,6 +225,12 @@ class Observation(SyncedRecord):
     severity: Annotated[int, Strict()] | None = Field(
         default=None, ge=1, le=3, description="Grid attribute `severity`, as a number."
     )
+    grid_attributes: dict[Code, list[Code]] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="The attributes the programme added to its grid (not the fields above): attribute code → "
+        "value codes (at most one for a single choice), kept sorted. Left out while empty.",
+    )
     note: str | None = Field(
         default=None,
         max_length=NOTE_MAX_LENGTH,
@@ -245,11 +253,11 @@ class Observation(SyncedRecord):
     )
 
     @model_serializer(mode="wrap")
-    def _without_unused_resumption(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Left out while null, so a record that uses none of them is what a server of the first protocol 1
-        # accepts (its records forbid fields it does not know).
+    def _without_unused_optional(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out while null or empty, so a record that uses none of them is what a server of the first
+        # protocol 1 accepts (its records forbid fields it does not know).
         data: dict[str, Any] = handler(self)
-        return {k: v for k, v in data.items() if k not in RESUMPTION_FIELDS or v is not None}
+        return {k: v for k, v in data.items() if k not in OPTIONAL_FIELDS or v not in (None, {})}
 
     _blank_note = field_validator("note", mode="before")(_blank_to_none)
     _no_nul_note = field_validator("note", mode="before")(reject_nul)
@@ -321,6 +329,34 @@ class Observation(SyncedRecord):
         attribute = {"dimensions": "dimension", "impacts": "impact"}[str(info.field_name)]
         return check_codes(taxonomy_from(info), attribute, value)
 
+    @field_validator("grid_attributes")
+    @classmethod
+    def _known_grid_attributes(
+        cls, value: dict[str, list[str]], info: ValidationInfo
+    ) -> dict[str, list[str]]:
+        """Each added attribute known to the visit's grid, applicable to the category, its values known, one
+        at most for a single choice; empty ones dropped and values sorted, so a record reads back the same."""
+        taxonomy = taxonomy_from(info)
+        kept = {attribute: sorted(codes) for attribute, codes in sorted(value.items()) if codes}
+        if taxonomy is None:
+            return kept
+        category = info.data.get("category")
+        for attribute, codes in kept.items():
+            if attribute in ATTRIBUTE_FIELDS:
+                raise _error("fixed_attribute_in_grid_attributes", attribute=attribute)
+            if attribute not in taxonomy.attribute_codes:
+                raise _error("unknown_attribute", attribute=attribute, version=taxonomy.version)
+            check_codes(taxonomy, attribute, codes)
+            grid_attribute = taxonomy.attribute(attribute)
+            if not grid_attribute.multiple and len(codes) > 1:
+                raise _error("attribute_single_choice", attribute=attribute, count=len(codes))
+            applies_to = grid_attribute.applies_to
+            if applies_to is not None and category is not None and category not in applies_to:
+                raise _error(
+                    "attribute_not_applicable", attribute=attribute, categories=", ".join(applies_to)
+                )
+        return kept
+
     @field_validator("severity")
     @classmethod
     def _known_severity(cls, value: int | None, info: ValidationInfo) -> int | None:
@@ -346,6 +382,24 @@ ATTRIBUTE_FIELDS: dict[str, str] = {
     "impact": "impacts",
     "severity": "severity",
 }
+
+
+def added_attributes(taxonomy: Taxonomy) -> tuple[Attribute, ...]:
+    """The attributes a programme added to its grid: captured in ``Observation.grid_attributes``."""
+    return tuple(a for a in taxonomy.attributes if a.code not in ATTRIBUTE_FIELDS)
+
+
+def without_added_attributes(document: dict[str, Any]) -> dict[str, Any]:
+    """A grid document as a tablet that predates added attributes can use (its screens know only the
+    fields of the record), with the mappings that name them left out too."""
+    kept = [a for a in document.get("attributes", []) if a.get("code") in ATTRIBUTE_FIELDS]
+    mappings = [
+        m for m in document.get("mappings", []) if m.get("attribute") in {"category", *ATTRIBUTE_FIELDS}
+    ]
+    trimmed = {**document, "attributes": kept}
+    if "mappings" in document:
+        trimmed["mappings"] = mappings
+    return trimmed
 
 
 class StructureType(StrEnum):

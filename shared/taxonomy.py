@@ -102,6 +102,10 @@ class Taxonomy:
         return frozenset(c.code for c in self.categories)
 
     @cached_property
+    def attribute_codes(self) -> frozenset[str]:
+        return frozenset(a.code for a in self.attributes)
+
+    @cached_property
     def _attributes_by_code(self) -> dict[str, Attribute]:
         return {a.code: a for a in self.attributes}
 

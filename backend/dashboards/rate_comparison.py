@@ -21,11 +21,19 @@ from backend.auth.access import (
 )
 from backend.dashboards.milestones import MilestoneOut, milestones_of, milestones_within, visible_milestone
 from backend.dashboards.rates import Rate, RateRatio, rate, rate_ratio, read_ratio
-from backend.dashboards.service import ATTRIBUTES_COMPARED, counts_by_attribute, grid_of, observed_time
+from backend.dashboards.service import (
+    ATTRIBUTES_COMPARED,
+    counts_by_attribute,
+    follow_codes,
+    grid_of,
+    observed_time,
+)
+from backend.grids.terms import code_merges, grid_labels, split_targets
+from backend.grids.versions import current_taxonomy_of
 from backend.problems import invalid, not_found
 from backend.review.filters import DAY_MAX, DAY_MIN, ObservationFilter
 from shared.schema import RowId
-from shared.taxonomy import Taxonomy, load_taxonomy
+from shared.taxonomy import Taxonomy
 
 ATTRIBUTE_LABELS = {
     "category": "Catégorie",
@@ -190,9 +198,53 @@ def _events_word(attribute: str, label: str) -> str:
     return f"d'événements avec « {label} » ({ATTRIBUTE_LABELS.get(attribute, attribute).lower()})"
 
 
+class ProgrammeGrid(BaseModel):
+    """The programme's current grid and how codes of its earlier versions count in it."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    taxonomy: Taxonomy
+    merges: dict[str, dict[str, str]]
+    splits: dict[str, dict[str, tuple[str, ...]]]  # attribute → split code → the codes it became
+    labels: dict[str, dict[str, str]]  # every version's labels
+
+
+def programme_grid(session: Session, programme_id: int) -> ProgrammeGrid:
+    return ProgrammeGrid(
+        taxonomy=current_taxonomy_of(session, programme_id),
+        merges=code_merges(session, programme_id),
+        splits=split_targets(session, programme_id),
+        labels=grid_labels(session, programme_id),
+    )
+
+
+def _across_versions(
+    grid: ProgrammeGrid, attribute: str, both: tuple[dict[str | None, int], dict[str | None, int]]
+) -> tuple[list[tuple[str, str]], tuple[dict[str | None, int], dict[str | None, int]]]:
+    """The rows to compare and both sides' counts, in today's codes: merged codes counted under their new
+    code; a split code that still has observations on either side gets the codes it became rolled up into
+    it (an undivided count can only be compared with their sum), otherwise they stay apart."""
+    merges = grid.merges.get(attribute, {})
+    counts = (follow_codes(both[0], merges), follow_codes(both[1], merges))
+    rows = grid_of(grid.taxonomy, attribute)
+    for old, new in grid.splits.get(attribute, {}).items():
+        if not (counts[0].get(old) or counts[1].get(old)):
+            continue
+        names = dict(rows)
+        parts = ", ".join(names.get(code, code) for code in new)
+        label = (
+            f"{grid.labels.get(attribute, {}).get(old, old)} (scindé en : {parts} ; regroupés pour comparer)"
+        )
+        place = next((i for i, (code, _label) in enumerate(rows) if code in new), len(rows))
+        rows = [*rows[:place], (old, label), *(row for row in rows[place:] if row[0] not in new)]
+        rolled_up = dict.fromkeys(new, old)
+        counts = (follow_codes(counts[0], rolled_up), follow_codes(counts[1], rolled_up))
+    return rows, counts
+
+
 def _comparison(
     kind: Literal["periods", "structures"],
-    taxonomy: Taxonomy,
+    grid: ProgrammeGrid,
     sides: tuple[
         tuple[Side, dict[str, dict[str | None, int]]], tuple[Side, dict[str, dict[str | None, int]]]
     ],
@@ -202,8 +254,11 @@ def _comparison(
     hours = (reference.rate.hours, compared.rate.hours)
     rows = []
     for attribute in ATTRIBUTES_COMPARED:
-        for code, label in grid_of(taxonomy, attribute):
-            counts = (reference_counts[attribute].get(code, 0), compared_counts[attribute].get(code, 0))
+        codes, both = _across_versions(
+            grid, attribute, (reference_counts[attribute], compared_counts[attribute])
+        )
+        for code, label in codes:
+            counts = (both[0].get(code, 0), both[1].get(code, 0))
             if counts == (0, 0):
                 continue
             rows.append(_compared(attribute, code, label, _events_word(attribute, label), counts, hours))
@@ -224,7 +279,7 @@ def compare_periods(
     """Before/after in one structure (or one of its units)."""
     structure = visible_structure(session, reader, structure_id)
     allowed = visible_structure_ids(session, reader)
-    taxonomy = load_taxonomy(_taxonomy_version(session, structure.programme_id))
+    grid = programme_grid(session, structure.programme_id)
     milestone_out = None
     unit_id = asked.unit_id
     reference_range = (asked.reference_from, asked.reference_to)
@@ -247,7 +302,7 @@ def compare_periods(
             raise not_found()
     labels = ("Avant", "Après") if milestone_out else ("Période de référence", "Période comparée")
     sides = _periods(session, labels, structure, unit_id, (reference_range, compared_range), allowed)
-    return _comparison("periods", taxonomy, sides, milestone_out)
+    return _comparison("periods", grid, sides, milestone_out)
 
 
 def milestone_comparisons(
@@ -261,7 +316,7 @@ def milestone_comparisons(
     """For an export of one structure: before/after each of its latest milestones within the days exported
     (``allowed``: the export's scope, already checked), each side bounded by those days."""
     structure = session.get_one(models.Structure, structure_id)
-    taxonomy = load_taxonomy(_taxonomy_version(session, structure.programme_id))
+    grid = programme_grid(session, structure.programme_id)
     comparisons = []
     for milestone in reversed(milestones_within(session, allowed, structure_ids=[structure_id])):
         if (date_from is not None and milestone.day <= date_from) or (
@@ -270,7 +325,7 @@ def milestone_comparisons(
             continue
         days = ((date_from, _day_before(milestone.day)), (milestone.day, date_to))
         sides = _periods(session, ("Avant", "Après"), structure, milestone.unit_id, days, allowed)
-        comparisons.append(_comparison("periods", taxonomy, sides, milestone))
+        comparisons.append(_comparison("periods", grid, sides, milestone))
         if len(comparisons) == limit:
             break
     return comparisons
@@ -283,7 +338,7 @@ def compare_structures(
     asked: StructuresAsked,
 ) -> RateComparison:
     """Two structures of a programme over the same days."""
-    programme = visible_programme(session, reader, programme_id)
+    visible_programme(session, reader, programme_id)
     allowed = visible_structure_ids(session, reader)
     date_from, date_to = asked.date_from, asked.date_to
     _check_range(date_from, date_to, "date_to")
@@ -293,16 +348,10 @@ def compare_structures(
     ]
     if any(s.programme_id != programme_id for s in structures):
         raise not_found()
-    taxonomy = load_taxonomy(programme.taxonomy_version)
+    grid = programme_grid(session, programme_id)
     reference = _side(session, structures[0].name, structures[0], None, (date_from, date_to), allowed)
     compared = _side(session, structures[1].name, structures[1], None, (date_from, date_to), allowed)
-    return _comparison("structures", taxonomy, (reference, compared), None)
-
-
-def _taxonomy_version(session: Session, programme_id: int) -> str:
-    programme = session.get(models.Programme, programme_id)
-    assert programme is not None
-    return programme.taxonomy_version
+    return _comparison("structures", grid, (reference, compared), None)
 
 
 def structures_of_programme(

@@ -19,16 +19,17 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, and_, case, cast, func, literal, union_all
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, literal_column, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from backend import models
 from backend.auth.access import visible_programme, visible_structure, visible_structure_ids
 from backend.dashboards.rates import Rate, rate
-from backend.grids.terms import code_merges
+from backend.grids.terms import code_merges, code_splits
 from backend.grids.versions import current_taxonomy_of
 from backend.review.filters import ObservationFilter, apply_observation_filter
+from shared.schema import added_attributes
 from shared.taxonomy import Taxonomy
 
 UNSET_CODE = ""
@@ -57,6 +58,15 @@ class DurationStat(BaseModel):
     share_of_observed_time: float | None
 
 
+class AttributeCounts(BaseModel):
+    """Observations per value of an attribute the programme added to its grid."""
+
+    code: str
+    label: str
+    multiple: bool
+    counts: list[Count]
+
+
 class Dashboard(BaseModel):
     scope: Literal["structure", "programme"]
     scope_id: int
@@ -72,6 +82,7 @@ class Dashboard(BaseModel):
     by_dimension: list[Count]
     by_effect: list[Count]
     by_impact: list[Count]
+    by_added_attribute: list[AttributeCounts] = []  # the programme's own attributes, in grid order
     by_hour: list[int]  # 24 values, hour of day in each structure's own time zone
     by_weekday: list[int]  # 7 values, Monday first, local time
     rate: Rate  # all events per observed hour, with its interval
@@ -312,7 +323,8 @@ def _value_counts(
     allowed: Collection[int] | None,
     split: datetime | None = None,
 ) -> list[dict[str, dict[str | None, int]]]:
-    """Work dimensions and impacts (one row per value) in one query; two sets around ``split`` if given.
+    """Work dimensions, impacts and the programme's added attributes (one row per value) in one query;
+    two sets around ``split`` if given.
 
     Filtered on place and dates only (the dashboard's own filters), the values are counted from
     their copies of the observation's columns: an index-only scan, no join. Any other filter needs the
@@ -343,8 +355,7 @@ def _value_counts(
     sides: list[dict[str, dict[str | None, int]]] = [{"dimension": {}, "impact": {}} for _ in range(2)]
     for *index, attribute, code, count in session.exec(statement.group_by(*columns)):
         counts = sides[int(index[0]) if index else 0]
-        if attribute in counts:
-            counts[attribute][code] = int(count)
+        counts.setdefault(attribute, {})[code] = int(count)
     return sides if split is not None else sides[:1]
 
 
@@ -365,7 +376,7 @@ def _labelled(counts: dict[str | None, int], grid: Iterable[tuple[str, str]], ho
     return rows
 
 
-def _follow(counts: dict[str | None, int], merges: dict[str, str]) -> dict[str | None, int]:
+def follow_codes(counts: dict[str | None, int], merges: dict[str, str]) -> dict[str | None, int]:
     """Counts with each code merged into another by a later grid version counted under that one."""
     if not merges:
         return counts
@@ -374,6 +385,20 @@ def _follow(counts: dict[str | None, int], merges: dict[str, str]) -> dict[str |
         target = merges.get(code, code) if code is not None else None
         followed[target] = followed.get(target, 0) + count
     return followed
+
+
+def with_splits(
+    taxonomy: Taxonomy,
+    attribute: str,
+    splits: dict[str, dict[str, str]],
+    counts: dict[str | None, int] | dict[str, int],
+) -> list[tuple[str, str]]:
+    """The codes of the grid, and after them each code a later version split that still has observations
+    in ``counts``: a row of its own, « X (avant scission, non ventilé) », never shared out."""
+    grid = grid_of(taxonomy, attribute)
+    current = {code for code, _ in grid}
+    split = splits.get(attribute, {})
+    return grid + [(code, label) for code, label in split.items() if code not in current and counts.get(code)]
 
 
 def grid_of(taxonomy: Taxonomy, attribute: str) -> list[tuple[str, str]]:
@@ -571,25 +596,34 @@ def _durations(
     allowed: Collection[int] | None,
     taxonomy: Taxonomy,
     observed_seconds: float,
+    merges: dict[str, str] | None = None,
+    splits: dict[str, str] | None = None,
 ) -> list[DurationStat]:
     """Timed events by category: how many, their total length and (on PostgreSQL) their median, from
-    one scan of the timed events only."""
+    one scan of the timed events only. A category merged into another by a later version counts as that
+    one, its events in the same median (the mapping applied in the query, not to per-code figures); a
+    category split by a later version keeps a row of its own."""
+    merges = merges or {}
     obs = models.Observation
     duration = seconds_between(session, col(obs.ended_at), col(obs.occurred_at))
     postgresql = _dialect(session) == "postgresql"
-    columns = [col(obs.category), func.count(), func.sum(duration)]
+    category_now: Any = (
+        case(merges, value=col(obs.category), else_=col(obs.category)) if merges else col(obs.category)
+    )
+    # Grouped by the output column's name: PostgreSQL would not match the CASE's parameters in GROUP BY.
+    category_now = category_now.label("category_now")
+    columns = [category_now, func.count(), func.sum(duration)]
     if postgresql:
         columns.append(func.percentile_cont(0.5).within_group(duration))
     statement = _filter(
         sa_select(*columns).where(col(obs.ended_at).is_not(None)), criteria, allowed
-    ).group_by(col(obs.category))
-    labels = dict(grid_of(taxonomy, "category"))
+    ).group_by(literal_column("category_now"))
+    labels = {**(splits or {}), **dict(grid_of(taxonomy, "category"))}
     stats = []
     for category, count, total, *median in session.exec(statement).all():
+        codes = [category, *(old for old, new in merges.items() if new == category)]
         middle = (
-            float(median[0])
-            if median
-            else _sqlite_median(session, duration, category, count, criteria, allowed)
+            float(median[0]) if median else _sqlite_median(session, duration, codes, count, criteria, allowed)
         )
         stats.append(
             DurationStat(
@@ -608,7 +642,7 @@ def _durations(
 def _sqlite_median(
     session: Session,
     duration: Any,
-    category: str,
+    categories: list[str],
     count: int,
     criteria: ObservationFilter,
     allowed: Collection[int] | None,
@@ -616,7 +650,9 @@ def _sqlite_median(
     """The middle value (or the mean of the two middle ones), read by offset from a sorted index scan."""
     obs = models.Observation
     middle = _filter(
-        select(duration).where(col(obs.ended_at).is_not(None), obs.category == category), criteria, allowed
+        select(duration).where(col(obs.ended_at).is_not(None), col(obs.category).in_(categories)),
+        criteria,
+        allowed,
     ).order_by(duration)
     values = [float(v) for v in session.exec(middle.offset((count - 1) // 2).limit(2 - count % 2)).all()]
     return sum(values) / len(values)
@@ -632,12 +668,15 @@ def compute_dashboard(
     name: str,
     taxonomy: Taxonomy,
     merges: dict[str, dict[str, str]] | None = None,
+    splits: dict[str, dict[str, str]] | None = None,
 ) -> Dashboard:
-    """``merges``: codes merged by later grid versions, by attribute (backend.grids.service.code_merges)."""
-    merges = merges or {}
+    """``merges``: codes merged by later grid versions, by attribute (backend.grids.terms.code_merges);
+    ``splits``: codes split by later versions, with their rows' labels (backend.grids.terms.code_splits)."""
+    merges, splits = merges or {}, splits or {}
 
     def labelled(counts: dict[str | None, int], attribute: str) -> list[Count]:
-        return _labelled(_follow(counts, merges.get(attribute, {})), grid_of(taxonomy, attribute), hours)
+        followed = follow_codes(counts, merges.get(attribute, {}))
+        return _labelled(followed, with_splits(taxonomy, attribute, splits, followed), hours)
 
     observed = observed_time_by_slot(session, criteria, allowed)
     time_by_structure = observed.by_structure
@@ -663,12 +702,29 @@ def compute_dashboard(
         by_effect=labelled(cube.effect, "effect"),
         by_dimension=labelled(values["dimension"], "dimension"),
         by_impact=labelled(values["impact"], "impact"),
+        by_added_attribute=[
+            AttributeCounts(
+                code=a.code,
+                label=a.label.fr,
+                multiple=a.multiple,
+                counts=labelled(values.get(a.code, {}), a.code),
+            )
+            for a in added_attributes(taxonomy)
+        ],
         by_hour=by_hour,
         by_weekday=by_weekday,
         rate=rate(total, hours),
         hour_rates=[rate(n, t / 3600) for n, t in zip(by_hour, observed.by_hour, strict=True)],
         weekday_rates=[rate(n, t / 3600) for n, t in zip(by_weekday, observed.by_weekday, strict=True)],
-        durations=_durations(session, criteria, allowed, taxonomy, seconds),
+        durations=_durations(
+            session,
+            criteria,
+            allowed,
+            taxonomy,
+            seconds,
+            merges.get("category", {}),
+            splits.get("category", {}),
+        ),
     )
 
 
@@ -686,9 +742,16 @@ def _scope_dashboard(
     scoped = criteria.model_copy(update={f"{scope}_id": scope_id})
     allowed = visible_structure_ids(session, reader)
     taxonomy = current_taxonomy_of(session, programme_id)
-    merges = code_merges(session, programme_id)
     return compute_dashboard(
-        session, scoped, allowed, scope=scope, scope_id=scope_id, name=name, taxonomy=taxonomy, merges=merges
+        session,
+        scoped,
+        allowed,
+        scope=scope,
+        scope_id=scope_id,
+        name=name,
+        taxonomy=taxonomy,
+        merges=code_merges(session, programme_id),
+        splits=code_splits(session, programme_id),
     )
 
 
@@ -742,7 +805,11 @@ def programme_comparison(
         .where(models.Structure.programme_id == programme_id)
         .order_by(col(models.Structure.name))
     ).all()
-    grid = grid_of(taxonomy, "category")
+    totals_by_code: dict[str, int] = {}
+    for counted in by_category.values():
+        for code, count in counted.items():
+            totals_by_code[code] = totals_by_code.get(code, 0) + count
+    grid = with_splits(taxonomy, "category", code_splits(session, programme_id), totals_by_code)
     rows = []
     totals: dict[str | None, int] = {}
     programme_seconds = 0.0

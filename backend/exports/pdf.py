@@ -37,7 +37,7 @@ from backend.exports.pdf_fonts import pdf_fonts, printable
 from backend.exports.rows import ExportRow
 from backend.exports.small_cells import DEFAULT_THRESHOLD, SmallCells
 from backend.exports.summary import WorkshopFigures
-from shared.taxonomy import current_taxonomy
+from backend.grids.terms import UNKNOWN_COLOUR
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 1.8 * cm
@@ -344,7 +344,7 @@ def _slot_charts(dashboard: Dashboard) -> list[Flowable]:
 
 def _charts(figures: WorkshopFigures, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     dashboard = figures.dashboard
-    category_colours = {c.code: c.colour for c in current_taxonomy().categories}
+    category_colours = figures.colours  # the programme's grid, not the shipped one
     effect_colours = {"negative": "#B3261E", "ambivalent": "#A15C00", "positive": "#2E7D32"}
     # The charts follow the key figures on their page, the title kept with the first chart: a page
     # break here left most of a page empty.
@@ -365,6 +365,15 @@ def _charts(figures: WorkshopFigures, styles: dict[str, ParagraphStyle]) -> list
         Spacer(1, 0.4 * cm),
         _bar_chart("Observations par professionnel observé", dashboard.by_role),
         Spacer(1, 0.4 * cm),
+        # The attributes the programme added to its grid, one chart each.
+        *(
+            flowable
+            for added in dashboard.by_added_attribute
+            for flowable in (
+                _bar_chart(f"Observations par {added.label.lower()}", added.counts),
+                Spacer(1, 0.4 * cm),
+            )
+        ),
         *_slot_charts(dashboard),
     ]
 
@@ -439,8 +448,10 @@ def _comparisons(figures: WorkshopFigures, styles: dict[str, ParagraphStyle]) ->
     return story
 
 
-def _card(row: ExportRow, number: int, styles: dict[str, ParagraphStyle], protected: bool) -> Flowable:
-    colour = {c.code: c.colour for c in current_taxonomy().categories}.get(row.category_code, "#1F5FA8")
+def _card(
+    row: ExportRow, number: int, styles: dict[str, ParagraphStyle], protected: bool, colours: dict[str, str]
+) -> Flowable:
+    colour = colours.get(row.category_code, UNKNOWN_COLOUR)
     situation, effect = card_situation(row, protected), card_effect(row)
     # Only a note a facilitator approved for workshops prints its (masked) text.
     if row.note and row.verbatim_approved:
@@ -477,7 +488,11 @@ def _card(row: ExportRow, number: int, styles: dict[str, ParagraphStyle], protec
 
 
 def _cards(
-    cards: list[ExportRow], total: int, styles: dict[str, ParagraphStyle], cells: SmallCells
+    cards: list[ExportRow],
+    total: int,
+    styles: dict[str, ParagraphStyle],
+    cells: SmallCells,
+    colours: dict[str, str],
 ) -> list[Flowable]:
     story: list[Flowable] = [PageBreak(), Paragraph("Situations à discuter en atelier", styles["h1"])]
     if not cards:
@@ -502,7 +517,7 @@ def _cards(
         )
         story.append(Spacer(1, 0.3 * cm))
     story += [
-        _card(row, number, styles, row.observation_id in cells.protected)
+        _card(row, number, styles, row.observation_id in cells.protected, colours)
         for number, row in enumerate(cards, start=1)
     ]
     return story
@@ -521,7 +536,9 @@ def write_pdf(
         *_key_figures(figures, total_cards, styles),
         *_charts(figures, styles),
         *_comparisons(figures, styles),
-        *_cards(cards, total_cards, styles, cells or SmallCells(DEFAULT_THRESHOLD, frozenset())),
+        *_cards(
+            cards, total_cards, styles, cells or SmallCells(DEFAULT_THRESHOLD, frozenset()), figures.colours
+        ),
     ]
     footer = "Vigie — dossier d'atelier — document pseudonymisé"
     write_document(destination, story, f"Dossier d'atelier — {figures.title}", footer, MUTED)

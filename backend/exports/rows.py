@@ -23,10 +23,10 @@ from sqlmodel import Session, col, select
 
 from backend import models
 from backend.exports.pseudonyms import Pseudonyms, build_pseudonyms
-from backend.grids.terms import grid_labels
+from backend.grids.terms import attribute_names, grid_labels
 from backend.privacy.service import note_for_export
 from backend.review.filters import ObservationFilter, apply_observation_filter
-from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
+from shared.schema import ATTRIBUTE_FIELDS, REVIEW_STATUS_LABELS, ReviewStatus
 
 BATCH_SIZE = 1000
 MULTI_VALUE_SEPARATOR = "|"  # between codes ("rhythm|work_content") and tags; labels are joined with " | "
@@ -83,6 +83,9 @@ class ExportRow(NamedTuple):
     tags: str
     comments: str
     grid_version: int | None  # of the programme's grid the visit was captured with
+    # The attributes the programme added to its grid: "attribute:code" pieces, and their French labels.
+    grid_attribute_codes: str
+    grid_attributes: str
 
     def as_dict(self) -> dict[str, Any]:
         return self._asdict()
@@ -125,6 +128,8 @@ COLUMN_HEADERS: dict[str, str] = {
     "tags": "Étiquettes",
     "comments": "Commentaires de relecture",
     "grid_version": "Version de la grille",
+    "grid_attribute_codes": "Attributs du programme (codes)",
+    "grid_attributes": "Attributs du programme",
 }
 assert tuple(COLUMN_HEADERS) == COLUMN_KEYS
 
@@ -134,6 +139,7 @@ class _StructureInfo:
     zone: ZoneInfo
     labels: dict[str, dict[str, str]]  # French labels by attribute and code, in the programme's grid versions
     programme_id: int
+    names: dict[str, str]  # French names of the attributes, in the programme's grid versions
 
 
 def export_note(note: str | None, note_masked: str | None, privacy_flagged: bool) -> str | None:
@@ -177,6 +183,24 @@ def _codes_of(attribute: str) -> Any:
     return (
         select(func.aggregate_strings(col(value.code), MULTI_VALUE_SEPARATOR))
         .where(col(value.observation_id) == col(models.Observation.id), value.attribute == attribute)
+        .scalar_subquery()
+    )
+
+
+# Where the attribute ends and the code begins in a piece of ``grid_attribute_codes``.
+ATTRIBUTE_CODE_SEPARATOR = ":"
+
+
+def _added_codes() -> Any:
+    """The values of the attributes the programme added to its grid, as "attribute:code" pieces."""
+    value = models.ObservationAttributeValue
+    piece = col(value.attribute) + ATTRIBUTE_CODE_SEPARATOR + col(value.code)
+    return (
+        select(func.aggregate_strings(piece, MULTI_VALUE_SEPARATOR))
+        .where(
+            col(value.observation_id) == col(models.Observation.id),
+            col(value.attribute).not_in(list(ATTRIBUTE_FIELDS)),
+        )
         .scalar_subquery()
     )
 
@@ -241,6 +265,7 @@ def export_statement(scope: ExportScope) -> Any:
         _tags(),
         _comments(),
         models.Visit.grid_version,
+        _added_codes(),
     ]
     statement = (
         select(*columns)
@@ -255,9 +280,11 @@ def _structures(session: Session) -> dict[int, _StructureInfo]:
     rows = session.exec(
         select(models.Structure.id, models.Structure.timezone, models.Structure.programme_id)
     ).all()
-    labels = {programme_id: grid_labels(session, programme_id) for programme_id in {row[2] for row in rows}}
+    programmes = {row[2] for row in rows}
+    labels = {programme_id: grid_labels(session, programme_id) for programme_id in programmes}
+    names = {programme_id: attribute_names(session, programme_id) for programme_id in programmes}
     return {
-        structure_id: _StructureInfo(_zone(timezone), labels[programme_id], programme_id)
+        structure_id: _StructureInfo(_zone(timezone), labels[programme_id], programme_id, names[programme_id])
         for structure_id, timezone, programme_id in rows
         if structure_id is not None
     }
@@ -279,11 +306,34 @@ class _MultiValues:
         self.labels = {info.programme_id: info.labels for info in structures.values()}
         self.seen: dict[tuple[int, str, str | None], tuple[str, str]] = {}
 
+        self.names = {info.programme_id: info.names for info in structures.values()}
+
     def __call__(self, programme_id: int, attribute: str, joined: str | None) -> tuple[str, str]:
         key = (programme_id, attribute, joined)
         found = self.seen.get(key)
         if found is None:
             found = self.seen[key] = _ordered(self.labels[programme_id].get(attribute, {}), joined)
+        return found
+
+    def added(self, programme_id: int, joined: str | None) -> tuple[str, str]:
+        """The programme's own attributes of a row: codes sorted ("mood:calm|mood:tense"), and labels
+        grouped by attribute in the programme's order of attributes ("Humeur : Calme, Tendue")."""
+        key = (programme_id, "", joined)
+        found = self.seen.get(key)
+        if found is None:
+            pieces = sorted(joined.split(MULTI_VALUE_SEPARATOR)) if joined else []
+            by_attribute: dict[str, list[str]] = {}
+            for piece in pieces:
+                attribute, _, code = piece.partition(ATTRIBUTE_CODE_SEPARATOR)
+                by_attribute.setdefault(attribute, []).append(code)
+            names, labels = self.names[programme_id], self.labels[programme_id]
+            order = [a for a in names if a in by_attribute] + sorted(set(by_attribute) - set(names))
+            text = " | ".join(
+                f"{names.get(a, a)} : "
+                + ", ".join(labels.get(a, {}).get(code, code) for code in by_attribute[a])
+                for a in order
+            )
+            found = self.seen[key] = (MULTI_VALUE_SEPARATOR.join(pieces), text)
         return found
 
 
@@ -372,6 +422,7 @@ def iter_export_rows(
             tags,
             comments,
             grid_version,
+            added_codes,
         ) in result:
             info = structures[structure_id]
             labels, zone = info.labels, info.zone
@@ -382,6 +433,7 @@ def iter_export_rows(
             except KeyError:
                 raise ValueError(f"unknown review status {review_status!r}") from None
             flagged = bool(privacy_flagged)
+            added = multi.added(info.programme_id, added_codes)
             yield new_row(
                 (
                     uuid_text(observation_id),
@@ -417,6 +469,8 @@ def iter_export_rows(
                     _sorted_tags(tags),
                     _ordered_comments(comments),
                     grid_version,
+                    added[0],
+                    added[1],
                 )
             )
     finally:

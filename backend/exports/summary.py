@@ -26,7 +26,7 @@ from backend.exports.rows import (
     export_programme_ids,
     iter_export_rows,
 )
-from backend.grids.terms import code_merges
+from backend.grids.terms import code_merges, code_splits, grid_colours
 from backend.grids.versions import current_taxonomy_of
 from backend.review.filters import apply_observation_filter
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
@@ -63,6 +63,8 @@ class WorkshopFigures:
     dashboard: Dashboard
     structures: list[StructureRate]
     anonymous_structures: bool
+    # The categories' colours in the programme's published grid versions (charts and cards use them).
+    colours: dict[str, str] = field(default_factory=dict)
     # Before/after the structure's latest milestones within the days exported (an export of one structure).
     comparisons: list[RateComparison] = field(default_factory=list)
 
@@ -186,6 +188,7 @@ def workshop_figures(session: Session, scope: ExportScope, pseudonyms: Pseudonym
         name=title,
         taxonomy=_taxonomy(session, programme_ids),
         merges=code_merges(session, programme_ids[0]) if programme_ids else None,
+        splits=code_splits(session, programme_ids[0]) if programme_ids else None,
     )
     return WorkshopFigures(
         title=title,
@@ -195,6 +198,7 @@ def workshop_figures(session: Session, scope: ExportScope, pseudonyms: Pseudonym
         dashboard=dashboard,
         structures=_structure_rates(session, scope, pseudonyms),
         anonymous_structures=scope.anonymous_structures,
+        colours=grid_colours(session, programme_ids),
         comparisons=milestone_comparisons(
             session,
             scope.criteria.structure_id,

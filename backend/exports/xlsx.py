@@ -259,6 +259,20 @@ def _header(sheet: Worksheet, bold: Any, titles: list[str]) -> None:
     _row(sheet, 0, titles, bold)
 
 
+_NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_name(wanted: str, taken: set[str]) -> str:
+    """A name Excel accepts (31 characters, none of []:*?/\\), unlike the others of the workbook."""
+    base = " ".join(_NOT_IN_SHEET_NAMES.sub(" ", wanted).split())[:31].strip("' ") or "Attribut"
+    name, number = base, 2
+    while name.lower() in {t.lower() for t in taken}:
+        suffix = f" ({number})"
+        name, number = base[: 31 - len(suffix)] + suffix, number + 1
+    taken.add(name)
+    return name
+
+
 def _count_sheet(
     workbook: Workbook, name: str, label: str, counts: list[Count], bold: Any, chart_type: str, title: str
 ) -> None:
@@ -493,6 +507,11 @@ def write_xlsx(rows: Iterable[ExportRow], figures: WorkshopFigures, destination:
                 _count_sheet(
                     workbook, sheet_name, label, counts, bold, charts.get(attribute, "column"), title
                 )
+            taken = set(SUMMARY_SHEETS.values()) | {OBSERVATIONS_SHEET, HOUR_SHEET, RATE_SHEET, ABOUT_SHEET}
+            for added in dashboard.by_added_attribute:  # the attributes the programme added to its grid
+                name = _sheet_name(f"Par {added.label.lower()}", taken)
+                title = f"Observations par {added.label.lower()}"
+                _count_sheet(workbook, name, added.label, added.counts, bold, "column", title)
             _hours(workbook, figures, bold)
             _rates(workbook, figures, bold)
             for number, comparison in enumerate(figures.comparisons, start=1):

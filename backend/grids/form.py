@@ -3,6 +3,9 @@
 The editor posts one row per category (``category-3-fr``), per value (``value-tool-2-fr``), one checkbox per
 cell of the exclusion matrix (``applies-tool-paper``) and empty rows to add a category or a value: a row
 left empty adds nothing. Codes of existing rows are fixed (renaming changes a label, never a code).
+The attributes are listed in ``attribute-codes``; the « Ajouter un attribut » block (``new-attribute-*``,
+its values ``new-value-2-fr``, its categories ``new-applies-paper``) adds one of the programme's own, whose
+single or multiple choice stays editable (``attribute-mood-multiple``), and which may be removed.
 """
 
 from __future__ import annotations
@@ -10,7 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shared.schema import ATTRIBUTE_FIELDS
+
 LABELS = ("fr", "en")
+# The record's own attributes: always there, single or multiple as the record's fields are.
+FIXED = frozenset(ATTRIBUTE_FIELDS)
 
 
 def _text(form: Mapping[str, str], name: str) -> str:
@@ -52,14 +59,22 @@ def document_from_form(form: Mapping[str, str], previous: dict[str, Any]) -> dic
         categories.append(category)
     codes = [c["code"] for c in categories]
     attributes = []
-    for attribute in previous.get("attributes", []):
-        code = attribute["code"]
+    before = {str(a["code"]): a for a in previous.get("attributes", [])}
+    posted = _codes(form, "attribute-codes") if "attribute-codes" in form else list(before)
+    for code in posted:
+        # Not in the draft yet: added by a form that was refused, and shown again as posted.
+        attribute = before.get(code, {"code": code, "multiple": False})
+        if code not in FIXED and _ticked(form, f"attribute-{code}-remove"):
+            continue
         values = [
             {"code": _text(form, f"{row}-code"), **_labels(form, row)} for row in _rows(form, f"value-{code}")
         ]
+        multiple = (
+            attribute["multiple"] if code in FIXED else _text(form, f"attribute-{code}-multiple") == "1"
+        )
         edited: dict[str, Any] = {
             "code": code,
-            "multiple": attribute["multiple"],
+            "multiple": multiple,
             **_labels(form, f"attribute-{code}"),
         }
         # A category added by this form has no column in the matrix yet: it gets what "every category" gave.
@@ -72,12 +87,32 @@ def document_from_form(form: Mapping[str, str], previous: dict[str, Any]) -> dic
         if applies != codes:
             edited["applies_to"] = applies  # the exclusion matrix; every box ticked means "all categories"
         attributes.append({**edited, "values": values})
+    if added := _new_attribute(form, codes):
+        attributes.append(added)
     document = {**previous, "categories": categories, "attributes": attributes}
     document["description"] = _labels(form, "description")
     document.pop("mappings", None)
     if mappings := _mappings(form):
         document["mappings"] = mappings
     return document
+
+
+def _new_attribute(form: Mapping[str, str], categories: list[str]) -> dict[str, Any] | None:
+    """The attribute the « Ajouter un attribut » block describes; None when it is left empty."""
+    code = _text(form, "new-attribute-code")
+    labels = _labels(form, "new-attribute")
+    values = [{"code": _text(form, f"{row}-code"), **_labels(form, row)} for row in _rows(form, "new-value")]
+    if not code and not any(labels.values()) and not values:
+        return None
+    attribute: dict[str, Any] = {
+        "code": code,
+        "multiple": _text(form, "new-attribute-multiple") == "1",
+        **labels,
+    }
+    applies = [c for c in categories if _ticked(form, f"new-applies-{c}")]
+    if applies != categories:
+        attribute["applies_to"] = applies
+    return {**attribute, "values": values}
 
 
 def _order(form: Mapping[str, str], row: str, position: int) -> tuple[float, int]:

@@ -12,7 +12,7 @@ from backend.auth.deps import CsrfFormDep, SignedInDep
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.grids import service as grids
-from backend.grids.form import document_from_form, field_name
+from backend.grids.form import FIXED, document_from_form, field_name
 from backend.params import RowIdPath
 from backend.web.forms import form_problems
 from backend.web.layout import back_to, page
@@ -48,6 +48,7 @@ def _editor(
             "problems": problems,
             "listed": listed,
             "invalid": invalid,
+            "fixed_attributes": FIXED,
         },
         status_code=problems.status_code if problems else 200,
     )

@@ -25,6 +25,14 @@ def grid_labels(session: Session, programme_id: int) -> dict[str, dict[str, str]
     return labels
 
 
+def attribute_names(session: Session, programme_id: int) -> dict[str, str]:
+    """French names of the attributes the programme's versions ever had (the newest name of each)."""
+    names: dict[str, str] = {}
+    for document in published_documents(session, programme_id):
+        names.update({str(a["code"]): str(a["fr"]) for a in document["attributes"]})
+    return names
+
+
 UNKNOWN_COLOUR = "#546E7A"
 
 
@@ -47,14 +55,22 @@ class GridTerms:
         return self.colours.get(code, UNKNOWN_COLOUR)
 
 
+def grid_colours(session: Session, programme_ids: Collection[int]) -> dict[str, str]:
+    """The colour of every category the programmes' published grid versions ever had (the newest colour of
+    each): pages, charts and the printed workshop material colour categories as the programme chose."""
+    colours: dict[str, str] = {}
+    for programme_id in sorted(programme_ids):
+        for document in published_documents(session, programme_id):
+            colours.update({str(c["code"]): str(c["colour"]) for c in document["categories"]})
+    return colours
+
+
 def grid_terms(session: Session, programme_ids: Collection[int]) -> GridTerms:
     labels: dict[str, dict[str, str]] = {}
-    colours: dict[str, str] = {}
     for programme_id in sorted(programme_ids):
         for attribute, by_code in grid_labels(session, programme_id).items():
             labels.setdefault(attribute, {}).update(by_code)
-        for document in published_documents(session, programme_id):
-            colours.update({str(c["code"]): str(c["colour"]) for c in document["categories"]})
+    colours = grid_colours(session, programme_ids)
     one = len(programme_ids) == 1
     taxonomy = current_taxonomy_of(session, next(iter(programme_ids))) if one else current_taxonomy()
     return GridTerms(labels=labels, colours=colours, taxonomy=taxonomy)
@@ -75,6 +91,44 @@ def code_merges(session: Session, programme_id: int) -> dict[str, dict[str, str]
                     by_code[old] = target
             by_code.update({str(old): target for old in mapping["old"] if old != target})
     return merges
+
+
+SPLIT_SUFFIX = " (avant scission, non ventilé)"
+
+
+def code_splits(session: Session, programme_id: int) -> dict[str, dict[str, str]]:
+    """By attribute, each code a later version split into several, with how aggregates name its rows:
+    « Papier / impression (avant scission, non ventilé) ».
+
+    A split cannot divide old counts (nobody knows which new code each old observation was), and a code
+    means the same in every version: the old code's observations stay a row of their own beside the new
+    codes, never shared out between them nor rolled up with them (docs/grids.md)."""
+    labels = grid_labels(session, programme_id)
+    splits: dict[str, dict[str, str]] = {}
+    for document in published_documents(session, programme_id):
+        for mapping in document.get("mappings", []):
+            if len(mapping["new"]) < 2 or len(mapping["old"]) != 1:
+                continue
+            attribute, old = str(mapping["attribute"]), str(mapping["old"][0])
+            name = labels.get(attribute, {}).get(old, old)
+            splits.setdefault(attribute, {})[old] = name + SPLIT_SUFFIX
+    return splits
+
+
+def split_targets(session: Session, programme_id: int) -> dict[str, dict[str, tuple[str, ...]]]:
+    """By attribute, each code a later version split and the codes it was split into (each followed
+    through later merges): what a comparison across the split rolls up into the old code."""
+    merges = code_merges(session, programme_id)
+    targets: dict[str, dict[str, tuple[str, ...]]] = {}
+    for document in published_documents(session, programme_id):
+        for mapping in document.get("mappings", []):
+            if len(mapping["new"]) < 2 or len(mapping["old"]) != 1:
+                continue
+            attribute = str(mapping["attribute"])
+            merged = merges.get(attribute, {})
+            new = tuple(dict.fromkeys(merged.get(str(code), str(code)) for code in mapping["new"]))
+            targets.setdefault(attribute, {})[str(mapping["old"][0])] = new
+    return targets
 
 
 def tool_names(document: dict[str, Any]) -> list[str]:

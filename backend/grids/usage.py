@@ -34,10 +34,11 @@ def deleted_codes_in_use(session: Session, programme_id: int, document: dict[str
     Codes are stable: a category no longer wanted is archived (kept valid for old data), not deleted.
     """
     now = _codes(document)
-    for mapping in document.get("mappings", []):  # merged or split away: counted under their new codes
+    documents = [dict(v.document) for v in published_versions(session, programme_id)]
+    # Merged or split away, by this version or an earlier one: aggregates still account for them.
+    for mapping in [m for d in [*documents, document] for m in d.get("mappings", [])]:
         now.setdefault(str(mapping["attribute"]), set()).update(map(str, mapping["old"]))
     earlier: dict[str, set[str]] = {}
-    documents = [dict(v.document) for v in published_versions(session, programme_id)]
     for old in map(_codes, documents or [starting_document(_shipped(session, programme_id))]):
         for attribute, codes in old.items():
             earlier.setdefault(attribute, set()).update(codes)

@@ -17,9 +17,12 @@ from shared.taxonomy import current_taxonomy
 CODE_PATTERN = re.compile(r"^[a-z0-9_]+$")
 COLOUR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
 SEVERITY_CODES = {"1", "2", "3"}
-# Whether each attribute takes several values is fixed by the record's shape (shared.schema), which the
-# shipped grid follows (tests/shared/test_taxonomy.py).
+# Whether each of the record's own attributes takes several values is fixed by the record's shape
+# (shared.schema), which the shipped grid follows (tests/shared/test_taxonomy.py). The attributes a
+# programme adds (captured in ``grid_attributes``) choose for themselves.
 MULTIPLE = {attribute.code: attribute.multiple for attribute in current_taxonomy().attributes}
+# Mappings name "category" as what they map: no attribute may take that code.
+RESERVED_ATTRIBUTE_CODES = frozenset({"category"})
 
 
 def _problem(place: str, error: str, /, **context: Any) -> FieldError:
@@ -104,10 +107,10 @@ def _categories(categories: list[Any]) -> list[FieldError]:
 def _attributes(attributes: list[Any], categories: set[Any], active: set[Any]) -> list[FieldError]:
     problems: list[FieldError] = []
     found = [a.get("code") for a in attributes if isinstance(a, dict)]
-    if sorted(map(str, found)) != sorted(ATTRIBUTE_FIELDS):
+    if missing := sorted(set(ATTRIBUTE_FIELDS) - set(map(str, found))):
         expected = ", ".join(sorted(ATTRIBUTE_FIELDS))
         problems.append(
-            _problem("attributes", "grid_attribute_set", expected=expected, found=", ".join(map(str, found)))
+            _problem("attributes", "grid_attribute_set", expected=expected, found=", ".join(missing))
         )
     seen: dict[str, str] = {}
     for place, attribute in _objects(attributes, "attributes", problems):
@@ -121,6 +124,10 @@ def _attributes(attributes: list[Any], categories: set[Any], active: set[Any]) -
 
 def _attribute_shape(attribute: dict[str, Any], place: str) -> list[FieldError]:
     code = attribute.get("code")
+    if code in RESERVED_ATTRIBUTE_CODES:
+        return [_problem(f"{place}.code", "grid_reserved_code", code=code)]
+    if code not in MULTIPLE:
+        return _field(attribute, place, "multiple", bool)
     if code in MULTIPLE and attribute.get("multiple") is not MULTIPLE[code]:
         kind = "à choix multiple" if MULTIPLE[code] else "à choix unique"
         return [_problem(f"{place}.multiple", "grid_multiple_fixed", attribute=code, kind=kind)]
@@ -171,6 +178,12 @@ def _mappings(mappings: Any, document: dict[str, Any]) -> list[FieldError]:
         problems += _field(mapping, place, "attribute", str) + _field(mapping, place, "old", list)
         problems += _field(mapping, place, "new", list)
         attribute = mapping.get("attribute")
+        old, new = mapping.get("old") or [], mapping.get("new") or []
+        if isinstance(old, list) and isinstance(new, list) and len(new) > 1:
+            # A code means the same in every version: a split gives new codes, the old one stays the old.
+            problems += [
+                _problem(f"{place}.new", "grid_split_keeps_code", code=code) for code in old if code in new
+            ]
         known = _codes_of(document, attribute)
         for code_index, code in enumerate(mapping.get("new") or []):
             if code not in known:

@@ -27,13 +27,14 @@ from backend.audit.actions import AuditAction
 from backend.audit.service import record_audit
 from backend.auth.access import reads_flagged_notes, require_reviewer, visible_observation
 from backend.db import counts_per
+from backend.grids.terms import attribute_names
 from backend.privacy.detector import mask_notes, names_someone
 from backend.privacy.pending import screen_pending
 from backend.privacy.service import note_for_export, refuse_identifiers, screen_notes, structure_glossary
 from backend.problems import invalid
 from backend.review.filters import ObservationFilter, apply_observation_filter
 from backend.sync.sequence import SequenceAllocator
-from shared.schema import CODE_MAX_LENGTH, NOTE_MAX_LENGTH, ReviewStatus
+from shared.schema import ATTRIBUTE_FIELDS, CODE_MAX_LENGTH, NOTE_MAX_LENGTH, ReviewStatus
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -111,10 +112,19 @@ class RevisionView(BaseModel):
     data: dict[str, Any]
 
 
+class AddedAttributeView(BaseModel):
+    """An attribute the programme added to its grid, with the codes the observation has."""
+
+    code: str
+    name: str
+    values: list[str]
+
+
 class ObservationDetail(ObservationSummary):
     interruption_source: str | None
     dimensions: list[str]
     impacts: list[str]
+    added_attributes: list[AddedAttributeView] = []
     comments: list[CommentView]
     history: list[HistoryEntry]
     revisions: list[RevisionView]
@@ -285,6 +295,22 @@ def _comment_counts(session: Session, ids: list[UUID]) -> dict[UUID, int]:
     return counts_per(session, models.ReviewComment.observation_id, ids)
 
 
+def _added_attributes(
+    session: Session, structure_id: int, values: list[models.ObservationAttributeValue]
+) -> list[AddedAttributeView]:
+    """The values of the programme's own attributes, in the order of its grid's attributes."""
+    chosen: dict[str, list[str]] = {}
+    for value in values:
+        if value.attribute not in ATTRIBUTE_FIELDS:
+            chosen.setdefault(value.attribute, []).append(value.code)
+    if not chosen:
+        return []
+    structure = session.get_one(models.Structure, structure_id)
+    names = attribute_names(session, structure.programme_id)
+    order = [code for code in names if code in chosen] + sorted(set(chosen) - set(names))
+    return [AddedAttributeView(code=c, name=names.get(c, c), values=sorted(chosen[c])) for c in order]
+
+
 def observation_detail(session: Session, reader: models.User, observation_id: UUID) -> ObservationDetail:
     observation_in_scope = visible_observation(session, reader, observation_id, include_deleted=True)
     screen_pending(session, [observation_in_scope.structure_id])
@@ -325,6 +351,7 @@ def observation_detail(session: Session, reader: models.User, observation_id: UU
             "interruption_source": observation.interruption_source,
             "dimensions": sorted(v.code for v in values if v.attribute == "dimension"),
             "impacts": sorted(v.code for v in values if v.attribute == "impact"),
+            "added_attributes": _added_attributes(session, observation.structure_id, list(values)),
             "server_seq": observation.server_seq,
             "deleted": observation.deleted,
             "proposed_note": note_for_export(observation.note, observation.note_masked),

@@ -57,5 +57,20 @@ def pull(
         bool,
         Query(description="The device holds every state it pushed: leave those out (docs/sync.md, Pull)."),
     ] = False,
+    added_attributes: Annotated[
+        bool,
+        Query(
+            description="The device captures the attributes a programme adds to its grid (`grid_attributes`)."
+        ),
+    ] = False,
 ) -> PullResponse:
-    return sync.pull(session, device, cursor, limit, utcnow(), grid_version, skip_own=skip_own)
+    return sync.pull(
+        session,
+        device,
+        cursor,
+        limit,
+        utcnow(),
+        grid_version,
+        skip_own=skip_own,
+        added_attributes=added_attributes,
+    )

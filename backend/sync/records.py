@@ -20,7 +20,7 @@ def visit_row(visit: schema.Visit, device_id: int | None = None, server_seq: int
 def observation_row(
     observation: schema.Observation, visit: models.Visit | schema.Visit
 ) -> models.Observation:
-    fields = observation.model_dump(exclude={"dimensions", "impacts"})
+    fields = observation.model_dump(exclude={"dimensions", "impacts", "grid_attributes"})
     return models.Observation(**fields, structure_id=visit.structure_id, observer_id=visit.observer_id)
 
 
@@ -28,8 +28,16 @@ def attribute_values(observation: schema.Observation, structure_id: int) -> list
     """The ``observation_attribute_value`` rows of an observation, as plain rows for bulk inserts.
 
     They carry copies of the observation's structure, time and deletion, so that dashboards count
-    them without a join: write them again whenever the observation is written.
+    them without a join: write them again whenever the observation is written. The attributes a programme
+    added to its grid (``grid_attributes``) live there too, single and multiple choices alike: the table
+    is keyed by attribute code, so they need no column of their own.
     """
+    chosen = [
+        (attribute, code) for attribute, field in MULTI_VALUED.items() for code in getattr(observation, field)
+    ]
+    chosen += [
+        (attribute, code) for attribute, codes in observation.grid_attributes.items() for code in codes
+    ]
     return [
         {
             "observation_id": observation.id,
@@ -39,8 +47,7 @@ def attribute_values(observation: schema.Observation, structure_id: int) -> list
             "occurred_at": observation.occurred_at,
             "deleted": observation.deleted,
         }
-        for attribute, field in MULTI_VALUED.items()
-        for code in getattr(observation, field)
+        for attribute, code in chosen
     ]
 
 
@@ -74,5 +81,11 @@ def observation_from_row(
         order = [v.code for v in taxonomy.attribute(attribute).values]
         codes = [v.code for v in values if v.attribute == attribute]
         multi[field] = sorted(codes, key=lambda code: order.index(code) if code in order else len(order))
-    fields = row.model_dump(include=set(schema.Observation.model_fields) - set(multi))
-    return schema.Observation.model_validate({**fields, **multi}, context=schema.CODES_CHECKED)
+    added: dict[str, list[str]] = {}
+    for value in values:
+        if value.attribute not in MULTI_VALUED:
+            added.setdefault(value.attribute, []).append(value.code)
+    fields = row.model_dump(include=set(schema.Observation.model_fields) - set(multi) - {"grid_attributes"})
+    return schema.Observation.model_validate(
+        {**fields, **multi, "grid_attributes": added}, context=schema.CODES_CHECKED
+    )

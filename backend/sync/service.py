@@ -54,8 +54,9 @@ log = logging.getLogger(__name__)
 
 TIME_FIELDS = {"visit": ("started_at", "ended_at"), "observation": ("occurred_at", "ended_at")}
 OBSERVED_VISIT_FIELDS = set(schema.Visit.model_fields) - {"id"}
-OBSERVED_OBSERVATION_FIELDS = set(schema.Observation.model_fields) - {"id", "dimensions", "impacts"}
-_MULTI_VALUED_FIELDS = set(MULTI_VALUED.values())
+# Multi-valued fields and the programme's added attributes live in observation_attribute_value.
+_MULTI_VALUED_FIELDS = {*MULTI_VALUED.values(), "grid_attributes"}
+OBSERVED_OBSERVATION_FIELDS = set(schema.Observation.model_fields) - {"id", *_MULTI_VALUED_FIELDS}
 
 Record = schema.Visit | schema.Observation
 
@@ -694,10 +695,14 @@ def pull(
     now: datetime,
     grid_version: int | None = None,
     skip_own: bool = False,
+    added_attributes: bool = False,
 ) -> PullResponse:
     """Everything this device may see that changed after ``cursor``, oldest first, one page at a time,
     with the programme's current grid when it is not ``grid_version``, the one the device has; with
-    ``skip_own``, without the states the device pushed itself that nobody changed since."""
+    ``skip_own``, without the states the device pushed itself that nobody changed since.
+
+    A device that does not say it captures ``added_attributes`` gets the grid without them: its screens
+    know only the record's own fields (docs/sync.md)."""
     limit = max(1, min(limit, MAX_PULL_PAGE))
     # Read the high-water mark first: every change numbered up to it is committed (see sequence.py),
     # so the page below can never hide a change the next cursor would skip.
@@ -746,7 +751,11 @@ def pull(
     grid = (
         None
         if grid_number == grid_version
-        else GridData(programme_id=programme_id, number=grid_number, grid=grid_document)
+        else GridData(
+            programme_id=programme_id,
+            number=grid_number,
+            grid=grid_document if added_attributes else schema.without_added_attributes(grid_document),
+        )
     )
     comments = _review_comments(session, [o.id for o in observations if keep(o.server_seq)])
     release_connection(session)  # everything is read; the answer is validated in another thread trip

@@ -18,13 +18,13 @@ from backend import models
 from backend.exports.card_text import card_effect, card_situation
 from backend.exports.rows import ExportRow, ExportScope, iter_export_rows
 from backend.exports.small_cells import small_cells, threshold_for
+from backend.grids.terms import UNKNOWN_COLOUR, grid_colours
 from backend.privacy.pending import screen_pending
 from backend.review.filters import ObservationFilter
 from backend.workshops.actions import ActionView, action_views
 from backend.workshops.figures import FigureView, draw_figure, figures_of
 from backend.workshops.scope import readable_workshop, workshop_structure_ids
 from backend.workshops.service import themes_in_order
-from shared.taxonomy import current_taxonomy
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,14 @@ class Deck:
         return len(self.ungrouped) + sum(len(t.cards) for t in self.themes)
 
 
-def _card(card_id: int, row: ExportRow, protected: bool) -> CardView:
-    colours = {c.code: c.colour for c in current_taxonomy().categories}
+def _card(card_id: int, row: ExportRow, protected: bool, colours: dict[str, str]) -> CardView:
+    """``colours``: the categories' colours in the programme's published grid versions."""
     approved = bool(row.note and row.verbatim_approved)
     return CardView(
         card_id=card_id,
         observation_id=row.observation_id,
         category=row.category,
-        colour=colours.get(row.category_code, "#1F5FA8"),
+        colour=colours.get(row.category_code, UNKNOWN_COLOUR),
         situation=card_situation(row, protected),
         effect=card_effect(row),
         quote=row.note if approved else None,
@@ -141,11 +141,12 @@ def workshop_deck(session: Session, user: models.User, workshop_id: int) -> Deck
     ).all()
     rows, protected = _card_rows(session, workshop, {str(card.observation_id) for card in cards})
     ungrouped: list[CardView] = []
+    colours = grid_colours(session, [workshop.programme_id])
     for card in cards:
         row = rows.get(str(card.observation_id))
         if row is None or card.id is None:  # deleted since, or in a structure no longer covered
             continue
-        view = _card(card.id, row, row.observation_id in protected)
+        view = _card(card.id, row, row.observation_id in protected, colours)
         (views[card.theme_id].cards if card.theme_id in views else ungrouped).append(view)
     structure_ids = workshop_structure_ids(session, workshop)
     names = session.exec(

@@ -28,6 +28,7 @@ class AttributeGroup(BoxLayout):  # type: ignore[misc]
         choices: Iterable[tuple[str, str]],
         multiple: bool,
         chosen: Iterable[str] = (),
+        group_prefix: str = "attribute",
         **kwargs: Any,
     ) -> None:
         """``choices``: (code, label) pairs in the grid's order; ``chosen``: the codes selected now."""
@@ -38,7 +39,7 @@ class AttributeGroup(BoxLayout):  # type: ignore[misc]
         for value, label in choices:
             chip = Factory.ChoiceChip(
                 text=label,
-                group=None if multiple else f"attribute-{code}",
+                group=None if multiple else f"{group_prefix}-{code}",
                 state="down" if value in selected else "normal",
             )
             chip.code = value

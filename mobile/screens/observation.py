@@ -30,6 +30,7 @@ from mobile import formatting
 from mobile.i18n import current_language, error_text, tr
 from mobile.interruptions import enrichment_order
 from mobile.screens import forget_ids, running_app
+from mobile.screens.added_attributes import AddedAttributeToggles
 from mobile.screens.attribute_group import AttributeGroup
 from mobile.store import Review
 from shared.messages import field_errors
@@ -57,6 +58,7 @@ class ObservationScreen(Screen):  # type: ignore[misc]
         self.back_to = "capture"
         self._check_event: Any = None
         self.groups: list[AttributeGroup] = []  # in the order shown
+        self._added = AddedAttributeToggles()  # the attributes the programme added to its grid
 
     def on_size(self, _screen: Any, size: Any) -> None:
         self.landscape = size[0] >= size[1]
@@ -130,6 +132,9 @@ class ObservationScreen(Screen):  # type: ignore[misc]
             for value, chip in group.toggles.items():
                 self.ids[f"attribute_{code}_{value}"] = chip
             self.groups.append(group)
+        visit = running_app().store.visit(observation.visit_id)
+        grid = running_app().store.grid(visit.grid_version) if visit and visit.grid_version else None
+        self.groups.extend(self._added.build(self.ids, grid or taxonomy, observation))
         self.place_groups()
 
     def place_groups(self) -> None:
@@ -170,6 +175,8 @@ class ObservationScreen(Screen):  # type: ignore[misc]
                 changes[field] = chosen
             else:
                 changes[field] = chosen[0] if chosen else None
+        changes["grid_attributes"] = self._added.chosen(self.observation) if self.observation else {}
+        changes["grid_attributes"] = self._added.chosen(self.observation) if self.observation else {}
         changes["note"] = self.ids.note.text.strip() or None
         return changes
 
@@ -205,8 +212,7 @@ class ObservationScreen(Screen):  # type: ignore[misc]
             self.confirming = True
             self._check_note()
             return
-        current = self.observation.model_dump()
-        if any(current[name] != value for name, value in changes.items()):
+        if any(getattr(self.observation, name) != value for name, value in changes.items()):
             try:
                 running_app().store.edit_observation(self.observation.id, **changes)
             except ValidationError as error:

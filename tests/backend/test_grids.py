@@ -93,6 +93,7 @@ def test_bad_codes_colours_unknown_categories_and_attributes_are_refused() -> No
     document["categories"][0]["code"] = "Pause café"
     document["categories"][1]["colour"] = "rouge"
     document["attributes"][2]["applies_to"] = ["nulle_part"]
+    document["attributes"] = [a for a in document["attributes"] if a["code"] != "severity"]
     document["attributes"].append(
         {"code": "humeur", "multiple": False, "fr": "Humeur", "en": "Mood", "values": []}
     )
@@ -100,7 +101,8 @@ def test_bad_codes_colours_unknown_categories_and_attributes_are_refused() -> No
     assert ("categories[0].code", "grid_bad_code") in found
     assert ("categories[1].colour", "grid_bad_colour") in found
     assert ("attributes[2].applies_to[0]", "grid_unknown_category") in found
-    assert ("attributes", "grid_attribute_set") in found
+    assert ("attributes", "grid_attribute_set") in found  # the record's own attributes stay
+    assert ("attributes[6].values", "grid_no_values") in found
     assert places([]) == [("", "grid_not_an_object")]
 
 
