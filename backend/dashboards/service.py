@@ -28,12 +28,11 @@ from backend.auth.access import visible_programme, visible_structure, visible_st
 from backend.dashboards.rates import Rate, rate
 from backend.grids.terms import code_merges, code_splits
 from backend.grids.versions import current_taxonomy_of
-from backend.review.filters import ObservationFilter, apply_observation_filter
+from backend.review.filters import UNSET_LABEL, ObservationFilter, apply_observation_filter
 from shared.schema import added_attributes
 from shared.taxonomy import Taxonomy
 
 UNSET_CODE = ""
-UNSET_LABEL = "Non renseigné"
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from backend.grids.versions import current_taxonomy_of, published_documents
+from backend.review.filters import UNSET, UNSET_LABEL
 from shared.taxonomy import Taxonomy, current_taxonomy
 
 
@@ -49,6 +50,8 @@ class GridTerms:
         """The French label of a code; unknown codes are shown as they are, none as a dash."""
         if code is None or code == "":
             return "—"
+        if code == UNSET and attribute != "category":  # a filter on « nothing recorded »
+            return UNSET_LABEL
         return self.labels.get(attribute, {}).get(str(code), str(code))
 
     def colour(self, code: str) -> str:

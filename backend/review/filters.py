@@ -21,6 +21,10 @@ from shared.schema import MOMENT_MAX, MOMENT_MIN, ReviewStatus, RowId, StoredTex
 _S = TypeVar("_S", Select[Any], SelectOfScalar[Any])
 
 SEARCH_MAX_LENGTH = 200
+# Role, tool or effect left empty: what a dashboard's « Non renseigné » row counts and links to. No grid code
+# can be it (codes are lower-case letters, digits and underscores).
+UNSET = "-"
+UNSET_LABEL = "Non renseigné"
 DAY_MIN, DAY_MAX = MOMENT_MIN.date(), MOMENT_MAX.date()  # a day after the last is still a date
 
 
@@ -33,9 +37,9 @@ class ObservationFilter(BaseModel):
     structure_id: RowId | None = None
     unit_id: RowId | None = None
     category: StoredText | None = None
-    role: StoredText | None = None
-    tool: StoredText | None = None
-    effect: StoredText | None = None
+    role: StoredText | None = Field(default=None, description=f"A code, or « {UNSET} » for none recorded.")
+    tool: StoredText | None = Field(default=None, description=f"A code, or « {UNSET} » for none recorded.")
+    effect: StoredText | None = Field(default=None, description=f"A code, or « {UNSET} » for none recorded.")
     dimension: StoredText | None = Field(default=None, description="A work dimension the event touched.")
     impact: StoredText | None = None
     hour: int | None = Field(
@@ -145,7 +149,9 @@ def apply_observation_filter(
         (obs.tool, criteria.tool),
         (obs.effect, criteria.effect),
     ):
-        if wanted:
+        if wanted == UNSET and column is not obs.category:
+            conditions.append(col(column).is_(None))
+        elif wanted:
             conditions.append(column == wanted)
     value = models.ObservationAttributeValue
     for attribute, code in (("dimension", criteria.dimension), ("impact", criteria.impact)):

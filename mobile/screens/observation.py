@@ -167,6 +167,8 @@ class ObservationScreen(Screen):  # type: ignore[misc]
     def _changes(self) -> dict[str, Any]:
         changes: dict[str, Any] = {}
         for group in self.groups:
+            if group.code not in ATTRIBUTE_FIELDS:
+                continue  # one the programme added: in grid_attributes, below
             chosen = group.chosen()
             field = ATTRIBUTE_FIELDS[group.code]
             if field == "severity":
@@ -175,7 +177,6 @@ class ObservationScreen(Screen):  # type: ignore[misc]
                 changes[field] = chosen
             else:
                 changes[field] = chosen[0] if chosen else None
-        changes["grid_attributes"] = self._added.chosen(self.observation) if self.observation else {}
         changes["grid_attributes"] = self._added.chosen(self.observation) if self.observation else {}
         changes["note"] = self.ids.note.text.strip() or None
         return changes
