@@ -49,4 +49,13 @@ ruff format --check .
 echo "==> mypy"
 mypy
 echo "==> pytest"
-exec pytest "$@"
+if [ $# -gt 0 ]; then
+  exec pytest "$@"
+fi
+# The whole suite: two workers share the machine's cores (each test has its own databases, ports and X
+# display; --dist loadfile keeps a module's shared server on one worker). The tests that restart the
+# PostgreSQL server run afterwards, alone, so they never pull it from under the others.
+status=0
+pytest -n "${VIGIE_TEST_WORKERS:-2}" --dist loadfile -m "not exclusive" || status=$?
+pytest -m exclusive || status=$?
+exit "$status"

@@ -50,6 +50,14 @@ class AttributeGroup(BoxLayout):  # type: ignore[misc]
         """The codes selected, in the grid's order (one at most when the attribute is single)."""
         return [value for value, chip in self.toggles.items() if chip.state == "down"]
 
+    def widest_chip(self) -> float:
+        """The width of its widest chip: a column narrower than that would cut it."""
+        widths = []
+        for chip in self.toggles.values():
+            chip.texture_update()
+            widths.append(max(chip.width, chip.texture_size[0]))
+        return float(max(widths, default=0.0))
+
     def height_for(self, width: float) -> float:
         """The height this group takes in a column ``width`` wide: its title, then its chips wrapped in
         rows as the stack will wrap them (the screen balances its columns with it before laying out)."""

@@ -1,8 +1,10 @@
 """Enriching one observation: the grid's attributes as chips, the category's own first, and a note.
 
 Every choice is on screen at once, on a 10" tablet either way up (no scrolling to reach « Effet »): the
-groups (``AttributeGroup``) go in two balanced columns in landscape, one in portrait, the note and the
-buttons under them.
+groups (``AttributeGroup``) go in two balanced columns either way up (one when a chip is too wide for
+two), the note and the buttons under them. When there is more than fits (choices a programme added,
+facilitators' comments), the groups get one scrolling area, the note and the buttons staying on screen,
+rather than chips cut off or hidden under the note.
 
 The note is checked for patient identifiers as it is typed (``shared.privacy``, after a short pause in
 typing) and the observer sees what looks like one; saving a note that still holds one takes a second,
@@ -23,10 +25,10 @@ from kivy.logger import Logger  # type: ignore[import-untyped]
 from kivy.metrics import dp  # type: ignore[import-untyped]
 from kivy.properties import BooleanProperty, StringProperty  # type: ignore[import-untyped]
 from kivy.uix.screenmanager import Screen  # type: ignore[import-untyped]
-from kivy.uix.widget import Widget  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
 from mobile import formatting
+from mobile.group_columns import balanced_cuts, column_count
 from mobile.i18n import current_language, error_text, tr
 from mobile.interruptions import enrichment_order
 from mobile.screens import forget_ids, running_app
@@ -41,6 +43,7 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 NOTE_CHECK_DELAY = 0.3  # seconds without typing before the note is checked
 PAGE_PADDING_DP = 16  # the page's padding in observation.kv
+MOST_COLUMNS = 2
 
 
 class ObservationScreen(Screen):  # type: ignore[misc]
@@ -138,31 +141,28 @@ class ObservationScreen(Screen):  # type: ignore[misc]
         self.place_groups()
 
     def place_groups(self) -> None:
-        """Landscape: the groups in order down two columns, split where the taller column is shortest.
-        Portrait: one column. Each column ends with a filler, so that the groups sit at its top."""
-        first, second = self.ids.column_a, self.ids.column_b
-        for column in (first, second):
+        """The groups in order down two columns (one when a chip is too wide for two), cut where the taller
+        column is shortest. The columns hang from the top of the groups' area."""
+        columns = [self.ids.column_a, self.ids.column_b]
+        for column in columns:
             column.clear_widgets()
-        second.size_hint_x = 1 if self.landscape else None
-        if not self.landscape:
-            second.width = 0
-        split = len(self.groups)
-        if self.landscape and self.groups:
-            width = (self.width - dp(PAGE_PADDING_DP) * 2 - self.ids.columns.spacing) / 2
-            heights = [group.height_for(width) for group in self.groups]
-            gap = first.spacing
-
-            def column_height(part: list[float]) -> float:
-                return float(sum(part) + gap * max(0, len(part) - 1))
-
-            split = min(
-                range(1, len(heights) + 1),
-                key=lambda k: max(column_height(heights[:k]), column_height(heights[k:])),
-            )
+        widths = [self._column_width(count) for count in range(1, MOST_COLUMNS + 1)]
+        widest = max((group.widest_chip() for group in self.groups), default=0.0)
+        count = column_count(widest, widths)
+        for index, column in enumerate(columns):
+            column.size_hint_x = 1 if index < count else None
+            if index >= count:
+                column.width = 0
+        heights = [group.height_for(widths[count - 1]) for group in self.groups]
+        cuts = balanced_cuts(heights, count, columns[0].spacing)
         for index, group in enumerate(self.groups):
-            (first if index < split else second).add_widget(group)
-        for column in (first, second):
-            column.add_widget(Widget())
+            columns[sum(index >= cut for cut in cuts)].add_widget(group)
+        self.ids.groups_area.scroll_y = 1
+
+    def _column_width(self, count: int) -> float:
+        """A column's width when the groups' area has ``count`` of them."""
+        inner = self.width - dp(PAGE_PADDING_DP) * 2
+        return float((inner - self.ids.columns.spacing * (count - 1)) / count)
 
     def _changes(self) -> dict[str, Any]:
         changes: dict[str, Any] = {}

@@ -36,15 +36,19 @@ def admin(session: Session) -> User:
     )
 
 
+# Yesterday at noon (UTC): every day compared below is a whole UTC day, whatever the hour the suite runs at.
+NOON = NOW.replace(hour=12, minute=0, second=0) - timedelta(days=1)
+
+
 def push(tablet: Tablet, grid_version: int, *observations: dict[str, Any], days_ago: int = 0) -> None:
-    """A visit of an hour with its observations, ``days_ago`` days before the factories' now."""
-    start = NOW - timedelta(days=days_ago, hours=1)
+    """A visit of an hour with its observations, ``days_ago`` days before yesterday's noon."""
+    start = NOON - timedelta(days=days_ago, hours=1)
     visit = tablet.visit(
         grid_version=grid_version,
         started_at=start.isoformat(),
         ended_at=(start + timedelta(hours=1)).isoformat(),
     )
-    at = {"occurred_at": (start + timedelta(minutes=10)).isoformat()} if days_ago else {}
+    at = {"occurred_at": (start + timedelta(minutes=10)).isoformat()}
     mutations = [
         tablet.mutation("observation", observation(visit["id"], **{**at, **o})) for o in observations
     ]
@@ -53,7 +57,7 @@ def push(tablet: Tablet, grid_version: int, *observations: dict[str, Any], days_
 
 
 def timed(code: str, seconds: int) -> dict[str, Any]:
-    start = NOW - timedelta(minutes=50)
+    start = NOON - timedelta(minutes=50)
     return {
         "category": code,
         "interruption_source": None,
@@ -108,7 +112,7 @@ def test_a_split_keeps_old_counts_apart_as_not_shared_out(
     assert "paper" not in [c.code for c in later.by_category]
 
     # Before and after the split, the new codes are rolled up into the old one: 3 undivided, then 2 + 1.
-    today, ten_days_ago = NOW.date(), (NOW - timedelta(days=10)).date()
+    today, ten_days_ago = NOON.date(), (NOON - timedelta(days=10)).date()
     across = compare_periods(
         session,
         reader,

@@ -53,7 +53,7 @@ from shared.taxonomy import current_taxonomy
 from tests.databases import postgres_database
 from tests.factories import Site, make_site
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.exclusive]
 
 BATCH = 100  # small batches, so one sync is several pushes and a fault can land in the middle
 TAXONOMY = current_taxonomy()

@@ -56,6 +56,13 @@ class StepFailedError(Exception):
     pass
 
 
+def _overflows(widget: Any) -> bool:
+    if not isinstance(widget, ScrollView) or not widget.children:
+        return False
+    content = widget.children[0]
+    return bool(content.height > widget.height + 1 or content.width > widget.width + 1)
+
+
 class ScriptedTouch(MotionEvent):  # type: ignore[misc]
     """A one-finger touch at window coordinates (pixels, origin bottom left)."""
 
@@ -245,8 +252,9 @@ class ScenarioPlayer:
         return {
             "t": self.elapsed,
             "screen": manager.current,
-            # Scroll areas on the screen: what the observer would have to scroll to reach.
-            "scroll_views": sum(isinstance(w, ScrollView) for w in screen.walk(restrict=True)),
+            # Scroll areas on the screen whose content is taller or wider than they are: what the observer
+            # would have to scroll to reach (an area whose content fits scrolls nothing).
+            "scroll_views": sum(_overflows(w) for w in screen.walk(restrict=True)),
             "frames_drawn": Clock.frames_displayed,
             "window": list(EventLoop.window.size),
             "widgets": widgets,

@@ -29,6 +29,7 @@ from tests.factories import make_site
 from tests.mobile.conftest import Tablet, issue_code
 from tests.mobile.test_enrolment_screen import home_says, screenshot, snapshot, tap, type_in, wait_for
 from tests.mobile.test_grid_versions import begin, enrolled
+from tests.mobile.test_visit_capture import inside_window
 
 MOOD: dict[str, Any] = {
     "code": "mood",
@@ -43,11 +44,25 @@ MOOD: dict[str, Any] = {
 }
 
 
-def publish_mood(session: Session, programme_id: int) -> int:
+# More choices than a 10" screen holds beside the grid's own: the enrichment screen must scroll them, in
+# one area, rather than cut them off.
+EQUIPMENT: dict[str, Any] = {
+    "code": "equipment",
+    "multiple": True,
+    "applies_to": ["interruption"],
+    "fr": "Équipement en cause",
+    "en": "Equipment involved",
+    "values": [
+        {"code": f"item_{n}", "fr": f"Équipement numéro {n}", "en": f"Item {n}"} for n in range(1, 41)
+    ],
+}
+
+
+def publish_mood(session: Session, programme_id: int, *more: dict[str, Any]) -> int:
     """What a facilitator does in the editor: « Ajouter un attribut », then « Publier »."""
     _number, document = current_version(session, programme_id)
     document = copy.deepcopy(document)
-    document["attributes"].append(copy.deepcopy(MOOD))
+    document["attributes"] += [copy.deepcopy(MOOD), *copy.deepcopy(list(more))]
     save_draft(session, programme_id, document, actor_user_id=None)
     return publish(session, programme_id, actor_user_id=None).number
 
@@ -130,7 +145,7 @@ def test_the_observer_taps_an_added_attribute_on_the_enrichment_screen(
     with Session(engine) as session:
         programme_id = session.exec(select(models.Programme.id).order_by(col(models.Programme.id))).first()
         assert programme_id is not None
-        number = publish_mood(session, programme_id)
+        number = publish_mood(session, programme_id, EQUIPMENT)
     issued = issue_code(demo_site)
     run = tablet.run(
         "added-attribute",
@@ -154,6 +169,9 @@ def test_the_observer_taps_an_added_attribute_on_the_enrichment_screen(
             tap("added_mood_tense"),
             snapshot("tense"),
             screenshot("observation-added-attribute"),
+            tap("added_equipment_item_40"),  # the last choice, out of sight until the area scrolls
+            snapshot("last"),
+            screenshot("observation-added-attribute-scrolled"),
             tap("save"),
             wait_for(screen="capture"),
             tap("summary_button"),
@@ -171,26 +189,37 @@ def test_the_observer_taps_an_added_attribute_on_the_enrichment_screen(
     assert run.widget("enrich", "added_mood_calm")["text"] == "Calme"
     assert run.widget("enrich", "added_mood_tense")["state"] == "normal"
     assert run.widget("tense", "added_mood_tense")["state"] == "down"
-    # Below the record's own attributes (window y grows upwards).
-    assert (
-        run.widget("enrich", "added_mood_tense")["pos_dp"][1]
-        < run.widget("enrich", "attribute_role_ide")["pos_dp"][1]
-    )
+    # After the record's own attributes, in reading order: in a column to the right, or lower in the same
+    # one (window y grows upwards).
+    mood, role = run.widget("enrich", "added_mood_tense"), run.widget("enrich", "attribute_role_ide")
+    assert mood["pos_dp"][0] > role["pos_dp"][0] + role["size_dp"][0] or mood["pos_dp"][1] < role["pos_dp"][1]
+
+    # Too many choices for the screen: one area scrolls (not two nested), the buttons stay on screen, and the
+    # last chip, first below the area's bottom edge, is reached and taken.
+    enrich = run.snapshots["enrich"]
+    assert enrich["scroll_views"] == 1
+    width, height = enrich["window"]
+    last, save = enrich["widgets"]["added_equipment_item_40"], enrich["widgets"]["save"]
+    assert last["pos_dp"][1] < 0  # below the bottom of the window before scrolling
+    assert inside_window(save, width, height)
+    assert run.widget("last", "added_equipment_item_40")["state"] == "down"
+    assert inside_window(run.widget("last", "added_equipment_item_40"), width, height)
+    assert inside_window(run.widget("last", "save"), width, height)
 
     store = Store(tablet.store_path)
     try:
         # The demo observer's earlier visits came with the pull; the one recorded here has the new version.
         (visit,) = [v for v in store.visits() if v.grid_version == number]
         (recorded,) = store.observations(visit.id)
-        assert recorded.grid_attributes == {"mood": ["tense"]}
+        assert recorded.grid_attributes == {"mood": ["tense"], "equipment": ["item_40"]}
     finally:
         store.close()
     with Session(engine) as session:
         values = session.exec(
-            select(models.ObservationAttributeValue.code).where(
+            select(models.ObservationAttributeValue.attribute, models.ObservationAttributeValue.code).where(
                 models.ObservationAttributeValue.observation_id == recorded.id,
-                models.ObservationAttributeValue.attribute == "mood",
+                col(models.ObservationAttributeValue.attribute).in_(["mood", "equipment"]),
             )
         ).all()
-        assert values == ["tense"]
+        assert sorted(values) == [("equipment", "item_40"), ("mood", "tense")]
     engine.dispose()

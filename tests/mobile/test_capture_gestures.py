@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mobile.store import Store
+from shared.taxonomy import current_taxonomy
 from tests.conftest import DemoSite
 from tests.mobile.conftest import Tablet
 from tests.mobile.test_enrolment_screen import screenshot, snapshot, tap, wait_for
@@ -143,13 +146,28 @@ def test_capture_summary_and_home_fit_the_screen_in_both_orientations(
         assert min(w["size_dp"][1] for w in chips.values()) >= 48, name
         source, effect = chips["attribute_interruption_source_phone"], chips["attribute_effect_negative"]
         assert _top(source) > _top(chips["attribute_role_ide"]) and _top(source) > _top(effect), name
-        if width > height:  # landscape: two columns side by side, each group whole in one of them
-            right = {k.split("_")[1] for k, w in chips.items() if w["pos_dp"][0] >= width / 2}
-            left = {k.split("_")[1] for k, w in chips.items() if w["pos_dp"][0] < width / 2}
-            assert right and not right & left, name
+        # Two columns side by side either way up, each group whole in one of them.
+        assert _columns(chips) == 2, name
         note, save = enrich["widgets"]["note"], enrich["widgets"]["save"]
         assert _top(note) < min(_top(w) - w["size_dp"][1] for w in chips.values()) + 1, name  # under them
         assert _inside(save, width, height), name
+
+
+def _columns(chips: dict[str, Any]) -> int:
+    """How many columns the enrichment screen's groups stand in, checking that no group spills into the
+    next column: every chip of a group lies left of where the next column begins."""
+    codes = sorted((a.code for a in current_taxonomy().attributes), key=len, reverse=True)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for chip_id, chip in chips.items():
+        code = next(code for code in codes if chip_id.startswith(f"attribute_{code}_"))
+        groups.setdefault(code, []).append(chip)
+    lefts = sorted({min(c["pos_dp"][0] for c in members) for members in groups.values()})
+    for code, members in groups.items():
+        left = min(c["pos_dp"][0] for c in members)
+        right = max(c["pos_dp"][0] + c["size_dp"][0] for c in members)
+        following = [x for x in lefts if x > left]
+        assert not following or right <= following[0], code
+    return len(lefts)
 
 
 def _top(widget: dict[str, list[int]]) -> int:

@@ -184,10 +184,11 @@ def test_a_whole_visit_from_enrolment_to_the_server(
     assert run.text("one timer", "counter") == "Événements : 4"
     assert run.text("unit chosen", "message") == ""  # answered: the request goes away
     enrich = run.snapshots["privacy warning"]["widgets"]
-    # The interruption's own attribute comes first (higher on the screen: window y grows upwards).
-    assert (
-        enrich["attribute_interruption_source_phone"]["pos_dp"][1] > enrich["attribute_role_ide"]["pos_dp"][1]
-    )
+    # The interruption's own attribute comes first: in the first column, higher on the screen than the
+    # professional (window y grows upwards) or in the column before it.
+    source, role = enrich["attribute_interruption_source_phone"], enrich["attribute_role_ide"]
+    left_of_role = source["pos_dp"][0] + source["size_dp"][0] < role["pos_dp"][0]
+    assert source["pos_dp"][1] > role["pos_dp"][1] or left_of_role
     assert "« 06 12 34 56 78 »" in run.text("privacy warning", "privacy_warning")
     assert run.widget("privacy warning", "save_anyway")["disabled"] is True
     assert run.screen("privacy confirm") == "observation"
