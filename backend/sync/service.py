@@ -613,7 +613,12 @@ def _apply_observation(
             models.ObservationAttributeValue.observation_id == existing.id
         )
     ).all()
-    snapshot = observation_from_row(existing, list(values)).model_dump(mode="json")
+    stored = observation_from_row(existing, list(values))
+    snapshot = stored.model_dump(mode="json")
+    if "grid_attributes" not in mutation.data and stored.grid_attributes:
+        # An app older than added attributes knows nothing of them: its edit leaves their values as they are
+        # (read as « none chosen », it would wipe what a newer tablet or the web recorded).
+        observation = observation.model_copy(update={"grid_attributes": stored.grid_attributes})
     decided = _conflict(batch, mutation, existing, observation, snapshot)
     if decided is not None:
         return decided

@@ -240,6 +240,41 @@ def test_pushed_values_are_checked_against_the_visit_s_version_with_french_error
     assert pulled["grid_attributes"] == {"load": ["admissions"]}
 
 
+def test_an_edit_from_an_app_older_than_added_attributes_keeps_their_values(
+    session: Session, site: Site, tablet: Tablet
+) -> None:
+    publish_added(session, site)
+    visit = tablet.visit(grid_version=2)
+    recorded = observation(visit["id"], grid_attributes={"mood": ["tense"], "load": ["staff"]})
+    results = _results(tablet, tablet.mutation("visit", visit), tablet.mutation("observation", recorded))
+    assert [r["status"] for r in results] == ["applied", "applied"]
+
+    # The same observation edited on an app that has never heard of added attributes: no such field.
+    older_edit = {k: v for k, v in recorded.items() if k != "grid_attributes"}
+    older_edit.update(version=2, effect="negative")
+    assert _results(tablet, tablet.mutation("observation", older_edit))[0]["status"] == "applied"
+    session.expire_all()
+    stored = session.exec(
+        select(models.ObservationAttributeValue.attribute, models.ObservationAttributeValue.code).where(
+            models.ObservationAttributeValue.observation_id == uuid.UUID(recorded["id"])
+        )
+    ).all()
+    assert sorted(v for v in stored if v[0] in ("mood", "load")) == [("load", "staff"), ("mood", "tense")]
+    row = session.get_one(models.Observation, uuid.UUID(recorded["id"]))
+    assert (row.effect, row.version) == ("negative", 2)  # the edit itself was applied
+
+    # A newer app that clears them says so with the field: then they go.
+    cleared = {**recorded, "version": 3, "effect": "negative", "grid_attributes": {}}
+    assert _results(tablet, tablet.mutation("observation", cleared))[0]["status"] == "applied"
+    session.expire_all()
+    left = session.exec(
+        select(models.ObservationAttributeValue.attribute).where(
+            models.ObservationAttributeValue.observation_id == uuid.UUID(recorded["id"])
+        )
+    ).all()
+    assert not {"mood", "load"} & set(left)
+
+
 def test_the_pull_gives_added_attributes_only_to_tablets_that_ask_for_them(
     session: Session, site: Site, tablet: Tablet
 ) -> None:
