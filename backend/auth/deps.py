@@ -25,6 +25,7 @@ from backend.auth.web_sessions import (
 from backend.db import SessionDep, release_connection
 from backend.problems import forbidden, invalid_filter, unauthenticated
 from backend.review.filters import ObservationFilter, check_filter_scope
+from backend.review.merged_categories import follow_merged_categories
 from shared.messages import field_errors
 
 CSRF_HEADER = "X-CSRF-Token"
@@ -135,6 +136,7 @@ def reader_filter(
     except ValidationError as exc:
         raise invalid_filter(field_errors(exc)) from None
     check_filter_scope(session, criteria, allowed)
+    follow_merged_categories(session, criteria, allowed)
     release_connection(session)
     return criteria.for_reader(reads_flagged_notes(user))
 

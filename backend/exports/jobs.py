@@ -34,6 +34,7 @@ from backend.exports.service import (
 )
 from backend.privacy.pending import screen_pending
 from backend.problems import not_found
+from backend.review.merged_categories import follow_merged_categories
 from backend.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -148,6 +149,7 @@ def _build_file(engine: Engine, job_id: int, settings: Settings) -> None:
         partial = path.with_suffix(path.suffix + ".part")
         separator: Separator = ";" if job.separator == ";" else ","
         scope = ExportScope.model_validate(job.scope)
+        follow_merged_categories(session, scope.criteria, scope.allowed_structure_ids)
         screen_pending(session, scope.allowed_structure_ids)  # notes pushed since it was queued
         chunks = export_chunks(
             session,

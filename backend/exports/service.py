@@ -42,6 +42,7 @@ from backend.grids.versions import current_taxonomy_of
 from backend.privacy.pending import screen_pending
 from backend.problems import detail, invalid_fields
 from backend.review.filters import check_filter_scope, filters_on_record
+from backend.review.merged_categories import follow_merged_categories
 from shared.taxonomy import current_taxonomy
 
 FILE_CHUNK = 64 * 1024
@@ -76,6 +77,7 @@ def check_export_scope(session: Session, scope: ExportScope) -> None:
     """Refuse an id that does not exist or lies outside the reader's scope (404 in both cases, so that
     its existence does not leak), then an unknown code."""
     check_filter_scope(session, scope.criteria, scope.allowed_structure_ids)
+    follow_merged_categories(session, scope.criteria, scope.allowed_structure_ids)
     _check_codes(session, scope)
 
 

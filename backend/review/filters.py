@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 from sqlmodel.sql.expression import Select, SelectOfScalar
@@ -61,6 +61,9 @@ class ObservationFilter(BaseModel):
     # (``for_reader``). Never from a query string, and off unless said: a read-only account must not
     # learn, by searching, words of a note it is shown masked.
     _searches_flagged_notes: bool = PrivateAttr(default=False)
+    # Old category codes a later grid version merged into ``category``, by programme
+    # (backend/review/merged_categories.py): the list behind a dashboard's count holds the same rows.
+    _merged_categories: dict[int, tuple[str, ...]] = PrivateAttr(default_factory=dict)
 
     def for_reader(self, reads_flagged_notes: bool) -> ObservationFilter:
         copy = self.model_copy()
@@ -143,13 +146,16 @@ def apply_observation_filter(
                 select(col(models.Visit.id)).where(col(models.Visit.unit_id) == criteria.unit_id)
             )
         )
+    if criteria.category and criteria.category != UNSET and criteria._merged_categories:
+        conditions.append(_category_with_merged_codes(criteria.category, criteria._merged_categories))
+    elif criteria.category:
+        conditions.append(obs.category == criteria.category)
     for column, wanted in (
-        (obs.category, criteria.category),
         (obs.role, criteria.role),
         (obs.tool, criteria.tool),
         (obs.effect, criteria.effect),
     ):
-        if wanted == UNSET and column is not obs.category:
+        if wanted == UNSET:
             conditions.append(col(column).is_(None))
         elif wanted:
             conditions.append(column == wanted)
@@ -186,6 +192,24 @@ def apply_observation_filter(
             exists().where(and_(col(tag.observation_id) == obs.id, col(tag.tag) == criteria.tag))
         )
     return statement.where(*conditions)
+
+
+def _category_with_merged_codes(category: str, merged: dict[int, tuple[str, ...]]) -> Any:
+    """The category, or in a programme that merged old codes into it, one of those codes."""
+    obs = models.Observation
+    structure = models.Structure
+    return or_(
+        col(obs.category) == category,
+        *(
+            and_(
+                col(obs.category).in_(codes),
+                col(obs.structure_id).in_(
+                    select(col(structure.id)).where(col(structure.programme_id) == programme_id)
+                ),
+            )
+            for programme_id, codes in sorted(merged.items())
+        ),
+    )
 
 
 def _local_time_conditions(criteria: ObservationFilter) -> list[Any]:

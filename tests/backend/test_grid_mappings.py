@@ -9,8 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from backend.auth.deps import reader_filter
 from backend.auth.users import UserRole, create_user
 from backend.dashboards.rate_comparison import PeriodsAsked, compare_periods
 from backend.dashboards.service import programme_comparison, programme_dashboard
@@ -19,7 +21,8 @@ from backend.grids.validation import grid_problems
 from backend.grids.versions import starting_document
 from backend.models import User
 from backend.review.filters import ObservationFilter
-from tests.factories import NOW, Site, Tablet, observation
+from backend.review.service import list_observations
+from tests.factories import NOW, Site, Tablet, enrol, make_site, observation
 
 
 def shipped() -> dict[str, Any]:
@@ -197,3 +200,39 @@ def test_timer_durations_follow_a_merge_with_one_median_over_the_merged_events(
     assert workaround.total_seconds == pytest.approx(100, abs=0.01)
     counts = {c.code: c.count for c in dashboard.by_category if c.count}
     assert counts == {"access_trouble": 4, "workaround": 1}
+
+
+def test_the_list_behind_a_merged_category_holds_what_its_count_counts(
+    client: TestClient, session: Session, site: Site, tablet: Tablet
+) -> None:
+    push(tablet, 1, timed("login", 60), timed("system_failure", 300), timed("workaround", 100))
+    merged = shipped()
+    merged["categories"] = [c for c in merged["categories"] if c["code"] not in ("login", "system_failure")]
+    merged["categories"].append(category("access_trouble", "Accès difficile au système", timed=True))
+    merged["mappings"] = [
+        {"attribute": "category", "old": ["login", "system_failure"], "new": ["access_trouble"]}
+    ]
+    save_draft(session, site.programme_id, merged, actor_user_id=None)
+    push(tablet, publish(session, site.programme_id, actor_user_id=None).number, timed("access_trouble", 30))
+    # Another programme never merged anything: its « login » stays a category of its own.
+    other = make_site(session, name="EHPAD Autre")
+    push(enrol(client, session, other), 1, timed("login", 45))
+
+    reader = admin(session)
+    counted = programme_dashboard(session, reader, site.programme_id, ObservationFilter())
+    (access,) = [c for c in counted.by_category if c.code == "access_trouble"]
+    assert access.count == 3
+    for values in (
+        {"programme_id": str(site.programme_id), "category": "access_trouble"},
+        {"structure_id": str(site.structure_id), "category": "access_trouble"},
+        {"category": "access_trouble"},  # every programme: the merge is the first one's only
+    ):
+        criteria = reader_filter(values, session, reader, None)
+        listed = list_observations(session, reader, criteria, None, 1, 50)
+        assert listed.total == access.count, values
+        assert sorted(item.category for item in listed.items) == ["access_trouble", "login", "system_failure"]
+    # Asked by its old code, a merged category lists only its own rows, in both programmes.
+    old = list_observations(
+        session, reader, reader_filter({"category": "login"}, session, reader, None), None, 1, 50
+    )
+    assert old.total == 2
