@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
@@ -136,29 +137,41 @@ def milestones_by_action(
         return {}
     milestone, structure = models.Milestone, models.Structure
     statement = (
-        select(milestone, structure.name)
-        .join(structure, col(structure.id) == col(milestone.structure_id))
+        _milestones_query(allowed)
         .where(col(milestone.workshop_action_id).in_(list(workshop_action_ids)))
         .order_by(col(structure.name), col(milestone.id))
     )
+    found: dict[int, list[MilestoneOut]] = {}
+    for row, structure_name, unit_name in session.exec(statement).all():
+        assert row.workshop_action_id is not None
+        found.setdefault(row.workshop_action_id, []).append(_milestone_out(row, structure_name, unit_name))
+    return found
+
+
+def _milestones_query(allowed: Collection[int] | None) -> Any:
+    """Milestones with their structure's and unit's names, among the structures ``allowed`` (None: all)."""
+    milestone, structure, unit = models.Milestone, models.Structure, models.Unit
+    statement = (
+        select(milestone, structure.name, unit.name)
+        .join(structure, col(structure.id) == col(milestone.structure_id))
+        .outerjoin(unit, col(unit.id) == col(milestone.unit_id))
+    )
     if allowed is not None:
         statement = statement.where(col(milestone.structure_id).in_(list(allowed)))
-    found: dict[int, list[MilestoneOut]] = {}
-    for row, structure_name in session.exec(statement).all():
-        assert row.workshop_action_id is not None
-        found.setdefault(row.workshop_action_id, []).append(
-            MilestoneOut(
-                id=row.id or 0,
-                structure_id=row.structure_id,
-                structure_name=structure_name,
-                unit_id=row.unit_id,
-                unit_name=None,
-                day=row.day,
-                label=row.label,
-                workshop_action_id=row.workshop_action_id,
-            )
-        )
-    return found
+    return statement
+
+
+def _milestone_out(row: models.Milestone, structure_name: str, unit_name: str | None) -> MilestoneOut:
+    return MilestoneOut(
+        id=row.id or 0,
+        structure_id=row.structure_id,
+        structure_name=structure_name,
+        unit_id=row.unit_id,
+        unit_name=unit_name,
+        day=row.day,
+        label=row.label,
+        workshop_action_id=row.workshop_action_id,
+    )
 
 
 def _place(place: str) -> tuple[int, int | None]:
@@ -307,32 +320,13 @@ def milestones_within(
     structure_ids: list[int] | None = None,
 ) -> list[MilestoneOut]:
     """The same within a scope already worked out (an export's)."""
-    milestone, structure, unit = models.Milestone, models.Structure, models.Unit
-    statement = (
-        select(milestone, structure.name, unit.name)
-        .join(structure, col(structure.id) == col(milestone.structure_id))
-        .outerjoin(unit, col(unit.id) == col(milestone.unit_id))
-        .order_by(col(milestone.day), col(milestone.id))
-    )
-    if allowed is not None:
-        statement = statement.where(col(milestone.structure_id).in_(list(allowed)))
+    milestone, structure = models.Milestone, models.Structure
+    statement = _milestones_query(allowed).order_by(col(milestone.day), col(milestone.id))
     if programme_id is not None:
         statement = statement.where(structure.programme_id == programme_id)
     if structure_ids is not None:
         statement = statement.where(col(milestone.structure_id).in_(structure_ids))
-    return [
-        MilestoneOut(
-            id=row.id or 0,
-            structure_id=row.structure_id,
-            structure_name=structure_name,
-            unit_id=row.unit_id,
-            unit_name=unit_name,
-            day=row.day,
-            label=row.label,
-            workshop_action_id=row.workshop_action_id,
-        )
-        for row, structure_name, unit_name in session.exec(statement).all()
-    ]
+    return [_milestone_out(*found) for found in session.exec(statement).all()]
 
 
 def programme_milestones(session: Session, reader: models.User, programme_id: int) -> list[MilestoneOut]:
