@@ -78,6 +78,7 @@ EXPORT_FILTER_OPTIONS = {
     "date_to": "--to",
     "text": "--text",
     "tag": "--tag",
+    "added": "--added",
 }
 
 
@@ -110,6 +111,9 @@ def export(
     date_to: Annotated[str | None, typer.Option("--to", help="Dernier jour inclus (AAAA-MM-JJ)")] = None,
     text: Annotated[str | None, typer.Option(help="Mots cherchés dans les notes")] = None,
     tag: Annotated[str | None, typer.Option(help="Étiquette posée en relecture")] = None,
+    added: Annotated[
+        str | None, typer.Option(help="Attribut ajouté par le programme et sa valeur (ex. humeur:tendue)")
+    ] = None,
 ) -> None:
     """Exporte les observations filtrées (pseudonymisées) en CSV, XLSX, PDF ou JSON."""
     chosen = export_format
@@ -139,6 +143,7 @@ def export(
         "date_to": date_to,
         "text": text,
         "tag": tag,
+        "added": added,
     }
     try:
         criteria = ObservationFilter.model_validate({k: v for k, v in raw.items() if v is not None})

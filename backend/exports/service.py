@@ -103,6 +103,12 @@ def _check_codes(session: Session, scope: ExportScope) -> None:
             details.append(
                 detail(attribute, "unknown_code", code=code, attribute=attribute, version=taxonomy.version)
             )
+    if scope.criteria.added:
+        attribute, _, code = scope.criteria.added.partition(":")
+        if code not in codes.get(attribute, {}):
+            details.append(
+                detail("added", "unknown_code", code=code, attribute=attribute, version=taxonomy.version)
+            )
     if details:
         problems = " ".join(d.message for d in details)
         raise invalid_fields("invalid_filter", details, says="invalid_filter_codes", problems=problems)

@@ -26,7 +26,7 @@ from backend.exports.rows import (
     export_programme_ids,
     iter_export_rows,
 )
-from backend.grids.terms import code_merges, code_splits, grid_colours
+from backend.grids.terms import attribute_names, code_merges, code_splits, grid_colours, grid_labels
 from backend.grids.versions import current_taxonomy_of
 from backend.review.filters import apply_observation_filter
 from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
@@ -126,6 +126,12 @@ def describe_filters(session: Session, scope: ExportScope, pseudonyms: Pseudonym
                 described.append((label, taxonomy.attribute(attribute).label_of(code)))
             except KeyError:
                 described.append((label, code))
+    if criteria.added:
+        attribute, _, code = criteria.added.partition(":")
+        programme_ids = export_programme_ids(session, scope)
+        names = attribute_names(session, programme_ids[0]) if programme_ids else {}
+        labels = grid_labels(session, programme_ids[0]).get(attribute, {}) if programme_ids else {}
+        described.append((names.get(attribute, attribute), labels.get(code, code)))
     if criteria.weekday is not None:
         described.append(("Jour (heure locale)", WEEKDAYS_FR[criteria.weekday - 1]))
     if criteria.hour is not None:

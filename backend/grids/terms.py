@@ -4,7 +4,7 @@ merges followed to today's codes, and the tools list the de-identification keeps
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session
@@ -45,6 +45,10 @@ class GridTerms:
     labels: dict[str, dict[str, str]]
     colours: dict[str, str]
     taxonomy: Taxonomy
+    names: dict[str, str] = field(default_factory=dict)  # attribute code -> its French name
+
+    def attribute_name(self, attribute: str) -> str:
+        return self.names.get(attribute, attribute)
 
     def label(self, attribute: str, code: object) -> str:
         """The French label of a code; unknown codes are shown as they are, none as a dash."""
@@ -70,13 +74,15 @@ def grid_colours(session: Session, programme_ids: Collection[int]) -> dict[str, 
 
 def grid_terms(session: Session, programme_ids: Collection[int]) -> GridTerms:
     labels: dict[str, dict[str, str]] = {}
+    names: dict[str, str] = {}
     for programme_id in sorted(programme_ids):
         for attribute, by_code in grid_labels(session, programme_id).items():
             labels.setdefault(attribute, {}).update(by_code)
+        names.update(attribute_names(session, programme_id))
     colours = grid_colours(session, programme_ids)
     one = len(programme_ids) == 1
     taxonomy = current_taxonomy_of(session, next(iter(programme_ids))) if one else current_taxonomy()
-    return GridTerms(labels=labels, colours=colours, taxonomy=taxonomy)
+    return GridTerms(labels=labels, colours=colours, taxonomy=taxonomy, names=names)
 
 
 def code_merges(session: Session, programme_id: int) -> dict[str, dict[str, str]]:

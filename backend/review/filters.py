@@ -42,6 +42,11 @@ class ObservationFilter(BaseModel):
     effect: StoredText | None = Field(default=None, description=f"A code, or « {UNSET} » for none recorded.")
     dimension: StoredText | None = Field(default=None, description="A work dimension the event touched.")
     impact: StoredText | None = None
+    added: StoredText | None = Field(
+        default=None,
+        pattern=r"^[^:]+:[^:]+$",
+        description="An attribute the programme added to its grid and one of its values: « attribute:value »",
+    )
     hour: int | None = Field(
         default=None, ge=0, le=23, description="Hour of day, local time of each structure (8: 8:00–8:59)."
     )
@@ -160,7 +165,12 @@ def apply_observation_filter(
         elif wanted:
             conditions.append(column == wanted)
     value = models.ObservationAttributeValue
-    for attribute, code in (("dimension", criteria.dimension), ("impact", criteria.impact)):
+    added = tuple(criteria.added.split(":", 1)) if criteria.added else None
+    for attribute, code in (
+        ("dimension", criteria.dimension),
+        ("impact", criteria.impact),
+        added or ("", ""),
+    ):
         if code:
             conditions.append(
                 exists().where(

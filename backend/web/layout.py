@@ -26,6 +26,7 @@ def navigation(session: Session, user: models.User) -> dict[str, Any]:
         "nav_programmes": visible_programmes(session, user),
         "nav_structures": structures,
         "label": terms.label,
+        "attribute_name": terms.attribute_name,
         "category_colour": terms.colour,
         "taxonomy": lambda: terms.taxonomy,
     }

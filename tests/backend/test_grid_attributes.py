@@ -7,11 +7,14 @@ from __future__ import annotations
 import base64
 import copy
 import csv
+import html
 import io
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -376,3 +379,41 @@ def test_an_added_attribute_s_sheet_gets_a_name_excel_accepts_and_no_other_sheet
     assert _sheet_name("Par outil", taken) == "Par outil (3)"
     assert _sheet_name("Par charge [patients/soignants]: ratio ?", taken) == "Par charge patients soignants r"
     assert len(_sheet_name("Par " + "très long libellé " * 4, taken)) == 31
+
+
+def test_an_added_attribute_s_bar_leads_to_its_observations_and_exports_them(
+    client: TestClient, session: Session, site: Site, tablet: Tablet
+) -> None:
+    publish_added(session, site)
+    visit = tablet.visit(grid_version=2)
+    chosen = [{"mood": ["tense"], "load": ["staff"]}, {"mood": ["tense"]}, {"mood": ["calm"]}, {}]
+    observations = [observation(visit["id"], grid_attributes=values) for values in chosen]
+    _results(
+        tablet, tablet.mutation("visit", visit), *(tablet.mutation("observation", o) for o in observations)
+    )
+    create_user(session, email="admin@barres.test", full_name="Admin", role=UserRole.ADMIN, password="x" * 12)
+    assert client.post(
+        "/api/v1/auth/login", json={"email": "admin@barres.test", "password": "x" * 12}
+    ).is_success
+
+    page = client.get(f"/structures/{site.structure_id}").text
+    links = sorted(set(re.findall(r'href="(/observations\?[^"]*added=mood[^"]*)"', page)))
+    assert [html.unescape(link).rsplit("added=", 1)[1] for link in links] == ["mood:calm", "mood:tense"]
+    query = dict(parse_qsl(urlsplit(html.unescape(links[1])).query))
+    assert query == {"structure_id": str(site.structure_id), "added": "mood:tense"}
+    listed = client.get("/api/v1/observations", params=query).json()
+    assert sorted(item["id"] for item in listed["items"]) == sorted(o["id"] for o in observations[:2])
+    listing = client.get("/observations", params=query).text
+    assert "Humeur de l&#39;équipe : Tendue" in listing  # the filter chip, in words
+
+    exported = client.get("/api/v1/exports/observations.csv", params=query)
+    assert exported.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
+    assert sorted(r[COLUMN_HEADERS["observation_id"]] for r in rows) == sorted(
+        o["id"] for o in observations[:2]
+    )
+    unknown = client.get("/api/v1/exports/observations.csv", params={**query, "added": "mood:euphoric"})
+    assert unknown.status_code == 422
+    assert "euphoric" in unknown.json()["message"]
+    malformed = client.get("/api/v1/observations", params={"added": "mood"})
+    assert malformed.status_code == 422
