@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import partial
 from typing import Annotated
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -311,8 +312,28 @@ def attach_figure(
     with form_problems() as form:
         figure = figures.attach_figure(view.session, view.user, theme_id, kind, structure_id, sent)
     if form.error:
-        return back_to(f"/structures/{structure_id}", form.error.message)
+        return back_to(_figure_source(kind, structure_id, sent), form.error.message)
     return back_to(_workshop_path(figure.workshop_id), "Figure jointe au thème.")
+
+
+_SOURCE_PARAMS = {
+    FigureKind.CATEGORY_RATES: ("unit_id", "date_from", "date_to"),
+    FigureKind.BEFORE_AFTER: (
+        "milestone_id",
+        "unit_id",
+        "reference_from",
+        "reference_to",
+        "compared_from",
+        "compared_to",
+    ),
+}
+
+
+def _figure_source(kind: FigureKind, structure_id: int, sent: dict[str, str]) -> str:
+    """The page the figure was attached from, as it was (a refused attach says why where it was asked)."""
+    path = f"/structures/{structure_id}" + ("/before-after" if kind == FigureKind.BEFORE_AFTER else "")
+    shown = {name: sent[name] for name in _SOURCE_PARAMS[kind] if sent.get(name)}
+    return f"{path}?{urlencode(shown)}" if shown else path
 
 
 @router.post("/workshops/{workshop_id}/figures/{figure_id}/remove")

@@ -495,6 +495,21 @@ def test_figures_attached_from_the_dashboards_are_drawn_from_live_data(demo: Dem
     assert refused.status_code == 303 and "structure" in unquote_plus(refused.headers["location"])
     bad_day = _attach(facilitator, prepared.theme_id, "category_rates", structure_id, date_from="2026-13-45")
     assert "paramètres" in unquote_plus(bad_day.headers["location"])
+    assert bad_day.headers["location"].startswith(f"/structures/{structure_id}?date_from=2026-13-45&message=")
+    # Refused from the comparison page: back to that comparison, as it was, saying why.
+    bad_period = _attach(
+        facilitator,
+        prepared.theme_id,
+        "before_after",
+        structure_id,
+        milestone_id=str(milestone.id),
+        compared_to="2026-13-45",
+    )
+    location = unquote_plus(bad_period.headers["location"])
+    assert location.startswith(
+        f"/structures/{structure_id}/before-after?milestone_id={milestone.id}&compared_to=2026-13-45&message="
+    ), location
+    assert "paramètres" in location
     other = _other_facilitator(demo)
     assert _attach(other, prepared.theme_id, "category_rates", structure_id).status_code == 404
     assert _attach(demo.browser(VIEWER), prepared.theme_id, "category_rates", structure_id).status_code == 403
