@@ -32,7 +32,7 @@ from backend.grids.terms import code_merges, grid_labels, split_targets
 from backend.grids.versions import current_taxonomy_of
 from backend.problems import invalid, not_found
 from backend.review.filters import DAY_MAX, DAY_MIN, ObservationFilter
-from shared.schema import RowId
+from shared.schema import RowId, added_attributes
 from shared.taxonomy import Taxonomy
 
 ATTRIBUTE_LABELS = {
@@ -176,13 +176,26 @@ def _periods(
     )
 
 
+def _attributes_compared(taxonomy: Taxonomy) -> list[tuple[str, str]]:
+    """The category and the attributes compared, with their names: the grid's own, then those the
+    programme added (counted from the same values table as work dimensions)."""
+    own = [(code, ATTRIBUTE_LABELS.get(code, code)) for code in ATTRIBUTES_COMPARED]
+    return own + [(a.code, a.label.fr) for a in added_attributes(taxonomy)]
+
+
 def _compared(
-    attribute: str, code: str, label: str, what: str, counts: tuple[int, int], hours: tuple[float, float]
+    attribute: tuple[str, str],
+    code: str,
+    label: str,
+    what: str,
+    counts: tuple[int, int],
+    hours: tuple[float, float],
 ) -> ComparedRate:
+    """``attribute``: its code and its name."""
     ratio = rate_ratio(counts[1], hours[1], counts[0], hours[0])
     return ComparedRate(
-        attribute=attribute,
-        attribute_label=ATTRIBUTE_LABELS.get(attribute, attribute),
+        attribute=attribute[0],
+        attribute_label=attribute[1],
         code=code,
         label=label,
         reference=rate(counts[0], hours[0]),
@@ -192,10 +205,10 @@ def _compared(
     )
 
 
-def _events_word(attribute: str, label: str) -> str:
-    if attribute == "category":
+def _events_word(attribute: tuple[str, str], label: str) -> str:
+    if attribute[0] == "category":
         return f"d'événements « {label} »"
-    return f"d'événements avec « {label} » ({ATTRIBUTE_LABELS.get(attribute, attribute).lower()})"
+    return f"d'événements avec « {label} » ({attribute[1].lower()})"
 
 
 class ProgrammeGrid(BaseModel):
@@ -253,9 +266,10 @@ def _comparison(
     (reference, reference_counts), (compared, compared_counts) = sides
     hours = (reference.rate.hours, compared.rate.hours)
     rows = []
-    for attribute in ATTRIBUTES_COMPARED:
+    for attribute in _attributes_compared(grid.taxonomy):
+        code_of = attribute[0]
         codes, both = _across_versions(
-            grid, attribute, (reference_counts[attribute], compared_counts[attribute])
+            grid, code_of, (reference_counts.get(code_of, {}), compared_counts.get(code_of, {}))
         )
         for code, label in codes:
             counts = (both[0].get(code, 0), both[1].get(code, 0))
@@ -263,7 +277,7 @@ def _comparison(
                 continue
             rows.append(_compared(attribute, code, label, _events_word(attribute, label), counts, hours))
     totals = (reference.observations, compared.observations)
-    overall = _compared("all", "", "Tous les événements", "d'événements", totals, hours)
+    overall = _compared(("all", "all"), "", "Tous les événements", "d'événements", totals, hours)
     return RateComparison(
         kind=kind, reference=reference, compared=compared, milestone=milestone, overall=overall, rows=rows
     )

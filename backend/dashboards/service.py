@@ -416,8 +416,8 @@ def counts_by_attribute(
     allowed: Collection[int] | None,
     split: datetime | None = None,
 ) -> list[dict[str, dict[str | None, int]]]:
-    """Observations per code of the category and of each attribute a comparison reads: one set, or two
-    (before ``split`` and from it) from the same scans."""
+    """Observations per code of the category and of each attribute a comparison reads (those the programme
+    added included): one set, or two (before ``split`` and from it) from the same scans."""
     cubes = _cube(session, criteria, allowed, split)
     values = _value_counts(session, criteria, allowed, split)
     return [
@@ -426,8 +426,7 @@ def counts_by_attribute(
             "role": cube.role,
             "tool": cube.tool,
             "effect": cube.effect,
-            "dimension": value["dimension"],
-            "impact": value["impact"],
+            **value,  # work dimensions, impacts and the attributes the programme added
         }
         for cube, value in zip(cubes, values, strict=True)
     ]

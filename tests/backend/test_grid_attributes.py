@@ -12,6 +12,7 @@ import io
 import json
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 from backend import models
 from backend.auth.users import UserRole, create_user
 from backend.cli import app
+from backend.dashboards.rate_comparison import PeriodsAsked, compare_periods
 from backend.dashboards.service import programme_dashboard
 from backend.exports.rows import COLUMN_HEADERS, ExportScope, iter_export_rows
 from backend.exports.service import ExportFormat, start_export
@@ -417,3 +419,53 @@ def test_an_added_attribute_s_bar_leads_to_its_observations_and_exports_them(
     assert "euphoric" in unknown.json()["message"]
     malformed = client.get("/api/v1/observations", params={"added": "mood"})
     assert malformed.status_code == 422
+
+
+def test_before_after_compares_added_attributes_and_their_counts_lead_to_their_observations(
+    client: TestClient, session: Session, site: Site, tablet: Tablet
+) -> None:
+    publish_added(session, site)
+    day = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    sides = {
+        day - timedelta(days=7): [{"mood": ["calm"]}, {"mood": ["tense"]}],
+        day: [{"mood": ["tense"], "load": ["staff"]}, {"mood": ["tense"]}, {"mood": ["tense"]}, {}],
+    }
+    for start, chosen in sides.items():
+        visit = tablet.visit(
+            grid_version=2, started_at=start.isoformat(), ended_at=(start + timedelta(hours=1)).isoformat()
+        )
+        at = (start + timedelta(minutes=10)).isoformat()
+        mutations = [
+            tablet.mutation("observation", observation(visit["id"], occurred_at=at, grid_attributes=values))
+            for values in chosen
+        ]
+        assert {r["status"] for r in _results(tablet, tablet.mutation("visit", visit), *mutations)} == {
+            "applied"
+        }
+    admin = create_user(
+        session, email="admin@comparer.test", full_name="Admin", role=UserRole.ADMIN, password="x" * 12
+    )
+    before, after = (day - timedelta(days=7)).date(), day.date()
+    asked = PeriodsAsked(reference_from=before, reference_to=before, compared_from=after, compared_to=after)
+    comparison = compare_periods(session, admin, site.structure_id, asked)
+    added = {(r.attribute_label, r.label): (r.reference.count, r.compared.count) for r in comparison.rows}
+    assert added[("Humeur de l'équipe", "Tendue")] == (1, 3)
+    assert added[("Humeur de l'équipe", "Calme")] == (1, 0)
+    assert added[("Charge", "Effectif réduit")] == (0, 1)
+    tense = next(r for r in comparison.rows if r.attribute == "mood" and r.code == "tense")
+    assert "« Tendue » (humeur de l'équipe)" in tense.reading
+
+    assert client.post(
+        "/api/v1/auth/login", json={"email": "admin@comparer.test", "password": "x" * 12}
+    ).is_success
+    query = f"reference_from={before}&reference_to={before}&compared_from={after}&compared_to={after}"
+    page = client.get(f"/structures/{site.structure_id}/before-after?{query}").text
+    drills = sorted(set(re.findall(r'href="(/observations\?[^"]*)" data-drill="mood"', page)))
+    assert len(drills) == 3  # tense before and after, calm before
+    for link in drills:
+        params = dict(parse_qsl(urlsplit(html.unescape(link)).query))
+        assert params["added"] in ("mood:tense", "mood:calm")
+        listed = client.get("/api/v1/observations", params=params)
+        assert listed.status_code == 200, listed.text
+        expected = added[("Humeur de l'équipe", "Tendue" if params["added"] == "mood:tense" else "Calme")]
+        assert listed.json()["total"] == (expected[0] if params["date_from"] == str(before) else expected[1])
