@@ -165,12 +165,11 @@ def apply_observation_filter(
         elif wanted:
             conditions.append(column == wanted)
     value = models.ObservationAttributeValue
-    added = tuple(criteria.added.split(":", 1)) if criteria.added else None
-    for attribute, code in (
-        ("dimension", criteria.dimension),
-        ("impact", criteria.impact),
-        added or ("", ""),
-    ):
+    attribute_values = [("dimension", criteria.dimension), ("impact", criteria.impact)]
+    if criteria.added:
+        added_attribute, _, added_code = criteria.added.partition(":")
+        attribute_values.append((added_attribute, added_code))
+    for attribute, code in attribute_values:
         if code:
             conditions.append(
                 exists().where(
