@@ -18,6 +18,8 @@ Steps (JSON objects, run one after the other, one frame at least between two ste
   {"do": "resize", "width": W, "height": H}     turn or resize the window (pixels), as a tablet turned
   {"do": "signal", "path": P}                  create the file P (tells the test a point was reached)
   {"do": "wait_for", "file": P}                wait until the test creates the file P
+  any wait_for may name a "snapshot": taken in the very frame the wait ends, before the app's clock
+  runs again (a background sync can change the screen between two steps)
   {"do": "crash"}                              write the result so far, then SIGKILL this process: no
                                                on_stop, no store close, as when a tablet dies
 Every wait takes an optional "timeout" in seconds (default 10). A widget inside a scroll view is
@@ -132,6 +134,8 @@ class ScenarioPlayer:
             yield from self._type(step["id"], step["text"], bool(step.get("replace", False)))
         elif action == "wait_for":
             yield from self._wait_for(step)
+            if "snapshot" in step:
+                self.result["snapshots"][step["snapshot"]] = self._snapshot()
         elif action == "snapshot":
             self.result["snapshots"][step["name"]] = self._snapshot()
         elif action == "screenshot":

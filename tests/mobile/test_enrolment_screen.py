@@ -49,8 +49,7 @@ def home_says(widget_id: str, contains: str, shot: str, name: str = "home") -> l
     ``name`` and photographed as ``shot``."""
     return [
         wait_for(screen="home"),
-        wait_for(id=widget_id, contains=contains, timeout=20),
-        snapshot(name),
+        wait_for(id=widget_id, contains=contains, timeout=20, snapshot=name),
         screenshot(shot),
     ]
 

@@ -171,14 +171,12 @@ def test_capture_goes_on_offline_and_the_backlog_leaves_once_the_server_is_back(
             {"do": "signal", "path": str(offline_seen)},
             {"do": "wait_for", "file": str(server_back), "timeout": 30},
             wait_for(id="pending", contains="envoi : 0", timeout=30),
-            wait_for(id="sync_state", property="text", equals="", timeout=10),
-            snapshot("online"),
+            wait_for(id="sync_state", property="text", equals="", timeout=10, snapshot="online"),
             screenshot("home-back-online"),
             tap("visit_button"),
             wait_for(screen="capture"),
             tap("category_paper"),  # capture carries on, and this one leaves too
-            wait_for(id="pending", contains=": 0", timeout=30),
-            snapshot("after"),
+            wait_for(id="pending", contains=": 0", timeout=30, snapshot="after"),
         ],
     )
     restarted = threading.Thread(target=_restart_when(own_server, offline_seen, server_back), daemon=True)
