@@ -30,7 +30,7 @@ from reportlab.platypus import (
 
 from backend.dashboards.rate_comparison import RateComparison
 from backend.dashboards.rates import Rate
-from backend.dashboards.service import WEEKDAYS_FR, Count, Dashboard
+from backend.dashboards.service import ATTRIBUTES_COMPARED, WEEKDAYS_FR, Count, Dashboard
 from backend.exports.card_text import card_effect, card_situation
 from backend.exports.pdf_document import embedded_styles, write_document
 from backend.exports.pdf_fonts import pdf_fonts, printable
@@ -379,18 +379,24 @@ def _charts(figures: WorkshopFigures, styles: dict[str, ParagraphStyle]) -> list
 
 
 def _comparison(comparison: RateComparison, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
-    """Before/after a milestone, category by category: both rates, the ratio and its interval, its reading."""
+    """Before/after a milestone, category by category, then by each attribute the programme added to its
+    grid (what its own workshops asked to follow): both rates, the ratio and its interval, its reading."""
     milestone = comparison.milestone
     assert milestone is not None
     before, after = comparison.reference, comparison.compared
-    head: list[object] = ["Catégorie", "Avant (par h)", "Après (par h)", "Rapport (IC 95 %)", "Différence"]
+    shown = [
+        r for r in comparison.rows if r.attribute == "category" or r.attribute not in ATTRIBUTES_COMPARED
+    ]
+    what = "Catégorie" if all(r.attribute == "category" for r in shown) else "Catégorie ou attribut"
+    head: list[object] = [what, "Avant (par h)", "Après (par h)", "Rapport (IC 95 %)", "Différence"]
     rows: list[list[object]] = [head]
-    for row in [r for r in comparison.rows if r.attribute == "category"]:
+    for row in shown:
         ratio = row.ratio
         interval = f"{_number(ratio.low, 2)}–{_number(ratio.high, 2) if ratio.high is not None else '∞'}"
+        label = row.label if row.attribute == "category" else f"{row.attribute_label} : {row.label}"
         rows.append(
             [
-                Paragraph(_text(row.label), styles["body"]),
+                Paragraph(_text(label), styles["body"]),
                 f"{_number(row.reference.per_hour, 2)} ({row.reference.count})",
                 f"{_number(row.compared.per_hour, 2)} ({row.compared.count})",
                 f"{_number(ratio.ratio, 2)} ({interval})" if ratio.low is not None else "—",

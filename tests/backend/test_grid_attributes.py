@@ -20,12 +20,14 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from backend import models
 from backend.auth.users import UserRole, create_user
 from backend.cli import app
+from backend.dashboards.milestones import add_milestone
 from backend.dashboards.rate_comparison import PeriodsAsked, compare_periods
 from backend.dashboards.service import programme_dashboard
 from backend.exports.rows import COLUMN_HEADERS, ExportScope, iter_export_rows
@@ -469,3 +471,14 @@ def test_before_after_compares_added_attributes_and_their_counts_lead_to_their_o
         assert listed.status_code == 200, listed.text
         expected = added[("Humeur de l'équipe", "Tendue" if params["added"] == "mood:tense" else "Calme")]
         assert listed.json()["total"] == (expected[0] if params["date_from"] == str(before) else expected[1])
+
+    # The structure's workshop pack compares them too, after the categories, around its milestone.
+    add_milestone(session, admin, site.structure_id, after, "Nouveau planning")
+    pack = client.get("/api/v1/exports/observations.pdf", params={"structure_id": site.structure_id})
+    assert pack.status_code == 200
+    text = " ".join(
+        " ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pack.content)).pages
+    )
+    compared = text.split("Avant et après les changements numériques", 1)[1]
+    assert "Avant / après « Nouveau planning »" in compared and "Catégorie ou attribut" in compared
+    assert "Humeur de l'équipe : Tendue" in compared and "Charge : Effectif réduit" in compared
