@@ -499,8 +499,9 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "en": "This figure is about a structure the workshop does not look at.",
     },
     "workshop_figure_params": {
-        "fr": "Les paramètres de cette figure ne sont pas valides (dates, unité ou jalon).",
-        "en": "This figure's parameters are not valid (days, unit or milestone).",
+        "fr": "Les paramètres de cette figure ne sont pas valides (dates, unité, jalon, structures ou lignes "
+        "choisies).",
+        "en": "This figure's parameters are not valid (days, unit, milestone, structures or rows chosen).",
     },
     "workshop_figures_full": {
         "fr": "Ce thème a déjà {maximum} figures : retirez-en une d'abord.",

@@ -26,7 +26,7 @@ from backend.params import RowIdPath
 from backend.review.agreement import DEFAULT_SLICE_SECONDS, MATCH_WINDOW, SliceQuery, paired_visits
 from backend.review.filters import ObservationFilter
 from backend.web.layout import PageDep, SignedInPage, navigation
-from backend.workshops.figures import attachable_themes
+from backend.workshops.figures import AttachableTheme, attachable_themes, rows_offered
 
 router = APIRouter(include_in_schema=False)
 
@@ -105,6 +105,7 @@ def before_after(
             "units": units_of(view.session, view.user, structure_id),
             "milestones": milestones_of(view.session, view.user, structure_ids=[structure_id]),
             "figure_themes": attachable_themes(view.session, view.user, structure_id),
+            "figure_rows": rows_offered(comparison),
             "api": f"/api/v1/structures/{structure_id}/before-after",
             "query": view.request.url.query,
         },
@@ -120,10 +121,13 @@ def structures_compared(
     structures = structures_of_programme(view.session, view.user, programme_id)
     comparison = None
     asked = None
+    themes: list[AttachableTheme] = []
     query = view.request.query_params
     if query.get("reference_structure_id") and query.get("compared_structure_id"):
         asked = structures_asked(view.request)
         comparison = compare_structures(view.session, view.user, programme_id, asked)
+        both = (asked.reference_structure_id, asked.compared_structure_id)
+        themes = attachable_themes(view.session, view.user, *both)
     return view.render(
         "structures_compared.html",
         {
@@ -131,6 +135,8 @@ def structures_compared(
             "asked": asked,
             "programme_id": programme_id,
             "structures": structures,
+            "figure_themes": themes,
+            "figure_rows": rows_offered(comparison) if comparison else [],
             "api": f"/api/v1/programmes/{programme_id}/structures-compared",
             "query": view.request.url.query,
         },

@@ -176,7 +176,7 @@ def _periods(
     )
 
 
-def _attributes_compared(taxonomy: Taxonomy) -> list[tuple[str, str]]:
+def attributes_compared(taxonomy: Taxonomy) -> list[tuple[str, str]]:
     """The category and the attributes compared, with their names: the grid's own, then those the
     programme added (counted from the same values table as work dimensions)."""
     own = [(code, ATTRIBUTE_LABELS.get(code, code)) for code in ATTRIBUTES_COMPARED]
@@ -266,7 +266,7 @@ def _comparison(
     (reference, reference_counts), (compared, compared_counts) = sides
     hours = (reference.rate.hours, compared.rate.hours)
     rows = []
-    for attribute in _attributes_compared(grid.taxonomy):
+    for attribute in attributes_compared(grid.taxonomy):
         code_of = attribute[0]
         codes, both = _across_versions(
             grid, code_of, (reference_counts.get(code_of, {}), compared_counts.get(code_of, {}))

@@ -16,10 +16,19 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from backend import models
-from backend.dashboards.rate_comparison import PeriodsAsked, compare_periods
+from backend.dashboards.rate_comparison import (
+    ComparedRate,
+    PeriodsAsked,
+    RateComparison,
+    StructuresAsked,
+    attributes_compared,
+    compare_periods,
+    compare_structures,
+)
 from backend.dashboards.rates import Rate
 from backend.dashboards.service import Count, structure_dashboard
 from backend.errors import ApiError
+from backend.grids.versions import current_taxonomy_of
 from backend.problems import invalid, not_found
 from backend.review.filters import ObservationFilter
 from backend.workshops.scope import may_run, runnable_workshop, workshop_structure_ids
@@ -33,16 +42,25 @@ DEFAULT_COLOUR = "#546E7A"
 class FigureKind(StrEnum):
     CATEGORY_RATES = "category_rates"  # a structure's events per observed hour, by category
     BEFORE_AFTER = "before_after"  # a structure's before/after comparison (a milestone or two periods)
+    STRUCTURES_COMPARED = "structures_compared"  # two structures of the programme over the same days
 
 
 FIGURE_KIND_LABELS = {
     FigureKind.CATEGORY_RATES: "Catégories par heure observée",
     FigureKind.BEFORE_AFTER: "Comparaison avant / après",
+    FigureKind.STRUCTURES_COMPARED: "Comparaison de deux structures",
 }
 
-# The parameters each kind keeps, beside structure_id (anything else sent is dropped).
+# The parameters each kind keeps, beside structure_id (the reference structure of a comparison of two);
+# anything else sent is dropped. A comparison also keeps the attribute whose rows it shows.
 _CATEGORY_PARAMS = ("unit_id", "date_from", "date_to")
 _PERIOD_PARAMS = tuple(name for name in PeriodsAsked.model_fields)
+_STRUCTURES_PARAMS = ("compared_structure_id", "date_from", "date_to")
+_KEPT_PARAMS = {
+    FigureKind.CATEGORY_RATES: _CATEGORY_PARAMS,
+    FigureKind.BEFORE_AFTER: (*_PERIOD_PARAMS, "attribute"),
+    FigureKind.STRUCTURES_COMPARED: (*_STRUCTURES_PARAMS, "attribute"),
+}
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,7 @@ class FigureView:
     rows: list[FigureRow]
     reading: str = ""
     unavailable: str | None = None
+    row_heading: str = "Catégorie"  # what each row is: a category, a value of a dimension, an impact…
 
 
 @dataclass(frozen=True)
@@ -130,29 +149,43 @@ def _category_rates(
     )
 
 
-def _before_after(
-    session: Session, reader: models.User, figure_id: int, params: dict[str, Any]
+def _ratio_text(row: ComparedRate) -> str:
+    ratio = row.ratio
+    interval = ""
+    if ratio.low is not None:
+        interval = f" ({_number(ratio.low)}–{_number(ratio.high) if ratio.high else '∞'})"
+    return _number(ratio.ratio) + interval + ("" if ratio.supported else " — non établi")
+
+
+def _attribute_shown(session: Session, structure_id: int, params: dict[str, Any]) -> tuple[str, str]:
+    """The attribute whose rows a comparison figure shows (the categories unless the facilitator chose a
+    dimension, an impact or one the programme added), with its name; one the grid no longer has is refused
+    (and an attached figure then says it cannot be drawn)."""
+    code = str(params.get("attribute") or "category")
+    structure = session.get_one(models.Structure, structure_id)
+    known = dict(attributes_compared(current_taxonomy_of(session, structure.programme_id)))
+    if code not in known:
+        raise invalid("attribute", "workshop_figure_params")
+    return code, known[code]
+
+
+def _comparison_view(
+    figure_id: int, comparison: RateComparison, title: str, attribute: tuple[str, str]
 ) -> FigureView:
-    structure_id = int(params["structure_id"])
-    asked = PeriodsAsked.model_validate({k: params[k] for k in _PERIOD_PARAMS if k in params})
-    comparison = compare_periods(session, reader, structure_id, asked)
-    rows = [r for r in comparison.rows if r.attribute == "category"]
+    """A comparison drawn as two bars per row, for one attribute."""
+    rows = [r for r in comparison.rows if r.attribute == attribute[0]]
     top = max((r.per_hour or 0.0 for row in rows for r in (row.reference, row.compared)), default=0.0)
-    colours = _colours()
+    colours = _colours() if attribute[0] == "category" else {}
     reference, compared = comparison.reference, comparison.compared
-    if comparison.milestone:
-        milestone = comparison.milestone
-        title = f"Avant / après « {milestone.label} » ({milestone.day.strftime('%d/%m/%Y')})"
-    else:
-        title = "Comparaison de deux périodes"
     sides = " ; ".join(
         f"{side.label} : du {_day(side.date_from)} au {_day(side.date_to)}, "
         f"{_number(side.observed_hours, 1)} h observées"
         for side in (reference, compared)
     )
+    shown = "" if attribute[0] == "category" else f" — {attribute[1]}"
     return FigureView(
         id=figure_id,
-        title=f"{title} — {reference.structure_name}",
+        title=title + shown,
         caption=sides,
         series=[reference.label, compared.label],
         columns=[f"{reference.label} /h", f"{compared.label} /h", "Rapport (IC 95 %)"],
@@ -160,27 +193,62 @@ def _before_after(
             FigureRow(
                 label=row.label,
                 colour=colours.get(row.code, DEFAULT_COLOUR),
-                cells=[
-                    _rate_text(row.reference),
-                    _rate_text(row.compared),
-                    _number(row.ratio.ratio)
-                    + (
-                        f" ({_number(row.ratio.low)}–{_number(row.ratio.high) if row.ratio.high else '∞'})"
-                        if row.ratio.low is not None
-                        else ""
-                    )
-                    + ("" if row.ratio.supported else " — non établi"),
-                ],
+                cells=[_rate_text(row.reference), _rate_text(row.compared), _ratio_text(row)],
                 bars=[(r.per_hour or 0.0) / top if top else 0.0 for r in (row.reference, row.compared)],
                 weak=not row.ratio.supported,
             )
             for row in rows
         ],
-        reading=comparison.overall.reading,
+        reading=comparison.overall.reading if rows else f"Aucun événement renseigné pour « {attribute[1]} ».",
+        row_heading=attribute[1] if attribute[0] != "category" else "Catégorie",
     )
 
 
-_DRAWERS = {FigureKind.CATEGORY_RATES: _category_rates, FigureKind.BEFORE_AFTER: _before_after}
+def _before_after(
+    session: Session, reader: models.User, figure_id: int, params: dict[str, Any]
+) -> FigureView:
+    structure_id = int(params["structure_id"])
+    asked = PeriodsAsked.model_validate({k: params[k] for k in _PERIOD_PARAMS if k in params})
+    comparison = compare_periods(session, reader, structure_id, asked)
+    if comparison.milestone:
+        milestone = comparison.milestone
+        title = f"Avant / après « {milestone.label} » ({milestone.day.strftime('%d/%m/%Y')})"
+    else:
+        title = "Comparaison de deux périodes"
+    attribute = _attribute_shown(session, structure_id, params)
+    return _comparison_view(
+        figure_id, comparison, f"{title} — {comparison.reference.structure_name}", attribute
+    )
+
+
+def _structures_compared(
+    session: Session, reader: models.User, figure_id: int, params: dict[str, Any]
+) -> FigureView:
+    structure_id = int(params["structure_id"])
+    asked = _structures_asked(params)
+    structure = session.get(models.Structure, structure_id)
+    if structure is None:
+        raise not_found()
+    comparison = compare_structures(session, reader, structure.programme_id, asked)
+    names = f"{comparison.reference.structure_name} et {comparison.compared.structure_name}"
+    attribute = _attribute_shown(session, structure_id, params)
+    return _comparison_view(figure_id, comparison, f"Deux structures comparées — {names}", attribute)
+
+
+def _structures_asked(params: Mapping[str, Any]) -> StructuresAsked:
+    return StructuresAsked.model_validate(
+        {
+            "reference_structure_id": params["structure_id"],
+            **{k: params[k] for k in _STRUCTURES_PARAMS if k in params},
+        }
+    )
+
+
+_DRAWERS = {
+    FigureKind.CATEGORY_RATES: _category_rates,
+    FigureKind.BEFORE_AFTER: _before_after,
+    FigureKind.STRUCTURES_COMPARED: _structures_compared,
+}
 
 
 def draw_figure(session: Session, reader: models.User, figure: models.WorkshopFigure) -> FigureView:
@@ -204,17 +272,19 @@ def draw_figure(session: Session, reader: models.User, figure: models.WorkshopFi
 
 
 def _kept_params(kind: FigureKind, structure_id: int, sent: Mapping[str, str]) -> dict[str, Any]:
-    names = _CATEGORY_PARAMS if kind == FigureKind.CATEGORY_RATES else _PERIOD_PARAMS
     kept: dict[str, Any] = {"structure_id": structure_id}
-    for name in names:
+    for name in _KEPT_PARAMS[kind]:
         value = (sent.get(name) or "").strip()
-        if value:
+        if value and not (name == "attribute" and value == "category"):  # the categories: the default
             kept[name] = value
+    asked = {k: v for k, v in kept.items() if k not in ("structure_id", "attribute")}
     try:  # the same checks as the dashboards' own query strings
         if kind == FigureKind.CATEGORY_RATES:
             ObservationFilter.model_validate(kept)
+        elif kind == FigureKind.BEFORE_AFTER:
+            PeriodsAsked.model_validate(asked)
         else:
-            PeriodsAsked.model_validate({k: v for k, v in kept.items() if k != "structure_id"})
+            _structures_asked(kept)
     except ValidationError:
         raise invalid("params", "workshop_figure_params") from None
     return kept
@@ -235,8 +305,15 @@ def attach_figure(
     if theme is None:
         raise not_found()
     workshop = runnable_workshop(session, user, theme.workshop_id)
-    if structure_id not in workshop_structure_ids(session, workshop):
+    looked_at = workshop_structure_ids(session, workshop)
+    if structure_id not in looked_at:
         raise invalid("structure_id", "workshop_figure_elsewhere")
+    params = _kept_params(kind, structure_id, sent)
+    if (
+        kind == FigureKind.STRUCTURES_COMPARED
+        and int(params.get("compared_structure_id", 0)) not in looked_at
+    ):
+        raise invalid("compared_structure_id", "workshop_figure_elsewhere")
     count = len(figures_of(session, theme.workshop_id, theme_id))
     if count >= MAX_FIGURES_PER_THEME:
         raise invalid("theme_id", "workshop_figures_full", maximum=MAX_FIGURES_PER_THEME)
@@ -244,7 +321,7 @@ def attach_figure(
         workshop_id=theme.workshop_id,
         theme_id=theme_id,
         kind=kind.value,
-        params=_kept_params(kind, structure_id, sent),
+        params=params,
         position=count,
     )
     _DRAWERS[kind](session, user, 0, dict(figure.params))  # refused now rather than shown broken later
@@ -278,14 +355,24 @@ def remove_figure(session: Session, user: models.User, workshop_id: int, figure_
     session.commit()
 
 
-def attachable_themes(session: Session, user: models.User, structure_id: int) -> list[AttachableTheme]:
-    """The themes a figure of this structure may go to: those of the workshops the user runs that look at
-    it, newest workshop first (empty for a read-only account)."""
+def rows_offered(comparison: RateComparison) -> list[tuple[str, str]]:
+    """What the rows of a comparison figure may be, for the "joindre" form: the categories, then each
+    attribute the comparison has rows for, in grid order."""
+    offered = {"category": "Catégories"}
+    for row in comparison.rows:
+        offered.setdefault(row.attribute, row.attribute_label)
+    return list(offered.items())
+
+
+def attachable_themes(session: Session, user: models.User, *structure_ids: int) -> list[AttachableTheme]:
+    """The themes a figure of these structures (one, or the two a comparison sets side by side) may go to:
+    those of the workshops the user runs that look at all of them, newest workshop first (empty for a
+    read-only account)."""
     themes: list[AttachableTheme] = []
     for workshop in workshops_for(session, user):
         if workshop.id is None or not may_run(session, user, workshop):
             continue
-        if structure_id not in workshop_structure_ids(session, workshop):
+        if not set(structure_ids) <= set(workshop_structure_ids(session, workshop)):
             continue
         held = workshop.held_on.strftime("%d/%m/%Y")
         themes += [

@@ -14,7 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from backend.auth.access import can_review, visible_programmes
+from backend.auth.access import can_review, visible_programmes, visible_structure
 from backend.db import SessionDep
 from backend.errors import ApiError
 from backend.params import OptionalRowIdForm, RowIdForm, RowIdPath
@@ -296,6 +296,8 @@ def attach_figure(
     reference_to: FigureParam = "",
     compared_from: FigureParam = "",
     compared_to: FigureParam = "",
+    compared_structure_id: FigureParam = "",
+    attribute: FigureParam = "",
 ) -> Response:
     """The dashboards' and comparison page's "joindre à un thème": what the page shows (its structure,
     unit, days or milestone, sent as hidden fields) becomes a figure of the chosen theme."""
@@ -308,11 +310,13 @@ def attach_figure(
         "reference_to": reference_to,
         "compared_from": compared_from,
         "compared_to": compared_to,
+        "compared_structure_id": compared_structure_id,
+        "attribute": attribute,
     }
     with form_problems() as form:
         figure = figures.attach_figure(view.session, view.user, theme_id, kind, structure_id, sent)
     if form.error:
-        return back_to(_figure_source(kind, structure_id, sent), form.error.message)
+        return back_to(_figure_source(view, kind, structure_id, sent), form.error.message)
     return back_to(_workshop_path(figure.workshop_id), "Figure jointe au thème.")
 
 
@@ -326,13 +330,21 @@ _SOURCE_PARAMS = {
         "compared_from",
         "compared_to",
     ),
+    FigureKind.STRUCTURES_COMPARED: ("compared_structure_id", "date_from", "date_to"),
 }
 
 
-def _figure_source(kind: FigureKind, structure_id: int, sent: dict[str, str]) -> str:
+def _figure_source(view: SignedInPage, kind: FigureKind, structure_id: int, sent: dict[str, str]) -> str:
     """The page the figure was attached from, as it was (a refused attach says why where it was asked)."""
-    path = f"/structures/{structure_id}" + ("/before-after" if kind == FigureKind.BEFORE_AFTER else "")
     shown = {name: sent[name] for name in _SOURCE_PARAMS[kind] if sent.get(name)}
+    if kind == FigureKind.STRUCTURES_COMPARED:
+        try:  # its programme's comparison page, for a structure the user may read
+            structure = visible_structure(view.session, view.user, structure_id)
+        except ApiError:
+            return "/"
+        shown = {"reference_structure_id": str(structure_id), **shown}
+        return f"/programmes/{structure.programme_id}/structures-compared?{urlencode(shown)}"
+    path = f"/structures/{structure_id}" + ("/before-after" if kind == FigureKind.BEFORE_AFTER else "")
     return f"{path}?{urlencode(shown)}" if shown else path
 
 

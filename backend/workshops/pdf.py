@@ -96,7 +96,7 @@ def _figure(figure: FigureView, styles: dict[str, ParagraphStyle]) -> list[Flowa
         story.append(_p(figure.caption, styles["muted"]))
     if figure.rows:
         legend = f"{figure.series[0]} (clair) / {figure.series[1]} (foncé)" if len(figure.series) > 1 else ""
-        rows: list[list[Any]] = [["Catégorie", _p(legend, styles["muted"]), *figure.columns]]
+        rows: list[list[Any]] = [[figure.row_heading, _p(legend, styles["muted"]), *figure.columns]]
         rows += [
             [_p(row.label, styles["muted"]), _bars(row), *(_p(cell, styles["muted"]) for cell in row.cells)]
             for row in figure.rows

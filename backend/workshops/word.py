@@ -52,7 +52,7 @@ def _figure(document: WordDocument, figure: FigureView) -> None:
     bar_headers = [f"Barre — {name}" for name in figure.series]
     rows = [[row.label, *row.cells, *(_bar(value) for value in row.bars)] for row in figure.rows]
     if rows:
-        _table(document, ["Catégorie", *figure.columns, *bar_headers], rows)
+        _table(document, [figure.row_heading, *figure.columns, *bar_headers], rows)
     if figure.reading:
         document.add_paragraph(figure.reading)
 

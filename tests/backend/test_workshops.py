@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from backend import models
 from backend.audit.actions import AuditAction
 from backend.dashboards.milestones import add_milestone
+from backend.dashboards.rate_comparison import StructuresAsked, compare_structures
 from backend.dashboards.service import structure_dashboard
 from backend.review.filters import ObservationFilter
 from backend.workshops import record
@@ -543,6 +544,142 @@ def test_figures_attached_from_the_dashboards_are_drawn_from_live_data(demo: Dem
         session.commit()
     page = facilitator.get(f"/workshops/{prepared.workshop_id}")
     assert page.status_code == 200 and "Figure indisponible" in page.text
+
+
+def test_a_comparison_of_two_structures_goes_to_a_theme_with_the_rows_chosen(demo: DemoWeb) -> None:
+    """A programme-wide workshop takes the comparison of two of its structures, showing a dimension or an
+    impact rather than the categories; a read-only account of one structure sees it as unavailable."""
+    facilitator = demo.browser(FACILITATOR)
+    created = facilitator.form(
+        "/workshops",
+        {
+            "programme_id": str(demo.summary.programme_id),
+            "title": "Atelier inter-structures",
+            "held_on": "2026-12-10",
+        },
+    )
+    workshop_id = int(re.search(r"/workshops/(\d+)", created.headers["location"]).group(1))  # type: ignore[union-attr]
+    assert facilitator.form(f"/workshops/{workshop_id}/themes", {"title": "Interruptions"}).status_code == 303
+    viewer_structure = demo.user(VIEWER).structure_id
+    with demo.session() as session:
+        theme = session.exec(
+            select(models.WorkshopTheme).where(models.WorkshopTheme.workshop_id == workshop_id)
+        ).one()
+        assert theme.id is not None
+        theme_id = theme.id
+        other_structure = session.exec(
+            select(models.Structure.id)
+            .where(
+                models.Structure.programme_id == demo.summary.programme_id,
+                models.Structure.id != viewer_structure,
+            )
+            .order_by(col(models.Structure.id))
+        ).first()
+    assert viewer_structure is not None and other_structure is not None
+    asked = StructuresAsked(reference_structure_id=viewer_structure, compared_structure_id=other_structure)
+    with demo.session() as session:
+        comparison = compare_structures(session, demo.user(FACILITATOR), demo.summary.programme_id, asked)
+    shown = next(r for r in comparison.rows if r.attribute != "category")  # a dimension, an impact…
+    rows = [r for r in comparison.rows if r.attribute == shown.attribute]
+
+    page_path = (
+        f"/programmes/{demo.summary.programme_id}/structures-compared"
+        f"?reference_structure_id={viewer_structure}&compared_structure_id={other_structure}"
+    )
+    form = facilitator.get(page_path).text.split('action="/workshop-figures"')[1].split("</form>")[0]
+    assert "Atelier inter-structures" in form
+    assert f'name="compared_structure_id" value="{other_structure}"' in form
+    assert f'<option value="{shown.attribute}">{shown.attribute_label}</option>' in form
+    # A workshop that looks at one of the two only is not offered.
+    assert "Atelier figures" not in form and "Atelier relève" not in form
+
+    attached = _attach(
+        facilitator,
+        theme_id,
+        "structures_compared",
+        viewer_structure,
+        compared_structure_id=str(other_structure),
+        attribute=shown.attribute,
+    )
+    assert attached.status_code == 303 and attached.headers["location"].startswith(
+        f"/workshops/{workshop_id}"
+    )
+    with demo.session() as session:
+        (stored,) = session.exec(
+            select(models.WorkshopFigure).where(models.WorkshopFigure.theme_id == theme_id)
+        ).all()
+    assert stored.params == {
+        "structure_id": viewer_structure,
+        "compared_structure_id": str(other_structure),
+        "attribute": shown.attribute,
+    }
+    names = f"{comparison.reference.structure_name} et {comparison.compared.structure_name}"
+    title = f"Deux structures comparées — {names} — {shown.attribute_label}"
+    workshop_page = facilitator.get(f"/workshops/{workshop_id}").text
+    assert title in workshop_page and f'<th scope="col">{shown.attribute_label}</th>' in workshop_page
+    drawn = workshop_page.split(f'data-figure="{stored.id}"')[1].split("</figure>")[0]
+    assert drawn.count('<th scope="row">') == len(rows)  # that attribute's rows only, no category
+    for row in rows:
+        assert f'<th scope="row">{row.label}</th>' in drawn
+    assert f"Figure : {title}" in _pdf_text(facilitator.get(f"/workshops/{workshop_id}/record.pdf").content)
+    word = _docx_text(facilitator.get(f"/workshops/{workshop_id}/record.docx").content)
+    assert f"Figure : {title}" in word and shown.attribute_label in word
+
+    # The read-only account of one of the two structures may read the record, not the other structure.
+    seen = demo.browser(VIEWER).get(f"/workshops/{workshop_id}").text
+    drawn_for_them = seen.split(f'data-figure="{stored.id}"')[1].split("</figure>")[0]
+    assert "Figure indisponible" in drawn_for_them and "<table" not in drawn_for_them
+
+    # Rows the grid does not have, a structure the workshop does not look at: refused where asked.
+    unknown = _attach(
+        facilitator,
+        theme_id,
+        "structures_compared",
+        viewer_structure,
+        compared_structure_id=str(other_structure),
+        attribute="pointure",
+    )
+    location = unquote_plus(unknown.headers["location"])
+    assert location.startswith(
+        f"/programmes/{demo.summary.programme_id}/structures-compared?reference_structure_id={viewer_structure}"
+        f"&compared_structure_id={other_structure}&message="
+    ), location
+    assert "lignes choisies" in location
+    narrow = _prepare(demo, "Atelier une structure")
+    elsewhere = _attach(
+        facilitator,
+        narrow.theme_id,
+        "structures_compared",
+        viewer_structure,
+        compared_structure_id=str(other_structure),
+    )
+    assert "que l'atelier ne regarde pas" in unquote_plus(elsewhere.headers["location"])
+    # The before/after keeps its rows too; the categories are the default and are not stored.
+    with demo.session() as session:
+        milestone = add_milestone(
+            session,
+            demo.user(FACILITATOR),
+            viewer_structure,
+            _structure_days(demo, viewer_structure)[1],
+            "Bip",
+        )
+    for attribute in ("category", shown.attribute):
+        assert (
+            _attach(
+                facilitator,
+                narrow.theme_id,
+                "before_after",
+                viewer_structure,
+                milestone_id=str(milestone.id),
+                attribute=attribute,
+            ).status_code
+            == 303
+        )
+    with demo.session() as session:
+        kept = session.exec(
+            select(models.WorkshopFigure.params).where(models.WorkshopFigure.theme_id == narrow.theme_id)
+        ).all()
+    assert [p.get("attribute") for p in kept] == [None, shown.attribute]
 
 
 def _pdf_text(content: bytes) -> str:

@@ -153,9 +153,13 @@ def test_prepare_present_vote_and_follow_an_action(demo_site: DemoSite, artifact
         page.get_by_label("Joindre cette comparaison au thème").select_option(
             label="Atelier relève et logiciel (03/12/2026) — Logiciel de soins"
         )
+        page.get_by_label("Lignes").select_option(label="Outil en cause")  # the tools, not the categories
         page.get_by_role("button", name="Joindre à l'atelier").click()
         expect(page.get_by_role("status")).to_have_text("Figure jointe au thème.")
-        expect(page.locator(".workshop-figure").last).to_contain_text("Avant / après « Relève sans écran »")
+        attached = page.locator(".workshop-figure").last
+        expect(attached).to_contain_text("Avant / après « Relève sans écran »")
+        expect(attached.locator("figcaption")).to_contain_text("— Outil en cause")
+        expect(attached.locator("thead th").first).to_have_text("Outil en cause")
         page.goto(f"{demo_site.url}/")
         # The milestone is on the structure's dashboard too, among the others on its time axis.
         page.get_by_role("link", name=STRUCTURE).first.click()
