@@ -199,7 +199,9 @@ def _comparison_view(
             )
             for row in rows
         ],
-        reading=comparison.overall.reading if rows else f"Aucun événement renseigné pour « {attribute[1]} ».",
+        reading=comparison.overall.reading
+        if rows or attribute[0] == "category"
+        else f"Aucun événement renseigné pour « {attribute[1]} ».",
         row_heading=attribute[1] if attribute[0] != "category" else "Catégorie",
     )
 
