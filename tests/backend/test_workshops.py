@@ -414,6 +414,19 @@ def test_a_done_action_creates_its_milestone_once_and_withdraws_it_when_undone(d
     assert facilitator.form(status, {"status": "done"}).status_code == 303  # done again: created anew
     assert [m.day for m in _milestones_of(demo, action_id)] == [date(2026, 11, 6)]
 
+    # A milestone planned without a date: « faite » asks for the day it was put in place, in the same form.
+    undated = _new_action(demo, prepared.workshop_id, "Badge unique", milestone_label="Badges")
+    undated_status = f"/workshop-actions/{undated}/status"
+    listed_form = facilitator.get("/actions").text.split(f'action="{undated_status}"')[1].split("</form>")[0]
+    assert 'type="date" name="milestone_on"' in listed_form
+    refused = facilitator.form(undated_status, {"status": "done"})
+    assert "indiquez la date de mise en place" in unquote_plus(refused.headers["location"])
+    assert _milestones_of(demo, undated) == []
+    assert (
+        facilitator.form(undated_status, {"status": "done", "milestone_on": "2026-11-20"}).status_code == 303
+    )
+    assert [(m.label, m.day) for m in _milestones_of(demo, undated)] == [("Badges", date(2026, 11, 20))]
+
     # No milestone planned: its title, dated the day it is marked done.
     unplanned = _new_action(demo, prepared.workshop_id, "Classeur de relève")
     assert facilitator.form(f"/workshop-actions/{unplanned}/status", {"status": "done"}).status_code == 303
