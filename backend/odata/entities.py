@@ -76,6 +76,7 @@ _OBSERVATION_TYPES = {
     "ended_at": TIME,
     "duration_seconds": INT,
     "severity": INT,
+    "grid_version": INT,  # the grid version the visit was captured with
     "privacy_flagged": BOOL,
     "verbatim_approved": BOOL,
     "visit_id": GUID,

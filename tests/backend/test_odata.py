@@ -37,6 +37,14 @@ from tests.live_app import served_in_thread
 # The OASIS OData TC's CSDL XML schemas, version 4.01 (tests/data/odata-csdl/SOURCE.md says where from).
 CSDL_SCHEMAS = Path(__file__).resolve().parent.parent / "data" / "odata-csdl"
 EDM_PRIMITIVES = {"Edm.Guid", "Edm.String", "Edm.Int32", "Edm.Boolean", "Edm.DateTimeOffset"}
+# How OData's JSON format writes each of them.
+JSON_TYPES = {
+    "Edm.Guid": str,
+    "Edm.String": str,
+    "Edm.Int32": int,
+    "Edm.Boolean": bool,
+    "Edm.DateTimeOffset": str,
+}
 
 
 def _token(demo: DemoWeb, email: str, name: str = "Power BI") -> str:
@@ -127,11 +135,20 @@ def test_metadata_is_a_csdl_document_every_set_resolves_in(
     sets = {s.get("Name"): s.get("EntityType") for s in container.findall(f"{{{EDM}}}EntitySet")}
     assert set(sets) == {"observations", "visits", "structures", "units", "categories"}
     assert all(entity_type in types for entity_type in sets.values())
-    # Every property a page gives is declared, and the other way round.
+    # Every property a page gives is declared, and the other way round; and each value has the JSON type its
+    # declared type has in OData's JSON format (a number declared as a string breaks a typed Power BI column).
     for name, set_type in sets.items():
-        page = client.get(f"/odata/v4/{name}?$top=1", headers=facilitator).json()
+        page = client.get(f"/odata/v4/{name}?$top=200", headers=facilitator).json()
         assert page["value"], name
-        assert set(page["value"][0]) == set(types[str(set_type)]), name
+        declared = types[str(set_type)]
+        assert set(page["value"][0]) == set(declared), name
+        for row in page["value"]:
+            for key, value in row.items():
+                if value is None:
+                    assert declared[key].get("Nullable") != "false", (name, key)
+                    continue
+                expected = JSON_TYPES[str(declared[key].get("Type"))]
+                assert type(value) is expected, (name, key, value, declared[key].get("Type"))
 
 
 def _csdl_schema() -> etree.XMLSchema:
