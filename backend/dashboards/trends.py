@@ -21,12 +21,13 @@ from backend.dashboards.rates import Rate, rate
 from backend.dashboards.service import (
     SQLITE_WEEK_SHIFT,
     WEEK_SECONDS,
-    grid_of,
     seconds_between,
     visit_conditions,
+    with_splits,
 )
+from backend.grids.terms import code_merges, code_splits
+from backend.grids.versions import current_taxonomy_of
 from backend.review.filters import ObservationFilter, apply_observation_filter
-from shared.taxonomy import Taxonomy, load_taxonomy
 
 
 class Week(BaseModel):
@@ -63,37 +64,41 @@ def structure_trends(
     session: Session, reader: models.User, structure_id: int, criteria: ObservationFilter
 ) -> WeeklyTrends:
     structure = visible_structure(session, reader, structure_id)
-    programme = session.get_one(models.Programme, structure.programme_id)
     scoped = criteria.model_copy(update={"structure_id": structure_id})
     milestones = milestones_of(session, reader, structure_ids=[structure_id])
-    return weekly_trends(session, reader, scoped, load_taxonomy(programme.taxonomy_version), milestones)
+    return weekly_trends(session, reader, scoped, structure.programme_id, milestones)
 
 
 def programme_trends(
     session: Session, reader: models.User, programme_id: int, criteria: ObservationFilter
 ) -> WeeklyTrends:
-    programme = visible_programme(session, reader, programme_id)
+    visible_programme(session, reader, programme_id)
     scoped = criteria.model_copy(update={"programme_id": programme_id})
     milestones = milestones_of(session, reader, programme_id=programme_id)
-    return weekly_trends(session, reader, scoped, load_taxonomy(programme.taxonomy_version), milestones)
+    return weekly_trends(session, reader, scoped, programme_id, milestones)
 
 
 def weekly_trends(
     session: Session,
     reader: models.User,
     criteria: ObservationFilter,
-    taxonomy: Taxonomy,
+    programme_id: int,
     milestones: list[MilestoneOut],
 ) -> WeeklyTrends:
-    """``criteria`` already names the structure or programme the reader was allowed to open."""
+    """``criteria`` already names the structure or programme the reader was allowed to open. Categories
+    are the programme's published grid, as on its dashboard: codes a later version merged count under
+    their new code, and a split code still observed keeps a row of its own."""
     allowed = visible_structure_ids(session, reader)
     obs, visit = models.Observation, models.Visit
     week = _week_of(session, col(obs.occurred_at)).label("week")
     counts: dict[int, dict[str, int]] = {}
     by_week: Any = sa_select(week, col(obs.category), func.count())
     statement: Any = apply_observation_filter(by_week, criteria, allowed).group_by(week, col(obs.category))
+    merges = code_merges(session, programme_id).get("category", {})
     for number, category, count in session.exec(statement).all():
-        counts.setdefault(int(number), {})[category] = int(count)
+        week_counts = counts.setdefault(int(number), {})
+        code = merges.get(category, category)
+        week_counts[code] = week_counts.get(code, 0) + int(count)
     visit_week = _week_of(session, col(visit.started_at)).label("week")
     seconds = seconds_between(session, col(visit.ended_at), col(visit.started_at))
     observed: dict[int, float] = {}
@@ -104,7 +109,12 @@ def weekly_trends(
     )
     for number, total in session.exec(time_by_week).all():
         observed[int(number)] = float(total)
-    grid = grid_of(taxonomy, "category")
+    totals: dict[str, int] = {}
+    for week_counts in counts.values():
+        for code, count in week_counts.items():
+            totals[code] = totals.get(code, 0) + count
+    taxonomy = current_taxonomy_of(session, programme_id)
+    grid = with_splits(taxonomy, "category", code_splits(session, programme_id), totals)
     numbers = set(counts) | set(observed)
     if numbers:  # a milestone just before or after the weeks observed is still worth showing
         numbers |= {_week_number(m.day) for m in milestones}

@@ -16,6 +16,7 @@ from backend.auth.deps import reader_filter
 from backend.auth.users import UserRole, create_user
 from backend.dashboards.rate_comparison import PeriodsAsked, compare_periods
 from backend.dashboards.service import programme_comparison, programme_dashboard
+from backend.dashboards.trends import programme_trends
 from backend.grids.service import publish, save_draft
 from backend.grids.validation import grid_problems
 from backend.grids.versions import starting_document
@@ -104,6 +105,10 @@ def test_a_split_keeps_old_counts_apart_as_not_shared_out(
         "login": ("Connexion / authentification", 2),
     }
     assert dashboard.observations == sum(count for _label, count in counts.values())  # nothing lost
+    trends = programme_trends(session, reader, site.programme_id, ObservationFilter())
+    weekly = {code: sum(w.categories[code].count for w in trends.weeks) for code, _label in trends.categories}
+    assert {code: count for code, count in weekly.items() if count} == {c: n for c, (_l, n) in counts.items()}
+    assert dict(trends.categories)["paper"] == "Papier / impression (avant scission, non ventilé)"
     comparison = programme_comparison(session, reader, site.programme_id, ObservationFilter())
     columns = {c.code: c.count for c in comparison.categories}
     assert (columns["paper"], columns["printing"], columns["paper_forms"]) == (3, 2, 1)
@@ -182,7 +187,8 @@ def test_timer_durations_follow_a_merge_with_one_median_over_the_merged_events(
     number = publish(session, site.programme_id, actor_user_id=None).number
     push(tablet, number, timed("access_trouble", 30))
 
-    dashboard = programme_dashboard(session, admin(session), site.programme_id, ObservationFilter())
+    admin_user = admin(session)
+    dashboard = programme_dashboard(session, admin_user, site.programme_id, ObservationFilter())
     durations = {d.category: d for d in dashboard.durations}
     access = durations["access_trouble"]
     # SQLite measures lengths through Julian days: a few microseconds off.
@@ -200,6 +206,11 @@ def test_timer_durations_follow_a_merge_with_one_median_over_the_merged_events(
     assert workaround.total_seconds == pytest.approx(100, abs=0.01)
     counts = {c.code: c.count for c in dashboard.by_category if c.count}
     assert counts == {"access_trouble": 4, "workaround": 1}
+    # The weekly trends count the same way, in the published grid's categories.
+    trends = programme_trends(session, admin_user, site.programme_id, ObservationFilter())
+    weekly = {code: sum(w.categories[code].count for w in trends.weeks) for code, _label in trends.categories}
+    assert {code: count for code, count in weekly.items() if count} == counts
+    assert dict(trends.categories)["access_trouble"] == "Accès difficile au système"
 
 
 def test_the_list_behind_a_merged_category_holds_what_its_count_counts(
