@@ -85,7 +85,9 @@ def save_draft(
     """Replace the programme's draft with ``document`` (every problem refused at once, with its place)."""
     if session.get(models.Programme, programme_id) is None:
         raise not_found()
-    _refuse(grid_problems(document))
+    # A code deleted while data still uses it is said now, not first at publication (once the document
+    # has the shape that check reads).
+    _refuse(grid_problems(document) or deleted_codes_in_use(session, programme_id, document))
     document = {k: v for k, v in document.items() if k != "version"}
     row = draft(session, programme_id)
     if row is None:

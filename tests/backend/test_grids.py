@@ -142,22 +142,27 @@ def test_publishing_freezes_a_version_and_the_next_draft_is_the_next_number(
 def test_a_deleted_code_still_used_by_data_is_refused_and_archiving_is_accepted(
     session: Session, site: Site, tablet: Tablet
 ) -> None:
+    without_paper = shipped()
+    without_paper["categories"] = [c for c in without_paper["categories"] if c["code"] != "paper"]
+    save_draft(session, site.programme_id, without_paper, actor_user_id=None)  # nothing uses it yet
     visit = tablet.visit()
     results = tablet.push(
         tablet.mutation("visit", visit),
         tablet.mutation("observation", observation(visit["id"], category="paper", interruption_source=None)),
     )
     assert [r["status"] for r in results.json()["results"]] == ["applied", "applied"]
-
-    without_paper = shipped()
-    without_paper["categories"] = [c for c in without_paper["categories"] if c["code"] != "paper"]
-    save_draft(session, site.programme_id, without_paper, actor_user_id=None)
-    with pytest.raises(ApiError) as refused:
-        publish(session, site.programme_id, actor_user_id=None)
-    assert [d.message for d in refused.value.details] == [
+    in_use = [
         "Le code « paper » (category) a été supprimé mais 1 enregistrement(s) l'utilisent : "
         "archivez-le au lieu de le supprimer."
     ]
+    # Data that came after the draft was saved: publishing checks again.
+    with pytest.raises(ApiError) as refused:
+        publish(session, site.programme_id, actor_user_id=None)
+    assert [d.message for d in refused.value.details] == in_use
+    # Saving (the editor, `vigie grid import` without --publish) reports it too, not only publishing.
+    with pytest.raises(ApiError) as refused_at_save:
+        save_draft(session, site.programme_id, without_paper, actor_user_id=None)
+    assert [d.message for d in refused_at_save.value.details] == in_use
 
     archived = shipped()
     next(c for c in archived["categories"] if c["code"] == "paper")["archived"] = True
