@@ -201,3 +201,17 @@ def summarise(
             resumed=sum(1 for o in interruptions if o.task_resumed),
         ),
     )
+
+
+def is_enriched(observation: Observation) -> bool:
+    """Something beyond the tap and its context was said: a source, a dimension, an effect, a note, a value
+    of an attribute the programme added…: the recent list marks it « complété »."""
+    return bool(
+        observation.interruption_source
+        or observation.dimensions
+        or observation.effect
+        or observation.impacts
+        or observation.severity
+        or observation.note
+        or any(observation.grid_attributes.values())
+    )

@@ -30,7 +30,7 @@ from kivy.uix.label import Label  # type: ignore[import-untyped]
 from kivy.uix.screenmanager import Screen  # type: ignore[import-untyped]
 
 from mobile import formatting, theme
-from mobile.capture import log_observation, running_timers, stop_timer, undo
+from mobile.capture import is_enriched, log_observation, running_timers, stop_timer, undo
 from mobile.capture_context import CaptureContext, followed_roles, load_context, save_context, tools_offered
 from mobile.i18n import current_language, tr
 from mobile.interruptions import answer_resumption, interrupted_timer, interrupts, paused_timers
@@ -472,15 +472,3 @@ def context_labels(observation: Observation, language: Any) -> list[str]:
         for attribute, code in (("role", observation.role), ("tool", observation.tool))
         if code is not None
     ]
-
-
-def is_enriched(observation: Observation) -> bool:
-    """Something beyond the tap and its context was said: a source, a dimension, an effect, a note…"""
-    return bool(
-        observation.interruption_source
-        or observation.dimensions
-        or observation.effect
-        or observation.impacts
-        or observation.severity
-        or observation.note
-    )

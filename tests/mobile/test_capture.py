@@ -10,6 +10,7 @@ import pytest
 
 from mobile.capture import (
     end_visit,
+    is_enriched,
     log_observation,
     reopen_visit,
     running_timers,
@@ -100,6 +101,21 @@ def test_undo_is_a_deletion_sent_like_any_edit(store: Store) -> None:
     assert store.observations(visit.id) == []
     [_, entry] = store.pending(10)
     assert (entry.record_id, entry.data["deleted"]) == (str(mistake.id), True)
+
+
+def test_a_tap_is_marked_enriched_once_anything_beyond_its_context_is_said(store: Store) -> None:
+    visit = start_visit(
+        store, structure_id=1, unit_id=2, observer_id=3, observed_roles=[], context_note=None, now=START
+    )
+    tap = log_observation(store, visit.id, "paper", START + timedelta(minutes=1))
+    assert not is_enriched(tap)
+    assert not is_enriched(tap.model_copy(update={"grid_attributes": {"mood": []}}))
+    for said in (
+        {"effect": "negative"},
+        {"note": "Relève retardée"},
+        {"grid_attributes": {"mood": ["tense"]}},
+    ):
+        assert is_enriched(tap.model_copy(update=said)), said  # a value of an added attribute counts too
 
 
 def test_ending_a_visit_stops_its_timers_and_frees_the_capture_screen(store: Store) -> None:
