@@ -216,11 +216,17 @@ def test_action_follow_up_is_audited_and_shows_its_milestone_when_done(
     demo: DemoWeb, prepared: Prepared
 ) -> None:
     facilitator = demo.browser(FACILITATOR)
+    # The problem it answers: themes, and the cards of the deck that motivated it, offered in the form.
+    form = facilitator.get(f"/workshops/{prepared.workshop_id}").text.split('aria-label="Nouvelle action"')[1]
+    form = form.split("</form>")[0]
+    for card in (prepared.approved_id, prepared.unapproved_id):
+        assert f'name="observation_ids" value="{card}"' in form
     created = facilitator.form(
         f"/workshops/{prepared.workshop_id}/actions",
         {
             "title": "Relève au poste de soins sans logiciel",
             "theme_ids": str(prepared.theme_id),
+            "observation_ids": str(prepared.approved_id),
             "owner_role": "Cadre de santé",
             "due_on": "2027-01-15",
             "milestone_label": "Relève sans écran",
@@ -236,6 +242,8 @@ def test_action_follow_up_is_audited_and_shows_its_milestone_when_done(
     assert (
         "Relève au poste de soins sans logiciel" in actions_page.text and "Jalon : " not in actions_page.text
     )
+    assert 'Logiciel de soins <span class="muted small">(1 observation(s))</span>' in actions_page.text
+    assert action.observation_ids == [str(prepared.approved_id)]
     done = facilitator.form(f"/workshop-actions/{action.id}/status", {"status": "done", "back": "/actions"})
     assert done.status_code == 303
     shown = facilitator.get("/actions").text
