@@ -86,6 +86,10 @@ class ExportRow(NamedTuple):
     # The attributes the programme added to its grid: "attribute:code" pieces, and their French labels.
     grid_attribute_codes: str
     grid_attributes: str
+    # WOMBAT: the task (timer) an interruption interrupted, whether it was resumed, and when.
+    interrupted_id: str | None
+    task_resumed: bool | None
+    resumed_at: str | None
 
     def as_dict(self) -> dict[str, Any]:
         return self._asdict()
@@ -130,6 +134,9 @@ COLUMN_HEADERS: dict[str, str] = {
     "grid_version": "Version de la grille",
     "grid_attribute_codes": "Attributs du programme (codes)",
     "grid_attributes": "Attributs du programme",
+    "interrupted_id": "Tâche interrompue (identifiant)",
+    "task_resumed": "Tâche reprise",
+    "resumed_at": "Reprise de la tâche",
 }
 assert tuple(COLUMN_HEADERS) == COLUMN_KEYS
 
@@ -266,6 +273,9 @@ def export_statement(scope: ExportScope) -> Any:
         _comments(),
         models.Visit.grid_version,
         _added_codes(),
+        type_coerce(obs.interrupted_id, String),
+        obs.task_resumed,
+        obs.resumed_at,
     ]
     statement = (
         select(*columns)
@@ -423,6 +433,9 @@ def iter_export_rows(
             comments,
             grid_version,
             added_codes,
+            interrupted_id,
+            task_resumed,
+            resumed_at,
         ) in result:
             info = structures[structure_id]
             labels, zone = info.labels, info.zone
@@ -471,6 +484,9 @@ def iter_export_rows(
                     grid_version,
                     added[0],
                     added[1],
+                    None if interrupted_id is None else uuid_text(interrupted_id),
+                    None if task_resumed is None else bool(task_resumed),
+                    None if resumed_at is None else resumed_at.astimezone(zone).isoformat(timespec="seconds"),
                 )
             )
     finally:

@@ -67,7 +67,11 @@ def protected_rows(rows: Callable[[], Iterator[ExportRow]], threshold: int) -> I
     for row in rows():
         if row.role_code is not None and counts[cell_of(row)] < threshold:
             yield row._replace(
-                role_code=None, role=SUPPRESSED_ROLE, occurred_at=row.occurred_at[:10], ended_at=None
+                role_code=None,
+                role=SUPPRESSED_ROLE,
+                occurred_at=row.occurred_at[:10],
+                ended_at=None,
+                resumed_at=None,
             )
         else:
             yield row

@@ -57,6 +57,8 @@ WIDTHS = {
     "unit": 22,
     "occurred_at": 17,
     "ended_at": 17,
+    "resumed_at": 17,
+    "interrupted_id": 38,
     "category": 30,
     "role": 22,
     "tool": 26,
@@ -72,7 +74,7 @@ DEFAULT_WIDTH = 14
 
 # Start and end are Excel dates in the structure's time zone (the other formats give ISO 8601 text with
 # its offset); a start generalised to its day (small cells) is a date without a time.
-DATE_COLUMNS = frozenset({"occurred_at", "ended_at"})
+DATE_COLUMNS = frozenset({"occurred_at", "ended_at", "resumed_at"})
 DATE_TIME_FORMAT = "dd/mm/yyyy hh:mm"
 DATE_FORMAT = "dd/mm/yyyy"
 _EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -127,7 +129,9 @@ _COLUMNS = [xl_col_to_name(index) for index in range(len(COLUMN_HEADERS))]
 _CELL_STARTS = tuple(f'<c r="{name}' for name in _COLUMNS)
 # Columns whose values repeat (codes, labels, names): their cells' XML is computed once per value.
 _REPEATING = tuple(
-    key not in {"observation_id", "occurred_at", "ended_at", "note", "comments"} for key in COLUMN_HEADERS
+    key
+    not in {"observation_id", "occurred_at", "ended_at", "note", "comments", "interrupted_id", "resumed_at"}
+    for key in COLUMN_HEADERS
 )
 _IS_DATE = tuple(key in DATE_COLUMNS for key in COLUMN_HEADERS)
 _MAX_REMEMBERED = 10_000

@@ -77,6 +77,9 @@ _OBSERVATION_TYPES = {
     "duration_seconds": INT,
     "severity": INT,
     "grid_version": INT,  # the grid version the visit was captured with
+    "interrupted_id": GUID,
+    "task_resumed": BOOL,
+    "resumed_at": TIME,
     "privacy_flagged": BOOL,
     "verbatim_approved": BOOL,
     "visit_id": GUID,

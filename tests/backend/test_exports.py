@@ -193,7 +193,7 @@ def test_xlsx_has_the_observations_and_summary_sheets_with_charts(
     assert header[:4] == ["Identifiant", "Structure", "Unité", "Observateur"]
     assert observations.max_row == expected + 1
     assert observations.freeze_panes == "A2"
-    assert observations.auto_filter.ref == f"A1:AI{expected + 1}"
+    assert observations.auto_filter.ref == f"A1:AL{expected + 1}"
     assert observations.column_dimensions["Z"].width > 50  # the note column is wide enough to read
     for name in workbook.sheetnames[1:-1]:
         # openpyxl keeps a sheet's charts private
@@ -435,8 +435,8 @@ def test_xlsx_rows_read_back_as_xlsxwriter_would_have_written_them(
     assert list(ours.iter_rows(values_only=True)) == list(theirs.iter_rows(values_only=True))
     with zipfile.ZipFile(written) as package:
         sheet_xml = package.read("xl/worksheets/sheet1.xml").decode()
-    assert f'<dimension ref="A1:AI{len(rows) + 1}"/>' in sheet_xml
-    assert f'<autoFilter ref="A1:AI{len(rows) + 1}"/>' in sheet_xml
+    assert f'<dimension ref="A1:AL{len(rows) + 1}"/>' in sheet_xml
+    assert f'<autoFilter ref="A1:AL{len(rows) + 1}"/>' in sheet_xml
 
 
 def test_an_xlsx_without_observations_still_opens(session: Session, workshop: Workshop) -> None:

@@ -58,7 +58,7 @@ NOTES = [
     "Chariot enfin réparé 🙂 — « ça change tout », dit l'IDE ≥ 3 fois",
     "=) content du nouveau chariot",
 ]
-DATE_KEYS = ("occurred_at", "ended_at")
+DATE_KEYS = ("occurred_at", "ended_at", "resumed_at")
 # The page the PDFs are laid out on (backend/exports/pdf_document.py): text within its margins, the
 # footer's line below the bottom one.
 PAGE = Margins(MARGIN, MARGIN, MARGIN, MARGIN, footer_bottom=0.5 * cm)

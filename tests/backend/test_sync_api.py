@@ -11,7 +11,10 @@ from sqlalchemy import inspect, text
 from sqlmodel import Session, select
 
 from backend import models
+from backend.exports.rows import ExportScope, iter_export_rows
+from backend.exports.small_cells import protected_rows
 from backend.privacy.pending import screen_pending
+from backend.review.filters import ObservationFilter
 from backend.sync.devices import create_enrolment_code
 from backend.sync.sequence import SequenceAllocator
 from shared.sync import MAX_BATCH, PROTOCOL_HEADER
@@ -321,6 +324,19 @@ def test_an_interruption_keeps_the_task_it_interrupted_and_its_resumption(
     assert row.resumed_at == datetime.fromisoformat(resumed_at)
     [pulled] = [o for o in tablet.pull_new() if o["id"] == interruption["id"]]
     assert (pulled["interrupted_id"], pulled["task_resumed"]) == (timer["id"], True)
+
+    # Analysts get them out: the export rows (CSV, XLSX, JSON, the OData feed) carry all three, the time in
+    # the structure's zone; a row a small cell protects loses the time of day, resumption included.
+    exported = {
+        r.observation_id: r for r in iter_export_rows(session, ExportScope(criteria=ObservationFilter()))
+    }
+    out = exported[interruption["id"]]
+    assert (out.interrupted_id, out.task_resumed) == (timer["id"], True)
+    assert out.resumed_at is not None
+    assert datetime.fromisoformat(out.resumed_at) == datetime.fromisoformat(resumed_at)
+    assert (exported[timer["id"]].interrupted_id, exported[timer["id"]].task_resumed) == (None, None)
+    [protected] = list(protected_rows(lambda: iter([out]), threshold=2))
+    assert (protected.resumed_at, protected.ended_at, protected.task_resumed) == (None, None, True)
 
 
 def test_an_older_tablet_without_the_resumption_fields_is_still_accepted(
