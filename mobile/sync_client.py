@@ -20,6 +20,7 @@ from mobile.store import Store
 from shared.messages import message
 from shared.schema import CODES_CHECKED
 from shared.sync import (
+    CAPTURES,
     MAX_BATCH,
     MAX_PULL_PAGE,
     MAX_PUSH_BYTES,
@@ -183,7 +184,7 @@ class SyncClient:
             return None
         head = (
             f'{{"device_time":{json.dumps(self.clock().isoformat())},'
-            f'"pulled_through":{self.store.cursor},"mutations":['
+            f'"pulled_through":{self.store.cursor},"captures":{json.dumps(list(CAPTURES))},"mutations":['
         ).encode()
         size = len(head) + 2
         items: list[bytes] = []

@@ -48,6 +48,12 @@ FUTURE_TOLERANCE_SECONDS = 3600
 CLOCK_WARNING_SECONDS = 300
 
 Entity = Literal["visit", "observation"]
+# Optional parts of an observation a device may know. A device lists those it knows in each push: in its
+# records an absent field then means « none » (the record serialises without empty optional fields). For a
+# device that does not list one (an app older than it), an absent field keeps what the server holds, so an
+# edit from that app never wipes what a newer tablet or the web recorded.
+Capture = Literal["grid_attributes", "resumption"]
+CAPTURES: tuple[Capture, ...] = ("grid_attributes", "resumption")
 ENTITY_MODELS: dict[str, type[Visit] | type[Observation]] = {"visit": Visit, "observation": Observation}
 
 
@@ -121,6 +127,14 @@ class PushRequest(BaseModel):
         ge=0,
         le=DB_BIGINT_MAX,
         description="The device's pull cursor: it holds every state numbered up to it (see `skip_own`).",
+    )
+    captures: list[Capture] = Field(
+        default_factory=list,
+        max_length=len(CAPTURES),
+        description="The optional parts of an observation this device knows (`grid_attributes`: the "
+        "attributes a programme adds; `resumption`: `interrupted_id`, `task_resumed`, `resumed_at`). In "
+        "its records an absent field then means none; for a part not listed, an absent field keeps the "
+        "stored one.",
     )
     mutations: list[Mutation]
 

@@ -150,8 +150,19 @@ class Tablet:
         self.next_mutation += 1
         return mutation
 
-    def push(self, *mutations: dict[str, Any], device_time: datetime | None = None) -> Any:
-        body = {"device_time": (device_time or datetime.now(UTC)).isoformat(), "mutations": list(mutations)}
+    def push(
+        self,
+        *mutations: dict[str, Any],
+        device_time: datetime | None = None,
+        captures: list[str] | None = None,
+    ) -> Any:
+        """``captures``: the optional parts the app knows (PushRequest); left out as an older app does."""
+        body: dict[str, Any] = {
+            "device_time": (device_time or datetime.now(UTC)).isoformat(),
+            "mutations": list(mutations),
+        }
+        if captures is not None:
+            body["captures"] = captures
         return self.client.post("/api/v1/sync/push", json=body, headers=self.headers)
 
     def pull(self, cursor: int = 0, limit: int = 500) -> Any:

@@ -27,7 +27,7 @@ from backend.sync.records import MULTI_VALUED, attribute_rows, attribute_values,
 from backend.sync.sequence import SequenceAllocator, last_seq
 from shared import schema
 from shared.messages import FieldError, field_errors, message
-from shared.schema import ReviewStatus
+from shared.schema import RESUMPTION_FIELDS, ReviewStatus
 from shared.sync import (
     CLOCK_WARNING_SECONDS,
     ENTITY_MODELS,
@@ -82,11 +82,17 @@ class _Batch:
     """What one push needs in memory: the records it touches, loaded in a few queries."""
 
     def __init__(
-        self, session: Session, device: models.Device, mutations: list[Mutation], pulled_through: int | None
+        self,
+        session: Session,
+        device: models.Device,
+        mutations: list[Mutation],
+        pulled_through: int | None,
+        captures: frozenset[str] = frozenset(),
     ):
         self.session = session
         self.device = device
         self.pulled_through = pulled_through
+        self.captures = captures  # the optional parts of an observation the device knows (PushRequest)
         self.visits: dict[UUID, models.Visit] = {}
         self.observations: dict[UUID, models.Observation] = {}
         # New observations, their attribute values and the results to remember are written as plain rows in
@@ -310,7 +316,7 @@ def _apply_push(
 ) -> PushResponse:
     allocator = SequenceAllocator(session)  # first statement: serialises writers, see sequence.py
     offset = (now - request.device_time).total_seconds()
-    batch = _Batch(session, device, request.mutations, request.pulled_through)
+    batch = _Batch(session, device, request.mutations, request.pulled_through, frozenset(request.captures))
     grids = PushGrids(session, device, request.mutations)
 
     # First check every new mutation on its own, then read what the valid ones touch, then apply in order.
@@ -564,6 +570,24 @@ def _apply_visit(
     return _applied(mutation, visit.id, suspect)
 
 
+def _unknown_parts_kept(
+    observation: schema.Observation,
+    stored: schema.Observation,
+    sent: dict[str, Any],
+    captures: frozenset[str],
+) -> schema.Observation:
+    """An edit from an app that does not know an optional part of the record (older than added attributes,
+    or than the resumption of interrupted tasks) leaves that part as stored: read as « none », its absence
+    would wipe what a newer tablet or the web recorded. A device that lists the part in ``captures`` means
+    « none » when it leaves it out."""
+    kept: dict[str, Any] = {}
+    if "grid_attributes" not in captures and "grid_attributes" not in sent and stored.grid_attributes:
+        kept["grid_attributes"] = stored.grid_attributes
+    if "resumption" not in captures and not RESUMPTION_FIELDS & set(sent):
+        kept |= {name: getattr(stored, name) for name in RESUMPTION_FIELDS}
+    return observation.model_copy(update=kept) if kept else observation
+
+
 def _apply_observation(
     batch: _Batch,
     mutation: Mutation,
@@ -589,7 +613,10 @@ def _apply_observation(
     suspect = _ahead_of_server(observation, now)
     existing = batch.existing_observation(observation.id)
     if existing is None:
-        fields = observation.model_dump(exclude=_MULTI_VALUED_FIELDS)
+        # Every row of the bulk insert has every column: its executemany takes the first row's keys, and a
+        # record serialises without its empty optional fields, so an interruption after a plain tap in the
+        # same push would otherwise lose the task it interrupted.
+        fields = {**dict.fromkeys(RESUMPTION_FIELDS), **observation.model_dump(exclude=_MULTI_VALUED_FIELDS)}
         seq = allocator.next()
         batch.new_observations[observation.id] = {
             **fields,
@@ -615,10 +642,7 @@ def _apply_observation(
     ).all()
     stored = observation_from_row(existing, list(values))
     snapshot = stored.model_dump(mode="json")
-    if "grid_attributes" not in mutation.data and stored.grid_attributes:
-        # An app older than added attributes knows nothing of them: its edit leaves their values as they are
-        # (read as « none chosen », it would wipe what a newer tablet or the web recorded).
-        observation = observation.model_copy(update={"grid_attributes": stored.grid_attributes})
+    observation = _unknown_parts_kept(observation, stored, mutation.data, batch.captures)
     decided = _conflict(batch, mutation, existing, observation, snapshot)
     if decided is not None:
         return decided

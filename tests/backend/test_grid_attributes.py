@@ -270,16 +270,29 @@ def test_an_edit_from_an_app_older_than_added_attributes_keeps_their_values(
     row = session.get_one(models.Observation, uuid.UUID(recorded["id"]))
     assert (row.effect, row.version) == ("negative", 2)  # the edit itself was applied
 
+    def left() -> set[str]:
+        session.expire_all()
+        return set(
+            session.exec(
+                select(models.ObservationAttributeValue.attribute).where(
+                    models.ObservationAttributeValue.observation_id == uuid.UUID(recorded["id"])
+                )
+            ).all()
+        )
+
     # A newer app that clears them says so with the field: then they go.
     cleared = {**recorded, "version": 3, "effect": "negative", "grid_attributes": {}}
     assert _results(tablet, tablet.mutation("observation", cleared))[0]["status"] == "applied"
-    session.expire_all()
-    left = session.exec(
-        select(models.ObservationAttributeValue.attribute).where(
-            models.ObservationAttributeValue.observation_id == uuid.UUID(recorded["id"])
-        )
-    ).all()
-    assert not {"mood", "load"} & set(left)
+    assert not {"mood", "load"} & left()
+    # The tablet of today leaves an empty field out of its records, and says in its push that it knows the
+    # added attributes: the absent field then means none chosen.
+    again = {**recorded, "version": 4}
+    assert _results(tablet, tablet.mutation("observation", again))[0]["status"] == "applied"
+    assert {"mood", "load"} <= left()
+    unchosen = {k: v for k, v in recorded.items() if k != "grid_attributes"} | {"version": 5}
+    pushed = tablet.push(tablet.mutation("observation", unchosen), captures=["grid_attributes", "resumption"])
+    assert [r["status"] for r in pushed.json()["results"]] == ["applied"]
+    assert not {"mood", "load"} & left()
 
 
 def test_the_pull_gives_added_attributes_only_to_tablets_that_ask_for_them(

@@ -17,6 +17,8 @@ from backend.privacy.pending import screen_pending
 from backend.review.filters import ObservationFilter
 from backend.sync.devices import create_enrolment_code
 from backend.sync.sequence import SequenceAllocator
+from shared import schema
+from shared.schema import RESUMPTION_FIELDS
 from shared.sync import MAX_BATCH, PROTOCOL_HEADER
 from tests.factories import NOW, Site, Tablet, enrol, make_site, observation, statuses
 
@@ -337,6 +339,53 @@ def test_an_interruption_keeps_the_task_it_interrupted_and_its_resumption(
     assert (exported[timer["id"]].interrupted_id, exported[timer["id"]].task_resumed) == (None, None)
     [protected] = list(protected_rows(lambda: iter([out]), threshold=2))
     assert (protected.resumed_at, protected.ended_at, protected.task_resumed) == (None, None, True)
+
+
+def test_an_edit_keeps_the_parts_of_the_record_the_app_does_not_know_and_clears_those_it_does(
+    session: Session, tablet: Tablet
+) -> None:
+    visit = tablet.visit()
+    timer = observation(visit["id"], category="system_failure", interruption_source=None)
+    resumed_at = (NOW - timedelta(minutes=29)).isoformat()
+    answered = observation(visit["id"], interrupted_id=timer["id"], task_resumed=True, resumed_at=resumed_at)
+    pushed = tablet.push(
+        tablet.mutation("visit", visit),
+        tablet.mutation("observation", timer),
+        tablet.mutation("observation", answered),
+        captures=["grid_attributes", "resumption"],
+    )
+    assert statuses(pushed) == ["applied"] * 3
+
+    def stored() -> tuple[object, ...]:
+        session.expire_all()
+        row = server_observations(session)[uuid.UUID(answered["id"])]
+        return (
+            None if row.interrupted_id is None else str(row.interrupted_id),
+            row.task_resumed,
+            row.resumed_at,
+        )
+
+    kept = (timer["id"], True, datetime.fromisoformat(resumed_at))
+    # New in the same push as a plain timer before it: its resumption is stored, not dropped with the
+    # columns the first row of the bulk insert lacked.
+    assert stored() == kept
+    # An app older than the resumption fields edits the note: the fields it never heard of stay.
+    older = {k: v for k, v in answered.items() if k not in RESUMPTION_FIELDS}
+    assert statuses(tablet.push(tablet.mutation("observation", {**older, "version": 2, "note": "Relu"}))) == [
+        "applied"
+    ]
+    assert stored() == kept
+    # An app that knows them and leaves them out (its records serialise without empty fields) clears them.
+    cleared = {**older, "version": 3, "note": "Ce n'était pas une interruption de tâche"}
+    assert statuses(
+        tablet.push(tablet.mutation("observation", cleared), captures=["grid_attributes", "resumption"])
+    ) == ["applied"]
+    assert stored() == (None, None, None)
+    # The record a current tablet sends is that shape: no empty optional field at all.
+    serialised = schema.Observation.model_validate(cleared, context=schema.CODES_CHECKED).model_dump(
+        mode="json"
+    )
+    assert not RESUMPTION_FIELDS & set(serialised) and "grid_attributes" not in serialised
 
 
 def test_an_older_tablet_without_the_resumption_fields_is_still_accepted(

@@ -142,6 +142,40 @@ def test_own_pushes_do_not_come_back_but_a_tablet_restored_from_an_older_copy_ge
     restored.close()
 
 
+def test_an_interruption_keeps_the_task_it_interrupted_through_the_real_client_and_can_be_cleared(
+    world: tuple[Store, SyncClient, Recorder, Session, Visit],
+) -> None:
+    """The tablet's own push: a plain timer, then an interruption of it, new in the same push (the timer's
+    row has none of the resumption columns); then the tablet clears them, leaving the fields out."""
+    store, client, _recorder, session, visit = world
+    now = datetime.now(UTC)
+    timer = Observation.logged(
+        visit.id, now - timedelta(minutes=5), "system_failure", interruption_source=None
+    )
+    store.save_observation(timer)
+    interruption = Observation.logged(
+        visit.id,
+        now - timedelta(minutes=4),
+        "interruption",
+        interruption_source="phone",
+        interrupted_id=timer.id,
+        task_resumed=True,
+        resumed_at=now - timedelta(minutes=3),
+    )
+    store.save_observation(interruption)
+    assert client.sync().pending == 0
+
+    def on_server() -> tuple[object, ...]:
+        session.expire_all()
+        row = session.get_one(models.Observation, interruption.id)
+        return (row.interrupted_id, row.task_resumed, row.resumed_at)
+
+    assert on_server() == (timer.id, True, interruption.resumed_at)
+    store.edit_observation(interruption.id, interrupted_id=None, task_resumed=None, resumed_at=None)
+    assert client.sync().pending == 0
+    assert on_server() == (None, None, None)
+
+
 def test_a_reopened_visit_sends_its_corrections(
     world: tuple[Store, SyncClient, Recorder, Session, Visit],
 ) -> None:
