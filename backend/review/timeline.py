@@ -12,6 +12,8 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from backend.dashboards.rates import Rate, rate
+
 INTERRUPTION = "interruption"
 WIDTH = 1000.0  # the SVG's user units across the visit
 LANE_HEIGHT = 22.0
@@ -53,12 +55,14 @@ class VisitFigures(BaseModel):
     observed_seconds: float | None  # None while the visit is open
     events: int
     events_per_hour: float | None
+    events_rate: Rate | None = None  # the same with its exact 95 % interval (None while the visit is open)
     timed_seconds: float  # time covered by at least one timed event
     timed_share: float | None
     timed_share_by_category: dict[str, float]
     multitasking_seconds: float  # time covered by two timed events or more
     interruptions: int
     interruptions_per_hour: float | None
+    interruptions_rate: Rate | None = None
     interruptions_during_a_task: int
     # Interruptions for which the observer said whether the task was resumed (WOMBAT), and how many were.
     resumption_known: int
@@ -172,6 +176,7 @@ def lay_out(visit_start: datetime, visit_end: datetime | None, events: list[Time
         observed_seconds=observed,
         events=len(events),
         events_per_hour=len(events) / hours if hours else None,
+        events_rate=rate(len(events), hours) if hours else None,
         timed_seconds=timed_seconds,
         timed_share=timed_seconds / observed if observed else None,
         timed_share_by_category={
@@ -180,6 +185,7 @@ def lay_out(visit_start: datetime, visit_end: datetime | None, events: list[Time
         multitasking_seconds=_covered(intervals, 2),
         interruptions=len(interruptions),
         interruptions_per_hour=len(interruptions) / hours if hours else None,
+        interruptions_rate=rate(len(interruptions), hours) if hours else None,
         interruptions_during_a_task=sum(1 for m in interruptions if m.interrupts is not None),
         resumption_known=len(told),
         resumed=sum(told),

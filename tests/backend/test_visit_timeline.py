@@ -47,6 +47,12 @@ def test_overlapping_tasks_take_separate_lanes_and_count_as_multitasking() -> No
         {"information_search": 1 / 3, "login": 5 / 60, "double_entry": 1 / 6}
     )
     assert figures.interruptions == 2 and figures.interruptions_per_hour == pytest.approx(2.0)
+    # With their exact (Garwood) 95 % intervals, as published tables give them for 6 and 2 events in an hour.
+    assert figures.events_rate is not None and figures.interruptions_rate is not None
+    assert (figures.events_rate.low, figures.events_rate.high) == pytest.approx((2.2019, 13.0594), abs=1e-4)
+    assert (figures.interruptions_rate.low, figures.interruptions_rate.high) == pytest.approx(
+        (0.2422, 7.2247), abs=1e-4
+    )
     # At 22 min: into the login (started last of the two going on); at 35: into none.
     interrupts = {mark.observation_id: mark.interrupts for mark in timeline.marks}
     assert interrupts[interruption.observation_id] == login.observation_id
@@ -73,6 +79,7 @@ def test_open_visit_has_no_observed_time_and_no_rates() -> None:
     timeline = lay_out(START, None, [_event("alert", 5), _event("login", 6, 9)])
     assert timeline.figures.observed_seconds is None
     assert timeline.figures.events_per_hour is None and timeline.figures.timed_share is None
+    assert timeline.figures.events_rate is None and timeline.figures.interruptions_rate is None
     assert timeline.figures.timed_seconds == pytest.approx(180)
 
 
@@ -121,6 +128,12 @@ def test_visit_page_draws_every_observation_and_links_back(demo: DemoWeb) -> Non
     ]
     hours = (visit.ended_at - visit.started_at).total_seconds() / 3600 if visit.ended_at else 0
     assert body["timeline"]["figures"]["events_per_hour"] == pytest.approx(len(observations) / hours)
+    interval = body["timeline"]["figures"]["events_rate"]
+    assert interval["low"] < interval["per_hour"] < interval["high"]
+    shown_interval = re.search(r'data-interval="events">\(IC 95 % ([\d,]+)–([\d,]+)\)', page.text)
+    assert shown_interval is not None
+    assert float(shown_interval.group(1).replace(",", ".")) == pytest.approx(interval["low"], abs=0.05)
+    assert float(shown_interval.group(2).replace(",", ".")) == pytest.approx(interval["high"], abs=0.05)
     told = [
         o.task_resumed for o in observations if o.category == "interruption" and o.task_resumed is not None
     ]
