@@ -546,6 +546,10 @@ def _apply_visit(
         if existing.structure_id != device.structure_id or existing.observer_id != device.observer_id:
             return MutationResult.rejected(mutation, "not_found", message("not_found"), record_id=visit.id)
         snapshot = schema.Visit.model_validate(existing.model_dump(include=set(schema.Visit.model_fields)))
+        if "grid_version" not in mutation.data and existing.grid_version is not None:
+            # An app older than programme grids edits a stored visit: it keeps the version it was captured
+            # with (its observations are read with that grid), not the one current today.
+            visit = visit.model_copy(update={"grid_version": existing.grid_version})
         decided = _conflict(batch, mutation, existing, visit, snapshot.model_dump(mode="json"))
         if decided is not None:
             return decided

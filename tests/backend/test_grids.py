@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from backend.privacy.detector import mask_notes
 from backend.privacy.service import programme_glossary
 from backend.review.filters import ObservationFilter
 from backend.settings import get_settings
-from tests.factories import Site, Tablet, observation
+from tests.factories import NOW, Site, Tablet, observation
 
 runner = CliRunner()
 
@@ -211,11 +212,23 @@ def test_pushes_are_checked_against_the_version_of_their_visit(
 
 
 def test_a_visit_from_a_tablet_without_grid_versions_keeps_the_version_current_at_its_arrival(
-    session: Session, tablet: Tablet
+    session: Session, site: Site, tablet: Tablet
 ) -> None:
     visit = tablet.visit()
     tablet.push(tablet.mutation("visit", visit))
     assert session.exec(select(models.Visit.grid_version)).one() == 1
+    # A new version is published; that tablet then ends the visit: it keeps the version it started with.
+    save_draft(session, site.programme_id, with_robot_category(shipped()), actor_user_id=None)
+    assert publish(session, site.programme_id, actor_user_id=None).number == 2
+    ended = {**visit, "version": 2, "ended_at": NOW.isoformat()}
+    assert tablet.push(tablet.mutation("visit", ended)).json()["results"][0]["status"] == "applied"
+    session.expire_all()
+    assert session.exec(select(models.Visit.grid_version, models.Visit.version)).one() == (1, 2)
+    # A new visit of that tablet takes the version current at its arrival.
+    later = tablet.visit()
+    tablet.push(tablet.mutation("visit", later))
+    session.expire_all()
+    assert session.get_one(models.Visit, uuid.UUID(later["id"])).grid_version == 2
 
 
 @pytest.fixture
