@@ -143,6 +143,27 @@ def test_existing_programmes_get_their_shipped_grid_as_published_version_1(datab
     assert "grid_version" not in table_names(database_url)
 
 
+def test_visits_stored_before_programme_grids_are_read_with_version_1(database_url: str) -> None:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    moment = datetime(2025, 11, 5, 9, 30, tzinfo=UTC)
+    with Session(engine) as session:
+        site = make_site(session)
+        before = schema.Visit.begin(site.structure_id, site.unit_ids[0], site.observer_ids[0], moment)
+        after = schema.Visit.begin(site.structure_id, site.unit_ids[0], site.observer_ids[0], moment)
+        session.add(visit_row(before))  # as 0015 left the visits it found: no grid version
+        session.add(visit_row(after.model_copy(update={"grid_version": 2})))
+        session.commit()
+    engine.dispose()
+    downgrade(database_url, "0020")
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        versions = {v.id: v.grid_version for v in session.exec(select(models.Visit)).all()}
+    assert versions == {before.id: 1, after.id: 2}
+    engine.dispose()
+
+
 def test_action_milestones_and_figures_come_and_go_without_touching_hand_milestones(
     database_url: str,
 ) -> None:
