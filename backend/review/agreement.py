@@ -48,9 +48,13 @@ class Event:
     role: str | None = None
     tool: str | None = None
     effect: str | None = None
+    interruption_source: str | None = None
+    severity: int | None = None
 
 
-ATTRIBUTES_AGREED = ("role", "tool", "effect")
+# The single-choice attributes both observers answer for a matched event. Dimensions and impacts are several
+# values each: a kappa on whole sets would say little, so they are left to the review of the pairs.
+ATTRIBUTES_AGREED = ("role", "tool", "effect", "interruption_source", "severity")
 UNSET = "—"  # an attribute one observer left empty still counts as that observer's answer
 
 
@@ -151,7 +155,17 @@ def match_events(
 
 def _events(session: Session, visit_id: UUID, start: datetime, end: datetime) -> list[Event]:
     obs = models.Observation
-    columns = (obs.id, obs.occurred_at, obs.category, obs.ended_at, obs.role, obs.tool, obs.effect)
+    columns = (
+        obs.id,
+        obs.occurred_at,
+        obs.category,
+        obs.ended_at,
+        obs.role,
+        obs.tool,
+        obs.effect,
+        obs.interruption_source,
+        obs.severity,
+    )
     statement: Any = (
         sa_select(*(col(c) for c in columns))
         .where(
@@ -183,9 +197,7 @@ def deeper_agreement(
     return DeeperAgreement(
         category=kappa_with_interval([(a.category, b.category) for a, b in pairs]),
         attributes={
-            name: kappa_with_interval(
-                [(getattr(a, name) or UNSET, getattr(b, name) or UNSET) for a, b in pairs]
-            )
+            name: kappa_with_interval([(_answer(a, name), _answer(b, name)) for a, b in pairs])
             for name in ATTRIBUTES_AGREED
         },
         slice_seconds=slice_seconds,

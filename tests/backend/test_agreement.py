@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from backend import models
 from backend.admin.demo_data import build_demo
-from backend.review.agreement import Event, cohen_kappa, match_events, paired_visits
+from backend.review.agreement import Event, cohen_kappa, deeper_agreement, match_events, paired_visits
 
 
 def test_kappa_on_the_textbook_two_by_two_example() -> None:
@@ -58,6 +58,43 @@ def test_events_are_matched_closest_first_within_the_window() -> None:
     assert [e.at for e in only_second] == [second[3].at]  # 3 minutes apart: not the same event
 
 
+def test_the_interruption_source_and_the_severity_are_agreed_on_as_the_other_attributes() -> None:
+    # The three-category example above, on sources: kappa 9/21; severities all the same: 1.
+    sources = [
+        ("phone", "phone"),
+        ("phone", "phone"),
+        ("phone", "colleague"),
+        ("colleague", "colleague"),
+        ("colleague", "colleague"),
+        ("patient", "phone"),
+    ]
+    start = datetime(2026, 5, 4, 9, tzinfo=UTC)
+    pairs = [
+        (
+            Event(
+                uuid.uuid4(),
+                start + timedelta(minutes=i),
+                "interruption",
+                interruption_source=a,
+                severity=1 + i % 3,
+            ),
+            Event(
+                uuid.uuid4(),
+                start + timedelta(minutes=i),
+                "interruption",
+                interruption_source=b,
+                severity=1 + i % 3,
+            ),
+        )
+        for i, (a, b) in enumerate(sources)
+    ]
+    first, second = [a for a, _ in pairs], [b for _, b in pairs]
+    deeper = deeper_agreement(first, second, pairs, (start, start + timedelta(minutes=10)), 10)
+    assert deeper.attributes["interruption_source"].value == pytest.approx(9 / 21)
+    assert deeper.attributes["severity"].value == pytest.approx(1.0)
+    assert deeper.attributes["severity"].reading == "accord très bon"
+
+
 def test_demo_paired_visit_is_found_and_scored(session: Session) -> None:
     build_demo(session)
     pairs = paired_visits(session, None)
@@ -72,7 +109,7 @@ def test_demo_paired_visit_is_found_and_scored(session: Session) -> None:
     assert deeper.category.value == pytest.approx(pair.agreement.kappa)
     assert deeper.category.low is not None and deeper.category.high is not None
     assert deeper.category.low <= pair.agreement.kappa <= deeper.category.high
-    assert set(deeper.attributes) == {"role", "tool", "effect"}
+    assert set(deeper.attributes) == {"role", "tool", "effect", "interruption_source", "severity"}
     assert all(m.n == pair.agreement.pairs for m in deeper.attributes.values())
     assert deeper.time_slices.n == int((pair.overlap_end - pair.overlap_start).total_seconds())
     assert deeper.sequence.n >= pair.agreement.pairs
