@@ -112,6 +112,31 @@ def approve_verbatims(body: VerbatimApproval, signed_in: CsrfApiDep, session: Se
     )
 
 
+class BulkStatus(BaseModel):
+    observation_ids: list[UUID] = Field(min_length=1, max_length=MAX_PAGE_SIZE)
+    review_status: ReviewStatus
+
+
+class BulkTag(BaseModel):
+    observation_ids: list[UUID] = Field(min_length=1, max_length=MAX_PAGE_SIZE)
+    tag: StoredText = Field(max_length=200)
+
+
+@router.post("/statuses")
+def set_statuses(body: BulkStatus, signed_in: CsrfApiDep, session: SessionDep) -> ApprovalResult:
+    """One review status for many observations (the review list's bulk action); each audited, none changed
+    when one is out of the reader's scope."""
+    return ApprovalResult(
+        changed=review.set_review_statuses(session, signed_in.user, body.observation_ids, body.review_status)
+    )
+
+
+@router.post("/tags")
+def add_tags(body: BulkTag, signed_in: CsrfApiDep, session: SessionDep) -> ApprovalResult:
+    """One tag on many observations (a theme to prepare a workshop); checked for identifiers first."""
+    return ApprovalResult(changed=review.add_tags(session, signed_in.user, body.observation_ids, body.tag))
+
+
 @router.post("/{observation_id}/note")
 def redact_note(
     observation_id: UUID, body: CorrectedNote, signed_in: CsrfApiDep, session: SessionDep

@@ -20,7 +20,7 @@ from backend.review.visits import visit_view
 from backend.web.forms import FormOutcome, form_problems
 from backend.web.layout import PageDep, PageFormDep, SignedInPage, back_to
 from backend.workshops.service import workshops_run_by
-from shared.schema import ReviewStatus
+from shared.schema import REVIEW_STATUS_LABELS, ReviewStatus
 
 router = APIRouter(include_in_schema=False)
 
@@ -138,6 +138,39 @@ def approve_verbatims(
     filters = urlencode([(k, v) for k, v in parse_qsl(back) if k not in ("message", "page")])
     said = "approuvée(s) pour les ateliers" if approved else "retirée(s) des ateliers"
     return back_to(f"/observations?{filters}" if filters else "/observations", f"{changed} note(s) {said}.")
+
+
+def _back_to_list(back: str, said: str) -> Response:
+    filters = urlencode([(k, v) for k, v in parse_qsl(back) if k not in ("message", "page")])
+    return back_to(f"/observations?{filters}" if filters else "/observations", said)
+
+
+@router.post("/observations/bulk-status")
+def bulk_status(
+    view: PageFormDep,
+    review_status: Annotated[ReviewStatus, Form()],
+    ids: Annotated[list[UUID], Form(max_length=200)] = [],  # noqa: B006
+    back: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The review list's bulk action: one review status for the ticked observations."""
+    changed = review.set_review_statuses(view.session, view.user, ids, review_status)
+    label = REVIEW_STATUS_LABELS[review_status]["fr"]
+    return _back_to_list(back, f"{changed} observation(s) passée(s) au statut « {label} ».")
+
+
+@router.post("/observations/bulk-tags")
+def bulk_tags(
+    view: PageFormDep,
+    ids: Annotated[list[UUID], Form(max_length=200)] = [],  # noqa: B006
+    tag: Annotated[str, Form(max_length=200)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The review list's bulk action: one tag on the ticked observations (a theme to prepare a workshop)."""
+    with form_problems() as form:
+        tagged = review.add_tags(view.session, view.user, ids, tag)
+    if form.error:
+        return _back_to_list(back, form.error.message)
+    return _back_to_list(back, f"Étiquette « {' '.join(tag.split())} » ajoutée à {tagged} observation(s).")
 
 
 @router.post("/observations/{observation_id}/verbatim")

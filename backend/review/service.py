@@ -569,6 +569,35 @@ def approve_verbatims(
     return changed
 
 
+def set_review_statuses(
+    session: Session, user: models.User, observation_ids: Collection[UUID], status: ReviewStatus
+) -> int:
+    """The review list's bulk status: each ticked observation as if changed on its own page (audited, sent
+    back to its tablet). Every id is checked first, so an observation out of scope changes none (404).
+    Returns how many changed."""
+    require_reviewer(user)
+    ids = list(dict.fromkeys(observation_ids))
+    before = {i: visible_observation(session, user, i).review_status for i in ids}
+    for observation_id in ids:
+        set_review_status(session, user, observation_id, status)
+    return sum(1 for previous in before.values() if previous != status.value)
+
+
+def add_tags(session: Session, user: models.User, observation_ids: Collection[UUID], tag: str) -> int:
+    """The review list's bulk tag: checked once against every structure's glossary before any observation
+    is tagged (a tag naming a patient tags none). Returns how many were newly tagged."""
+    require_reviewer(user)
+    tag = normalise_tag(tag)
+    ids = list(dict.fromkeys(observation_ids))
+    observations = [visible_observation(session, user, i) for i in ids]
+    for structure_id in {o.structure_id for o in observations}:
+        refuse_identifiers("tag", "tag_names_a_patient", tag, structure_glossary(session, structure_id))
+    already = {o for o, tags in _tags_of(session, ids).items() if tag in tags}
+    for observation_id in ids:
+        add_tag(session, user, observation_id, tag)
+    return len(ids) - len(already)
+
+
 def known_tags(
     session: Session, reader: models.User, allowed_structure_ids: Collection[int] | None
 ) -> list[str]:

@@ -224,9 +224,16 @@ def test_facilitator_corrects_a_note_and_approves_verbatims_for_the_workshop(
         expect(page.locator("#verbatim-state")).to_contain_text("Approuvée pour les ateliers")
 
         page.goto(f"{demo_site.url}/observations?category=login")
-        boxes = page.locator("input[name=ids]")
-        boxes.nth(0).check()
-        boxes.nth(1).check()
+        boxes = page.locator("input[name=ids]")  # one per row: any observation can be ticked
+        noted = page.locator("tbody tr").evaluate_all(
+            """rows => rows
+                .map((row, index) => [index, Array.from(row.querySelector('td.note')?.childNodes || [])
+                    .filter(node => node.nodeType === Node.TEXT_NODE)
+                    .map(node => node.textContent).join('').trim()])
+                .filter(([index, text]) => text).map(([index]) => index)"""
+        )
+        boxes.nth(noted[0]).check()  # the first two rows with a note
+        boxes.nth(noted[1]).check()
         page.get_by_role("button", name="Approuver pour les ateliers").click()
         expect(page.get_by_role("status")).to_have_text("2 note(s) approuvée(s) pour les ateliers.")
         expect(page).to_have_url(re.compile(r"category=login"))  # the list's filters are kept
