@@ -85,6 +85,12 @@ MESSAGES: dict[str, dict[Language, str]] = {
         "fr": "Une interruption ne peut pas s'interrompre elle-même.",
         "en": "An interruption cannot interrupt itself.",
     },
+    "interrupted_in_another_visit": {
+        "fr": "La tâche interrompue appartient à une autre visite : une interruption ne peut interrompre "
+        "qu'une tâche de sa propre visite.",
+        "en": "The interrupted task belongs to another visit: an interruption can only interrupt a task of "
+        "its own visit.",
+    },
     "resumed_at_without_resumption": {
         "fr": "Une heure de reprise n'a de sens que si la tâche a été reprise (« task_resumed » : oui).",
         "en": "A resumption time only makes sense if the task was resumed ('task_resumed': yes).",

@@ -592,6 +592,19 @@ def _unknown_parts_kept(
     return observation.model_copy(update=kept) if kept else observation
 
 
+def _interrupts_another_visit(batch: _Batch, observation: schema.Observation) -> bool:
+    """Whether the task an interruption names is known here and belongs to another visit. One not known
+    yet is accepted: the timer may come in a later push, or never have been kept."""
+    task_id = observation.interrupted_id
+    if task_id is None:
+        return False
+    pending = batch.new_observations.get(task_id)
+    if pending is not None:
+        return bool(pending["visit_id"] != observation.visit_id)
+    task = batch.observations.get(task_id) or batch.session.get(models.Observation, task_id)
+    return task is not None and task.visit_id != observation.visit_id
+
+
 def _apply_observation(
     batch: _Batch,
     mutation: Mutation,
@@ -613,6 +626,15 @@ def _apply_observation(
         _keep_revision(batch, mutation.entity, observation, device.id, "visit_deleted")
         return MutationResult.rejected(
             mutation, "visit_deleted", message("visit_deleted"), record_id=observation.id
+        )
+    if _interrupts_another_visit(batch, observation):
+        text = message("interrupted_in_another_visit")
+        return MutationResult.rejected(
+            mutation,
+            "invalid_record",
+            message("invalid_record"),
+            [FieldError(field="interrupted_id", code="interrupted_in_another_visit", message=text)],
+            record_id=observation.id,
         )
     suspect = _ahead_of_server(observation, now)
     existing = batch.existing_observation(observation.id)

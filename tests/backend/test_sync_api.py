@@ -388,6 +388,34 @@ def test_an_edit_keeps_the_parts_of_the_record_the_app_does_not_know_and_clears_
     assert not RESUMPTION_FIELDS & set(serialised) and "grid_attributes" not in serialised
 
 
+def test_an_interruption_names_a_task_of_its_own_visit(session: Session, tablet: Tablet) -> None:
+    first, second = tablet.visit(), tablet.visit()
+    timer = observation(first["id"], category="system_failure", interruption_source=None)
+    elsewhere = observation(second["id"], interrupted_id=timer["id"])
+    unknown = observation(second["id"], interrupted_id=str(uuid.uuid4()))  # its timer may come later
+    results = tablet.push(
+        tablet.mutation("visit", first),
+        tablet.mutation("visit", second),
+        tablet.mutation("observation", timer),
+        tablet.mutation("observation", elsewhere),
+        tablet.mutation("observation", unknown),
+    ).json()["results"]
+    assert [r["status"] for r in results] == ["applied", "applied", "applied", "rejected", "applied"]
+    assert results[3]["code"] == "invalid_record"
+    assert results[3]["details"][0]["field"] == "interrupted_id"
+    assert results[3]["details"][0]["message"].startswith(
+        "La tâche interrompue appartient à une autre visite"
+    )
+    # Stored before, the timer is found in the database too.
+    later = observation(second["id"], interrupted_id=timer["id"])
+    again = tablet.push(tablet.mutation("observation", later)).json()["results"]
+    assert (again[0]["status"], again[0]["details"][0]["code"]) == (
+        "rejected",
+        "interrupted_in_another_visit",
+    )
+    assert uuid.UUID(elsewhere["id"]) not in server_observations(session)
+
+
 def test_an_older_tablet_without_the_resumption_fields_is_still_accepted(
     session: Session, tablet: Tablet
 ) -> None:
