@@ -69,25 +69,12 @@ def test_the_interruption_source_and_the_severity_are_agreed_on_as_the_other_att
         ("patient", "phone"),
     ]
     start = datetime(2026, 5, 4, 9, tzinfo=UTC)
-    pairs = [
-        (
-            Event(
-                uuid.uuid4(),
-                start + timedelta(minutes=i),
-                "interruption",
-                interruption_source=a,
-                severity=1 + i % 3,
-            ),
-            Event(
-                uuid.uuid4(),
-                start + timedelta(minutes=i),
-                "interruption",
-                interruption_source=b,
-                severity=1 + i % 3,
-            ),
-        )
-        for i, (a, b) in enumerate(sources)
-    ]
+
+    def seen(minute: int, source: str) -> Event:
+        at = start + timedelta(minutes=minute)
+        return Event(uuid.uuid4(), at, "interruption", interruption_source=source, severity=1 + minute % 3)
+
+    pairs = [(seen(i, a), seen(i, b)) for i, (a, b) in enumerate(sources)]
     first, second = [a for a, _ in pairs], [b for _, b in pairs]
     deeper = deeper_agreement(first, second, pairs, (start, start + timedelta(minutes=10)), 10)
     assert deeper.attributes["interruption_source"].value == pytest.approx(9 / 21)

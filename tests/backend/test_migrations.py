@@ -14,7 +14,7 @@ from backend.models import metadata
 from backend.sync.records import save_observation, visit_row
 from shared import schema
 from shared.taxonomy import load_taxonomy
-from tests.factories import make_site
+from tests.factories import Site, make_site
 
 
 def table_names(url: str) -> set[str]:
@@ -86,6 +86,11 @@ def test_downgrade_spells_out_runs_of_applied_mutations(database_url: str) -> No
     engine.dispose()
 
 
+def _visit_at(site: Site, moment: datetime) -> schema.Visit:
+    """A visit of the site's first unit and observer, begun at ``moment``."""
+    return schema.Visit.begin(site.structure_id, site.unit_ids[0], site.observer_ids[0], moment)
+
+
 def test_upgrade_copies_each_observations_columns_into_its_attribute_values(database_url: str) -> None:
     # Revision 0006 fills the copies dashboards count from; older rows have none until then.
     upgrade(database_url)
@@ -93,7 +98,7 @@ def test_upgrade_copies_each_observations_columns_into_its_attribute_values(data
     moment = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
     with Session(engine) as session:
         site = make_site(session)
-        visit = schema.Visit.begin(site.structure_id, site.unit_ids[0], site.observer_ids[0], moment)
+        visit = _visit_at(site, moment)
         session.add(visit_row(visit))
         session.flush()
         for minutes, deleted in ((0, False), (40, True)):
@@ -146,13 +151,11 @@ def test_existing_programmes_get_their_shipped_grid_as_published_version_1(datab
 def test_visits_stored_before_programme_grids_are_read_with_version_1(database_url: str) -> None:
     upgrade(database_url)
     engine = make_engine(database_url)
-    moment = datetime(2025, 11, 5, 9, 30, tzinfo=UTC)
     with Session(engine) as session:
         site = make_site(session)
-        before = schema.Visit.begin(site.structure_id, site.unit_ids[0], site.observer_ids[0], moment)
-        after = schema.Visit.begin(site.structure_id, site.unit_ids[0], site.observer_ids[0], moment)
-        session.add(visit_row(before))  # as 0015 left the visits it found: no grid version
-        session.add(visit_row(after.model_copy(update={"grid_version": 2})))
+        # One as 0015 left the visits it found (no grid version), one captured with version 2.
+        before, after = (_visit_at(site, datetime(2025, 11, d, 9, tzinfo=UTC)) for d in (5, 6))
+        session.add_all([visit_row(before), visit_row(after.model_copy(update={"grid_version": 2}))])
         session.commit()
     engine.dispose()
     downgrade(database_url, "0020")
