@@ -239,4 +239,22 @@ def test_facilitator_corrects_a_note_and_approves_verbatims_for_the_workshop(
         expect(page).to_have_url(re.compile(r"category=login"))  # the list's filters are kept
         assert page.locator("span.badge.ok").count() >= 2
         page.screenshot(path=str(shots / "10-verbatims-approved.png"), full_page=True)
-    assert tablet.pull_new()[-1]["note"] == "mme [nom] au [téléphone] pendant la relève"
+        # To prepare a workshop: the first three rows at once, one status and one tag.
+        for index in range(3):
+            boxes.nth(index).check()
+        page.get_by_label("Passer à").select_option(label="À discuter en atelier")
+        page.get_by_role("button", name="Changer le statut").click()
+        expect(page.get_by_role("status")).to_contain_text("au statut « À discuter en atelier ».")
+        expect(page).to_have_url(re.compile(r"category=login"))
+        for index in range(3):
+            boxes.nth(index).check()
+        page.get_by_label("Étiquette à ajouter").fill("relève du soir")
+        page.get_by_role("button", name="Étiqueter").click()
+        expect(page.get_by_role("status")).to_have_text(
+            "Étiquette « relève du soir » ajoutée à 3 observation(s)."
+        )
+        expect(page.locator("tbody tr").nth(0)).to_contain_text("relève du soir")
+        expect(page.locator("tbody tr").nth(2).locator(".status")).to_have_text("À discuter en atelier")
+        page.screenshot(path=str(shots / "11-bulk-status-and-tag.png"), full_page=True)
+    pulled = {o["id"]: o for o in tablet.pull_new()}  # with the rows the bulk actions changed
+    assert pulled[named["id"]]["note"] == "mme [nom] au [téléphone] pendant la relève"
