@@ -135,12 +135,12 @@ def approve_verbatims(
 ) -> Response:
     """The review list's bulk action: approve the ticked notes for workshop material (or withdraw)."""
     changed = review.approve_verbatims(session, signed_in.user, ids, approved)
-    filters = urlencode([(k, v) for k, v in parse_qsl(back) if k not in ("message", "page")])
     said = "approuvée(s) pour les ateliers" if approved else "retirée(s) des ateliers"
-    return back_to(f"/observations?{filters}" if filters else "/observations", f"{changed} note(s) {said}.")
+    return _back_to_list(back, f"{changed} note(s) {said}.")
 
 
 def _back_to_list(back: str, said: str) -> Response:
+    """Back to the review list as it was filtered (``back``: its query string), saying what was done."""
     filters = urlencode([(k, v) for k, v in parse_qsl(back) if k not in ("message", "page")])
     return back_to(f"/observations?{filters}" if filters else "/observations", said)
 
